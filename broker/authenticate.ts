@@ -1,0 +1,59 @@
+import { createHash } from 'node:crypto'
+import type { AuthenticateError, Client } from 'aedes'
+import type { Logger } from '../platform/logger.ts'
+import type { Registry } from '../registry/open-registry.ts'
+import type { DeviceSessions } from './device-sessions.ts'
+
+type Done = (error: AuthenticateError | null, success: boolean | null) => void
+
+function refuse (code: 4 | 5, message: string): AuthenticateError {
+  // [MQTT-3.2.2-5] CONNACK return code 4: bad user name or password; 5: not authorized.
+  return Object.assign(new Error(message), { returnCode: code as AuthenticateError['returnCode'] })
+}
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest('base64url')
+
+/**
+ * Devices connect with username = device id, password = device secret. scrypt makes each
+ * check cost ~50 ms of CPU by design; a fleet reconnecting after a broker restart would queue
+ * seconds of it, so a successful check is remembered as sha256(secret) against the stored hash
+ * it matched. Rotating or revoking changes the stored hash or removes the row, which misses the
+ * cache.
+ */
+export function createAuthenticate (deps: { registry: Registry, sessions: DeviceSessions, logger: Logger }) {
+  const { registry, sessions, logger } = deps
+  const verified = new Map<string, { secretDigest: string, secretHash: string }>()
+
+  async function check (client: Client, username: string | undefined, password: Buffer | undefined): Promise<AuthenticateError | null> {
+    if (!username || !password) return refuse(4, 'username and password required')
+    const secret = password.toString('utf8')
+    const cached = verified.get(username)
+    const device = cached && cached.secretDigest === sha256(secret)
+      ? registry.deviceIfHashMatches(username, cached.secretHash)
+      : await registry.authenticateDevice(username, secret)
+    if (!device) {
+      verified.delete(username)
+      logger.warn({ clientId: client.id, username, ip: remoteAddress(client) }, 'device authentication failed')
+      return refuse(4, 'bad device id or secret')
+    }
+    verified.set(username, { secretDigest: sha256(secret), secretHash: device.secretHash })
+    sessions.set(client, { deviceId: device.deviceId, stationId: device.stationId })
+    return null
+  }
+
+  return function authenticate (client: Client, username: Readonly<string | undefined>, password: Readonly<Buffer | undefined>, done: Done): void {
+    // Aedes does not catch a rejected promise inside a hook: always call back.
+    check(client, username, password).then(
+      (err) => done(err, err === null),
+      (err: Error) => {
+        logger.error({ err: err.message }, 'authentication error')
+        done(refuse(5, 'authentication unavailable'), false)
+      }
+    )
+  }
+}
+
+function remoteAddress (client: Client): string | undefined {
+  const conn = client.conn as { remoteAddress?: string }
+  return conn.remoteAddress
+}

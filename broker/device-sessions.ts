@@ -1,0 +1,15 @@
+import type { Client } from 'aedes'
+
+export type DeviceSession = { deviceId: string, stationId: string }
+
+// What authentication established about a connection, kept beside the Aedes client instead of
+// on it (Aedes owns that object's fields).
+export function createDeviceSessions () {
+  const sessions = new WeakMap<Client, DeviceSession>()
+  return {
+    set: (client: Client, session: DeviceSession) => { sessions.set(client, session) },
+    get: (client: Client | null): DeviceSession | undefined => (client ? sessions.get(client) : undefined)
+  }
+}
+
+export type DeviceSessions = ReturnType<typeof createDeviceSessions>

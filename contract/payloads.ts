@@ -1,0 +1,48 @@
+import { z } from 'zod'
+import { envelope } from './envelope.ts'
+import { WorkerId } from './ids.ts'
+
+// Payload schemas, one per channel. Objects are strict: an unknown key is an error, so a
+// device maker learns about a typo on the first message instead of losing a field silently.
+
+export const DoorEvent = z.strictObject({
+  ...envelope,
+  direction: z.enum(['in', 'out']),
+  method: z.enum(['face', 'card', 'qr', 'manual']),
+  result: z.enum(['granted', 'denied']),
+  // Absent when the person was not recognised (a denied face scan) or for a manual opening.
+  worker: WorkerId.optional()
+})
+export type DoorEvent = z.infer<typeof DoorEvent>
+
+export const OccupancyReading = z.strictObject({
+  ...envelope,
+  // People inside now, as the people counter sees it.
+  count: z.int().min(0).max(500),
+  // People the counter saw entering / leaving since its previous occupancy message (optional:
+  // lets the API compare counter entries with door scans, e.g. tailgating).
+  entered: z.int().min(0).max(10_000).optional(),
+  exited: z.int().min(0).max(10_000).optional()
+})
+export type OccupancyReading = z.infer<typeof OccupancyReading>
+
+export const EnvironmentReading = z.strictObject({
+  ...envelope,
+  temperature: z.number().min(-40).max(85).optional(), // °C
+  humidity: z.number().min(0).max(100).optional(), // % relative humidity
+  co2: z.number().min(0).max(40_000).optional(), // ppm
+  pm25: z.number().min(0).max(2_000).optional() // µg/m³
+}).refine(
+  (r) => r.temperature !== undefined || r.humidity !== undefined || r.co2 !== undefined || r.pm25 !== undefined,
+  { message: 'environment reading needs at least one of temperature, humidity, co2, pm25' }
+)
+export type EnvironmentReading = z.infer<typeof EnvironmentReading>
+
+export const StatusMessage = z.strictObject({
+  ...envelope,
+  state: z.enum(['online', 'offline']),
+  firmware: z.string().min(1).max(64).regex(/^[\x20-\x7e]+$/, 'firmware: printable ASCII').optional(),
+  // Seconds since the device booted; a drop shows a reboot.
+  uptime: z.int().min(0).optional()
+})
+export type StatusMessage = z.infer<typeof StatusMessage>

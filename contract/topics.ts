@@ -1,0 +1,41 @@
+import { z } from 'zod'
+import { StationId } from './ids.ts'
+import { DoorEvent, EnvironmentReading, OccupancyReading, StatusMessage } from './payloads.ts'
+
+// The one map from channel to payload schema. Producers (devices, simulators) and consumers
+// (broker ACL, ingest, API) import it; adding a channel here is the first step of adding one
+// anywhere.
+export const channels = {
+  door: DoorEvent,
+  occupancy: OccupancyReading,
+  environment: EnvironmentReading,
+  status: StatusMessage
+} as const
+
+export type Channel = keyof typeof channels
+export type PayloadOf<C extends Channel> = z.infer<(typeof channels)[C]>
+export type AnyEvent = { [C in Channel]: { channel: C, payload: PayloadOf<C> } }[Channel]
+
+export const CHANNELS = Object.keys(channels) as Channel[]
+export const Channel = z.enum(CHANNELS as [Channel, ...Channel[]])
+
+export const TOPIC_ROOT = 'stations'
+
+export function topicFor (stationId: string, channel: Channel): string {
+  return `${TOPIC_ROOT}/${stationId}/${channel}`
+}
+
+export function isChannel (value: string): value is Channel {
+  return Object.hasOwn(channels, value)
+}
+
+export type ParsedTopic = { stationId: StationId, channel: Channel }
+
+/** `stations/{stationId}/{channel}` → parts, or null for any other shape. */
+export function parseTopic (topic: string): ParsedTopic | null {
+  const parts = topic.split('/')
+  if (parts.length !== 3 || parts[0] !== TOPIC_ROOT) return null
+  const [, stationId, channel] = parts as [string, string, string]
+  if (!StationId.safeParse(stationId).success || !isChannel(channel)) return null
+  return { stationId, channel }
+}

@@ -1,0 +1,189 @@
+import { WriteError, type WriteLines } from './influx-write.ts'
+
+// Group commit (Telegraf's output shape, without its drop-on-overflow): callers submit lines
+// and get a promise that settles when InfluxDB has accepted them. Whatever queues up while a
+// write is in flight goes out together in the next one, so batches grow with load and a lone
+// message waits for one round trip only: no fixed flush timer on the hot path.
+
+export class BackpressureError extends Error {}
+export class ClosedError extends Error {}
+/** InfluxDB refused these lines for good (e.g. field type conflict); the rest were stored. */
+export class RefusedError extends Error {}
+
+export type BatchWriterOptions = {
+  write: WriteLines
+  maxBatchPoints: number
+  maxBatchBytes: number
+  maxInFlight: number
+  maxPendingPoints: number
+  retryBaseMs?: number
+  retryMaxMs: number
+  onRetry?: (err: Error, attempt: number, delayMs: number) => void
+  onBatch?: (points: number, ms: number) => void
+}
+
+type Entry = { lines: string[], bytes: number, resolve: () => void, reject: (err: Error) => void }
+
+export type BatchWriter = ReturnType<typeof createBatchWriter>
+
+export function createBatchWriter (opts: BatchWriterOptions) {
+  const queue: Entry[] = []
+  let queueHead = 0
+  let pendingPoints = 0 // queued + in flight
+  let inFlight = 0
+  let scheduled = false
+  let closing = false
+  let aborted = false
+  const idleWaiters: Array<() => void> = []
+  const stats = { storedPoints: 0, batches: 0, retries: 0, refusedPoints: 0 }
+
+  function submit (lines: string[]): Promise<void> {
+    if (closing) return Promise.reject(new ClosedError('writer is closing'))
+    // The cap bounds memory while InfluxDB is down: the caller refuses the message (no
+    // PUBACK), so the device keeps it and sends it again later. Nothing is dropped here.
+    if (pendingPoints + lines.length > opts.maxPendingPoints) {
+      return Promise.reject(new BackpressureError(`ingest buffer full (${pendingPoints} points pending)`))
+    }
+    let bytes = 0
+    for (const l of lines) bytes += l.length + 1
+    pendingPoints += lines.length
+    return new Promise<void>((resolve, reject) => {
+      queue.push({ lines, bytes, resolve, reject })
+      schedule()
+    })
+  }
+
+  // Defer to the end of the current I/O phase so every message parsed from the same socket
+  // read joins one batch.
+  function schedule (): void {
+    if (scheduled) return
+    scheduled = true
+    setImmediate(pump)
+  }
+
+  function takeBatch (): Entry[] {
+    const batch: Entry[] = []
+    let points = 0
+    let bytes = 0
+    while (queueHead < queue.length) {
+      const e = queue[queueHead]!
+      if (batch.length > 0 && (points + e.lines.length > opts.maxBatchPoints || bytes + e.bytes > opts.maxBatchBytes)) break
+      batch.push(e)
+      points += e.lines.length
+      bytes += e.bytes
+      queueHead++
+    }
+    if (queueHead > 1024 && queueHead * 2 > queue.length) {
+      queue.splice(0, queueHead)
+      queueHead = 0
+    }
+    return batch
+  }
+
+  function pump (): void {
+    scheduled = false
+    while (inFlight < opts.maxInFlight && queueHead < queue.length) {
+      const batch = takeBatch()
+      inFlight++
+      void flush(batch).finally(() => {
+        inFlight--
+        for (const e of batch) pendingPoints -= e.lines.length
+        if (queueHead < queue.length) pump()
+        else if (inFlight === 0) idleWaiters.splice(0).forEach((w) => w())
+      })
+    }
+  }
+
+  async function flush (batch: Entry[]): Promise<void> {
+    try {
+      await writeWithRetry(batch.flatMap((e) => e.lines).join('\n'))
+      for (const e of batch) { stats.storedPoints += e.lines.length; e.resolve() }
+    } catch (err) {
+      if (err instanceof WriteError && err.kind === 'permanent') {
+        if (batch.length === 1) {
+          stats.refusedPoints += batch[0]!.lines.length
+          batch[0]!.reject(new RefusedError(err.message))
+          return
+        }
+        // Bisect to isolate the entries InfluxDB refuses; rewriting the good half is safe
+        // because points are idempotent.
+        const mid = batch.length >> 1
+        await flush(batch.slice(0, mid))
+        await flush(batch.slice(mid))
+        return
+      }
+      for (const e of batch) e.reject(err as Error)
+    }
+  }
+
+  async function writeWithRetry (body: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const started = performance.now()
+      try {
+        await opts.write(body)
+        stats.batches++
+        opts.onBatch?.(body.split('\n').length, performance.now() - started)
+        return
+      } catch (err) {
+        if (!(err instanceof WriteError) || err.kind !== 'retryable') throw err
+        if (aborted) throw new ClosedError(`gave up at shutdown: ${err.message}`)
+        // Exponential backoff with full jitter, so many writers don't retry in lockstep.
+        const cap = Math.min(opts.retryMaxMs, (opts.retryBaseMs ?? 100) * 2 ** Math.min(attempt - 1, 20))
+        const delay = Math.round(Math.random() * cap)
+        stats.retries++
+        opts.onRetry?.(err, attempt, delay)
+        if (await sleepUnlessAborted(delay)) throw new ClosedError(`gave up at shutdown: ${err.message}`)
+      }
+    }
+  }
+
+  const abortListeners = new Set<() => void>()
+  function sleepUnlessAborted (ms: number): Promise<boolean> {
+    if (aborted) return Promise.resolve(true)
+    return new Promise((resolve) => {
+      const done = (aborted: boolean) => { clearTimeout(t); abortListeners.delete(onAbort); resolve(aborted) }
+      const onAbort = () => done(true)
+      const t = setTimeout(() => done(false), ms)
+      abortListeners.add(onAbort)
+    })
+  }
+
+  function abort (): void {
+    aborted = true
+    abortListeners.forEach((l) => l())
+    const left = queue.splice(queueHead)
+    queue.length = 0
+    queueHead = 0
+    for (const e of left) {
+      pendingPoints -= e.lines.length
+      e.reject(new ClosedError('gave up at shutdown: InfluxDB did not accept the write in time'))
+    }
+  }
+
+  function idle (): Promise<void> {
+    if (inFlight === 0 && queueHead >= queue.length) return Promise.resolve()
+    return new Promise((resolve) => idleWaiters.push(resolve))
+  }
+
+  /**
+   * Stop accepting, then wait until everything submitted is stored. If that takes longer than
+   * `graceMs` (InfluxDB down), retries stop and the remaining submitters get ClosedError: their
+   * messages were never acknowledged, so devices still hold them.
+   */
+  async function close (graceMs: number): Promise<void> {
+    closing = true
+    const timer = setTimeout(abort, graceMs)
+    try {
+      await idle()
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  return {
+    submit,
+    idle,
+    close,
+    stats: () => ({ ...stats, pendingPoints, inFlight, queuedEntries: queue.length - queueHead })
+  }
+}

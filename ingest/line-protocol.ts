@@ -1,0 +1,59 @@
+// InfluxDB line protocol, built by hand: ~2.4 µs per point against ~5.7 µs through node-influx's
+// writePoints (see docs/ingest.md). Escaping rules follow the InfluxDB 1.x line protocol
+// reference: measurement escapes comma and space; tag keys/values and field keys also escape
+// '='; string field values are double-quoted with '"' and '\' escaped.
+
+export type FieldValue = number | string | boolean | { int: number }
+export type Fields = Record<string, FieldValue | undefined>
+
+const escMeasurement = (s: string): string => s.replace(/[, \\]/g, '\\$&')
+const escKey = (s: string): string => s.replace(/[,= \\]/g, '\\$&')
+// Newlines would end the line early: they are not legal in tag values at all, and are escaped
+// in string fields.
+const escTagValue = (s: string): string => escKey(s.replace(/[\r\n]/g, ' '))
+const escString = (s: string): string => `"${s.replace(/["\\]/g, '\\$&').replace(/\n/g, '\\n').replace(/\r/g, '\\r')}"`
+
+function formatField (v: FieldValue): string {
+  if (typeof v === 'string') return escString(v)
+  if (typeof v === 'boolean') return v ? 'true' : 'false'
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw new RangeError('line protocol cannot carry NaN or Infinity')
+    // A bare number is a float in line protocol, so "21" and "21.5" are the same field type.
+    return String(v)
+  }
+  if (!Number.isSafeInteger(v.int)) throw new RangeError('integer field out of range')
+  return `${v.int}i`
+}
+
+/**
+ * One line. Tags are sorted by key (InfluxDB's recommendation: it saves the server a sort);
+ * undefined fields are skipped; at least one field must remain.
+ */
+export function formatLine (measurement: string, tags: Record<string, string>, fields: Fields, timestampNs: string): string {
+  let line = escMeasurement(measurement)
+  for (const key of Object.keys(tags).sort()) {
+    const value = tags[key]
+    if (value === undefined || value === '') continue // empty tag values are invalid
+    line += `,${escKey(key)}=${escTagValue(value)}`
+  }
+  let sep = ' '
+  let count = 0
+  for (const key of Object.keys(fields)) {
+    const value = fields[key]
+    if (value === undefined) continue
+    line += `${sep}${escKey(key)}=${formatField(value)}`
+    sep = ','
+    count++
+  }
+  if (count === 0) throw new RangeError(`point for ${measurement} has no fields`)
+  return `${line} ${timestampNs}`
+}
+
+/**
+ * Nanosecond timestamp from device time and sequence: milliseconds, then the sequence number
+ * modulo 10^6 in the sub-millisecond digits. A retransmission of the same (device, ts, seq)
+ * lands on the same point and overwrites it, so retries and duplicate sends never count twice.
+ */
+export function eventTimestampNs (tsMs: number, seq: number): string {
+  return `${tsMs}${String(seq % 1_000_000).padStart(6, '0')}`
+}

@@ -1,0 +1,41 @@
+import type { Config } from '../platform/config.ts'
+import { ensureDatabaseInBackground, influxClient } from '../platform/influx.ts'
+import type { Logger } from '../platform/logger.ts'
+import { createBatchWriter } from './batch-writer.ts'
+import { createIngest } from './create-ingest.ts'
+import { createInfluxWrite } from './influx-write.ts'
+
+/** Wires the ingest pipeline from configuration. */
+export function startIngest (config: Config, rootLogger: Logger) {
+  const logger = rootLogger.child({ component: 'ingest' })
+  const influx = influxClient(config)
+  const schema = ensureDatabaseInBackground(influx, config.INFLUX_DB, (err, attempt) => {
+    if (attempt % 10 === 0) logger.warn({ err: err.message, url: config.INFLUX_URL }, 'InfluxDB not reachable yet; retrying')
+  })
+  const writer = createBatchWriter({
+    write: createInfluxWrite({
+      url: config.INFLUX_URL,
+      database: config.INFLUX_DB,
+      username: config.INFLUX_USERNAME,
+      password: config.INFLUX_PASSWORD,
+      timeoutMs: config.INGEST_WRITE_TIMEOUT_MS
+    }),
+    maxBatchPoints: config.INGEST_BATCH_MAX_POINTS,
+    maxBatchBytes: config.INGEST_BATCH_MAX_BYTES,
+    maxInFlight: config.INGEST_MAX_IN_FLIGHT,
+    maxPendingPoints: config.INGEST_MAX_PENDING_POINTS,
+    retryMaxMs: config.INGEST_RETRY_MAX_DELAY_MS,
+    onRetry: (err, attempt, delayMs) => {
+      if (attempt === 1 || attempt % 10 === 0) logger.warn({ err: err.message, attempt, delayMs }, 'InfluxDB write failed; retrying')
+    }
+  })
+  const ingest = createIngest({ writer, logger })
+  return {
+    ingest,
+    schemaReady: schema.ready,
+    async close (graceMs: number) {
+      schema.cancel()
+      await ingest.close(graceMs)
+    }
+  }
+}

@@ -1,0 +1,35 @@
+import type { AnyEvent, Channel, PayloadOf } from '../contract/index.ts'
+import { eventTimestampNs, formatLine } from './line-protocol.ts'
+
+// One mapper per channel: the InfluxDB schema in one place (documented in docs/influxdb-schema.md).
+// Tags hold what queries filter and group by (low cardinality); the worker pseudonym is a field
+// because it is unbounded.
+type Mapper<C extends Channel> = (station: string, p: PayloadOf<C>) => string
+
+const int = (n: number | undefined) => (n === undefined ? undefined : { int: n })
+
+const mappers: { [C in Channel]: Mapper<C> } = {
+  door: (station, p) => formatLine('door',
+    { station, device: p.device, direction: p.direction, result: p.result, method: p.method },
+    { seq: int(p.seq), worker: p.worker },
+    eventTimestampNs(p.ts, p.seq)),
+
+  occupancy: (station, p) => formatLine('occupancy',
+    { station, device: p.device },
+    { count: int(p.count), entered: int(p.entered), exited: int(p.exited), seq: int(p.seq) },
+    eventTimestampNs(p.ts, p.seq)),
+
+  environment: (station, p) => formatLine('environment',
+    { station, device: p.device },
+    { temperature: p.temperature, humidity: p.humidity, co2: p.co2, pm25: p.pm25, seq: int(p.seq) },
+    eventTimestampNs(p.ts, p.seq)),
+
+  status: (station, p) => formatLine('status',
+    { station, device: p.device },
+    { state: p.state, firmware: p.firmware, uptime: int(p.uptime), seq: int(p.seq) },
+    eventTimestampNs(p.ts, p.seq))
+}
+
+export function eventToLine (station: string, event: AnyEvent): string {
+  return (mappers[event.channel] as Mapper<typeof event.channel>)(station, event.payload)
+}

@@ -1,0 +1,44 @@
+import type { DatabaseSync } from 'node:sqlite'
+
+// Schema migrations, applied in order. PRAGMA user_version records how many have run, so a
+// registry file created by an older release is brought up to date on open. Never edit a
+// released migration: append a new one.
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE stations (
+     id          TEXT PRIMARY KEY,
+     name        TEXT NOT NULL,
+     address     TEXT NOT NULL DEFAULT '',
+     lat         REAL,
+     lon         REAL,
+     timezone    TEXT NOT NULL DEFAULT 'Asia/Shanghai',
+     capacity    INTEGER NOT NULL DEFAULT 10,
+     created_at  TEXT NOT NULL
+   ) STRICT;
+   CREATE TABLE devices (
+     id           TEXT PRIMARY KEY,
+     station_id   TEXT NOT NULL REFERENCES stations(id),
+     secret_hash  TEXT NOT NULL,
+     created_at   TEXT NOT NULL,
+     revoked_at   TEXT
+   ) STRICT;
+   CREATE INDEX devices_station ON devices(station_id);`
+]
+
+export function migrate (db: DatabaseSync): void {
+  const row = db.prepare('PRAGMA user_version').get() as { user_version: number }
+  const current = row.user_version
+  if (current > MIGRATIONS.length) {
+    throw new Error(`registry schema version ${current} is newer than this release knows (${MIGRATIONS.length}); upgrade Waystation`)
+  }
+  for (let v = current; v < MIGRATIONS.length; v++) {
+    db.exec('BEGIN')
+    try {
+      db.exec(MIGRATIONS[v]!)
+      db.exec(`PRAGMA user_version = ${v + 1}`)
+      db.exec('COMMIT')
+    } catch (err) {
+      db.exec('ROLLBACK')
+      throw err
+    }
+  }
+}

@@ -1,0 +1,35 @@
+import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto'
+
+// Device secrets are stored only as scrypt hashes: a stolen registry file does not give anyone
+// a working device credential. Format: scrypt$N$r$p$salt(b64url)$hash(b64url), so the cost can
+// be raised later without invalidating existing hashes.
+const N = 16384
+const R = 8
+const P = 1
+const KEYLEN = 32
+
+function derive (secret: string, salt: Buffer, opts: ScryptOptions): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    scrypt(secret, salt, KEYLEN, { ...opts, maxmem: 64 * 1024 * 1024 }, (err, key) => (err ? reject(err) : resolve(key)))
+  })
+}
+
+/** A new random secret: 32 bytes, base64url (43 chars). Shown once, never stored in clear. */
+export function generateSecret (): string {
+  return randomBytes(32).toString('base64url')
+}
+
+export async function hashSecret (secret: string): Promise<string> {
+  const salt = randomBytes(16)
+  const key = await derive(secret, salt, { N, r: R, p: P })
+  return `scrypt$${N}$${R}$${P}$${salt.toString('base64url')}$${key.toString('base64url')}`
+}
+
+export async function verifySecret (secret: string, stored: string): Promise<boolean> {
+  const parts = stored.split('$')
+  if (parts.length !== 6 || parts[0] !== 'scrypt') return false
+  const [, n, r, p, salt, hash] = parts as [string, string, string, string, string, string]
+  const expected = Buffer.from(hash, 'base64url')
+  const key = await derive(secret, Buffer.from(salt, 'base64url'), { N: Number(n), r: Number(r), p: Number(p) })
+  return key.length === expected.length && timingSafeEqual(key, expected)
+}
