@@ -24,7 +24,6 @@ export const ConfigSchema = z.object({
 
   API_HOST: z.string().min(1).default('0.0.0.0'),
   API_PORT: port.default(3000),
-  API_PUBLIC_URL: url.optional(),
 
   INGEST_BATCH_MAX_POINTS: positive.default(5000),
   INGEST_BATCH_MAX_BYTES: positive.default(4 * 1024 * 1024),

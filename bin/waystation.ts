@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+// Process entry: `waystation start|broker|api|stations|devices`. Parses configuration once,
+// makes the root logger, and hands over to the command.
+import { ConfigError, loadConfig, type Config } from '../platform/config.ts'
+import { createLogger } from '../platform/logger.ts'
+import { RegistryError } from '../registry/open-registry.ts'
+import { devicesCommand, stationsCommand } from './commands/registry-cli.ts'
+
+const USAGE = `usage: waystation <command>
+
+  start       broker (with ingest) and API in one process
+  broker      MQTT broker with ingest only
+  api         HTTP API only
+  stations    add | list | show   station registry
+  devices     add | list          device credentials
+
+Configuration comes from environment variables: see .env.example.`
+
+async function main (argv: string[]): Promise<number> {
+  const [command, ...rest] = argv
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    console.log(USAGE)
+    return command ? 0 : 2
+  }
+  let config: Config
+  try {
+    config = loadConfig()
+  } catch (err) {
+    if (err instanceof ConfigError) { console.error(err.message); return 1 }
+    throw err
+  }
+  try {
+    switch (command) {
+      case 'start':
+      case 'broker':
+      case 'api': {
+        const logger = createLogger(config.LOG_LEVEL)
+        const roles = { broker: command !== 'api', api: command !== 'broker' }
+        // Loaded here so registry commands don't pay for Aedes and Fastify start-up.
+        const { serve } = await import('./commands/serve.ts')
+        const running = await serve(config, logger, roles)
+        running.lifecycle.handleSignals()
+        return -1 // keep running until a signal
+      }
+      case 'stations': return await stationsCommand(config, rest)
+      case 'devices': return await devicesCommand(config, rest)
+      default:
+        console.error(`unknown command ${JSON.stringify(command)}\n\n${USAGE}`)
+        return 2
+    }
+  } catch (err) {
+    if (err instanceof RegistryError) { console.error(`error: ${err.message}`); return 1 }
+    throw err
+  }
+}
+
+const code = await main(process.argv.slice(2))
+if (code >= 0) process.exitCode = code

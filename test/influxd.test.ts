@@ -1,0 +1,93 @@
+// Starts real private influxd servers (installing the Debian package if needed) and
+// checks the things the rest of Waystation relies on: writes in ms precision,
+// count(*), day buckets in a real time zone, clean stop, no port clashes.
+import { test, expect } from 'vitest'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startInfluxd, type InfluxServer } from '../scripts/influxd.ts'
+
+type QueryResult = { results: Array<{ error?: string, series?: Array<{ columns: string[], values: unknown[][] }> }> }
+
+async function query (server: InfluxServer, q: string, db?: string): Promise<QueryResult> {
+  const body = new URLSearchParams({ q, ...(db ? { db } : {}) })
+  const res = await fetch(`${server.url}/query`, { method: 'POST', body })
+  expect(res.status).toBe(200)
+  const json = await res.json() as QueryResult
+  expect(json.results[0]?.error).toBeUndefined()
+  return json
+}
+
+async function write (server: InfluxServer, db: string, lines: string[]): Promise<void> {
+  const res = await fetch(`${server.url}/write?db=${db}&precision=ms`, { method: 'POST', body: lines.join('\n') })
+  expect(res.status, await res.text()).toBe(204)
+}
+
+function isAlive (pid: number): boolean {
+  try { process.kill(pid, 0); return true } catch { return false }
+}
+
+async function withServers (count: number, fn: (servers: InfluxServer[]) => Promise<void>): Promise<void> {
+  const dirs = await Promise.all(Array.from({ length: count }, () => mkdtemp(join(tmpdir(), 'waystation-influxd-'))))
+  const started = await Promise.allSettled(dirs.map((dataDir) => startInfluxd({ dataDir })))
+  const servers = started.flatMap((r) => r.status === 'fulfilled' ? [r.value] : [])
+  try {
+    for (const r of started) if (r.status === 'rejected') throw r.reason
+    await fn(servers)
+  } finally {
+    await Promise.all(servers.map((s) => s.stop()))
+    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })))
+  }
+}
+
+// UTC 15:00 on Jan 1 is already 23:00 in Shanghai; 17:00 UTC is 01:00 on Jan 2 there.
+const points = [
+  'm,station=a v=1 ' + Date.parse('2024-01-01T15:00:00Z'),
+  'm,station=a v=2 ' + Date.parse('2024-01-01T17:00:00Z'),
+  'm,station=b v=3 ' + Date.parse('2024-01-02T03:00:00Z')
+]
+
+test('starts, stores, queries with tz() and stops', { timeout: 120_000 }, async () => {
+  await withServers(1, async ([server]) => {
+    const s = server!
+    expect(s.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+    expect(isAlive(s.pid)).toBe(true)
+    await query(s, 'CREATE DATABASE ws')
+    await write(s, 'ws', points)
+
+    const count = await query(s, 'SELECT count(*) FROM m', 'ws')
+    expect(count.results[0]?.series?.[0]?.values[0]?.[1]).toBe(3)
+
+    const byDay = await query(s, "SELECT count(v) FROM m WHERE time >= '2023-12-31T16:00:00Z' AND time < '2024-01-02T16:00:00Z' GROUP BY time(1d) tz('Asia/Shanghai')", 'ws')
+    expect(byDay.results[0]?.series?.[0]?.values).toEqual([
+      ['2024-01-01T00:00:00+08:00', 1],
+      ['2024-01-02T00:00:00+08:00', 2]
+    ])
+
+    const pid = s.pid
+    await s.stop()
+    await s.stop() // idempotent
+    expect(isAlive(pid)).toBe(false)
+  })
+})
+
+test('two servers at once get separate ports and data', { timeout: 120_000 }, async () => {
+  await withServers(2, async ([a, b]) => {
+    expect(a!.url).not.toBe(b!.url)
+    await query(a!, 'CREATE DATABASE only_a')
+    const dbs = await query(b!, 'SHOW DATABASES')
+    expect(JSON.stringify(dbs)).not.toContain('only_a')
+  })
+})
+
+test('refuses a port that is already taken', { timeout: 120_000 }, async () => {
+  await withServers(1, async ([a]) => {
+    const port = Number(new URL(a!.url).port)
+    const dataDir = await mkdtemp(join(tmpdir(), 'waystation-influxd-'))
+    try {
+      await expect(startInfluxd({ dataDir, port })).rejects.toThrow(/already in use/)
+    } finally {
+      await rm(dataDir, { recursive: true, force: true })
+    }
+  })
+})

@@ -1,0 +1,154 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import type { DoorEvent } from '../contract/index.ts'
+import { closed, connectDevice, publishEvent, worker } from './support/device.ts'
+import { startTestStack, type TestStack } from './support/stack.ts'
+
+// End to end through real processes' parts: MQTT client → Aedes (auth, ACL) → ingest →
+// influxd → Fastify over HTTP.
+
+let stack: TestStack
+let secrets: Record<string, string>
+let otherSecrets: Record<string, string>
+
+beforeAll(async () => {
+  stack = await startTestStack()
+  secrets = await stack.addStation({ id: 'sz-futian-001', name: '福田区爱心驿站 1', timezone: 'Asia/Shanghai', capacity: 12 })
+  otherSecrets = await stack.addStation({ id: 'sz-nanshan-002', name: '南山区爱心驿站 2', timezone: 'Asia/Shanghai' })
+})
+afterAll(async () => { await stack?.stop() })
+
+const S = 'sz-futian-001'
+const D = 'sz-futian-001-door'
+// Local (UTC+8) wall time → epoch ms.
+const cst = (iso: string) => Date.parse(`${iso}+08:00`)
+
+async function visits (stationId: string, from: string, to: string) {
+  const res = await fetch(`${stack.apiUrl}/stations/${stationId}/visits?from=${from}&to=${to}`)
+  return { status: res.status, body: await res.json() as any }
+}
+
+describe('walking skeleton', () => {
+  test('door events across local midnight give exact visits, unique workers and denied per local day', async () => {
+    const device = await connectDevice(stack.mqttUrl, D, secrets[D]!)
+    let seq = 1000
+    const door = (iso: string, direction: 'in' | 'out', result: 'granted' | 'denied', w?: number): DoorEvent => ({
+      device: D, ts: cst(iso), seq: seq++, direction, method: 'face', result, ...(w === undefined ? {} : { worker: worker(w) })
+    })
+    const events: DoorEvent[] = [
+      // 2026-03-01 (local): 3 granted entries by 2 workers, 1 denied, exits are not visits
+      door('2026-03-01T08:00:00', 'in', 'granted', 1),
+      door('2026-03-01T08:20:00', 'out', 'granted', 1),
+      door('2026-03-01T12:00:00', 'in', 'granted', 2),
+      door('2026-03-01T12:05:00', 'in', 'denied'),
+      door('2026-03-01T23:59:59.999', 'in', 'granted', 1), // last millisecond of the local day
+      // 2026-03-02 (local) — 00:00 local is 16:00 UTC on 03-01: a UTC-day grouping would get this wrong
+      door('2026-03-02T00:00:00', 'out', 'granted', 1),
+      door('2026-03-02T00:00:01', 'in', 'granted', 3),
+      door('2026-03-02T07:30:00', 'in', 'denied', 4),
+      door('2026-03-02T07:31:00', 'in', 'denied', 4),
+      // 2026-03-03: nothing; 2026-03-04: one visit
+      door('2026-03-04T15:00:00', 'in', 'granted', 2)
+    ]
+    for (const e of events) await publishEvent(device, S, 'door', e)
+    await device.endAsync()
+
+    const { status, body } = await visits(S, '2026-03-01', '2026-03-04')
+    expect(status).toBe(200)
+    expect(body.timezone).toBe('Asia/Shanghai')
+    expect(body.days).toEqual([
+      { date: '2026-03-01', visits: 3, uniqueWorkers: 2, denied: 1 },
+      { date: '2026-03-02', visits: 1, uniqueWorkers: 1, denied: 2 },
+      { date: '2026-03-03', visits: 0, uniqueWorkers: 0, denied: 0 },
+      { date: '2026-03-04', visits: 1, uniqueWorkers: 1, denied: 0 }
+    ])
+    expect(body.totals).toEqual({ visits: 5, uniqueWorkers: 3, denied: 3 })
+  })
+
+  test('every PUBACKed publish is queryable at once; a duplicate does not change the counts', async () => {
+    const device = await connectDevice(stack.mqttUrl, D, secrets[D]!)
+    const base = cst('2026-04-10T10:00:00')
+    const n = 200
+    for (let i = 0; i < n; i++) {
+      // Not awaited one by one: many publishes in flight, each PUBACK must still mean stored.
+      void publishEvent(device, S, 'door', { device: D, ts: base + i * 1000, seq: 5000 + i, direction: 'in', method: 'card', result: 'granted', worker: worker(100 + (i % 7)) })
+    }
+    const last = publishEvent(device, S, 'door', { device: D, ts: base + n * 1000, seq: 5000 + n, direction: 'in', method: 'card', result: 'granted', worker: worker(100) })
+    await last
+    // PUBACKs arrive in order for one client, so the last one means all are stored.
+    const countOf = async () => (await stack.query<{ count: number }>(
+      'SELECT count("seq") FROM "door" WHERE "station" = $station AND time >= $from AND time < $to',
+      { station: S, from: new Date(base).toISOString(), to: new Date(base + 86_400_000).toISOString() }
+    ))[0]?.count ?? 0
+    expect(await countOf()).toBe(n + 1)
+
+    // Same (device, ts, seq) again — a device retransmitting after a lost PUBACK.
+    await publishEvent(device, S, 'door', { device: D, ts: base, seq: 5000, direction: 'in', method: 'card', result: 'granted', worker: worker(100) })
+    await publishEvent(device, S, 'door', { device: D, ts: base + 5000, seq: 5005, direction: 'in', method: 'card', result: 'granted', worker: worker(105) })
+    expect(await countOf()).toBe(n + 1)
+    const day = await visits(S, '2026-04-10', '2026-04-10')
+    expect(day.body.days).toEqual([{ date: '2026-04-10', visits: n + 1, uniqueWorkers: 7, denied: 0 }])
+    await device.endAsync()
+  })
+})
+
+describe('broker security', () => {
+  test('a wrong password is refused with CONNACK 4', async () => {
+    await expect(connectDevice(stack.mqttUrl, D, 'not-the-secret')).rejects.toThrow(/Bad username or password/i)
+    await expect(connectDevice(stack.mqttUrl, 'no-such-device', secrets[D]!)).rejects.toThrow(/Bad username or password/i)
+  })
+
+  test('publishing to another station closes the connection and stores nothing', async () => {
+    const device = await connectDevice(stack.mqttUrl, D, secrets[D]!)
+    const ts = cst('2026-05-01T09:00:00')
+    void publishEvent(device, 'sz-nanshan-002', 'door', { device: D, ts, seq: 1, direction: 'in', method: 'face', result: 'granted', worker: worker(9) }).catch(() => {})
+    await closed(device)
+    device.end(true)
+    const rows = await stack.query('SELECT * FROM "door" WHERE time >= $from AND time < $to', {
+      from: new Date(ts - 1000).toISOString(), to: new Date(ts + 1000).toISOString()
+    })
+    expect(rows.length).toBe(0)
+    const { body } = await visits('sz-nanshan-002', '2026-05-01', '2026-05-01')
+    expect(body.days[0].visits).toBe(0)
+    expect(otherSecrets).toBeDefined()
+  })
+
+  test('$SYS and other stations cannot be subscribed (SUBACK 0x80); own station can', async () => {
+    const device = await connectDevice(stack.mqttUrl, D, secrets[D]!)
+    for (const topic of ['$SYS/#', 'stations/sz-nanshan-002/#', '#', 'stations/+/door']) {
+      // mqtt.js turns a SUBACK return code 0x80 into this error [MQTT-3.9.3-2].
+      await expect(device.subscribeAsync(topic, { qos: 1 }), topic).rejects.toThrow(/Subscribe error/)
+    }
+    const granted = await device.subscribeAsync(`stations/${S}/commands/#`, { qos: 1 })
+    expect(granted.map((g) => g.qos)).toEqual([1])
+    expect(device.connected).toBe(true)
+    await device.endAsync()
+  })
+
+  test('an invalid payload is acknowledged, stored as rejected with a reason, and the next valid message is stored', async () => {
+    const device = await connectDevice(stack.mqttUrl, D, secrets[D]!)
+    const t0 = Date.now()
+    await device.publishAsync(`stations/${S}/door`, '{"device":"sz-futian-001-door","ts":1,"seq":-1,"direction":"sideways"}', { qos: 1 })
+    await device.publishAsync(`stations/${S}/environment`, 'not json at all', { qos: 1 })
+    const ts = cst('2026-06-01T12:00:00')
+    await publishEvent(device, S, 'door', { device: D, ts, seq: 77, direction: 'in', method: 'qr', result: 'granted', worker: worker(77) })
+    expect(device.connected).toBe(true)
+
+    const rejected = await stack.query<{ channel: string, reason: string, payload: string, client: string }>(
+      'SELECT "channel", "reason", "payload", "client" FROM "rejected" WHERE "station" = $station AND time >= $from',
+      { station: S, from: new Date(t0 - 1000).toISOString() })
+    expect(rejected).toHaveLength(2)
+    const door = rejected.find((r) => r.channel === 'door')!
+    expect(door.reason).toMatch(/ts: .*2020/)
+    expect(door.reason).toMatch(/seq/)
+    expect(door.reason).toMatch(/direction/)
+    expect(door.payload).toContain('sideways')
+    expect(door.client).toBe(D)
+    expect(rejected.find((r) => r.channel === 'environment')!.reason).toMatch(/^invalid JSON/)
+
+    const stored = await stack.query<{ seq: number, worker: string }>('SELECT "seq", "worker" FROM "door" WHERE "station" = $station AND time >= $from AND time < $to', {
+      station: S, from: new Date(ts).toISOString(), to: new Date(ts + 1).toISOString()
+    })
+    expect(stored.map((r) => [r.seq, r.worker])).toEqual([[77, worker(77)]])
+    await device.endAsync()
+  })
+})

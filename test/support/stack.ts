@@ -1,0 +1,64 @@
+import { randomBytes } from 'node:crypto'
+import { inject } from 'vitest'
+import type { InfluxDB } from 'influx'
+import { serve } from '../../bin/commands/serve.ts'
+import { loadConfig, type Config } from '../../platform/config.ts'
+import { influxClient } from '../../platform/influx.ts'
+import { createLogger } from '../../platform/logger.ts'
+import { openRegistry } from '../../registry/open-registry.ts'
+import type { NewStation } from '../../registry/schemas.ts'
+
+export type TestStack = Awaited<ReturnType<typeof startTestStack>>
+
+/**
+ * The real thing on free ports: Aedes broker with ingest and the Fastify API in one process
+ * (as `waystation start` runs them), a fresh registry file and a fresh InfluxDB database.
+ */
+export async function startTestStack (overrides: Record<string, string> = {}) {
+  const suffix = randomBytes(4).toString('hex')
+  const config: Config = loadConfig({
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    INFLUX_URL: inject('influxUrl'),
+    INFLUX_DB: `test_${suffix}`,
+    REGISTRY_PATH: `/tmp/waystation-test-${suffix}/registry.sqlite`,
+    MQTT_HOST: '127.0.0.1',
+    MQTT_PORT: '0',
+    API_HOST: '127.0.0.1',
+    API_PORT: '0',
+    SHUTDOWN_GRACE_MS: '5000',
+    ...overrides
+  })
+  const logger = createLogger(config.LOG_LEVEL)
+  const running = await serve(config, logger, { broker: true, api: true })
+  const influx: InfluxDB = influxClient(config)
+  const registry = openRegistry(config.REGISTRY_PATH)
+
+  async function addStation (station: NewStation, deviceIds: string[] = [`${station.id}-door`]) {
+    registry.addStation(station)
+    const devices: Record<string, string> = {}
+    for (const id of deviceIds) devices[id] = (await registry.addDevice(station.id, id)).secret
+    return devices
+  }
+
+  /** InfluxQL against the test database; returns the rows of the statement. */
+  async function query<T = Record<string, unknown>> (q: string, placeholders: Record<string, string | number> = {}): Promise<T[]> {
+    const rows = await influx.query(q, { placeholders })
+    return rows as unknown as T[]
+  }
+
+  return {
+    config,
+    mqttUrl: `mqtt://127.0.0.1:${running.broker!.port}`,
+    apiUrl: running.api!.url,
+    app: running.api!.app,
+    influx,
+    registry,
+    addStation,
+    query,
+    stop: async () => {
+      registry.close()
+      await running.shutdown('test finished')
+      await influx.dropDatabase(config.INFLUX_DB).catch(() => {})
+    }
+  }
+}
