@@ -1,0 +1,55 @@
+import { readFileSync } from 'node:fs'
+import { describe, expect, test } from 'vitest'
+import { CHANNELS, channels, parseMessage, parseTopic, topicFor, type Channel } from '../contract/index.ts'
+
+const bytes = (s: string) => Buffer.from(s)
+const base = { device: 'sz-1-door', ts: 1_772_424_000_000, seq: 1 }
+
+describe('contract', () => {
+  test('every example payload in contract/README.md is valid for its channel', () => {
+    const readme = readFileSync(new URL('../contract/README.md', import.meta.url), 'utf8')
+    const examples = [...readme.matchAll(/^## `(\w+)`[\s\S]*?```json\n(.*)\n```/gm)]
+    expect(examples.map((m) => m[1]).sort()).toEqual([...CHANNELS].sort())
+    for (const [, channel, json] of examples) {
+      const r = parseMessage(channel as Channel, bytes(json!))
+      expect(r, `${channel}: ${json}`).toMatchObject({ ok: true })
+    }
+  })
+
+  test('topics round-trip and anything else is refused', () => {
+    expect(parseTopic(topicFor('sz-futian-001', 'door'))).toEqual({ stationId: 'sz-futian-001', channel: 'door' })
+    for (const t of ['stations/sz-1', 'stations/sz-1/door/x', 'stations/SZ-1/door', 'stations/sz-1/doors', 'x/sz-1/door', '$SYS/x/y', 'stations/-a/door', 'stations/sz-1/__proto__']) {
+      expect(parseTopic(t), t).toBeNull()
+    }
+  })
+
+  test('worker must be a pseudonym: names, phone numbers and id numbers are rejected', () => {
+    for (const worker of ['张伟', '13800138000', 'w_13800138000', '440301199001011234', 'w_ABCDEF0123456789', 'john.doe@example.com']) {
+      const r = parseMessage('door', bytes(JSON.stringify({ ...base, direction: 'in', method: 'face', result: 'granted', worker })))
+      expect(r.ok, worker).toBe(false)
+      if (!r.ok) expect(r.reason).toMatch(/worker/)
+    }
+  })
+
+  test('hostile payloads get a clear reason and never throw', () => {
+    const cases: Array<[Channel, string, RegExp]> = [
+      ['door', '{', /invalid JSON/],
+      ['door', '[]', /expected object/],
+      ['door', JSON.stringify({ ...base, direction: 'in', method: 'face', result: 'granted', extra: 1 }), /Unrecognized key/],
+      ['door', '{"__proto__":{"admin":true},"device":"d","ts":1772424000000,"seq":1,"direction":"in","method":"face","result":"granted"}', /__proto__/],
+      ['occupancy', JSON.stringify({ ...base, count: 1e308 }), /count/],
+      ['occupancy', JSON.stringify({ ...base, count: 2.5 }), /count/],
+      ['environment', JSON.stringify({ ...base }), /at least one/],
+      ['environment', JSON.stringify({ ...base, temperature: 'NaN' }), /temperature/],
+      ['environment', JSON.stringify({ ...base, ts: 1_772_424_000 }), /ts: .*2020/], // seconds, not ms
+      ['status', JSON.stringify({ ...base, state: 'online', firmware: 'x'.repeat(65) }), /firmware/],
+      ['status', 'x'.repeat(20_000), /too large/]
+    ]
+    for (const [channel, payload, reason] of cases) {
+      const r = parseMessage(channel, bytes(payload))
+      expect(r.ok, payload.slice(0, 80)).toBe(false)
+      if (!r.ok) expect(r.reason, payload.slice(0, 80)).toMatch(reason)
+    }
+    expect(Object.keys(channels)).toEqual(CHANNELS)
+  })
+})
