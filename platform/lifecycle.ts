@@ -33,11 +33,16 @@ export function createLifecycle (logger: Logger, graceMs: number) {
   }
 
   function handleSignals (): void {
+    let firstSignalAt = 0
     const onSignal = (signal: NodeJS.Signals) => {
+      // The same signal often arrives twice at once (from the terminal's process group and
+      // from a wrapper forwarding it): only a deliberate second one, later, forces the exit.
+      if (shuttingDown && Date.now() - firstSignalAt < 1000) return
       if (shuttingDown) {
         logger.warn({ signal }, 'second signal: exiting now')
         process.exit(130)
       }
+      firstSignalAt = Date.now()
       const force = setTimeout(() => {
         logger.error({ graceMs }, 'shutdown grace period exceeded: exiting')
         process.exit(1)

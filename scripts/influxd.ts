@@ -182,7 +182,9 @@ async function launch (bin: string, dataDir: string, httpPort: number, rpcPort: 
   const fh = await open(logFile, 'a')
   // INFLUXDB_* variables override the config file; drop them so the file is the truth.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('INFLUXDB_')))
-  const child = spawn(bin, ['run', '-config', configFile], { detached: false, env, stdio: ['ignore', fh.fd, fh.fd] })
+  // Own process group: a Ctrl-C in the terminal signals the whole foreground group, and
+  // influxd must outlive the ingest flush that shutdown performs; we stop it last.
+  const child = spawn(bin, ['run', '-config', configFile], { detached: true, env, stdio: ['ignore', fh.fd, fh.fd] })
   await fh.close()
   // Synchronous last resort (also while still starting) so a crashing test run or an
   // interrupted demo leaves no orphan server behind.

@@ -11,10 +11,10 @@ export type ServeRoles = { broker: boolean, api: boolean }
 /**
  * Starts the requested roles in one process: `start` runs both (ingest lives inside the
  * broker, because the broker's PUBACK waits for the store), `broker` and `api` one each.
- * Returns the running parts and a shutdown function that closes them in reverse order.
+ * Returns the running parts and a shutdown function that closes them in reverse order; pass a
+ * lifecycle to have things started before (e.g. a private influxd) closed after them.
  */
-export async function serve (config: Config, logger: Logger, roles: ServeRoles) {
-  const lifecycle = createLifecycle(logger, config.SHUTDOWN_GRACE_MS)
+export async function serve (config: Config, logger: Logger, roles: ServeRoles, lifecycle = createLifecycle(logger, config.SHUTDOWN_GRACE_MS)) {
   try {
     const registry = openRegistry(config.REGISTRY_PATH)
     lifecycle.add('registry', async () => registry.close())

@@ -1,0 +1,51 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Registry } from '../registry/open-registry.ts'
+import type { NewStation } from '../registry/schemas.ts'
+import type { SimDevice } from '../simulators/station-simulator.ts'
+
+// Five stations in Shenzhen, from a busy downtown one to a quiet suburban one.
+export const DEMO_STATIONS: Array<NewStation & { busyness: number }> = [
+  { id: 'sz-futian-001', name: '福田区华强北爱心驿站', address: '深圳市福田区华强北路 1016 号', lat: 22.5445, lon: 114.0880, capacity: 16, busyness: 360 },
+  { id: 'sz-nanshan-002', name: '南山区科技园户外劳动者服务站', address: '深圳市南山区科技南十二路 2 号', lat: 22.5400, lon: 113.9530, capacity: 14, busyness: 300 },
+  { id: 'sz-luohu-003', name: '罗湖区东门爱心驿站', address: '深圳市罗湖区解放路 3021 号', lat: 22.5480, lon: 114.1220, capacity: 12, busyness: 180 },
+  { id: 'sz-baoan-004', name: '宝安区西乡户外劳动者服务站', address: '深圳市宝安区西乡大道 288 号', lat: 22.5770, lon: 113.8640, capacity: 10, busyness: 90 },
+  { id: 'sz-longgang-005', name: '龙岗区坂田爱心驿站', address: '深圳市龙岗区坂田街道五和大道 118 号', lat: 22.6330, lon: 114.0650, capacity: 8, busyness: 50 }
+]
+
+type FleetFile = { backfilledAt?: string, devices: Record<string, string> }
+
+/**
+ * Registers the demo stations and their two devices each, idempotently. Device secrets exist
+ * in clear only at creation, so the demo keeps them in DATA_DIR/demo-fleet.json (mode 0600) for
+ * its simulators, as a real device keeps its own.
+ */
+export async function provisionDemoFleet (registry: Registry, dataDir: string) {
+  const path = join(dataDir, 'demo-fleet.json')
+  const file: FleetFile = existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) as FleetFile : { devices: {} }
+  const save = () => writeFileSync(path, JSON.stringify(file, null, 2), { mode: 0o600 })
+  const stations = []
+  for (const { busyness, ...station } of DEMO_STATIONS) {
+    if (!registry.getStation(station.id)) registry.addStation(station)
+    const devices: SimDevice[] = []
+    for (const role of ['door', 'sensors'] as const) {
+      const deviceId = `${station.id}-${role}`
+      let secret = file.devices[deviceId]
+      if (!secret) {
+        if (registry.listDevices(station.id).some((d) => d.id === deviceId)) {
+          throw new Error(`device ${deviceId} is registered but its demo secret is not in ${path}; remove the demo data directory to start over`)
+        }
+        secret = (await registry.addDevice(station.id, deviceId)).secret
+        file.devices[deviceId] = secret
+        save()
+      }
+      devices.push({ deviceId, secret, role })
+    }
+    stations.push({ station: registry.getStation(station.id)!, busyness, devices })
+  }
+  return {
+    stations,
+    backfilledAt: file.backfilledAt ? Date.parse(file.backfilledAt) : undefined,
+    markBackfilled: (at: number) => { file.backfilledAt = new Date(at).toISOString(); save() }
+  }
+}
