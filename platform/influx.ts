@@ -4,14 +4,28 @@ import type { Config } from './config.ts'
 // All InfluxDB DDL lives here, so a move to 2.x (DBRP mapping made by an admin) or 3.x (no
 // CREATE DATABASE over InfluxQL) changes one file.
 
-export function influxClient (config: Pick<Config, 'INFLUX_URL' | 'INFLUX_DB' | 'INFLUX_USERNAME' | 'INFLUX_PASSWORD'>): InfluxDB {
+export type InfluxClientOptions = {
+  /** Per-request timeout; node-influx's default is 30 s. */
+  requestTimeoutMs?: number
+  /** node-influx retries a failed request on the same host this many times (default 2). */
+  maxRetries?: number
+}
+
+/** A node-influx client for INFLUX_URL with INFLUX_DB as its default database. */
+export function influxClient (config: Pick<Config, 'INFLUX_URL' | 'INFLUX_DB' | 'INFLUX_USERNAME' | 'INFLUX_PASSWORD'>, opts: InfluxClientOptions = {}): InfluxDB {
   const url = new URL(config.INFLUX_URL)
+  const protocol = url.protocol === 'https:' ? 'https' : 'http'
   return new InfluxDB({
-    host: url.hostname,
-    port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
-    protocol: url.protocol === 'https:' ? 'https' : 'http',
+    host: url.hostname.replace(/^\[(.*)\]$/, '$1'), // IPv6 literal: [::1] → ::1
+    port: url.port ? Number(url.port) : (protocol === 'https' ? 443 : 80),
+    protocol,
     database: config.INFLUX_DB,
-    ...(config.INFLUX_USERNAME ? { username: config.INFLUX_USERNAME, password: config.INFLUX_PASSWORD ?? '' } : {})
+    // Without a username node-influx sends root:root basic auth, which a server with auth
+    // disabled ignores; with auth enabled, INFLUX_USERNAME/INFLUX_PASSWORD must be set.
+    ...(config.INFLUX_USERNAME ? { username: config.INFLUX_USERNAME, password: config.INFLUX_PASSWORD ?? '' } : {}),
+    ...(opts.requestTimeoutMs !== undefined || opts.maxRetries !== undefined
+      ? { pool: { ...(opts.requestTimeoutMs !== undefined ? { requestTimeout: opts.requestTimeoutMs } : {}), ...(opts.maxRetries !== undefined ? { maxRetries: opts.maxRetries } : {}) } }
+      : {})
   })
 }
 
