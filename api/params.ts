@@ -2,7 +2,7 @@
 // and the registry / InfluxDB, so the schemas are strict and their messages say what to send.
 import { z } from 'zod'
 import { StationId } from '../contract/index.ts'
-import { daysBetween } from './queries/local-day.ts'
+import { daysBetween } from '../platform/local-day.ts'
 
 export const MAX_RANGE_DAYS = 366
 

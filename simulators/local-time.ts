@@ -1,5 +1,9 @@
-// Local calendar time <-> UTC with nothing but Intl, so that the simulator, the API and the
-// tests agree on what "Tuesday 12:00 in Asia/Shanghai" is, including on DST days.
+// Local wall-clock time <-> UTC with nothing but Intl, so that the simulator, the API and the
+// tests agree on what "Tuesday 12:00 in Asia/Shanghai" is, including on DST days. Calendar-day
+// helpers shared with the API live in platform/local-day.ts.
+import { addDays } from '../platform/local-day.ts'
+
+export { addDays, localDate as localDateOf } from '../platform/local-day.ts'
 
 const MINUTE = 60_000
 const DAY = 86_400_000
@@ -60,17 +64,6 @@ export function zonedTimeToUtc (date: string, minutesOfDay: number, timeZone: st
     .filter((t) => wall - utcOffsetMinutes(t, timeZone) * MINUTE === t)
   if (valid.length > 0) return Math.min(...valid)
   return wall - before * MINUTE
-}
-
-/** Local calendar date 'YYYY-MM-DD' of an instant. */
-export function localDateOf (ms: number, timeZone: string): string {
-  const p = zonedParts(ms, timeZone)
-  return `${String(p.year).padStart(4, '0')}-${String(p.month).padStart(2, '0')}-${String(p.day).padStart(2, '0')}`
-}
-
-export function addDays (date: string, days: number): string {
-  const [y, mo, d] = parseDate(date)
-  return new Date(Date.UTC(y, mo - 1, d + days)).toISOString().slice(0, 10)
 }
 
 /** 0 = Sunday .. 6 = Saturday: a calendar date's weekday does not depend on the zone. */

@@ -2,7 +2,7 @@
 // The route validates the request; this module turns local calendar days into UTC instants,
 // asks InfluxDB once (several statements, one HTTP round trip) and shapes the answer.
 import type { InfluxDB } from 'influx'
-import { addDays, daysBetween, localDate, localMidnightUtc } from './local-day.ts'
+import { addDays, daysBetween, localDate, localMidnightUtc } from '../../platform/local-day.ts'
 import { toStoreError } from '../store-unavailable-error.ts'
 
 export type VisitsQuery = { stationId: string, timeZone: string, from: string, to: string }

@@ -1,7 +1,7 @@
 // Local calendar days in IANA zones, computed with Intl only: the part of the visits query
 // that decides which UTC instants bound a station's day.
 import { describe, expect, it } from 'vitest'
-import { addDays, daysBetween, isCalendarDate, localDate, localMidnightUtc } from '../api/queries/local-day.ts'
+import { addDays, daysBetween, isCalendarDate, localDate, localMidnightUtc } from '../platform/local-day.ts'
 import { tzClause, visitsStatements } from '../api/queries/visits.ts'
 
 const iso = (d: Date) => d.toISOString()
