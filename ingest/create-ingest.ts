@@ -1,4 +1,4 @@
-import { parseMessage, type Channel } from '../contract/index.ts'
+import { parseMessage, type AnyEvent, type Channel } from '../contract/index.ts'
 import type { Logger } from '../platform/logger.ts'
 import { RefusedError, type BatchWriter } from './batch-writer.ts'
 import { rejectedLine } from './rejected.ts'
@@ -14,6 +14,14 @@ export type IngestInput = {
 
 export type IngestOutcome = { stored: true } | { stored: false, reason: string }
 
+/**
+ * Called after an event is durably stored, in the order stores complete. This is where
+ * consumers of the live stream attach (rollup dirty-tracking, live state, alerts): they see
+ * exactly what InfluxDB has, never an event that might still be lost. Listeners must be cheap
+ * and must not throw; heavy work goes to their own queue.
+ */
+export type StoredListener = (stationId: string, event: AnyEvent) => void
+
 export type Ingest = ReturnType<typeof createIngest>
 
 /**
@@ -24,6 +32,7 @@ export type Ingest = ReturnType<typeof createIngest>
 export function createIngest (deps: { writer: BatchWriter, logger: Logger }) {
   const { writer, logger } = deps
   const counts = { received: 0, stored: 0, rejected: 0 }
+  const listeners: StoredListener[] = []
 
   async function reject (input: IngestInput, reason: string): Promise<IngestOutcome> {
     counts.rejected++
@@ -60,11 +69,19 @@ export function createIngest (deps: { writer: BatchWriter, logger: Logger }) {
       throw err
     }
     counts.stored++
+    for (const listener of listeners) {
+      try {
+        listener(input.stationId, parsed.event)
+      } catch (err) {
+        logger.error({ err: (err as Error).message }, 'stored-event listener failed')
+      }
+    }
     return { stored: true }
   }
 
   return {
     handle,
+    onStored: (listener: StoredListener) => { listeners.push(listener) },
     /** Resolves when nothing submitted so far is still waiting for InfluxDB. */
     idle: () => writer.idle(),
     /** Stop accepting and finish (or, after graceMs, give up on) the writes in flight. */
