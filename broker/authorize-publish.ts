@@ -33,11 +33,11 @@ export function createAuthorizePublish (deps: { sessions: DeviceSessions, ingest
     }
     // Only the status channel is state ("online since…"); a retained door event would be
     // replayed to every new subscriber as if it had just happened.
-    if (target.channel !== 'status') packet.retain = false
+    if (target.channel !== 'status' || target.batch) packet.retain = false
 
-    ingest.handle({ stationId: target.stationId, channel: target.channel, deviceId: session.deviceId, payload: packet.payload as Buffer })
+    ingest.handle({ stationId: target.stationId, channel: target.channel, batch: target.batch, deviceId: session.deviceId, payload: packet.payload as Buffer })
       .then((outcome) => {
-        if (!outcome.stored) {
+        if (outcome.rejected > 0) {
           packet.topic = QUARANTINE_PREFIX + packet.topic
           packet.retain = false
         }

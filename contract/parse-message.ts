@@ -2,6 +2,8 @@ import { z } from 'zod'
 import { channels, type AnyEvent, type Channel } from './topics.ts'
 
 export const MAX_PAYLOAD_BYTES = 16 * 1024
+export const MAX_BATCH_EVENTS = 500
+export const MAX_BATCH_PAYLOAD_BYTES = 256 * 1024
 
 export type ParseResult =
   | { ok: true, event: AnyEvent }
@@ -12,15 +14,44 @@ export type ParseResult =
  * as a short, human-readable reason that is stored with the rejected message.
  */
 export function parseMessage (channel: Channel, payload: Uint8Array): ParseResult {
-  if (payload.byteLength > MAX_PAYLOAD_BYTES) {
-    return { ok: false, reason: `payload too large: ${payload.byteLength} bytes > ${MAX_PAYLOAD_BYTES}` }
+  const json = decodeJson(payload, MAX_PAYLOAD_BYTES)
+  if (!json.ok) return json
+  return validateEvent(channel, json.value)
+}
+
+export type BatchParseResult =
+  | { ok: true, items: ParseResult[], raw: unknown[] }
+  | { ok: false, reason: string }
+
+/**
+ * A batch upload: `{ "events": [ ...payloads of one channel ] }`. The envelope must be right
+ * as a whole; then each event is judged on its own, so one bad event does not cost the others.
+ */
+export function parseBatch (channel: Channel, payload: Uint8Array): BatchParseResult {
+  const json = decodeJson(payload, MAX_BATCH_PAYLOAD_BYTES)
+  if (!json.ok) return json
+  const body = json.value as { events?: unknown } | null
+  if (typeof body !== 'object' || body === null || Array.isArray(body) || !Array.isArray(body.events)) {
+    return { ok: false, reason: 'batch must be an object {"events": [...]}' }
   }
-  let json: unknown
+  if (Object.keys(body).length !== 1) return { ok: false, reason: 'batch: only the "events" key is allowed' }
+  if (body.events.length === 0) return { ok: false, reason: 'batch: events is empty' }
+  if (body.events.length > MAX_BATCH_EVENTS) return { ok: false, reason: `batch: ${body.events.length} events > ${MAX_BATCH_EVENTS}` }
+  return { ok: true, items: body.events.map((e) => validateEvent(channel, e)), raw: body.events }
+}
+
+function decodeJson (payload: Uint8Array, limit: number): { ok: true, value: unknown } | { ok: false, reason: string } {
+  if (payload.byteLength > limit) {
+    return { ok: false, reason: `payload too large: ${payload.byteLength} bytes > ${limit}` }
+  }
   try {
-    json = JSON.parse(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8'))
+    return { ok: true, value: JSON.parse(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8')) }
   } catch (err) {
     return { ok: false, reason: `invalid JSON: ${(err as Error).message}` }
   }
+}
+
+function validateEvent (channel: Channel, json: unknown): ParseResult {
   const result = channels[channel].safeParse(json)
   if (!result.success) {
     return { ok: false, reason: formatIssues(result.error) }

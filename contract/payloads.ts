@@ -46,3 +46,34 @@ export const StatusMessage = z.strictObject({
   uptime: z.int().min(0).optional()
 })
 export type StatusMessage = z.infer<typeof StatusMessage>
+
+// Appliances the station provides. Their state lets staff see a broken microwave or AC before
+// workers complain, and usage (microwave at meal times) is part of the usage figures.
+export const Appliance = z.enum(['microwave', 'ac', 'tv', 'water_dispenser', 'charger', 'fridge', 'light', 'air_purifier'])
+export type Appliance = z.infer<typeof Appliance>
+
+export const EquipmentEvent = z.strictObject({
+  ...envelope,
+  appliance: Appliance,
+  // Several of one kind (two chargers): 1-based unit number.
+  unit: z.int().min(1).max(16).default(1),
+  state: z.enum(['on', 'off', 'fault']),
+  powerW: z.number().min(0).max(10_000).optional(),
+  // AC target temperature, °C.
+  setpoint: z.number().min(10).max(35).optional(),
+  // Device-specific fault code when state is 'fault'.
+  fault: z.string().min(1).max(64).regex(/^[\x20-\x7e]+$/, 'fault: printable ASCII').optional()
+})
+export type EquipmentEvent = z.infer<typeof EquipmentEvent>
+
+// Free supplies on the shelves, as a shelf sensor (weight or count) sees them.
+export const SupplyItem = z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/, 'item: slug such as instant-noodles, bottled-water, raincoat, phone-charger')
+export const SupplyLevel = z.strictObject({
+  ...envelope,
+  item: SupplyItem,
+  // Units on the shelf now.
+  quantity: z.int().min(0).max(100_000),
+  // Units the shelf holds when full (lets the API express a level in %).
+  capacity: z.int().min(1).max(100_000).optional()
+})
+export type SupplyLevel = z.infer<typeof SupplyLevel>

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { StationId } from './ids.ts'
-import { DoorEvent, EnvironmentReading, OccupancyReading, StatusMessage } from './payloads.ts'
+import { DoorEvent, EnvironmentReading, EquipmentEvent, OccupancyReading, StatusMessage, SupplyLevel } from './payloads.ts'
 
 // The one map from channel to payload schema. Producers (devices, simulators) and consumers
 // (broker ACL, ingest, API) import it; adding a channel here is the first step of adding one
@@ -9,7 +9,9 @@ export const channels = {
   door: DoorEvent,
   occupancy: OccupancyReading,
   environment: EnvironmentReading,
-  status: StatusMessage
+  status: StatusMessage,
+  equipment: EquipmentEvent,
+  supply: SupplyLevel
 } as const
 
 export type Channel = keyof typeof channels
@@ -29,13 +31,22 @@ export function isChannel (value: string): value is Channel {
   return Object.hasOwn(channels, value)
 }
 
-export type ParsedTopic = { stationId: StationId, channel: Channel }
+// A device that was offline uploads what it buffered as batches of one channel:
+// `stations/{stationId}/{channel}/batch` with `{ "events": [...] }`, acknowledged as a unit.
+export const BATCH_SUFFIX = 'batch'
 
-/** `stations/{stationId}/{channel}` → parts, or null for any other shape. */
+export function batchTopicFor (stationId: string, channel: Channel): string {
+  return `${topicFor(stationId, channel)}/${BATCH_SUFFIX}`
+}
+
+export type ParsedTopic = { stationId: StationId, channel: Channel, batch: boolean }
+
+/** `stations/{stationId}/{channel}[/batch]` → parts, or null for any other shape. */
 export function parseTopic (topic: string): ParsedTopic | null {
   const parts = topic.split('/')
-  if (parts.length !== 3 || parts[0] !== TOPIC_ROOT) return null
-  const [, stationId, channel] = parts as [string, string, string]
+  if (parts.length < 3 || parts.length > 4 || parts[0] !== TOPIC_ROOT) return null
+  const [, stationId, channel, suffix] = parts as [string, string, string, string | undefined]
+  if (suffix !== undefined && suffix !== BATCH_SUFFIX) return null
   if (!StationId.safeParse(stationId).success || !isChannel(channel)) return null
-  return { stationId, channel }
+  return { stationId, channel, batch: suffix !== undefined }
 }

@@ -27,6 +27,16 @@ const mappers: { [C in Channel]: Mapper<C> } = {
   status: (station, p) => formatLine('status',
     { station, device: p.device },
     { state: p.state, firmware: p.firmware, uptime: int(p.uptime), seq: int(p.seq) },
+    eventTimestampNs(p.ts, p.seq)),
+
+  equipment: (station, p) => formatLine('equipment',
+    { station, device: p.device, appliance: p.appliance, unit: String(p.unit) },
+    { state: p.state, powerW: p.powerW, setpoint: p.setpoint, fault: p.fault, seq: int(p.seq) },
+    eventTimestampNs(p.ts, p.seq)),
+
+  supply: (station, p) => formatLine('supply',
+    { station, device: p.device, item: p.item },
+    { quantity: int(p.quantity), capacity: int(p.capacity), seq: int(p.seq) },
     eventTimestampNs(p.ts, p.seq))
 }
 

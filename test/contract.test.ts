@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, test } from 'vitest'
-import { CHANNELS, channels, parseMessage, parseTopic, topicFor, type Channel } from '../contract/index.ts'
+import { batchTopicFor, CHANNELS, channels, MAX_BATCH_EVENTS, parseBatch, parseMessage, parseTopic, topicFor, type Channel } from '../contract/index.ts'
 
 const bytes = (s: string) => Buffer.from(s)
 const base = { device: 'sz-1-door', ts: 1_772_424_000_000, seq: 1 }
@@ -17,8 +17,9 @@ describe('contract', () => {
   })
 
   test('topics round-trip and anything else is refused', () => {
-    expect(parseTopic(topicFor('sz-futian-001', 'door'))).toEqual({ stationId: 'sz-futian-001', channel: 'door' })
-    for (const t of ['stations/sz-1', 'stations/sz-1/door/x', 'stations/SZ-1/door', 'stations/sz-1/doors', 'x/sz-1/door', '$SYS/x/y', 'stations/-a/door', 'stations/sz-1/__proto__']) {
+    expect(parseTopic(topicFor('sz-futian-001', 'door'))).toEqual({ stationId: 'sz-futian-001', channel: 'door', batch: false })
+    expect(parseTopic(batchTopicFor('sz-futian-001', 'supply'))).toEqual({ stationId: 'sz-futian-001', channel: 'supply', batch: true })
+    for (const t of ['stations/sz-1', 'stations/sz-1/door/x', 'stations/sz-1/door/batch/x', 'stations/SZ-1/door', 'stations/sz-1/doors', 'x/sz-1/door', '$SYS/x/y', 'stations/-a/door', 'stations/sz-1/__proto__']) {
       expect(parseTopic(t), t).toBeNull()
     }
   })
@@ -51,5 +52,34 @@ describe('contract', () => {
       if (!r.ok) expect(r.reason, payload.slice(0, 80)).toMatch(reason)
     }
     expect(Object.keys(channels)).toEqual(CHANNELS)
+  })
+})
+
+describe('batch upload', () => {
+  const door = (seq: number) => ({ ...base, seq, direction: 'in', method: 'face', result: 'granted' })
+
+  test('the README batch example is valid', () => {
+    const readme = readFileSync(new URL('../contract/README.md', import.meta.url), 'utf8')
+    const json = /## Batch upload[\s\S]*?```json\n(.*)\n```/.exec(readme)![1]!
+    const r = parseBatch('door', bytes(json))
+    expect(r.ok && r.items.every((i) => i.ok)).toBe(true)
+  })
+
+  test('events are judged one by one; the envelope as a whole', () => {
+    const r = parseBatch('door', bytes(JSON.stringify({ events: [door(1), { ...door(2), direction: 'up' }, door(3)] })))
+    expect(r.ok).toBe(true)
+    if (r.ok) expect(r.items.map((i) => i.ok)).toEqual([true, false, true])
+    const bad: Array<[string, RegExp]> = [
+      ['[]', /must be an object/],
+      ['{"events":[]}', /empty/],
+      ['{"events":[], "x": 1}', /only the "events" key/],
+      [JSON.stringify({ events: Array.from({ length: MAX_BATCH_EVENTS + 1 }, (_, i) => door(i)) }), /events > 500/],
+      ['{"events":', /invalid JSON/]
+    ]
+    for (const [payload, reason] of bad) {
+      const b = parseBatch('door', bytes(payload))
+      expect(b.ok, payload.slice(0, 40)).toBe(false)
+      if (!b.ok) expect(b.reason).toMatch(reason)
+    }
   })
 })
