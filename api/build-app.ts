@@ -6,11 +6,13 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
 import type { InfluxDB } from 'influx'
+import type { Registry as MetricsRegistry } from 'prom-client'
 import type { Logger } from '../platform/logger.ts'
 import type { Registry } from '../registry/open-registry.ts'
 import { errorHandler, frameworkErrorHandler, notFoundHandler } from './errors.ts'
 import { DEFAULT_PROBE_TIMEOUT_MS, guardProbe, type GuardedProbes, type Probes } from './probes.ts'
 import { healthRoute } from './routes/health.ts'
+import { metricsRoute } from './routes/metrics.ts'
 import { stationRoute } from './routes/station.ts'
 import { stationsRoute } from './routes/stations.ts'
 import { visitsRoute } from './routes/visits.ts'
@@ -27,6 +29,8 @@ export type AppDeps = {
   version?: string
   /** Upper bound for each /health probe; a probe slower than this counts as failed. */
   probeTimeoutMs?: number
+  /** Prometheus registry served at /metrics (omitted: no /metrics route). */
+  metrics?: MetricsRegistry
 }
 
 // Station ids are at most 64 characters, but a longer one must reach validation and get a
@@ -75,6 +79,7 @@ export function buildApp (deps: AppDeps) {
   app.register(stationsRoute, { registry: deps.registry })
   app.register(stationRoute, { registry: deps.registry })
   app.register(visitsRoute, { registry: deps.registry, influx: deps.influx })
+  if (deps.metrics) app.register(metricsRoute, { metrics: deps.metrics })
 
   return app
 }

@@ -2,6 +2,7 @@
 // `waystation api` (API alone, broker probed over the network) and by `waystation start`
 // (everything in one process, which may hand in its own broker probe).
 import type { InfluxDB } from 'influx'
+import type { Registry as MetricsRegistry } from 'prom-client'
 import { influxClient } from '../platform/influx.ts'
 import type { Config } from '../platform/config.ts'
 import type { Logger } from '../platform/logger.ts'
@@ -19,6 +20,8 @@ export type StartApiOptions = {
   registry: Registry
   /** Replaces the default probes one by one. */
   probes?: Partial<Probes>
+  /** Served at /metrics. */
+  metrics?: MetricsRegistry
 }
 
 export type RunningApi = { app: App, url: string, close (): Promise<void> }
@@ -32,13 +35,14 @@ export function createInfluxClient (config: Pick<Config, 'INFLUX_URL' | 'INFLUX_
   return influxClient(config, { requestTimeoutMs: QUERY_TIMEOUT_MS, maxRetries: 0 })
 }
 
-export async function startApi ({ config, logger, registry, probes }: StartApiOptions): Promise<RunningApi> {
+export async function startApi ({ config, logger, registry, probes, metrics }: StartApiOptions): Promise<RunningApi> {
   const influx = createInfluxClient(config)
   const app = buildApp({
     registry,
     influx,
     logger,
     version: pkg.version,
+    ...(metrics ? { metrics } : {}),
     probes: {
       influx: probes?.influx ?? createInfluxProbe(influx, DEFAULT_PROBE_TIMEOUT_MS),
       broker: probes?.broker ?? createBrokerProbe(config.BROKER_URL, DEFAULT_PROBE_TIMEOUT_MS)

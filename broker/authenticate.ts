@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { AuthenticateError, Client } from 'aedes'
 import type { Logger } from '../platform/logger.ts'
+import type { Metrics } from '../platform/metrics.ts'
 import type { Registry } from '../registry/open-registry.ts'
 import type { DeviceSessions } from './device-sessions.ts'
 
@@ -20,12 +21,15 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest('base64url')
  * it matched. Rotating or revoking changes the stored hash or removes the row, which misses the
  * cache.
  */
-export function createAuthenticate (deps: { registry: Registry, sessions: DeviceSessions, logger: Logger }) {
-  const { registry, sessions, logger } = deps
+export function createAuthenticate (deps: { registry: Registry, sessions: DeviceSessions, logger: Logger, metrics?: Metrics }) {
+  const { registry, sessions, logger, metrics } = deps
   const verified = new Map<string, { secretDigest: string, secretHash: string }>()
 
   async function check (client: Client, username: string | undefined, password: Buffer | undefined): Promise<AuthenticateError | null> {
-    if (!username || !password) return refuse(4, 'username and password required')
+    if (!username || !password) {
+      metrics?.connectionsRefused.inc({ reason: 'no_credentials' })
+      return refuse(4, 'username and password required')
+    }
     const secret = password.toString('utf8')
     const cached = verified.get(username)
     const device = cached && cached.secretDigest === sha256(secret)
@@ -33,11 +37,12 @@ export function createAuthenticate (deps: { registry: Registry, sessions: Device
       : await registry.authenticateDevice(username, secret)
     if (!device) {
       verified.delete(username)
+      metrics?.connectionsRefused.inc({ reason: 'bad_credentials' })
       logger.warn({ clientId: client.id, username, ip: remoteAddress(client) }, 'device authentication failed')
       return refuse(4, 'bad device id or secret')
     }
     verified.set(username, { secretDigest: sha256(secret), secretHash: device.secretHash })
-    sessions.set(client, { deviceId: device.deviceId, stationId: device.stationId })
+    sessions.set(client, { deviceId: device.deviceId, stationId: device.stationId, pending: 0 })
     return null
   }
 

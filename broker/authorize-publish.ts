@@ -1,7 +1,9 @@
 import type { Client, PublishPacket } from 'aedes'
 import { parseTopic } from '../contract/index.ts'
+import { BackpressureError } from '../ingest/batch-writer.ts'
 import type { Ingest } from '../ingest/create-ingest.ts'
 import type { Logger } from '../platform/logger.ts'
+import type { Metrics } from '../platform/metrics.ts'
 import type { DeviceSessions } from './device-sessions.ts'
 
 // Messages that were stored as `rejected` are still acknowledged (so a device does not resend a
@@ -18,24 +20,36 @@ export type PublishGate = { accepting: boolean }
  * connection without PUBACK: under MQTT 3.1.1 that is the only refusal there is
  * [MQTT-3.3.5-2], and the device resends the message when it reconnects.
  */
-export function createAuthorizePublish (deps: { sessions: DeviceSessions, ingest: Ingest, logger: Logger, gate: PublishGate }) {
-  const { sessions, ingest, logger, gate } = deps
+export function createAuthorizePublish (deps: { sessions: DeviceSessions, ingest: Ingest, logger: Logger, gate: PublishGate, maxPendingPerClient: number, metrics?: Metrics }) {
+  const { sessions, ingest, logger, gate, maxPendingPerClient, metrics } = deps
+  const refuse = (reason: string, message: string, done: (err: Error) => void) => {
+    metrics?.refused.inc({ reason })
+    done(new Error(message))
+  }
 
   return function authorizePublish (client: Client | null, packet: PublishPacket, done: (err?: Error | null) => void): void {
     const session = sessions.get(client)
-    if (!session) return done(new Error('not authenticated'))
-    if (!gate.accepting) return done(new Error('broker is shutting down'))
+    if (!session) return refuse('unauthenticated', 'not authenticated', done)
+    if (!gate.accepting) return refuse('shutdown', 'broker is shutting down', done)
     const target = parseTopic(packet.topic)
     if (!target || target.stationId !== session.stationId) {
       // Also covers $SYS/...: a custom authorizePublish replaces Aedes' own $SYS guard.
       logger.warn({ device: session.deviceId, station: session.stationId, topic: packet.topic.slice(0, 200) }, 'publish outside own station refused; closing connection')
-      return done(new Error(`publish to ${packet.topic.slice(0, 200)} not allowed`))
+      return refuse('acl', `publish to ${packet.topic.slice(0, 200)} not allowed`, done)
     }
     // Only the status channel is state ("online since…"); a retained door event would be
     // replayed to every new subscriber as if it had just happened.
     if (target.channel !== 'status' || target.batch) packet.retain = false
+    // One device flooding while InfluxDB is slow must not take the shared buffer from the
+    // others: past its cap it is disconnected (no PUBACK), keeps its messages and resends.
+    if (session.pending >= maxPendingPerClient) {
+      logger.warn({ device: session.deviceId, pending: session.pending }, 'too many unacknowledged publishes; closing connection')
+      return refuse('client_cap', 'too many publishes awaiting storage', done)
+    }
+    session.pending++
 
     ingest.handle({ stationId: target.stationId, channel: target.channel, batch: target.batch, deviceId: session.deviceId, payload: packet.payload as Buffer })
+      .finally(() => { session.pending-- })
       .then((outcome) => {
         if (outcome.rejected > 0) {
           packet.topic = QUARANTINE_PREFIX + packet.topic
@@ -44,6 +58,7 @@ export function createAuthorizePublish (deps: { sessions: DeviceSessions, ingest
         done(null)
       }, (err: Error) => {
         logger.warn({ device: session.deviceId, err: err.message }, 'message not stored; closing connection without PUBACK')
+        metrics?.refused.inc({ reason: err instanceof BackpressureError ? 'backpressure' : 'not_stored' })
         done(err)
       })
   }

@@ -3,6 +3,7 @@ import { once } from 'node:events'
 import { Aedes } from 'aedes'
 import type { Ingest } from '../ingest/create-ingest.ts'
 import type { Logger } from '../platform/logger.ts'
+import type { Metrics } from '../platform/metrics.ts'
 import type { Registry } from '../registry/open-registry.ts'
 import { createAuthenticate } from './authenticate.ts'
 import { createAuthorizePublish, QUARANTINE_PREFIX, type PublishGate } from './authorize-publish.ts'
@@ -16,6 +17,8 @@ export type BrokerOptions = {
   id: string
   host: string
   port: number
+  maxPendingPerClient: number
+  metrics?: Metrics
 }
 
 export type Broker = Awaited<ReturnType<typeof startBroker>>
@@ -29,14 +32,16 @@ export async function startBroker (opts: BrokerOptions) {
     id: opts.id,
     // A subscriber that stops reading must not stall delivery to everyone else.
     drainTimeout: 30_000,
-    authenticate: createAuthenticate({ registry: opts.registry, sessions, logger }),
-    authorizePublish: createAuthorizePublish({ sessions, ingest: opts.ingest, logger, gate }),
+    authenticate: createAuthenticate({ registry: opts.registry, sessions, logger, ...(opts.metrics ? { metrics: opts.metrics } : {}) }),
+    authorizePublish: createAuthorizePublish({ sessions, ingest: opts.ingest, logger, gate, maxPendingPerClient: opts.maxPendingPerClient, ...(opts.metrics ? { metrics: opts.metrics } : {}) }),
     authorizeSubscribe: createAuthorizeSubscribe({ sessions }),
     authorizeForward: (_client, packet) => (packet.topic.startsWith(QUARANTINE_PREFIX) ? null : packet)
   })
   aedes.on('clientError', (client, err) => logger.debug({ clientId: client.id, err: err.message }, 'client error'))
   aedes.on('connectionError', (client, err) => logger.debug({ clientId: client?.id, err: err.message }, 'connection error'))
   aedes.on('clientReady', (client) => logger.debug({ clientId: client.id }, 'client connected'))
+
+  if (opts.metrics) opts.metrics.sources.connectedClients = () => aedes.connectedClients
 
   const server: Server = createServer(aedes.handle)
   server.listen(opts.port, opts.host)

@@ -1,6 +1,11 @@
 import type { Client } from 'aedes'
 
-export type DeviceSession = { deviceId: string, stationId: string }
+export type DeviceSession = {
+  deviceId: string
+  stationId: string
+  /** Publishes handed to ingest and not yet acknowledged. */
+  pending: number
+}
 
 // What authentication established about a connection, kept beside the Aedes client instead of
 // on it (Aedes owns that object's fields).

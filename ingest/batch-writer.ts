@@ -16,6 +16,7 @@ export type BatchWriterOptions = {
   maxBatchBytes: number
   maxInFlight: number
   maxPendingPoints: number
+  maxPendingBytes?: number
   retryBaseMs?: number
   retryMaxMs: number
   onRetry?: (err: Error, attempt: number, delayMs: number) => void
@@ -30,6 +31,7 @@ export function createBatchWriter (opts: BatchWriterOptions) {
   const queue: Entry[] = []
   let queueHead = 0
   let pendingPoints = 0 // queued + in flight
+  let pendingBytes = 0
   let inFlight = 0
   let scheduled = false
   let closing = false
@@ -41,12 +43,13 @@ export function createBatchWriter (opts: BatchWriterOptions) {
     if (closing) return Promise.reject(new ClosedError('writer is closing'))
     // The cap bounds memory while InfluxDB is down: the caller refuses the message (no
     // PUBACK), so the device keeps it and sends it again later. Nothing is dropped here.
-    if (pendingPoints + lines.length > opts.maxPendingPoints) {
-      return Promise.reject(new BackpressureError(`ingest buffer full (${pendingPoints} points pending)`))
-    }
     let bytes = 0
     for (const l of lines) bytes += l.length + 1
+    if (pendingPoints + lines.length > opts.maxPendingPoints || pendingBytes + bytes > (opts.maxPendingBytes ?? Infinity)) {
+      return Promise.reject(new BackpressureError(`ingest buffer full (${pendingPoints} points, ${pendingBytes} bytes pending)`))
+    }
     pendingPoints += lines.length
+    pendingBytes += bytes
     return new Promise<void>((resolve, reject) => {
       queue.push({ lines, bytes, resolve, reject })
       schedule()
@@ -87,7 +90,7 @@ export function createBatchWriter (opts: BatchWriterOptions) {
       inFlight++
       void flush(batch).finally(() => {
         inFlight--
-        for (const e of batch) pendingPoints -= e.lines.length
+        for (const e of batch) { pendingPoints -= e.lines.length; pendingBytes -= e.bytes }
         if (queueHead < queue.length) pump()
         else if (inFlight === 0) idleWaiters.splice(0).forEach((w) => w())
       })
@@ -156,6 +159,7 @@ export function createBatchWriter (opts: BatchWriterOptions) {
     queueHead = 0
     for (const e of left) {
       pendingPoints -= e.lines.length
+      pendingBytes -= e.bytes
       e.reject(new ClosedError('gave up at shutdown: InfluxDB did not accept the write in time'))
     }
   }
@@ -184,6 +188,6 @@ export function createBatchWriter (opts: BatchWriterOptions) {
     submit,
     idle,
     close,
-    stats: () => ({ ...stats, pendingPoints, inFlight, queuedEntries: queue.length - queueHead })
+    stats: () => ({ ...stats, pendingPoints, pendingBytes, inFlight, queuedEntries: queue.length - queueHead })
   }
 }

@@ -1,5 +1,6 @@
 import { parseBatch, parseMessage, type AnyEvent, type Channel, type ParseResult } from '../contract/index.ts'
 import type { Logger } from '../platform/logger.ts'
+import { rejectionCode, type Metrics } from '../platform/metrics.ts'
 import { RefusedError, type BatchWriter } from './batch-writer.ts'
 import { rejectedLine } from './rejected.ts'
 import { eventToLine } from './to-line.ts'
@@ -33,13 +34,14 @@ export type Ingest = ReturnType<typeof createIngest>
  * something could not be stored at all (buffer full, shutting down): then the caller must not
  * acknowledge the message, and the device sends it again (stored parts overwrite themselves).
  */
-export function createIngest (deps: { writer: BatchWriter, logger: Logger }) {
-  const { writer, logger } = deps
+export function createIngest (deps: { writer: BatchWriter, logger: Logger, metrics?: Metrics }) {
+  const { writer, logger, metrics } = deps
   const counts = { received: 0, stored: 0, rejected: 0 }
   const listeners: StoredListener[] = []
 
   async function reject (input: IngestInput, reason: string, payload: Uint8Array): Promise<false> {
     counts.rejected++
+    metrics?.rejected.inc({ reason: rejectionCode(reason) })
     logger.warn({ station: input.stationId, channel: input.channel, device: input.deviceId, reason }, 'event rejected')
     await writer.submit([rejectedLine({ station: input.stationId, channel: input.channel, client: input.deviceId, reason, payload })])
     return false
@@ -66,6 +68,7 @@ export function createIngest (deps: { writer: BatchWriter, logger: Logger }) {
       throw err
     }
     counts.stored++
+    metrics?.stored.inc({ channel: input.channel })
     for (const listener of listeners) {
       try {
         listener(input.stationId, parsed.event)
@@ -78,6 +81,7 @@ export function createIngest (deps: { writer: BatchWriter, logger: Logger }) {
 
   async function handle (input: IngestInput): Promise<IngestOutcome> {
     counts.received++
+    metrics?.received.inc({ channel: input.channel })
     if (!input.batch) {
       const ok = await storeOne(input, parseMessage(input.channel, input.payload), () => input.payload, '')
       return ok ? { stored: 1, rejected: 0 } : { stored: 0, rejected: 1 }

@@ -22,6 +22,9 @@ export const ConfigSchema = z.object({
   // Where a stand-alone API process finds the broker for /health.
   BROKER_URL: z.string().regex(/^mqtts?:\/\/[^/]+$/, 'BROKER_URL: mqtt://host:port').default('mqtt://127.0.0.1:1883'),
 
+  // /metrics for a broker-only process (with the API in the process, the API serves it).
+  METRICS_PORT: port.optional(),
+
   API_HOST: z.string().min(1).default('0.0.0.0'),
   API_PORT: port.default(3000),
 
@@ -29,6 +32,8 @@ export const ConfigSchema = z.object({
   INGEST_BATCH_MAX_BYTES: positive.default(4 * 1024 * 1024),
   INGEST_MAX_IN_FLIGHT: positive.max(16).default(2),
   INGEST_MAX_PENDING_POINTS: positive.default(200_000),
+  INGEST_MAX_PENDING_BYTES: positive.default(64 * 1024 * 1024),
+  INGEST_MAX_PENDING_PER_CLIENT: positive.default(2_000),
   INGEST_WRITE_TIMEOUT_MS: positive.default(15_000),
   INGEST_RETRY_MAX_DELAY_MS: positive.default(30_000),
 

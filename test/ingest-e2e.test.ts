@@ -177,3 +177,21 @@ describe('broker security', () => {
     await device.endAsync()
   })
 })
+
+describe('metrics', () => {
+  // Runs last in this file: the counts are those of the tests above.
+  test('/metrics exposes ingest, refusal and connection counters in Prometheus format', async () => {
+    const res = await fetch(`${stack.apiUrl}/metrics`)
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-type')).toMatch(/text\/plain/)
+    const text = await res.text()
+    const value = (series: string) => Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1])
+    expect(value('waystation_events_rejected_total{reason="invalid_json"}')).toBe(1)
+    expect(value('waystation_messages_refused_total{reason="acl"}')).toBe(1)
+    expect(value('waystation_mqtt_connections_refused_total{reason="bad_credentials"}')).toBe(2)
+    expect(value('waystation_events_stored_total{channel="door"}')).toBeGreaterThan(500)
+    expect(value('waystation_ingest_pending_points')).toBe(0)
+    expect(text).toMatch(/^waystation_influx_write_seconds_bucket\{le="0.005"\} \d+$/m)
+    expect(text).toMatch(/^waystation_process_resident_memory_bytes \d+/m)
+  })
+})

@@ -3,6 +3,8 @@ import { startIngest } from '../../ingest/start-ingest.ts'
 import type { Config } from '../../platform/config.ts'
 import { createLifecycle } from '../../platform/lifecycle.ts'
 import type { Logger } from '../../platform/logger.ts'
+import { createMetrics } from '../../platform/metrics.ts'
+import { startMetricsServer } from '../../platform/metrics-server.ts'
 import { openRegistry } from '../../registry/open-registry.ts'
 import { startApi } from '../../api/main.ts'
 
@@ -18,10 +20,11 @@ export async function serve (config: Config, logger: Logger, roles: ServeRoles, 
   try {
     const registry = openRegistry(config.REGISTRY_PATH)
     lifecycle.add('registry', async () => registry.close())
+    const metrics = createMetrics()
 
     let broker: Awaited<ReturnType<typeof startBroker>> | undefined
     if (roles.broker) {
-      const ingest = startIngest(config, logger)
+      const ingest = startIngest(config, logger, metrics)
       lifecycle.add('ingest', () => ingest.close(config.SHUTDOWN_GRACE_MS))
       broker = await startBroker({
         registry,
@@ -29,9 +32,15 @@ export async function serve (config: Config, logger: Logger, roles: ServeRoles, 
         logger: logger.child({ component: 'broker' }),
         id: config.BROKER_ID,
         host: config.MQTT_HOST,
-        port: config.MQTT_PORT
+        port: config.MQTT_PORT,
+        maxPendingPerClient: config.INGEST_MAX_PENDING_PER_CLIENT,
+        metrics
       })
       lifecycle.add('broker', broker.close)
+      if (!roles.api && config.METRICS_PORT !== undefined) {
+        const server = await startMetricsServer(metrics.registry, config.MQTT_HOST, config.METRICS_PORT)
+        lifecycle.add('metrics', server.close)
+      }
     }
 
     let api: Awaited<ReturnType<typeof startApi>> | undefined
@@ -44,10 +53,10 @@ export async function serve (config: Config, logger: Logger, roles: ServeRoles, 
               : { ok: false, detail: 'MQTT listener closed' }
           }
         : undefined
-      api = await startApi({ config, logger, registry, ...(probes ? { probes } : {}) })
+      api = await startApi({ config, logger, registry, metrics: metrics.registry, ...(probes ? { probes } : {}) })
       lifecycle.add('api', api.close)
     }
-    return { lifecycle, broker, api, shutdown: lifecycle.shutdown }
+    return { lifecycle, broker, api, metrics, shutdown: lifecycle.shutdown }
   } catch (err) {
     await lifecycle.shutdown('start-up failed')
     throw err
