@@ -1,0 +1,64 @@
+import mqtt, { type MqttClient } from 'mqtt'
+import { topicFor, type DoorEvent } from '../../contract/index.ts'
+
+/**
+ * A station door controller under test load: publishes door events at a steady rate with QoS 1
+ * and at-least-once discipline. mqtt.js keeps every unacknowledged publish in its outgoing
+ * store and sends it again after a reconnect, which is what a real device does with its flash
+ * buffer. Payloads are deterministic: event n has seq n and ts = base + n s, so what was
+ * produced can be checked exactly against InfluxDB.
+ */
+export function createLoadDevice (opts: { url: string, stationId: string, deviceId: string, secret: string, ratePerSec: number, baseTs: number }) {
+  const client: MqttClient = mqtt.connect(opts.url, {
+    clientId: opts.deviceId,
+    username: opts.deviceId,
+    password: opts.secret,
+    protocolVersion: 4,
+    clean: true,
+    reconnectPeriod: 200,
+    connectTimeout: 5000,
+    // A refused CONNACK (broker starting up, registry not open yet) must not end the device.
+    reconnectOnConnackError: true
+  })
+  client.on('error', () => {}) // reconnects on its own; errors are expected in fault tests
+  let produced = 0
+  const acked = new Set<number>()
+  let timer: NodeJS.Timeout | undefined
+  let waiters: Array<() => void> = []
+
+  function event (seq: number): DoorEvent {
+    return {
+      device: opts.deviceId,
+      ts: opts.baseTs + seq * 1000,
+      seq,
+      direction: seq % 2 === 0 ? 'in' : 'out',
+      method: 'face',
+      result: 'granted',
+      worker: `w_${(seq % 97).toString(16).padStart(16, '0')}`
+    }
+  }
+
+  function publishNext (): void {
+    const seq = produced++
+    client.publish(topicFor(opts.stationId, 'door'), JSON.stringify(event(seq)), { qos: 1 }, (err) => {
+      if (err) return // still in the outgoing store: resent after reconnect
+      acked.add(seq)
+      if (acked.size === produced) { const w = waiters; waiters = []; w.forEach((f) => f()) }
+    })
+  }
+
+  return {
+    deviceId: opts.deviceId,
+    start () { timer = setInterval(publishNext, 1000 / opts.ratePerSec) },
+    stopProducing () { clearInterval(timer) },
+    produced: () => produced,
+    acked: () => acked,
+    /** Resolves when every produced event has been acknowledged. */
+    allAcked (): Promise<void> {
+      return acked.size === produced ? Promise.resolve() : new Promise((resolve) => waiters.push(resolve))
+    },
+    end: () => client.endAsync(true)
+  }
+}
+
+export type LoadDevice = ReturnType<typeof createLoadDevice>
