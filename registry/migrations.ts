@@ -21,7 +21,18 @@ const MIGRATIONS: readonly string[] = [
      created_at   TEXT NOT NULL,
      revoked_at   TEXT
    ) STRICT;
-   CREATE INDEX devices_station ON devices(station_id);`
+   CREATE INDEX devices_station ON devices(station_id);`,
+  // 2: device presence, written by the broker (connect, disconnect, last seen) and read by the
+  // API, which may run in another process.
+  `CREATE TABLE device_presence (
+     device_id        TEXT PRIMARY KEY REFERENCES devices(id),
+     broker_id        TEXT NOT NULL,
+     connected        INTEGER NOT NULL,
+     last_seen_at     TEXT NOT NULL,
+     connected_at     TEXT,
+     disconnected_at  TEXT,
+     disconnect_reason TEXT
+   ) STRICT;`
 ]
 
 export function migrate (db: DatabaseSync): void {
