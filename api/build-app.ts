@@ -13,6 +13,7 @@ import { errorHandler, frameworkErrorHandler, notFoundHandler } from './errors.t
 import { DEFAULT_PROBE_TIMEOUT_MS, guardProbe, type GuardedProbes, type Probes } from './probes.ts'
 import { healthRoute } from './routes/health.ts'
 import { metricsRoute } from './routes/metrics.ts'
+import { presenceRoute } from './routes/presence.ts'
 import { stationRoute } from './routes/station.ts'
 import { stationsRoute } from './routes/stations.ts'
 import { visitsRoute } from './routes/visits.ts'
@@ -29,6 +30,8 @@ export type AppDeps = {
   version?: string
   /** Upper bound for each /health probe; a probe slower than this counts as failed. */
   probeTimeoutMs?: number
+  /** A station silent for longer is offline (GET /stations/:id/presence). */
+  offlineAfterSeconds?: number
   /** Prometheus registry served at /metrics (omitted: no /metrics route). */
   metrics?: MetricsRegistry
 }
@@ -79,6 +82,7 @@ export function buildApp (deps: AppDeps) {
   app.register(stationsRoute, { registry: deps.registry })
   app.register(stationRoute, { registry: deps.registry })
   app.register(visitsRoute, { registry: deps.registry, influx: deps.influx })
+  app.register(presenceRoute, { registry: deps.registry, offlineAfterSeconds: deps.offlineAfterSeconds ?? 300 })
   if (deps.metrics) app.register(metricsRoute, { metrics: deps.metrics })
 
   return app

@@ -12,7 +12,7 @@ import { buildApp, type App } from './build-app.ts'
 import { createBrokerProbe } from './broker-probe.ts'
 import { createInfluxProbe, DEFAULT_PROBE_TIMEOUT_MS, type Probes } from './probes.ts'
 
-export type ApiConfig = Pick<Config, 'API_HOST' | 'API_PORT' | 'INFLUX_URL' | 'INFLUX_DB' | 'INFLUX_USERNAME' | 'INFLUX_PASSWORD' | 'BROKER_URL'>
+export type ApiConfig = Pick<Config, 'API_HOST' | 'API_PORT' | 'STATION_OFFLINE_AFTER_S' | 'INFLUX_URL' | 'INFLUX_DB' | 'INFLUX_USERNAME' | 'INFLUX_PASSWORD' | 'BROKER_URL'>
 
 export type StartApiOptions = {
   config: ApiConfig
@@ -42,6 +42,7 @@ export async function startApi ({ config, logger, registry, probes, metrics }: S
     influx,
     logger,
     version: pkg.version,
+    offlineAfterSeconds: config.STATION_OFFLINE_AFTER_S,
     ...(metrics ? { metrics } : {}),
     probes: {
       influx: probes?.influx ?? createInfluxProbe(influx, DEFAULT_PROBE_TIMEOUT_MS),

@@ -9,6 +9,7 @@ import { createAuthenticate } from './authenticate.ts'
 import { createAuthorizePublish, QUARANTINE_PREFIX, type PublishGate } from './authorize-publish.ts'
 import { createAuthorizeSubscribe } from './authorize-subscribe.ts'
 import { createDeviceSessions } from './device-sessions.ts'
+import { createPresenceTracker } from './presence-tracker.ts'
 
 export type BrokerOptions = {
   registry: Registry
@@ -18,6 +19,7 @@ export type BrokerOptions = {
   host: string
   port: number
   maxPendingPerClient: number
+  presenceFlushMs: number
   metrics?: Metrics
 }
 
@@ -42,6 +44,7 @@ export async function startBroker (opts: BrokerOptions) {
   aedes.on('clientReady', (client) => logger.debug({ clientId: client.id }, 'client connected'))
 
   if (opts.metrics) opts.metrics.sources.connectedClients = () => aedes.connectedClients
+  const presence = createPresenceTracker({ aedes, sessions, store: opts.registry.presence, brokerId: opts.id, flushMs: opts.presenceFlushMs, logger })
 
   const server: Server = createServer(aedes.handle)
   server.listen(opts.port, opts.host)
@@ -61,6 +64,7 @@ export async function startBroker (opts: BrokerOptions) {
     await opts.ingest.idle()
     await new Promise<void>((resolve) => aedes.close(() => resolve()))
     await serverClosed
+    presence.close()
     logger.info('MQTT listener closed')
   }
 
@@ -68,6 +72,7 @@ export async function startBroker (opts: BrokerOptions) {
     port,
     aedes,
     connectedClients: () => aedes.connectedClients,
+    flushPresence: presence.flush,
     isListening: () => server.listening && !aedes.closed,
     close
   }

@@ -19,6 +19,10 @@ export const ConfigSchema = z.object({
   MQTT_HOST: z.string().min(1).default('0.0.0.0'),
   MQTT_PORT: port.default(1883),
   BROKER_ID: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default('waystation-1'),
+  // How often devices' last-seen times are written to the registry.
+  PRESENCE_FLUSH_MS: positive.default(5_000),
+  // A station with no message or keep-alive from any device for this long counts as offline.
+  STATION_OFFLINE_AFTER_S: positive.default(300),
   // Where a stand-alone API process finds the broker for /health.
   BROKER_URL: z.string().regex(/^mqtts?:\/\/[^/]+$/, 'BROKER_URL: mqtt://host:port').default('mqtt://127.0.0.1:1883'),
 

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import { migrate } from './migrations.ts'
+import { createPresenceStore } from './presence-store.ts'
 import { NewStation, type Device, type Station } from './schemas.ts'
 import { generateSecret, hashSecret, verifySecret } from './secrets.ts'
 import { DeviceId, StationId } from '../contract/index.ts'
@@ -92,6 +93,7 @@ export function openRegistry (path: string) {
     listDevices: (stationId: string): Device[] => (q.devicesOf.all(stationId) as DeviceRow[]).map(toDevice),
     authenticateDevice,
     deviceIfHashMatches,
+    presence: createPresenceStore(db),
     close: () => db.close()
   }
 }

@@ -232,7 +232,7 @@ describe('GET /health', () => {
 describe('startApi', () => {
   it('listens with the default probes and closes', async () => {
     const api = await startApi({
-      config: { API_HOST: '127.0.0.1', API_PORT: 0, INFLUX_URL: influxUrl, INFLUX_DB: db, BROKER_URL: 'mqtt://127.0.0.1:9' },
+      config: { API_HOST: '127.0.0.1', API_PORT: 0, INFLUX_URL: influxUrl, INFLUX_DB: db, BROKER_URL: 'mqtt://127.0.0.1:9', STATION_OFFLINE_AFTER_S: 300 },
       logger: createLogger('silent'),
       registry
     })

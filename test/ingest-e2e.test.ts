@@ -195,3 +195,45 @@ describe('metrics', () => {
     expect(text).toMatch(/^waystation_process_resident_memory_bytes \d+/m)
   })
 })
+
+describe('presence', () => {
+  test('connect, last seen and disconnect per device; a takeover does not mark the device offline; the will is stored', async () => {
+    const P = 'sz-presence-9'
+    const ids = await stack.addStation({ id: P, name: 'Presence' }, [`${P}-door`, `${P}-sensors`])
+    const get = async () => (await fetch(`${stack.apiUrl}/stations/${P}/presence`)).json() as Promise<any>
+    expect(await get()).toMatchObject({ stationId: P, state: 'never_seen', lastSeenAt: null, devices: [] })
+
+    const will = { topic: `stations/${P}/status`, payload: Buffer.from(JSON.stringify({ device: `${P}-door`, ts: cst('2026-08-01T00:00:00'), seq: 1, state: 'offline' })), qos: 1 as const, retain: true }
+    const door = await connectDevice(stack.mqttUrl, `${P}-door`, ids[`${P}-door`]!, { will })
+    let p = await get()
+    expect(p.state).toBe('online')
+    expect(p.devices).toEqual([expect.objectContaining({ deviceId: `${P}-door`, connected: true, disconnectedAt: null })])
+
+    // Same client id connects again: the broker drops the first connection [MQTT-3.1.4-2].
+    const again = await connectDevice(stack.mqttUrl, `${P}-door`, ids[`${P}-door`]!)
+    await closed(door)
+    door.end(true)
+    p = await get()
+    expect(p.state).toBe('online')
+    expect(p.devices[0].connected).toBe(true)
+
+    await again.endAsync() // clean DISCONNECT: no will
+    p = await get()
+    expect(p.state).toBe('offline')
+    expect(p.devices[0]).toMatchObject({ connected: false, disconnectReason: 'disconnect' })
+
+    // A connection lost without DISCONNECT publishes the will, which is stored like any status.
+    const dropped = await connectDevice(stack.mqttUrl, `${P}-door`, ids[`${P}-door`]!, { will })
+    dropped.stream.destroy()
+    await closed(dropped)
+    dropped.end(true)
+    for (let i = 0; i < 50 && (await get()).devices[0].disconnectReason !== 'connection lost'; i++) await new Promise((r) => setTimeout(r, 20))
+    expect((await get()).devices[0]).toMatchObject({ connected: false, disconnectReason: 'connection lost' })
+    let rows: Array<{ state: string }> = []
+    for (let i = 0; i < 50 && rows.length === 0; i++) {
+      rows = await stack.query<{ state: string }>('SELECT "state" FROM "status" WHERE "station" = $station', { station: P })
+      if (rows.length === 0) await new Promise((r) => setTimeout(r, 20))
+    }
+    expect(rows.map((r) => r.state)).toEqual(['offline'])
+  })
+})

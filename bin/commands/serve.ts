@@ -34,6 +34,7 @@ export async function serve (config: Config, logger: Logger, roles: ServeRoles, 
         host: config.MQTT_HOST,
         port: config.MQTT_PORT,
         maxPendingPerClient: config.INGEST_MAX_PENDING_PER_CLIENT,
+        presenceFlushMs: config.PRESENCE_FLUSH_MS,
         metrics
       })
       lifecycle.add('broker', broker.close)

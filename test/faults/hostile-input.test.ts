@@ -56,7 +56,7 @@ test('10,000 hostile payloads mixed with valid traffic: valid stored exactly onc
   const wrong = ['stations/calm-0/door', '$SYS/broker/x', 'stations/hostile-1/door/batch/x', 'stations/hostile-1/ğ', 'x/'.repeat(50) + 'y']
   for (let i = 0; i < WRONG_TOPICS; i++) {
     const c = await mqtt.connectAsync(stack.mqttUrl, { clientId: 'hostile-1-dev', username: 'hostile-1-dev', password: hostileSecret, protocolVersion: 4, reconnectPeriod: 0 })
-    const closed = new Promise((resolve) => c.once('close', resolve))
+    const closed = new Promise<void>((resolve) => c.once('close', () => resolve()))
     c.publish(wrong[i % wrong.length]!, JSON.stringify({ i }), { qos: 0 })
     await closed
     c.end(true)

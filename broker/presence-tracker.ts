@@ -1,0 +1,85 @@
+import type { Aedes, Client } from 'aedes'
+import type { Logger } from '../platform/logger.ts'
+import type { PresenceStore, PresenceUpdate } from '../registry/presence-store.ts'
+import type { DeviceSessions } from './device-sessions.ts'
+
+/**
+ * Connect, disconnect and last-seen per device. Connects and disconnects are written at once;
+ * "last seen" (any publish or PINGREQ) changes constantly, so it is kept in memory and flushed
+ * every `flushMs`. A station whose devices stay silent longer than the offline threshold counts
+ * as offline even when no will arrived (half-open TCP, power cut): the API decides that from
+ * `lastSeenAt`, so a crashed broker cannot leave a station "online" for ever.
+ */
+export function createPresenceTracker (deps: { aedes: Aedes, sessions: DeviceSessions, store: PresenceStore, brokerId: string, flushMs: number, logger: Logger, onChange?: (u: PresenceUpdate) => void }) {
+  const { aedes, sessions, store, brokerId, logger } = deps
+  const current = new Map<string, Client>() // device → the connection that counts (takeover-safe)
+  const seen = new Map<string, string>() // device → last-seen ISO time, not yet flushed
+  const now = () => new Date().toISOString()
+
+  store.resetBroker(brokerId, now(), 'broker restarted')
+
+  function write (u: PresenceUpdate): void {
+    try {
+      store.record([u])
+      deps.onChange?.(u)
+    } catch (err) {
+      logger.error({ err: (err as Error).message }, 'cannot record presence')
+    }
+  }
+
+  aedes.on('clientReady', (client) => {
+    const s = sessions.get(client)
+    if (!s) return
+    current.set(s.deviceId, client)
+    seen.delete(s.deviceId)
+    const at = now()
+    write({ deviceId: s.deviceId, brokerId, connected: true, lastSeenAt: at, connectedAt: at })
+  })
+
+  aedes.on('clientDisconnect', (client) => {
+    const s = sessions.get(client)
+    // [MQTT-3.1.4-2] a new connection with the same client id replaces the old one: the old
+    // one's disconnect must not mark the device offline.
+    if (!s || current.get(s.deviceId) !== client) return
+    current.delete(s.deviceId)
+    seen.delete(s.deviceId)
+    const at = now()
+    // Aedes sets _disconnected only for a DISCONNECT packet; anything else (socket lost,
+    // keep-alive expired, closed by the broker) is when the will is published.
+    const clean = (client as unknown as { _disconnected?: boolean })._disconnected === true
+    write({ deviceId: s.deviceId, brokerId, connected: false, lastSeenAt: at, disconnectedAt: at, disconnectReason: clean ? 'disconnect' : 'connection lost' })
+  })
+
+  const touch = (client: Client | null) => {
+    const s = sessions.get(client)
+    if (s) seen.set(s.deviceId, now())
+  }
+  aedes.on('publish', (_packet, client) => touch(client))
+  aedes.on('ping', (_packet, client) => touch(client))
+
+  function flush (): void {
+    if (seen.size === 0) return
+    const updates: PresenceUpdate[] = []
+    for (const [deviceId, lastSeenAt] of seen) {
+      if (current.has(deviceId)) updates.push({ deviceId, brokerId, connected: true, lastSeenAt })
+    }
+    seen.clear()
+    try {
+      store.record(updates)
+    } catch (err) {
+      logger.error({ err: (err as Error).message }, 'cannot flush presence')
+    }
+  }
+  const timer = setInterval(flush, deps.flushMs)
+  timer.unref()
+
+  return {
+    flush,
+    connectedDevices: () => current.size,
+    close (): void {
+      clearInterval(timer)
+      flush()
+      store.resetBroker(brokerId, now(), 'broker stopped')
+    }
+  }
+}

@@ -1,0 +1,75 @@
+import type { DatabaseSync } from 'node:sqlite'
+
+export type PresenceUpdate = {
+  deviceId: string
+  brokerId: string
+  connected: boolean
+  lastSeenAt: string
+  connectedAt?: string
+  disconnectedAt?: string
+  disconnectReason?: string
+}
+
+export type DevicePresence = {
+  deviceId: string
+  connected: boolean
+  lastSeenAt: string
+  connectedAt: string | null
+  disconnectedAt: string | null
+  disconnectReason: string | null
+}
+
+type Row = { device_id: string, connected: number, last_seen_at: string, connected_at: string | null, disconnected_at: string | null, disconnect_reason: string | null }
+
+/** Device presence as the broker last reported it; the API may read it from another process. */
+export function createPresenceStore (db: DatabaseSync) {
+  const upsert = db.prepare(`
+    INSERT INTO device_presence (device_id, broker_id, connected, last_seen_at, connected_at, disconnected_at, disconnect_reason)
+    VALUES (?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT(device_id) DO UPDATE SET
+      broker_id = excluded.broker_id,
+      connected = excluded.connected,
+      last_seen_at = max(last_seen_at, excluded.last_seen_at),
+      connected_at = coalesce(excluded.connected_at, connected_at),
+      disconnected_at = coalesce(excluded.disconnected_at, disconnected_at),
+      disconnect_reason = CASE WHEN excluded.connected = 1 THEN NULL ELSE coalesce(excluded.disconnect_reason, disconnect_reason) END`)
+  const ofStation = db.prepare(`
+    SELECT p.* FROM device_presence p JOIN devices d ON d.id = p.device_id
+    WHERE d.station_id = ? ORDER BY p.device_id`)
+  const resetBroker = db.prepare(`
+    UPDATE device_presence SET connected = 0, disconnected_at = ?, disconnect_reason = ?
+    WHERE broker_id = ? AND connected = 1`)
+
+  return {
+    /** Applies updates in one transaction (the broker flushes in batches). */
+    record (updates: PresenceUpdate[]): void {
+      if (updates.length === 0) return
+      db.exec('BEGIN')
+      try {
+        for (const u of updates) {
+          upsert.run(u.deviceId, u.brokerId, u.connected ? 1 : 0, u.lastSeenAt, u.connectedAt ?? null, u.disconnectedAt ?? null, u.disconnectReason ?? null)
+        }
+        db.exec('COMMIT')
+      } catch (err) {
+        db.exec('ROLLBACK')
+        throw err
+      }
+    },
+    /** A broker (re)starting has no connections: whatever it recorded as connected is not. */
+    resetBroker (brokerId: string, at: string, reason: string): void {
+      resetBroker.run(at, reason, brokerId)
+    },
+    ofStation (stationId: string): DevicePresence[] {
+      return (ofStation.all(stationId) as Row[]).map((r) => ({
+        deviceId: r.device_id,
+        connected: r.connected === 1,
+        lastSeenAt: r.last_seen_at,
+        connectedAt: r.connected_at,
+        disconnectedAt: r.disconnected_at,
+        disconnectReason: r.disconnect_reason
+      }))
+    }
+  }
+}
+
+export type PresenceStore = ReturnType<typeof createPresenceStore>

@@ -1,0 +1,40 @@
+import { expect, test } from 'vitest'
+import { buildApp } from '../api/build-app.ts'
+import { createInfluxClient } from '../api/main.ts'
+import { createLogger } from '../platform/logger.ts'
+import { openRegistry } from '../registry/open-registry.ts'
+
+// Offline by silence: a broker that died without recording disconnects leaves "connected"
+// rows; the silence threshold must still report the station offline.
+test('a connected device silent for longer than the threshold makes the station offline', async () => {
+  const registry = openRegistry(':memory:')
+  registry.addStation({ id: 'st-1', name: 'one' })
+  await registry.addDevice('st-1', 'st-1-door')
+  await registry.addDevice('st-1', 'st-1-hub')
+  const ok = async () => ({ ok: true })
+  const app = buildApp({ registry, influx: createInfluxClient({ INFLUX_URL: 'http://127.0.0.1:9', INFLUX_DB: 'x' }), logger: createLogger('silent'), probes: { influx: ok, broker: ok }, offlineAfterSeconds: 60 })
+  const ago = (s: number) => new Date(Date.now() - s * 1000).toISOString()
+
+  registry.presence.record([
+    { deviceId: 'st-1-door', brokerId: 'b1', connected: true, lastSeenAt: ago(120), connectedAt: ago(3600) },
+    { deviceId: 'st-1-hub', brokerId: 'b1', connected: false, lastSeenAt: ago(30), disconnectedAt: ago(30), disconnectReason: 'connection lost' }
+  ])
+  let body = (await app.inject('/stations/st-1/presence')).json()
+  expect(body).toMatchObject({ state: 'offline', offlineAfterSeconds: 60 })
+  expect(body.lastSeenAt).toBe(body.devices[1].lastSeenAt)
+
+  registry.presence.record([{ deviceId: 'st-1-door', brokerId: 'b1', connected: true, lastSeenAt: ago(5) }])
+  body = (await app.inject('/stations/st-1/presence')).json()
+  expect(body.state).toBe('online')
+  expect(body.devices[0]).toMatchObject({ deviceId: 'st-1-door', connected: true, disconnectReason: null })
+
+  // Broker restart: its connections are gone.
+  registry.presence.resetBroker('b1', ago(0), 'broker restarted')
+  body = (await app.inject('/stations/st-1/presence')).json()
+  expect(body.state).toBe('offline')
+  expect(body.devices[0]).toMatchObject({ connected: false, disconnectReason: 'broker restarted' })
+
+  expect((await app.inject('/stations/nope/presence')).statusCode).toBe(404)
+  expect((await app.inject('/stations/NOPE/presence')).statusCode).toBe(400)
+  await app.close()
+})
