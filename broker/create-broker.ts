@@ -20,6 +20,8 @@ export type BrokerOptions = {
   port: number
   maxPendingPerClient: number
   presenceFlushMs: number
+  /** An Aedes persistence (see create-persistence.ts); in memory when absent. */
+  persistence?: { instance: unknown, close (): Promise<void> } | null
   metrics?: Metrics
 }
 
@@ -32,6 +34,7 @@ export async function startBroker (opts: BrokerOptions) {
   const gate: PublishGate = { accepting: true }
   const aedes = await Aedes.createBroker({
     id: opts.id,
+    ...(opts.persistence ? { persistence: opts.persistence.instance } : {}),
     // A subscriber that stops reading must not stall delivery to everyone else.
     drainTimeout: 30_000,
     authenticate: createAuthenticate({ registry: opts.registry, sessions, logger, ...(opts.metrics ? { metrics: opts.metrics } : {}) }),
@@ -65,6 +68,8 @@ export async function startBroker (opts: BrokerOptions) {
     await new Promise<void>((resolve) => aedes.close(() => resolve()))
     await serverClosed
     presence.close()
+    // Aedes does not close its persistence.
+    await opts.persistence?.close()
     logger.info('MQTT listener closed')
   }
 

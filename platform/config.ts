@@ -19,6 +19,9 @@ export const ConfigSchema = z.object({
   MQTT_HOST: z.string().min(1).default('0.0.0.0'),
   MQTT_PORT: port.default(1883),
   BROKER_ID: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default('waystation-1'),
+  // Sessions, offline queues, retained messages: in memory, or in Redis (survive restarts).
+  BROKER_PERSISTENCE: z.enum(['memory', 'redis']).default('memory'),
+  REDIS_URL: z.string().regex(/^rediss?:\/\/[^\s]+$/, 'REDIS_URL: redis://[user:password@]host:port[/db]').optional(),
   // How often devices' last-seen times are written to the registry.
   PRESENCE_FLUSH_MS: positive.default(5_000),
   // A station with no message or keep-alive from any device for this long counts as offline.
@@ -56,5 +59,8 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     throw new ConfigError(`Invalid configuration:\n${z.prettifyError(parsed.error)}`)
   }
   const c = parsed.data
+  if (c.BROKER_PERSISTENCE === 'redis' && !c.REDIS_URL) {
+    throw new ConfigError('Invalid configuration:\n✖ REDIS_URL is required when BROKER_PERSISTENCE=redis\n  → at REDIS_URL')
+  }
   return { ...c, DATA_DIR: resolve(c.DATA_DIR), REGISTRY_PATH: resolve(c.REGISTRY_PATH ?? `${c.DATA_DIR}/registry.sqlite`) }
 }

@@ -1,4 +1,5 @@
 import { startBroker } from '../../broker/create-broker.ts'
+import { createPersistence } from '../../broker/create-persistence.ts'
 import { startIngest } from '../../ingest/start-ingest.ts'
 import type { Config } from '../../platform/config.ts'
 import { createLifecycle } from '../../platform/lifecycle.ts'
@@ -35,6 +36,7 @@ export async function serve (config: Config, logger: Logger, roles: ServeRoles, 
         port: config.MQTT_PORT,
         maxPendingPerClient: config.INGEST_MAX_PENDING_PER_CLIENT,
         presenceFlushMs: config.PRESENCE_FLUSH_MS,
+        persistence: await createPersistence(config),
         metrics
       })
       lifecycle.add('broker', broker.close)

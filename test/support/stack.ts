@@ -51,14 +51,16 @@ export async function startTestStack (overrides: Record<string, string> = {}) {
     mqttUrl: `mqtt://127.0.0.1:${running.broker!.port}`,
     apiUrl: running.api!.url,
     app: running.api!.app,
+    broker: running.broker!,
     influx,
     registry,
     addStation,
     query,
-    stop: async () => {
+    /** Stops the stack; keepData leaves the database for a restarted stack to use. */
+    stop: async ({ keepData = false } = {}) => {
       registry.close()
       await running.shutdown('test finished')
-      await influx.dropDatabase(config.INFLUX_DB).catch(() => {})
+      if (!keepData) await influx.dropDatabase(config.INFLUX_DB).catch(() => {})
     }
   }
 }
