@@ -32,6 +32,44 @@ const MIGRATIONS: readonly string[] = [
      connected_at     TEXT,
      disconnected_at  TEXT,
      disconnect_reason TEXT
+   ) STRICT;`,
+  // 3: station details and status, device kinds and rotation, API tokens, audit log, and the
+  // change feed the broker polls to drop revoked credentials at once.
+  `ALTER TABLE stations ADD COLUMN district TEXT NOT NULL DEFAULT '';
+   ALTER TABLE stations ADD COLUMN area_m2 REAL;
+   ALTER TABLE stations ADD COLUMN opening_hours TEXT NOT NULL DEFAULT '"24h"';
+   ALTER TABLE stations ADD COLUMN amenities TEXT NOT NULL DEFAULT '[]';
+   ALTER TABLE stations ADD COLUMN status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'suspended', 'retired'));
+   ALTER TABLE stations ADD COLUMN updated_at TEXT;
+   ALTER TABLE devices ADD COLUMN kind TEXT NOT NULL DEFAULT 'hub' CHECK (kind IN ('door', 'sensors', 'shelf', 'hub'));
+   ALTER TABLE devices ADD COLUMN rotated_at TEXT;
+   CREATE TABLE api_tokens (
+     id           TEXT PRIMARY KEY,
+     name         TEXT NOT NULL,
+     role         TEXT NOT NULL CHECK (role IN ('viewer', 'operator', 'admin')),
+     token_hash   TEXT NOT NULL UNIQUE,
+     created_at   TEXT NOT NULL,
+     created_by   TEXT NOT NULL,
+     expires_at   TEXT,
+     last_used_at TEXT,
+     revoked_at   TEXT
+   ) STRICT;
+   CREATE TABLE audit_log (
+     id      INTEGER PRIMARY KEY AUTOINCREMENT,
+     at      TEXT NOT NULL,
+     actor   TEXT NOT NULL,
+     action  TEXT NOT NULL,
+     target  TEXT NOT NULL,
+     before  TEXT,
+     after   TEXT
+   ) STRICT;
+   CREATE INDEX audit_log_target ON audit_log(target);
+   CREATE TABLE credential_changes (
+     seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+     at         TEXT NOT NULL,
+     station_id TEXT NOT NULL,
+     device_id  TEXT,
+     change     TEXT NOT NULL
    ) STRICT;`
 ]
 
