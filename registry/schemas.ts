@@ -16,33 +16,119 @@ export const TimeZone = z.string()
   .regex(/^[A-Za-z][A-Za-z0-9_+-]*(?:\/[A-Za-z0-9_+-]+){0,2}$/, 'timezone must be an IANA name such as Asia/Shanghai')
   .refine(isTimeZone, 'unknown IANA timezone')
 
-export const NewStation = z.object({
+export const AMENITIES = ['microwave', 'ac', 'tv', 'water_dispenser', 'first_aid_kit', 'charger', 'toilet', 'wifi', 'fridge', 'washbasin'] as const
+export const Amenity = z.enum(AMENITIES)
+
+const HhMm = z.string().regex(/^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'time as HH:MM (00:00-24:00)')
+// '24h', or ranges per ISO weekday (1 = Monday). A range may cross midnight (22:00-06:00).
+export const OpeningHours = z.union([
+  z.literal('24h'),
+  z.array(z.object({
+    days: z.array(z.int().min(1).max(7)).min(1).max(7),
+    open: HhMm,
+    close: HhMm
+  })).min(1).max(14)
+])
+export type OpeningHours = z.infer<typeof OpeningHours>
+
+export const StationStatus = z.enum(['active', 'suspended', 'retired'])
+export type StationStatus = z.infer<typeof StationStatus>
+
+const text = (max: number) => z.string().trim().max(max)
+
+// One definition per field; NewStation adds defaults, StationPatch makes every field optional
+// (defaults must not apply to a patch: an absent field means "unchanged").
+const fields = {
+  name: text(200).min(1),
+  address: text(500),
+  district: text(100),
+  lat: z.number().min(-90).max(90).nullable(),
+  lon: z.number().min(-180).max(180).nullable(),
+  timezone: TimeZone,
+  capacity: z.int().min(1).max(1000),
+  areaM2: z.number().positive().max(10_000).nullable(),
+  openingHours: OpeningHours,
+  amenities: z.array(Amenity).max(AMENITIES.length).transform((a) => [...new Set(a)].sort())
+}
+
+export const NewStation = z.strictObject({
   id: StationId,
-  name: z.string().trim().min(1).max(200),
-  address: z.string().trim().max(500).default(''),
-  lat: z.number().min(-90).max(90).nullable().default(null),
-  lon: z.number().min(-180).max(180).nullable().default(null),
-  timezone: TimeZone.default('Asia/Shanghai'),
-  capacity: z.int().min(1).max(1000).default(10)
+  name: fields.name,
+  address: fields.address.default(''),
+  district: fields.district.default(''),
+  lat: fields.lat.default(null),
+  lon: fields.lon.default(null),
+  timezone: fields.timezone.default('Asia/Shanghai'),
+  capacity: fields.capacity.default(10),
+  areaM2: fields.areaM2.default(null),
+  openingHours: fields.openingHours.default('24h'),
+  amenities: fields.amenities.default([])
 })
 export type NewStation = z.input<typeof NewStation>
+
+export const StationPatch = z.strictObject({
+  ...Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, v.optional()])) as { [K in keyof typeof fields]: z.ZodOptional<(typeof fields)[K]> },
+  status: StationStatus.optional()
+}).refine((p) => Object.values(p).some((v) => v !== undefined), 'nothing to change')
+export type StationPatch = z.input<typeof StationPatch>
 
 export const Station = z.object({
   id: StationId,
   name: z.string(),
   address: z.string(),
+  district: z.string(),
   lat: z.number().nullable(),
   lon: z.number().nullable(),
   timezone: z.string(),
   capacity: z.int(),
-  createdAt: z.string()
+  areaM2: z.number().nullable(),
+  openingHours: OpeningHours,
+  amenities: z.array(Amenity),
+  status: StationStatus,
+  createdAt: z.string(),
+  updatedAt: z.string().nullable()
 })
 export type Station = z.infer<typeof Station>
+
+// Which channels a device of each kind may publish: a stolen shelf sensor cannot fake door
+// events. `hub` is a gateway that speaks for the whole station.
+export const DEVICE_KINDS = ['door', 'sensors', 'shelf', 'hub'] as const
+export const DeviceKind = z.enum(DEVICE_KINDS)
+export type DeviceKind = z.infer<typeof DeviceKind>
 
 export const Device = z.object({
   id: DeviceId,
   stationId: StationId,
+  kind: DeviceKind,
   createdAt: z.string(),
+  rotatedAt: z.string().nullable(),
   revokedAt: z.string().nullable()
 })
 export type Device = z.infer<typeof Device>
+
+export const ROLES = ['viewer', 'operator', 'admin'] as const
+export const Role = z.enum(ROLES)
+export type Role = z.infer<typeof Role>
+
+export const ApiToken = z.object({
+  id: z.string(),
+  name: z.string(),
+  role: Role,
+  createdAt: z.string(),
+  createdBy: z.string(),
+  expiresAt: z.string().nullable(),
+  lastUsedAt: z.string().nullable(),
+  revokedAt: z.string().nullable()
+})
+export type ApiToken = z.infer<typeof ApiToken>
+
+export const AuditEntry = z.object({
+  id: z.int(),
+  at: z.string(),
+  actor: z.string(),
+  action: z.string(),
+  target: z.string(),
+  before: z.unknown().nullable(),
+  after: z.unknown().nullable()
+})
+export type AuditEntry = z.infer<typeof AuditEntry>

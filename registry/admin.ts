@@ -1,0 +1,72 @@
+import type { Registry } from './open-registry.ts'
+import type { Station, StationPatch, NewStation } from './schemas.ts'
+import { parseStationCsv } from './station-import.ts'
+
+/**
+ * Every administrative change, for the CLI and the admin API alike: one code path, one audit
+ * record per change (who, what, when, before/after). Secrets are returned to the caller once
+ * and never written to the audit log.
+ */
+export function createAdmin (registry: Registry) {
+  const audit = registry.audit.append
+
+  return {
+    addStation (actor: string, input: NewStation): Station {
+      const station = registry.stations.add(input)
+      audit({ actor, action: 'station.create', target: `station:${station.id}`, after: station })
+      return station
+    },
+
+    updateStation (actor: string, id: string, patch: StationPatch): Station {
+      const [before, after] = registry.stations.update(id, patch)
+      if (before.status !== after.status && after.status !== 'active') {
+        // The broker drops the station's connections and refuses new ones.
+        registry.devices.stationChanged(id, after.status)
+      }
+      audit({ actor, action: after.status !== before.status ? `station.${after.status === 'active' ? 'activate' : after.status === 'suspended' ? 'suspend' : 'retire'}` : 'station.update', target: `station:${id}`, before, after })
+      return after
+    },
+
+    async addDevice (actor: string, stationId: string, deviceId: string, kind: string) {
+      const result = await registry.addDevice(stationId, deviceId, kind)
+      audit({ actor, action: 'device.create', target: `device:${deviceId}`, after: result.device })
+      return result
+    },
+
+    async rotateDevice (actor: string, deviceId: string) {
+      const { before, device, secret } = await registry.devices.rotate(deviceId)
+      audit({ actor, action: 'device.rotate', target: `device:${deviceId}`, before, after: device })
+      return { device, secret }
+    },
+
+    revokeDevice (actor: string, deviceId: string) {
+      const { before, device } = registry.devices.revoke(deviceId)
+      audit({ actor, action: 'device.revoke', target: `device:${deviceId}`, before, after: device })
+      return device
+    },
+
+    createToken (actor: string, input: { name: string, role: string, expiresAt?: string | null }) {
+      const result = registry.tokens.create({ ...input, createdBy: actor })
+      audit({ actor, action: 'token.create', target: `token:${result.token.id}`, after: result.token })
+      return result
+    },
+
+    revokeToken (actor: string, id: string) {
+      const { before, token } = registry.tokens.revoke(id)
+      audit({ actor, action: 'token.revoke', target: `token:${id}`, before, after: token })
+      return token
+    },
+
+    /** All rows or none: a bad row aborts the import with every row's error listed. */
+    importStations (actor: string, csv: string): Station[] {
+      const rows = parseStationCsv(csv, (id) => registry.stations.get(id) !== null)
+      return registry.transaction(() => {
+        const created = rows.map((row) => registry.stations.add(row))
+        audit({ actor, action: 'station.import', target: `stations:${created.length}`, after: created.map((s) => s.id) })
+        return created
+      })
+    }
+  }
+}
+
+export type Admin = ReturnType<typeof createAdmin>
