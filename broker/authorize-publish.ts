@@ -4,6 +4,7 @@ import { BackpressureError } from '../ingest/batch-writer.ts'
 import type { Ingest } from '../ingest/create-ingest.ts'
 import type { Logger } from '../platform/logger.ts'
 import type { Metrics } from '../platform/metrics.ts'
+import { mayPublish } from './acl.ts'
 import type { DeviceSessions } from './device-sessions.ts'
 
 // Messages that were stored as `rejected` are still acknowledged (so a device does not resend a
@@ -36,6 +37,10 @@ export function createAuthorizePublish (deps: { sessions: DeviceSessions, ingest
       // Also covers $SYS/...: a custom authorizePublish replaces Aedes' own $SYS guard.
       logger.warn({ device: session.deviceId, station: session.stationId, topic: packet.topic.slice(0, 200) }, 'publish outside own station refused; closing connection')
       return refuse('acl', `publish to ${packet.topic.slice(0, 200)} not allowed`, done)
+    }
+    if (!mayPublish(session.kind, target.channel)) {
+      logger.warn({ device: session.deviceId, kind: session.kind, channel: target.channel }, 'channel not allowed for this device kind; closing connection')
+      return refuse('acl', `a ${session.kind} device may not publish ${target.channel}`, done)
     }
     // Only the status channel is state ("online since…"); a retained door event would be
     // replayed to every new subscriber as if it had just happened.

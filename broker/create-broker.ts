@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:net'
-import { once } from 'node:events'
 import { Aedes } from 'aedes'
 import type { Ingest } from '../ingest/create-ingest.ts'
 import type { Logger } from '../platform/logger.ts'
@@ -8,18 +6,23 @@ import type { Registry } from '../registry/open-registry.ts'
 import { createAuthenticate } from './authenticate.ts'
 import { createAuthorizePublish, QUARANTINE_PREFIX, type PublishGate } from './authorize-publish.ts'
 import { createAuthorizeSubscribe } from './authorize-subscribe.ts'
+import { createCredentialWatch } from './credential-watch.ts'
 import { createDeviceSessions } from './device-sessions.ts'
+import { startListeners, type ListenerOptions } from './listeners.ts'
+import { createPreConnect } from './pre-connect.ts'
 import { createPresenceTracker } from './presence-tracker.ts'
+import { createSourceLimits, type SourceLimitOptions } from './source-limits.ts'
 
 export type BrokerOptions = {
   registry: Registry
   ingest: Ingest
   logger: Logger
   id: string
-  host: string
-  port: number
+  listeners: ListenerOptions
+  limits: SourceLimitOptions & { maxConnections: number, maxClientIdLength: number }
   maxPendingPerClient: number
   presenceFlushMs: number
+  credentialPollMs: number
   /** An Aedes persistence (see create-persistence.ts); in memory when absent. */
   persistence?: { instance: unknown, close (): Promise<void> } | null
   metrics?: Metrics
@@ -27,34 +30,42 @@ export type BrokerOptions = {
 
 export type Broker = Awaited<ReturnType<typeof startBroker>>
 
-/** Aedes on TCP with Waystation's authentication, ACL and store-before-PUBACK ingest. */
+/** Aedes with Waystation's authentication, ACL, limits and store-before-PUBACK ingest. */
 export async function startBroker (opts: BrokerOptions) {
-  const logger = opts.logger
+  const { logger, metrics } = opts
+  const m = metrics ? { metrics } : {}
   const sessions = createDeviceSessions()
+  const limits = createSourceLimits(opts.limits)
   const gate: PublishGate = { accepting: true }
-  const aedes = await Aedes.createBroker({
+  let broker: Aedes | undefined
+  const aedes = broker = await Aedes.createBroker({
     id: opts.id,
     ...(opts.persistence ? { persistence: opts.persistence.instance } : {}),
     // A subscriber that stops reading must not stall delivery to everyone else.
     drainTimeout: 30_000,
-    authenticate: createAuthenticate({ registry: opts.registry, sessions, logger, ...(opts.metrics ? { metrics: opts.metrics } : {}) }),
-    authorizePublish: createAuthorizePublish({ sessions, ingest: opts.ingest, logger, gate, maxPendingPerClient: opts.maxPendingPerClient, ...(opts.metrics ? { metrics: opts.metrics } : {}) }),
+    // Device ids are up to 64 characters; MQTT 3.1.1 lets a server accept more than 23 [MQTT-3.1.3-5].
+    maxClientsIdLength: opts.limits.maxClientIdLength,
+    preConnect: createPreConnect({ aedes: () => broker!, limits, maxConnections: opts.limits.maxConnections, logger, ...m }),
+    authenticate: createAuthenticate({ registry: opts.registry, sessions, limits, logger, ...m }),
+    authorizePublish: createAuthorizePublish({ sessions, ingest: opts.ingest, logger, gate, maxPendingPerClient: opts.maxPendingPerClient, ...m }),
     authorizeSubscribe: createAuthorizeSubscribe({ sessions }),
     authorizeForward: (_client, packet) => (packet.topic.startsWith(QUARANTINE_PREFIX) ? null : packet)
   })
   aedes.on('clientError', (client, err) => logger.debug({ clientId: client.id, err: err.message }, 'client error'))
   aedes.on('connectionError', (client, err) => logger.debug({ clientId: client?.id, err: err.message }, 'connection error'))
-  aedes.on('clientReady', (client) => logger.debug({ clientId: client.id }, 'client connected'))
-
-  if (opts.metrics) opts.metrics.sources.connectedClients = () => aedes.connectedClients
+  if (metrics) metrics.sources.connectedClients = () => aedes.connectedClients
   const presence = createPresenceTracker({ aedes, sessions, store: opts.registry.presence, brokerId: opts.id, flushMs: opts.presenceFlushMs, logger })
+  const watch = createCredentialWatch({ aedes, registry: opts.registry, sessions, intervalMs: opts.credentialPollMs, logger })
 
-  const server: Server = createServer(aedes.handle)
-  server.listen(opts.port, opts.host)
-  await once(server, 'listening')
-  const address = server.address()
-  const port = typeof address === 'object' && address ? address.port : opts.port
-  logger.info({ host: opts.host, port }, 'MQTT listener ready')
+  const listeners = await startListeners(aedes.handle, opts.listeners, logger, () => metrics?.connectionsRefused.inc({ reason: 'packet_too_large' }))
+    .catch(async (err: Error) => {
+      watch.close()
+      presence.close()
+      await new Promise<void>((resolve) => aedes.close(() => resolve()))
+      await opts.persistence?.close()
+      throw err
+    })
+  let listening = true
 
   /**
    * Stop accepting connections and publishes, wait until every publish already handed to
@@ -63,22 +74,29 @@ export async function startBroker (opts: BrokerOptions) {
    */
   async function close (): Promise<void> {
     gate.accepting = false
-    const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()))
+    listening = false
+    watch.close()
+    const closed = Promise.all(listeners.map((l) => l.close()))
     await opts.ingest.idle()
     await new Promise<void>((resolve) => aedes.close(() => resolve()))
-    await serverClosed
+    await closed
     presence.close()
     // Aedes does not close its persistence.
     await opts.persistence?.close()
-    logger.info('MQTT listener closed')
+    logger.info('MQTT listeners closed')
   }
 
+  const portOf = (protocol: 'mqtt' | 'mqtts' | 'ws') => listeners.find((l) => l.protocol === protocol)?.port
   return {
-    port,
+    /** The plain TCP port (undefined when TCP is disabled). */
+    port: portOf('mqtt'),
+    tlsPort: portOf('mqtts'),
+    wsPort: portOf('ws'),
     aedes,
     connectedClients: () => aedes.connectedClients,
     flushPresence: presence.flush,
-    isListening: () => server.listening && !aedes.closed,
+    pollCredentials: watch.poll,
+    isListening: () => listening && !aedes.closed,
     close
   }
 }

@@ -1,8 +1,12 @@
 import type { Client } from 'aedes'
+import type { DeviceKind } from '../registry/schemas.ts'
 
 export type DeviceSession = {
   deviceId: string
   stationId: string
+  kind: DeviceKind
+  /** Source address, for lockout and logs. */
+  ip: string
   /** Publishes handed to ingest and not yet acknowledged. */
   pending: number
 }

@@ -17,7 +17,27 @@ export const ConfigSchema = z.object({
   INFLUX_PASSWORD: z.string().optional(),
 
   MQTT_HOST: z.string().min(1).default('0.0.0.0'),
-  MQTT_PORT: port.default(1883),
+  // Plain TCP listener; "off" for TLS-only deployments.
+  MQTT_PORT: z.union([z.literal('off'), port]).default(1883),
+  // TLS listener: all three of port, certificate and key, or none.
+  MQTT_TLS_PORT: port.optional(),
+  MQTT_TLS_CERT: z.string().min(1).optional(),
+  MQTT_TLS_KEY: z.string().min(1).optional(),
+  MQTT_TLS_CA: z.string().min(1).optional(),
+  // MQTT over WebSocket (path /mqtt); unset: off.
+  MQTT_WS_PORT: port.optional(),
+  // Largest MQTT packet accepted; a bigger one closes the connection before it is buffered.
+  MQTT_MAX_PACKET_BYTES: positive.default(512 * 1024),
+  MQTT_MAX_CONNECTIONS: positive.default(20_000),
+  MQTT_MAX_CLIENT_ID_LENGTH: positive.max(65535).default(64),
+  // Per source address: connection attempts per window, and failed-login lockout.
+  MQTT_CONNECTS_PER_WINDOW: positive.default(600),
+  MQTT_CONNECT_WINDOW_MS: positive.default(10_000),
+  MQTT_AUTH_MAX_FAILURES: positive.default(20),
+  MQTT_AUTH_FAILURE_WINDOW_MS: positive.default(60_000),
+  MQTT_AUTH_LOCKOUT_MS: positive.default(60_000),
+  // How often the broker checks for revoked or rotated credentials and suspended stations.
+  CREDENTIAL_POLL_MS: positive.default(1_000),
   BROKER_ID: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default('waystation-1'),
   // Sessions, offline queues, retained messages: in memory, or in Redis (survive restarts).
   BROKER_PERSISTENCE: z.enum(['memory', 'redis']).default('memory'),
@@ -59,6 +79,13 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     throw new ConfigError(`Invalid configuration:\n${z.prettifyError(parsed.error)}`)
   }
   const c = parsed.data
+  const tls = [c.MQTT_TLS_PORT, c.MQTT_TLS_CERT, c.MQTT_TLS_KEY].filter((v) => v !== undefined).length
+  if (tls !== 0 && tls !== 3) {
+    throw new ConfigError('Invalid configuration:\n✖ MQTT_TLS_PORT, MQTT_TLS_CERT and MQTT_TLS_KEY go together\n  → at MQTT_TLS_PORT')
+  }
+  if (c.MQTT_PORT === 'off' && tls === 0 && c.MQTT_WS_PORT === undefined) {
+    throw new ConfigError('Invalid configuration:\n✖ MQTT_PORT=off needs MQTT_TLS_PORT or MQTT_WS_PORT\n  → at MQTT_PORT')
+  }
   if (c.BROKER_PERSISTENCE === 'redis' && !c.REDIS_URL) {
     throw new ConfigError('Invalid configuration:\n✖ REDIS_URL is required when BROKER_PERSISTENCE=redis\n  → at REDIS_URL')
   }

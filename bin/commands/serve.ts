@@ -32,10 +32,27 @@ export async function serve (config: Config, logger: Logger, roles: ServeRoles, 
         ingest: ingest.ingest,
         logger: logger.child({ component: 'broker' }),
         id: config.BROKER_ID,
-        host: config.MQTT_HOST,
-        port: config.MQTT_PORT,
+        listeners: {
+          host: config.MQTT_HOST,
+          tcpPort: config.MQTT_PORT === 'off' ? null : config.MQTT_PORT,
+          tls: config.MQTT_TLS_PORT !== undefined && config.MQTT_TLS_CERT && config.MQTT_TLS_KEY
+            ? { port: config.MQTT_TLS_PORT, certFile: config.MQTT_TLS_CERT, keyFile: config.MQTT_TLS_KEY, caFile: config.MQTT_TLS_CA }
+            : null,
+          wsPort: config.MQTT_WS_PORT ?? null,
+          maxPacketBytes: config.MQTT_MAX_PACKET_BYTES
+        },
+        limits: {
+          maxConnections: config.MQTT_MAX_CONNECTIONS,
+          maxClientIdLength: config.MQTT_MAX_CLIENT_ID_LENGTH,
+          connectsPerWindow: config.MQTT_CONNECTS_PER_WINDOW,
+          connectWindowMs: config.MQTT_CONNECT_WINDOW_MS,
+          maxFailures: config.MQTT_AUTH_MAX_FAILURES,
+          failureWindowMs: config.MQTT_AUTH_FAILURE_WINDOW_MS,
+          lockoutMs: config.MQTT_AUTH_LOCKOUT_MS
+        },
         maxPendingPerClient: config.INGEST_MAX_PENDING_PER_CLIENT,
         presenceFlushMs: config.PRESENCE_FLUSH_MS,
+        credentialPollMs: config.CREDENTIAL_POLL_MS,
         persistence: await createPersistence(config),
         metrics
       })

@@ -26,9 +26,10 @@ export function hostilePayload (i: number): Hostile {
     () => ({ kind: 'null', channel: 'equipment', batch: false, payload: 'null' }),
     () => ({ kind: 'ts-seconds', channel: 'door', batch: false, payload: { ...b, ts: Math.floor(b.ts / 1000), direction: 'in', method: 'face', result: 'granted' } })
   ]
-  // Every 500th is a 1 MB string: refused as too large before parsing.
+  // Every 500th is a 300 kB string: over the 16 KiB event limit (acknowledged, recorded as
+  // too large) but under the broker's packet limit, which cuts bigger ones before buffering.
   const pick = i % 500 === 499
-    ? { kind: 'megabyte', channel: 'door' as Channel, batch: false, payload: JSON.stringify({ ...b, worker: 'x'.repeat(1024 * 1024) }) }
+    ? { kind: 'oversized', channel: 'door' as Channel, batch: false, payload: JSON.stringify({ ...b, worker: 'x'.repeat(300 * 1024) }) }
     : kinds[i % kinds.length]!()
   const p = pick.payload
   return { ...pick, payload: Buffer.isBuffer(p) ? p : Buffer.from(typeof p === 'string' ? p : JSON.stringify(p)) }

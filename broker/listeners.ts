@@ -1,0 +1,83 @@
+import { once } from 'node:events'
+import { readFileSync } from 'node:fs'
+import { createServer as createHttpServer } from 'node:http'
+import { createServer as createNetServer, type Server } from 'node:net'
+import { createServer as createTlsServer } from 'node:tls'
+import type { Duplex } from 'node:stream'
+import type { IncomingMessage } from 'node:http'
+import { createWebSocketStream, WebSocketServer } from 'ws'
+import type { Logger } from '../platform/logger.ts'
+import { guardSocket } from './frame-guard.ts'
+
+export type ListenerOptions = {
+  host: string
+  /** Plain MQTT over TCP; null disables it (TLS-only deployments). */
+  tcpPort: number | null
+  tls: { port: number, certFile: string, keyFile: string, caFile?: string | undefined } | null
+  /** MQTT over WebSocket (path /mqtt) for browsers and HTTP-only gateways. */
+  wsPort: number | null
+  maxPacketBytes: number
+}
+
+type Handle = (stream: Duplex, req?: IncomingMessage) => unknown
+export type Listener = { protocol: 'mqtt' | 'mqtts' | 'ws', port: number, close (): Promise<void> }
+
+async function listen (server: Server, port: number, host: string): Promise<number> {
+  server.listen(port, host)
+  await once(server, 'listening')
+  const address = server.address()
+  return typeof address === 'object' && address ? address.port : port
+}
+
+const closeServer = (server: Server) => new Promise<void>((resolve) => server.close(() => resolve()))
+
+/** Starts the configured listeners; every connection passes the packet-size guard first. */
+export async function startListeners (handle: Handle, opts: ListenerOptions, logger: Logger, onOversize: () => void): Promise<Listener[]> {
+  const guarded = (socket: Duplex & { remoteAddress?: string }, req?: IncomingMessage) => {
+    const stream = guardSocket(socket, opts.maxPacketBytes, (reason) => {
+      onOversize()
+      logger.warn({ ip: socket.remoteAddress ?? req?.socket.remoteAddress, reason }, 'connection closed: packet too large')
+    })
+    handle(stream, req)
+  }
+  const listeners: Listener[] = []
+  try {
+    if (opts.tcpPort !== null) {
+      const server = createNetServer((socket) => guarded(socket))
+      const port = await listen(server, opts.tcpPort, opts.host)
+      listeners.push({ protocol: 'mqtt', port, close: () => closeServer(server) })
+    }
+    if (opts.tls) {
+      const server = createTlsServer({
+        cert: readFileSync(opts.tls.certFile),
+        key: readFileSync(opts.tls.keyFile),
+        ...(opts.tls.caFile ? { ca: readFileSync(opts.tls.caFile) } : {}),
+        minVersion: 'TLSv1.2'
+      }, (socket) => guarded(socket))
+      server.on('tlsClientError', (err) => logger.debug({ err: err.message }, 'TLS handshake failed'))
+      const port = await listen(server, opts.tls.port, opts.host)
+      listeners.push({ protocol: 'mqtts', port, close: () => closeServer(server) })
+    }
+    if (opts.wsPort !== null) {
+      const http = createHttpServer((_req, res) => res.writeHead(426, { 'content-type': 'text/plain' }).end('MQTT over WebSocket: connect to /mqtt\n'))
+      // The `mqtt` subprotocol is what MQTT.js and browser clients ask for [MQTT-6.0.0-3].
+      const wss = new WebSocketServer({ server: http, path: '/mqtt', maxPayload: opts.maxPacketBytes + 8, handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : protocols.has('mqttv3.1') ? 'mqttv3.1' : false) })
+      wss.on('connection', (ws, req) => guarded(Object.assign(createWebSocketStream(ws), { remoteAddress: req.socket.remoteAddress }), req))
+      const port = await listen(http, opts.wsPort, opts.host)
+      listeners.push({
+        protocol: 'ws',
+        port,
+        close: async () => {
+          for (const client of wss.clients) client.terminate()
+          await new Promise<void>((resolve) => wss.close(() => resolve()))
+          await closeServer(http)
+        }
+      })
+    }
+  } catch (err) {
+    await Promise.all(listeners.map((l) => l.close()))
+    throw err
+  }
+  for (const l of listeners) logger.info({ protocol: l.protocol, host: opts.host, port: l.port }, 'MQTT listener ready')
+  return listeners
+}

@@ -1,0 +1,27 @@
+import type { Aedes, Client } from 'aedes'
+import type { Logger } from '../platform/logger.ts'
+import type { Metrics } from '../platform/metrics.ts'
+import { remoteAddress, type SourceLimits } from './source-limits.ts'
+
+/**
+ * Runs on CONNECT before authentication (and before any scrypt work): per-address connection
+ * rate and the broker-wide connection cap. A refusal closes the socket without CONNACK, which
+ * costs the broker nothing and gives a flood nothing to learn.
+ */
+export function createPreConnect (deps: { aedes: () => Aedes, limits: SourceLimits, maxConnections: number, logger: Logger, metrics?: Metrics }) {
+  const { limits, maxConnections, logger, metrics } = deps
+  return function preConnect (client: Client, _packet: unknown, done: (err: Error | null, ok: boolean) => void): void {
+    const ip = remoteAddress(client)
+    if (!limits.allowConnect(ip)) {
+      metrics?.connectionsRefused.inc({ reason: 'rate_limited' })
+      logger.warn({ ip }, 'connection refused: too many connection attempts from this address')
+      return done(new Error('connection rate exceeded'), false)
+    }
+    if (deps.aedes().connectedClients >= maxConnections) {
+      metrics?.connectionsRefused.inc({ reason: 'max_connections' })
+      logger.warn({ ip, maxConnections }, 'connection refused: broker at its connection limit')
+      return done(new Error('too many connections'), false)
+    }
+    done(null, true)
+  }
+}
