@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream'
 import type { Config } from '../platform/config.ts'
 
 export type BrokerPersistence = { instance: unknown, close (): Promise<void> } | null
@@ -25,5 +26,32 @@ export async function createPersistence (config: Pick<Config, 'BROKER_PERSISTENC
     ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
     ...(url.username ? { username: decodeURIComponent(url.username) } : {})
   })
-  return { instance, close: () => instance.destroy() }
+  return { instance: withStreams(instance), close: () => instance.destroy() }
+}
+
+// Aedes 1.2 pipes what these return (`stream.pipe(...)`), as aedes-persistence 11 (memory)
+// provides; aedes-persistence-redis 12 returns async generators instead. Readable.from bridges
+// the two without buffering.
+const STREAM_METHODS = ['createRetainedStreamCombi', 'createRetainedStream', 'outgoingStream', 'streamWill', 'getClientList'] as const
+
+function withStreams<T extends object> (persistence: T): T {
+  // Methods are looked up on every publish: bind each once.
+  const cache = new Map<string | symbol, unknown>()
+  return new Proxy(persistence, {
+    get (target, key, receiver) {
+      if (cache.has(key)) return cache.get(key)
+      const value = Reflect.get(target, key, receiver) as unknown
+      if (typeof value !== 'function') return value
+      const bound = value.bind(target) as (...args: unknown[]) => unknown
+      const wrapped = !(STREAM_METHODS as readonly (string | symbol)[]).includes(key) ? bound : (...args: unknown[]) => {
+        const result = bound(...args)
+        return result !== null && typeof result === 'object' && typeof (result as { pipe?: unknown }).pipe !== 'function' &&
+          Symbol.asyncIterator in result
+          ? Readable.from(result as AsyncIterable<unknown>)
+          : result
+      }
+      cache.set(key, wrapped)
+      return wrapped
+    }
+  })
 }

@@ -1,12 +1,11 @@
 // Finds (installing on Debian when we are root), configures, starts and stops a
 // private InfluxDB 1.x server. Used by the demo and by the vitest global setup, so
 // every server gets its own data dir and its own ports and never touches /etc.
-import { spawn, execFile, type ChildProcess } from 'node:child_process'
-import { access, mkdir, open, readFile, rm, stat, writeFile, constants } from 'node:fs/promises'
+import type { ChildProcess } from 'node:child_process'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
-import { createServer, type AddressInfo } from 'node:net'
-import { join, delimiter, resolve } from 'node:path'
-import { once } from 'node:events'
+import { join, resolve } from 'node:path'
+import { aptInstall, findExecutable, launchServer, manualInstallError, probePort, run, stopChild, tailFrom, type Log } from './system.ts'
 
 export type InfluxServer = { url: string, pid: number, dataDir: string, stop (): Promise<void> }
 export type StartInfluxOptions = {
@@ -15,83 +14,17 @@ export type StartInfluxOptions = {
   log?: (line: string) => void // progress messages for humans
   startTimeoutMs?: number // default 30 s
 }
-type Log = (line: string) => void
 
 const ZONEINFO_PROBE = '/usr/share/zoneinfo/Asia/Shanghai'
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-const run = (cmd: string, args: string[]) => new Promise<{ code: number, out: string }>((res) => {
-  execFile(cmd, args, (err, stdout) => res({ code: err ? Number(err.code) || 1 : 0, out: stdout }))
-})
-const isExecutable = (p: string) => access(p, constants.X_OK).then(() => true, () => false)
+const WHAT = 'influxd (InfluxDB 1.x)'
+const MANUAL_HINT = '  - Debian/Ubuntu: sudo apt-get install influxdb\n' +
+  '  - or set INFLUX_URL to an existing InfluxDB 1.8+ / 2.x (1.x compatibility API) server, e.g. INFLUX_URL=http://127.0.0.1:8086\n' +
+  '  - or Docker: docker run -d -p 8086:8086 influxdb:1.8'
+const install = (packages: string[], log: Log) => aptInstall(packages, log, { what: WHAT, manualHint: MANUAL_HINT, processName: 'influxd' })
 
-export async function findInfluxd (): Promise<string | null> {
-  const dirs = (process.env.PATH ?? '').split(delimiter).filter(Boolean)
-  for (const candidate of [...dirs.map((d) => join(d, 'influxd')), '/usr/bin/influxd', '/usr/sbin/influxd']) {
-    if (!await isExecutable(candidate)) continue
-    // An InfluxDB 2.x influxd on PATH has no `run -config`: skip it rather than fail later.
-    const { out } = await run(candidate, ['version'])
-    if (/v1\.\d/.test(out)) return candidate
-  }
-  return null
-}
-
-function manualInstallError (reason: string): Error {
-  return new Error(`influxd (InfluxDB 1.x) is not installed and cannot be installed automatically (${reason}). Either:\n` +
-    '  - Debian/Ubuntu: sudo apt-get install influxdb\n' +
-    '  - or set INFLUX_URL to an existing InfluxDB 1.8+ / 2.x (1.x compatibility API) server, e.g. INFLUX_URL=http://127.0.0.1:8086\n' +
-    '  - or Docker: docker run -d -p 8086:8086 influxdb:1.8')
-}
-
-function aptGet (args: string[], log: Log): Promise<{ code: number, out: string }> {
-  return new Promise((res, rej) => {
-    // Lock timeout: another process (a parallel test run) may be installing too.
-    const child = spawn('apt-get', ['-o', 'DPkg::Lock::Timeout=120', ...args], {
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, stdio: ['ignore', 'pipe', 'pipe']
-    })
-    let out = ''
-    let partial = ''
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString()
-      // dpkg redraws its progress with \r: split on both, drop the percentage noise.
-      const lines = (partial + chunk.toString()).split(/\r\n|\r|\n/)
-      partial = lines.pop() ?? ''
-      for (const l of lines) if (l.trim() && !/^\(Reading database \.\.\. ?(\d+%)?$/.test(l)) log(`apt: ${l}`)
-    }
-    child.stdout.on('data', onData)
-    child.stderr.on('data', onData)
-    child.on('error', rej)
-    child.on('close', (code) => { if (partial.trim()) log(`apt: ${partial}`); res({ code: code ?? 1, out }) })
-  })
-}
-
-async function aptInstall (packages: string[], log: Log): Promise<void> {
-  if (process.getuid?.() !== 0) throw manualInstallError('not running as root')
-  if (!existsSync('/etc/debian_version') || (await run('sh', ['-c', 'command -v apt-get'])).code !== 0) {
-    throw manualInstallError('not a Debian/Ubuntu system with apt-get')
-  }
-  // Without this, the package's postinst starts its own influxd on 8086/8088 (and a
-  // failing start makes the whole install fail). Exit 101 = "action forbidden".
-  const policy = '/usr/sbin/policy-rc.d'
-  const createdPolicy = !existsSync(policy)
-  if (createdPolicy) await writeFile(policy, '#!/bin/sh\nexit 101\n', { mode: 0o755 })
-  const before = new Set((await run('pgrep', ['-x', 'influxd'])).out.split('\n').filter(Boolean))
-  try {
-    const install = ['install', '-y', '--no-install-recommends', ...packages]
-    log(`installing ${packages.join(' ')} with apt-get (one-time, as root)…`)
-    let result = await aptGet(install, log)
-    if (result.code !== 0 && /Unable to locate package|has no installation candidate|Failed to fetch|404\s+Not Found|Unable to fetch/i.test(result.out)) {
-      log('package lists look missing or stale: running apt-get update once')
-      await aptGet(['update'], log)
-      result = await aptGet(install, log)
-    }
-    if (result.code !== 0) {
-      throw new Error(`apt-get install ${packages.join(' ')} failed (exit ${result.code}):\n${result.out.split('\n').slice(-20).join('\n')}`)
-    }
-  } finally {
-    if (createdPolicy) await rm(policy, { force: true })
-  }
-  const started = (await run('pgrep', ['-x', 'influxd'])).out.split('\n').filter((p) => p && !before.has(p))
-  if (started.length) log(`warning: the influxdb package started its own influxd (pid ${started.join(', ')}); leaving it alone, we do not use it`)
+export function findInfluxd (): Promise<string | null> {
+  // An InfluxDB 2.x influxd on PATH has no `run -config`: skip it rather than fail later.
+  return findExecutable('influxd', ['/usr/bin', '/usr/sbin'], async (candidate) => /v1\.\d/.test((await run(candidate, ['version'])).out))
 }
 
 let installing: Promise<string> | undefined
@@ -101,31 +34,19 @@ export function ensureInfluxdInstalled (log: Log = () => {}): Promise<string> {
     const found = await findInfluxd()
     const tzMissing = !existsSync(ZONEINFO_PROBE)
     if (!found) {
-      await aptInstall(tzMissing ? ['influxdb', 'tzdata'] : ['influxdb'], log)
+      await install(tzMissing ? ['influxdb', 'tzdata'] : ['influxdb'], log)
     } else if (tzMissing) {
       // The server runs fine without it; only tz() queries fail, so warn, don't throw.
-      await aptInstall(['tzdata'], log).catch(() => {
+      await install(['tzdata'], log).catch(() => {
         log(`warning: ${ZONEINFO_PROBE} is missing, so tz() queries will fail: sudo apt-get install tzdata`)
       })
     }
     const bin = found ?? await findInfluxd()
-    if (!bin) throw manualInstallError('apt-get reported success but influxd is still not found')
+    if (!bin) throw manualInstallError(WHAT, 'apt-get reported success but influxd is still not found', MANUAL_HINT)
     return bin
   })()
   installing.catch(() => { installing = undefined }) // let a later call retry
   return installing
-}
-
-// Listen and close at once: port 0 asks the OS for a free port, a taken port rejects.
-function probePort (port: number): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer()
-    srv.once('error', rej)
-    srv.listen(port, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo
-      srv.close(() => res(port))
-    })
-  })
 }
 
 function configToml (dataDir: string, httpPort: number, rpcPort: number): string {
@@ -169,44 +90,19 @@ bind-address = "127.0.0.1:${rpcPort}"
 ${off}`
 }
 
-async function tailFrom (file: string, offset: number, lines = 20): Promise<string> {
-  const text = (await readFile(file)).subarray(offset).toString()
-  return text.trimEnd().split('\n').slice(-lines).join('\n')
-}
-
 async function launch (bin: string, dataDir: string, httpPort: number, rpcPort: number, timeoutMs: number): Promise<{ child: ChildProcess, logOffset: number, logFile: string }> {
   const configFile = join(dataDir, 'influxdb.conf')
   const logFile = join(dataDir, 'influxd.log')
   await writeFile(configFile, configToml(dataDir, httpPort, rpcPort))
-  const logOffset = await stat(logFile).then((s) => s.size, () => 0)
-  const fh = await open(logFile, 'a')
   // INFLUXDB_* variables override the config file; drop them so the file is the truth.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('INFLUXDB_')))
-  // Own process group: a Ctrl-C in the terminal signals the whole foreground group, and
-  // influxd must outlive the ingest flush that shutdown performs; we stop it last.
-  const child = spawn(bin, ['run', '-config', configFile], { detached: true, env, stdio: ['ignore', fh.fd, fh.fd] })
-  await fh.close()
-  // Synchronous last resort (also while still starting) so a crashing test run or an
-  // interrupted demo leaves no orphan server behind.
-  const killOnExit = () => { child.kill('SIGKILL') }
-  process.on('exit', killOnExit)
-  child.once('exit', () => process.off('exit', killOnExit))
-  let exited = false
-  let spawnError: Error | undefined
-  child.once('exit', () => { exited = true })
-  child.once('error', (err) => { spawnError = err })
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (spawnError) throw new Error(`cannot run ${bin}: ${spawnError.message}`)
-    if (exited) return { child, logOffset, logFile }
-    const ok = await fetch(`http://127.0.0.1:${httpPort}/ping`, { signal: AbortSignal.timeout(1000) })
-      .then((r) => r.status === 204, () => false)
-    // Re-check exit: a /ping answer could come from another server that won a port race.
-    if (ok) { await sleep(50); return { child, logOffset, logFile } }
-    await sleep(100)
+  const ready = () => fetch(`http://127.0.0.1:${httpPort}/ping`, { signal: AbortSignal.timeout(1000) })
+    .then((r) => r.status === 204, () => false)
+  const { child, logOffset, outcome } = await launchServer(bin, ['run', '-config', configFile], { logFile, env, ready, timeoutMs })
+  if (outcome === 'timeout') {
+    throw new Error(`influxd did not answer /ping on port ${httpPort} within ${timeoutMs} ms; log (${logFile}):\n${await tailFrom(logFile, logOffset)}`)
   }
-  child.kill('SIGKILL')
-  throw new Error(`influxd did not answer /ping on port ${httpPort} within ${timeoutMs} ms; log (${logFile}):\n${await tailFrom(logFile, logOffset)}`)
+  return { child, logOffset, logFile }
 }
 
 export async function startInfluxd (opts: StartInfluxOptions): Promise<InfluxServer> {
@@ -232,27 +128,9 @@ export async function startInfluxd (opts: StartInfluxOptions): Promise<InfluxSer
       if (/address already in use/i.test(tail) && attempt++ === 0) { log('influxd port race, retrying with new ports'); continue }
       throw new Error(`influxd exited early (code ${child.exitCode ?? child.signalCode}); last log lines (${logFile}):\n${tail}`)
     }
-    let stopping: Promise<void> | undefined
     const url = `http://127.0.0.1:${httpPort}`
     log(`influxd ${child.pid} started on ${url} in ${Date.now() - started} ms (data: ${dataDir})`)
-    return {
-      url,
-      pid: child.pid!,
-      dataDir,
-      stop () {
-        stopping ??= (async () => {
-          if (child.exitCode !== null || child.signalCode !== null) return
-          const exited = once(child, 'exit')
-          child.kill('SIGTERM')
-          // A clearable timer: a dangling 10 s sleep would keep the caller's process alive.
-          let timer: NodeJS.Timeout | undefined
-          const timedOut = new Promise<boolean>((res) => { timer = setTimeout(res, 10_000, true) })
-          if (await Promise.race([exited.then(() => false), timedOut])) { child.kill('SIGKILL'); await exited }
-          clearTimeout(timer)
-        })()
-        return stopping
-      }
-    }
+    return { url, pid: child.pid!, dataDir, stop: () => stopChild(child, 10_000) }
   }
 }
 
