@@ -8,15 +8,29 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTyp
 import type { InfluxDB } from 'influx'
 import type { Registry as MetricsRegistry } from 'prom-client'
 import type { Logger } from '../platform/logger.ts'
+import { createAdmin } from '../registry/admin.ts'
 import type { Registry } from '../registry/open-registry.ts'
+import { bearerAuth } from './auth/bearer-auth.ts'
+import { docsCsp, httpHardening } from './auth/http-hardening.ts'
+import { openApiSecurity } from './auth/openapi-security.ts'
+import { publicScope } from './auth/public-scope.ts'
+import { DEFAULT_SECURITY, type SecurityOptions } from './auth/security-options.ts'
 import { errorHandler, frameworkErrorHandler, notFoundHandler } from './errors.ts'
 import { DEFAULT_PROBE_TIMEOUT_MS, guardProbe, type GuardedProbes, type Probes } from './probes.ts'
+import { adminDevicesRoute } from './routes/admin-devices.ts'
+import { adminStationImportRoute } from './routes/admin-station-import.ts'
+import { adminStationsRoute } from './routes/admin-stations.ts'
+import { adminTokensRoute } from './routes/admin-tokens.ts'
+import { auditRoute } from './routes/audit.ts'
 import { healthRoute } from './routes/health.ts'
 import { metricsRoute } from './routes/metrics.ts'
 import { presenceRoute } from './routes/presence.ts'
 import { stationRoute } from './routes/station.ts'
 import { stationsRoute } from './routes/stations.ts'
 import { visitsRoute } from './routes/visits.ts'
+import { createFigureSource } from './figures/figure-source.ts'
+import type { RollupStatus } from './figures/day-source.ts'
+import { figureRoutes } from './routes/figures.ts'
 
 export type { Probe, ProbeOutcome, ProbeResult, Probes } from './probes.ts'
 
@@ -32,8 +46,12 @@ export type AppDeps = {
   probeTimeoutMs?: number
   /** A station silent for longer is offline (GET /stations/:id/presence). */
   offlineAfterSeconds?: number
+  /** What the API sees of the rollup job (dirty days, first-seen index); null: rollups read as they are. */
+  rollups?: RollupStatus | null
   /** Prometheus registry served at /metrics (omitted: no /metrics route). */
   metrics?: MetricsRegistry
+  /** Rate limit, CORS, body limits, /metrics access (defaults: api/auth/security-options.ts). */
+  security?: Partial<SecurityOptions>
 }
 
 // Station ids are at most 64 characters, but a longer one must reach validation and get a
@@ -41,9 +59,12 @@ export type AppDeps = {
 const MAX_PARAM_LENGTH = 16 * 1024
 
 export function buildApp (deps: AppDeps) {
+  const security: SecurityOptions = { ...DEFAULT_SECURITY, ...deps.security }
   const app = Fastify({
     loggerInstance: deps.logger.child({ component: 'api' }),
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    bodyLimit: security.bodyLimit,
+    trustProxy: security.trustProxy,
     frameworkErrors: frameworkErrorHandler
   }).withTypeProvider<ZodTypeProvider>()
 
@@ -52,6 +73,11 @@ export function buildApp (deps: AppDeps) {
   // Set on the root before any route is registered, so every encapsulated plugin inherits them.
   app.setErrorHandler(errorHandler)
   app.setNotFoundHandler(notFoundHandler)
+
+  // Before any route: headers and CORS, then authentication (every route needs a token
+  // unless it declares `config: { auth: 'public' }`), rate limit and role checks.
+  app.register(httpHardening, { corsOrigins: security.corsOrigins })
+  app.register(bearerAuth, { tokens: deps.registry.tokens, rateLimit: { max: security.rateLimitMax, timeWindowMs: security.rateLimitWindowMs } })
 
   app.register(swagger, {
     openapi: {
@@ -63,12 +89,15 @@ export function buildApp (deps: AppDeps) {
       },
       tags: [
         { name: 'stations', description: 'Registered stations and their figures' },
+        { name: 'figures', description: 'Usage, occupancy, peak hours, dwell, comfort, completeness, fleet rankings and monthly reports (from rollups; see docs/rollups.md)' },
+        { name: 'admin', description: 'Stations, device credentials, API tokens and the audit log (admin role)' },
         { name: 'operations', description: 'Service health' }
-      ]
+      ],
+      ...openApiSecurity
     },
     transform: jsonSchemaTransform
   })
-  app.register(swaggerUi, { routePrefix: '/docs' })
+  app.register(publicScope(swaggerUi, { routePrefix: '/docs', ...docsCsp }))
 
   const timeoutMs = deps.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS
   const probes: GuardedProbes = {
@@ -81,9 +110,23 @@ export function buildApp (deps: AppDeps) {
   app.register(healthRoute, { probes, registry: deps.registry, logLevel: healthLogLevel })
   app.register(stationsRoute, { registry: deps.registry })
   app.register(stationRoute, { registry: deps.registry })
-  app.register(visitsRoute, { registry: deps.registry, influx: deps.influx })
+  const figures = createFigureSource(deps.influx, deps.rollups ?? null)
+  app.register(visitsRoute, { registry: deps.registry, influx: deps.influx, figures })
+  app.register(figureRoutes, { registry: deps.registry, figures })
   app.register(presenceRoute, { registry: deps.registry, offlineAfterSeconds: deps.offlineAfterSeconds ?? 300 })
-  if (deps.metrics) app.register(metricsRoute, { metrics: deps.metrics })
+  if (deps.metrics) {
+    const metricsOptions = { metrics: deps.metrics }
+    // Public only on request (METRICS_PUBLIC), for a scraper that cannot send a token.
+    if (security.metricsPublic) app.register(publicScope(metricsRoute, metricsOptions))
+    else app.register(metricsRoute, metricsOptions)
+  }
+
+  const admin = createAdmin(deps.registry)
+  app.register(adminStationsRoute, { admin })
+  app.register(adminStationImportRoute, { admin, bodyLimit: security.importBodyLimit })
+  app.register(adminDevicesRoute, { admin, registry: deps.registry })
+  app.register(adminTokensRoute, { admin, registry: deps.registry })
+  app.register(auditRoute, { registry: deps.registry })
 
   return app
 }

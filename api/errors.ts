@@ -5,6 +5,7 @@ import { STATUS_CODES } from 'node:http'
 import { z } from 'zod'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
+import { RegistryError } from '../registry/registry-error.ts'
 import { StoreQueryError, StoreUnavailableError } from './store-unavailable-error.ts'
 
 export const ErrorBody = z.object({
@@ -21,6 +22,8 @@ export const errorResponses = {
 }
 
 type HttpError = Error & { statusCode: number }
+
+const REGISTRY_STATUS = { not_found: 404, conflict: 409, invalid: 400 } as const
 
 /** An error a route throws to answer `statusCode` with `message` (4xx only: safe to show). */
 export function httpError (statusCode: number, message: string): HttpError {
@@ -53,6 +56,11 @@ export function errorHandler (err: unknown, request: FastifyRequest, reply: Fast
   if (hasZodFastifySchemaValidationErrors(err)) {
     const context = (err as { validationContext?: string }).validationContext
     return reply.code(400).send(errorBody(400, validationMessage(context, err.validation)))
+  }
+  // The registry's refusals describe the request (no such id, already exists, bad value).
+  if (err instanceof RegistryError) {
+    const code = REGISTRY_STATUS[err.code]
+    return reply.code(code).send(errorBody(code, err.message))
   }
   if (err instanceof StoreUnavailableError) {
     request.log.warn({ err: { type: err.name, message: err.message } }, 'time-series store unavailable')

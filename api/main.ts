@@ -8,11 +8,14 @@ import type { Config } from '../platform/config.ts'
 import type { Logger } from '../platform/logger.ts'
 import type { Registry } from '../registry/open-registry.ts'
 import pkg from '../package.json' with { type: 'json' }
+import { securityFromConfig, type SecurityConfig } from './auth/security-options.ts'
 import { buildApp, type App } from './build-app.ts'
+import type { RollupStatus } from './figures/day-source.ts'
 import { createBrokerProbe } from './broker-probe.ts'
 import { createInfluxProbe, DEFAULT_PROBE_TIMEOUT_MS, type Probes } from './probes.ts'
 
-export type ApiConfig = Pick<Config, 'API_HOST' | 'API_PORT' | 'STATION_OFFLINE_AFTER_S' | 'INFLUX_URL' | 'INFLUX_DB' | 'INFLUX_USERNAME' | 'INFLUX_PASSWORD' | 'BROKER_URL'>
+export type ApiConfig = Pick<Config, 'API_HOST' | 'API_PORT' | 'STATION_OFFLINE_AFTER_S' | 'INFLUX_URL' | 'INFLUX_DB' | 'INFLUX_USERNAME' | 'INFLUX_PASSWORD' | 'BROKER_URL'> &
+  Partial<SecurityConfig>
 
 export type StartApiOptions = {
   config: ApiConfig
@@ -22,6 +25,8 @@ export type StartApiOptions = {
   probes?: Partial<Probes>
   /** Served at /metrics. */
   metrics?: MetricsRegistry
+  /** The rollup job's status (dirty days, first-seen index), see api/figures/day-source.ts. */
+  rollups?: RollupStatus | null
 }
 
 export type RunningApi = { app: App, url: string, close (): Promise<void> }
@@ -35,7 +40,7 @@ export function createInfluxClient (config: Pick<Config, 'INFLUX_URL' | 'INFLUX_
   return influxClient(config, { requestTimeoutMs: QUERY_TIMEOUT_MS, maxRetries: 0 })
 }
 
-export async function startApi ({ config, logger, registry, probes, metrics }: StartApiOptions): Promise<RunningApi> {
+export async function startApi ({ config, logger, registry, probes, metrics, rollups }: StartApiOptions): Promise<RunningApi> {
   const influx = createInfluxClient(config)
   const app = buildApp({
     registry,
@@ -43,7 +48,9 @@ export async function startApi ({ config, logger, registry, probes, metrics }: S
     logger,
     version: pkg.version,
     offlineAfterSeconds: config.STATION_OFFLINE_AFTER_S,
+    security: securityFromConfig(config),
     ...(metrics ? { metrics } : {}),
+    rollups: rollups ?? null,
     probes: {
       influx: probes?.influx ?? createInfluxProbe(influx, DEFAULT_PROBE_TIMEOUT_MS),
       broker: probes?.broker ?? createBrokerProbe(config.BROKER_URL, DEFAULT_PROBE_TIMEOUT_MS)

@@ -1,18 +1,23 @@
 #!/usr/bin/env node
-// Process entry: `waystation start|broker|api|stations|devices`. Parses configuration once,
+// Process entry: `waystation start|broker|api|stations|devices|tokens|audit`. Parses configuration once,
 // makes the root logger, and hands over to the command.
 import { ConfigError, loadConfig, type Config } from '../platform/config.ts'
 import { createLogger } from '../platform/logger.ts'
 import { RegistryError } from '../registry/open-registry.ts'
-import { devicesCommand, stationsCommand } from './commands/registry-cli.ts'
+import { auditCommand, devicesCommand, tokensCommand } from './commands/registry-cli.ts'
+import { stationsCommand } from './commands/stations-cli.ts'
 
 const USAGE = `usage: waystation <command>
 
   start       broker (with ingest) and API in one process
   broker      MQTT broker with ingest only
   api         HTTP API only
-  stations    add | list | show   station registry
-  devices     add | list          device credentials
+  stations    add | list | show | update | suspend | activate | retire | import
+  devices     add | list | rotate | revoke     device credentials
+  tokens      create | list | revoke           API tokens (the first admin token: tokens create)
+  audit       [--limit N] [--target T]         who changed what
+
+\`waystation <command>\` without arguments shows the command's usage.
 
 Configuration comes from environment variables: see .env.example.`
 
@@ -44,6 +49,8 @@ async function main (argv: string[]): Promise<number> {
       }
       case 'stations': return await stationsCommand(config, rest)
       case 'devices': return await devicesCommand(config, rest)
+      case 'tokens': return await tokensCommand(config, rest)
+      case 'audit': return await auditCommand(config, rest)
       default:
         console.error(`unknown command ${JSON.stringify(command)}\n\n${USAGE}`)
         return 2

@@ -54,6 +54,18 @@ export const ConfigSchema = z.object({
 
   API_HOST: z.string().min(1).default('0.0.0.0'),
   API_PORT: port.default(3000),
+  // HTTP API protection; the same defaults as api/auth/security-options.ts.
+  API_RATE_LIMIT_MAX: positive.default(300),
+  API_RATE_LIMIT_WINDOW_MS: positive.default(60_000),
+  API_BODY_LIMIT: positive.default(1024 * 1024),
+  API_IMPORT_BODY_LIMIT: positive.default(8 * 1024 * 1024),
+  API_CORS_ORIGINS: z.string().transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^https?:\/\/[A-Za-z0-9.-]+(?::\d{1,5})?$/, 'API_CORS_ORIGINS: comma-separated origins like https://dash.example.org'))).default([]),
+  // false | true | comma-separated proxy addresses/CIDRs (Fastify's trustProxy).
+  API_TRUST_PROXY: z.string().regex(/^(?:true|false|[0-9A-Fa-f.:/, ]+)$/, 'API_TRUST_PROXY: true, false or proxy addresses/CIDRs')
+    .transform((v) => (v === 'true' ? true : v === 'false' ? false : v)).default(false),
+  // /metrics without a token, for a Prometheus scraper on a trusted network.
+  METRICS_PUBLIC: z.enum(['true', 'false']).transform((v) => v === 'true').default(false),
 
   INGEST_BATCH_MAX_POINTS: positive.default(5000),
   INGEST_BATCH_MAX_BYTES: positive.default(4 * 1024 * 1024),

@@ -5,8 +5,9 @@ import { NewStation, type OpeningHours } from './schemas.ts'
 export const IMPORT_COLUMNS = ['id', 'name', 'address', 'district', 'lat', 'lon', 'timezone', 'capacity', 'area_m2', 'opening_hours', 'amenities'] as const
 export const MAX_IMPORT_ROWS = 10_000
 
-// "24h", or "1-5 06:00-22:00; 6-7 08:00-20:00" (ISO weekdays, 1 = Monday).
-function openingHours (text: string): OpeningHours | string {
+// "24h", or "1-5 06:00-22:00; 6-7 08:00-20:00" (ISO weekdays, 1 = Monday). A string other
+// than '24h' is an error message.
+export function openingHours (text: string): OpeningHours | string {
   if (text === '' || text === '24h') return '24h'
   const ranges = []
   for (const part of text.split(';').map((p) => p.trim()).filter(Boolean)) {
@@ -49,7 +50,7 @@ export function parseStationCsv (text: string, exists: (id: string) => boolean):
     if (cells.length !== header.length) { errors.push(`line ${line}: ${cells.length} fields, header has ${header.length}`); return }
     const v = Object.fromEntries(header.map((h, k) => [h, cells[k]!.trim()])) as Record<string, string>
     const hours = openingHours(v.opening_hours ?? '')
-    if (typeof hours === 'string') { errors.push(`line ${line} (${v.id}): ${hours}`); return }
+    if (typeof hours === 'string' && hours !== '24h') { errors.push(`line ${line} (${v.id}): ${hours}`); return }
     const candidate = {
       id: v.id, name: v.name,
       ...(v.address !== undefined ? { address: v.address } : {}),

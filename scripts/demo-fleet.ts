@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { createAdmin } from '../registry/admin.ts'
 import type { Registry } from '../registry/open-registry.ts'
 import type { NewStation } from '../registry/schemas.ts'
 import type { SimDevice } from '../simulators/station-simulator.ts'
@@ -13,7 +14,7 @@ export const DEMO_STATIONS: Array<NewStation & { busyness: number }> = [
   { id: 'sz-longgang-005', name: '龙岗区坂田爱心驿站', address: '深圳市龙岗区坂田街道五和大道 118 号', lat: 22.6330, lon: 114.0650, capacity: 8, busyness: 50 }
 ]
 
-type FleetFile = { backfilledAt?: string, devices: Record<string, string> }
+type FleetFile = { backfilledAt?: string, devices: Record<string, string>, viewerToken?: string }
 
 /**
  * Registers the demo stations and their two devices each, idempotently. Device secrets exist
@@ -43,8 +44,17 @@ export async function provisionDemoFleet (registry: Registry, dataDir: string) {
     }
     stations.push({ station: registry.getStation(station.id)!, busyness, devices })
   }
+  // A read-only API token to try the API with, kept here for the same reason as the device
+  // secrets; a new one if it was revoked.
+  let viewerToken = file.viewerToken
+  if (viewerToken === undefined || registry.tokens.verify(viewerToken) === null) {
+    viewerToken = createAdmin(registry).createToken('demo', { name: 'demo viewer', role: 'viewer' }).secret
+    file.viewerToken = viewerToken
+    save()
+  }
   return {
     stations,
+    viewerToken,
     backfilledAt: file.backfilledAt ? Date.parse(file.backfilledAt) : undefined,
     markBackfilled: (at: number) => { file.backfilledAt = new Date(at).toISOString(); save() }
   }

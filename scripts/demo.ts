@@ -86,9 +86,10 @@ async function main (): Promise<void> {
     `  MQTT    ${mqttUrl}`,
     `  Influx  ${config.INFLUX_URL} (database ${config.INFLUX_DB})`,
     '',
-    'Try:',
-    `  curl -s ${api}/stations`,
-    `  curl -s '${api}/stations/${fleet.stations[0]!.station.id}/visits?from=${from}&to=${today}'`,
+    `Try (with a read-only API token, kept in ${join(config.DATA_DIR, 'demo-fleet.json')}):`,
+    `  curl -s -H 'Authorization: Bearer ${fleet.viewerToken}' ${api}/stations`,
+    `  curl -s -H 'Authorization: Bearer ${fleet.viewerToken}' '${api}/stations/${fleet.stations[0]!.station.id}/visits?from=${from}&to=${today}'`,
+    'An admin token (stations, devices, tokens, audit): npm run waystation -- tokens create --name me --role admin',
     '',
     `Live traffic at ${speed}× real time (DEMO_SPEED). Ctrl-C stops everything.`,
     ''

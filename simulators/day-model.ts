@@ -2,13 +2,23 @@ import { StationId, WorkerId } from '../contract/index.ts'
 import { SEGMENT_SHARES, SEGMENTS, WEEKEND_FACTOR, arrivalDensity } from './arrival-profile.ts'
 import { dayOfWeek, localDay } from './local-time.ts'
 import { createRng, hashSeed } from './random.ts'
+import { planAmenities, type AmenityPlan } from './amenities-model.ts'
+import { weatherFor, type DayWeather } from './weather.ts'
 import { newcomerId, newcomerMethod, profileOf, type Segment, type VisitMethod, type WorkerProfile } from './worker-pool.ts'
 
 // One local day at one station, decided up front: who comes in when, how long they stay, and
 // which attempts the door refuses. Pure and deterministic (seed, station, date), so the
 // simulator, the tests and the ground truth all see the same day.
 
-export type Visit = { worker: string, enterMs: number, exitMs: number, method: VisitMethod }
+export type Visit = {
+  worker: string
+  enterMs: number
+  exitMs: number
+  method: VisitMethod
+  segment: Segment
+  /** A fresh id never used before at this station (a regular is not, even on their first day). */
+  newcomer: boolean
+}
 export type DeniedAttempt = { ms: number, method: VisitMethod, worker?: string }
 
 export type PlanDayOptions = {
@@ -24,6 +34,10 @@ export type PlanDayOptions = {
   capacity: number
   /** Pseudonymous ids of the regulars (see createWorkerPool). */
   workerPool: readonly string[]
+  /** Stations of one region share the weather; default: the time zone. */
+  region?: string
+  /** Override the day's weather (default: weatherFor(seed, region, date)). */
+  weather?: DayWeather
 }
 
 export type DayPlan = {
@@ -41,6 +55,19 @@ export type DayPlan = {
   denied: DeniedAttempt[]
   /** Arrivals who gave up because the station stayed full longer than MAX_WAIT_MS. */
   turnedAway: number
+  weather: DayWeather
+  /** Microwave, chargers, lights and shelf supplies used by these visits. */
+  amenities: AmenityPlan
+  /**
+   * Fault: [from, to) intervals in which the door stood open. Nobody scans: entries, exits and
+   * refusals inside them produce no door event, while the people counter still sees everyone.
+   */
+  doorStuck?: Array<[number, number]>
+}
+
+/** Whether the door stood open (doorStuck fault) at `ms`, so nothing was scanned. */
+export function doorWasOpen (plan: Pick<DayPlan, 'doorStuck'>, ms: number): boolean {
+  return (plan.doorStuck ?? []).some(([a, b]) => ms >= a && ms < b)
 }
 
 const MIN = 60_000
@@ -67,7 +94,8 @@ export function planDay (opts: PlanDayOptions): DayPlan {
   const day = localDay(date, timeZone)
   const rng = createRng(hashSeed(seed, stationId, date, 'plan'))
   const weekday = dayOfWeek(date)
-  const expected = busyness * (weekday === 0 || weekday === 6 ? WEEKEND_FACTOR : 1)
+  const weather = opts.weather ?? weatherFor(seed, opts.region ?? timeZone, date)
+  const expected = busyness * (weekday === 0 || weekday === 6 ? WEEKEND_FACTOR : 1) * weather.visitFactor
   const lastArrival = day.endMs - LAST_ARRIVAL_MS
 
   // Arrivals: a Poisson process whose rate follows local wall-clock time, drawn per real
@@ -89,15 +117,15 @@ export function planDay (opts: PlanDayOptions): DayPlan {
   }
   const busyUntil = new Map<string, number>()
   let newcomers = 0
-  const chooseWorker = (segment: Segment, at: number): { worker: string, method: VisitMethod } => {
+  const chooseWorker = (segment: Segment, at: number): { worker: string, method: VisitMethod, newcomer: boolean } => {
     if (segment !== 'other' && !rng.chance(NEWCOMER_SHARE)) {
       const free = (present.get(segment) ?? []).filter((r) => (busyUntil.get(r.id) ?? -Infinity) <= at)
       if (free.length > 0) {
         const r = rng.weightedPick(free, free.map((f) => f.profile.weight))
-        return { worker: r.id, method: r.profile.method }
+        return { worker: r.id, method: r.profile.method, newcomer: false }
       }
     }
-    return { worker: newcomerId(seed, stationId, date, newcomers++), method: newcomerMethod(rng.next()) }
+    return { worker: newcomerId(seed, stationId, date, newcomers++), method: newcomerMethod(rng.next()), newcomer: true }
   }
 
   const visits: Visit[] = []
@@ -125,12 +153,12 @@ export function planDay (opts: PlanDayOptions): DayPlan {
       }
       inside.splice(inside.indexOf(first), 1)
     }
-    const { worker, method } = chooseWorker(a.segment, enter)
-    const dwellMin = Math.min(75, Math.max(2, rng.logNormal(DWELL_MEDIAN_MIN[a.segment], DWELL_SIGMA)))
+    const { worker, method, newcomer } = chooseWorker(a.segment, enter)
+    const dwellMin = Math.min(75, Math.max(2, rng.logNormal(DWELL_MEDIAN_MIN[a.segment] * weather.dwellFactor, DWELL_SIGMA)))
     const exit = Math.min(Math.round(enter + dwellMin * MIN), day.endMs - rng.int(20_000, 90_000))
     inside.push(exit)
     busyUntil.set(worker, exit + RETURN_GAP_MS)
-    visits.push({ worker, enterMs: enter, exitMs: exit, method })
+    visits.push({ worker, enterMs: enter, exitMs: exit, method, segment: a.segment, newcomer })
 
     if (rng.chance(P_DENIED_FIRST)) {
       // A refused first try just before the granted one: an unrecognised face (helmet, mask,
@@ -142,5 +170,7 @@ export function planDay (opts: PlanDayOptions): DayPlan {
   visits.sort((a, b) => a.enterMs - b.enterMs)
   denied.sort((a, b) => a.ms - b.ms)
 
-  return { stationId, seed, date, timeZone, capacity, startMs: day.startMs, endMs: day.endMs, visits, denied, turnedAway }
+  const plan = { stationId, seed, date, timeZone, capacity, startMs: day.startMs, endMs: day.endMs, visits, denied, turnedAway, weather }
+  return { ...plan, amenities: planAmenities(plan) }
 }
+

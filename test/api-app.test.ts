@@ -14,6 +14,7 @@ import { createInfluxProbe } from '../api/probes.ts'
 import { createLogger } from '../platform/logger.ts'
 import { openRegistry, type Registry } from '../registry/open-registry.ts'
 import { startInfluxd, type InfluxServer } from '../scripts/influxd.ts'
+import { apiTokens, type ApiTokens } from './support/api-tokens.ts'
 
 // Pseudonymous worker ids, as door controllers derive them.
 const W = { a: 'w_' + 'a'.repeat(32), b: 'w_' + 'b'.repeat(32), c: 'w_' + 'c'.repeat(32), d: 'w_' + 'd'.repeat(32), e: 'w_' + 'e'.repeat(32) }
@@ -41,6 +42,7 @@ let db: string
 let influx: InfluxDB
 let registry: Registry
 let app: App
+let as: ApiTokens
 
 beforeAll(async () => {
   // The vitest global setup provides a server; run alone, the file starts its own.
@@ -58,6 +60,7 @@ beforeAll(async () => {
   registry.addStation({ id: 'shanghai-hub', name: 'Jing’an rider station', timezone: 'Asia/Shanghai' })
   registry.addStation({ id: 'berlin-mitte', name: 'Mitte', timezone: 'Europe/Berlin' })
   registry.addStation({ id: 'a-first', name: 'Sorts first', timezone: 'Asia/Shanghai' })
+  as = apiTokens(registry)
 
   await writeLines([
     // 2026-05-01 (UTC+8): 3 visits by 2 workers; an exit is not a visit.
@@ -106,7 +109,8 @@ afterAll(async () => {
   if (dataDir) await rm(dataDir, { recursive: true, force: true })
 })
 
-const get = (url: string) => app.inject({ method: 'GET', url })
+// Figures need a token (test/security-api.test.ts covers who may call what).
+const get = (url: string) => app.inject({ method: 'GET', url, headers: as.viewer })
 const day = (date: string, visits: number, uniqueWorkers: number, denied: number) => ({ date, visits, uniqueWorkers, denied })
 
 describe('GET /stations/:id/visits', () => {
@@ -238,7 +242,7 @@ describe('startApi', () => {
     })
     try {
       expect(api.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
-      const visits = await fetch(`${api.url}/stations/shanghai-hub/visits?from=2026-05-02&to=2026-05-02`)
+      const visits = await fetch(`${api.url}/stations/shanghai-hub/visits?from=2026-05-02&to=2026-05-02`, { headers: as.viewer })
       expect(await visits.json()).toMatchObject({ totals: { visits: 2, uniqueWorkers: 1, denied: 2 } })
       // Nothing listens on port 9: the broker check fails, InfluxDB's passes.
       const health = await fetch(`${api.url}/health`)

@@ -1,9 +1,13 @@
-// The OpenAPI document and the UI that @fastify/swagger builds from the zod schemas.
+// The OpenAPI document and the UI that @fastify/swagger builds from the zod schemas: every
+// route documented with its parameters, answers and required role; the UI served without a
+// token and with a CSP that lets it run.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp, type App } from '../api/build-app.ts'
 import { createInfluxClient } from '../api/main.ts'
 import { createLogger } from '../platform/logger.ts'
 import { openRegistry } from '../registry/open-registry.ts'
+
+type Operation = { summary?: string, description?: string, security?: unknown[], responses: Record<string, unknown>, parameters?: Array<{ name: string, in: string, schema: object }>, requestBody?: { content: Record<string, unknown> } }
 
 let app: App
 const get = (url: string) => app.inject({ method: 'GET', url })
@@ -24,15 +28,23 @@ describe('OpenAPI', () => {
     const doc = res.json()
     expect(doc.openapi).toMatch(/^3\.0\.\d$/)
     expect(doc.info).toMatchObject({ title: 'Waystation API', version: '1.2.3' })
-    expect(Object.keys(doc.paths).sort()).toEqual(['/health', '/stations', '/stations/{id}', '/stations/{id}/visits'])
-    for (const [path, item] of Object.entries<Record<string, { responses: object, parameters?: Array<{ name: string, in: string, schema: object }> }>>(doc.paths)) {
-      expect(Object.keys(item), path).toEqual(['get'])
-      expect(Object.keys(item.get!.responses).length, path).toBeGreaterThan(0)
-      for (const p of item.get!.parameters ?? []) expect(p, path).toMatchObject({ name: expect.any(String), in: expect.stringMatching(/^(path|query)$/), schema: expect.any(Object) })
+    // Other routes (figures) are documented too; these are the ones this file knows.
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining([
+      '/health', '/stations', '/stations/{id}', '/stations/{id}/visits', '/stations/{id}/presence', '/stations/import',
+      '/stations/{id}/devices', '/devices/{id}/rotate', '/devices/{id}/revoke', '/tokens', '/tokens/{id}/revoke', '/audit'
+    ]))
+    for (const [path, item] of Object.entries<Record<string, Operation>>(doc.paths)) {
+      for (const [method, op] of Object.entries(item)) {
+        const where = `${method} ${path}`
+        expect(['get', 'post', 'patch'], where).toContain(method)
+        expect(op.summary, where).toBeTruthy()
+        expect(Object.keys(op.responses).length, where).toBeGreaterThan(0)
+        for (const p of op.parameters ?? []) expect(p, where).toMatchObject({ name: expect.any(String), in: expect.stringMatching(/^(path|query)$/), schema: expect.any(Object) })
+      }
     }
     const visits = doc.paths['/stations/{id}/visits'].get
     expect(visits.parameters.map((p: { in: string, name: string }) => `${p.in}:${p.name}`).sort()).toEqual(['path:id', 'query:from', 'query:to'])
-    expect(Object.keys(visits.responses).sort()).toEqual(['200', '400', '404', '500', '503'])
+    expect(Object.keys(visits.responses).sort()).toEqual(['200', '400', '401', '404', '429', '500', '503'])
     // Every $ref points at something that exists.
     for (const ref of JSON.stringify(doc).match(/"\$ref":"[^"]+"/g) ?? []) {
       const target = ref.slice(8, -1).replace(/^#\//, '').split('/').reduce((o: any, k) => o?.[k], doc)
@@ -40,9 +52,44 @@ describe('OpenAPI', () => {
     }
   })
 
-  it('serves the UI at /docs', async () => {
+  it('documents the bearer scheme and each route\'s role and auth answers', async () => {
+    const doc = (await get('/docs/json')).json()
+    expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' })
+    expect(doc.security).toEqual([{ bearerAuth: [] }])
+    const op = (path: string, method: string): Operation => doc.paths[path][method]
+
+    expect(op('/health', 'get').security).toEqual([])
+    expect(op('/health', 'get').description).toMatch(/Public/)
+    expect(op('/health', 'get').responses['401']).toBeUndefined()
+
+    expect(op('/stations', 'get').security).toEqual([{ bearerAuth: [] }])
+    expect(op('/stations', 'get').description).toMatch(/role \*\*viewer\*\*/)
+    expect(Object.keys(op('/stations', 'get').responses)).toEqual(expect.arrayContaining(['401', '429']))
+    expect(op('/stations', 'get').responses['403']).toBeUndefined()
+
+    for (const [path, method] of [['/stations', 'post'], ['/stations/{id}', 'patch'], ['/tokens', 'get'], ['/tokens', 'post'], ['/audit', 'get'], ['/devices/{id}/rotate', 'post']] as const) {
+      expect(op(path, method).description, `${method} ${path}`).toMatch(/role \*\*admin\*\*/)
+      expect(Object.keys(op(path, method).responses), `${method} ${path}`).toEqual(expect.arrayContaining(['401', '403', '429']))
+    }
+    // Bodies are documented, with examples; the import takes CSV.
+    expect(Object.keys(op('/stations/import', 'post').requestBody!.content)).toEqual(['text/csv'])
+    expect(JSON.stringify(op('/tokens', 'post').requestBody)).toContain('"example"')
+    expect(JSON.stringify(op('/stations/{id}/devices', 'post').responses['201'])).toMatch(/shown once/i)
+  })
+
+  it('serves the UI at /docs without a token, with a CSP that lets it load', async () => {
     const res = await get('/docs/')
     expect(res.statusCode).toBe(200)
     expect(res.headers['content-type']).toMatch(/text\/html/)
+    const csp = String(res.headers['content-security-policy'])
+    expect(csp).toMatch(/script-src 'self'/)
+    expect(csp).toMatch(/style-src 'self'/)
+    // Served over plain HTTP (demo, LAN), the UI must not send its assets to https://.
+    expect(csp).not.toMatch(/upgrade-insecure-requests/)
+    for (const asset of ['/docs/static/swagger-ui-bundle.js', '/docs/static/swagger-initializer.js', '/docs/static/swagger-ui.css']) {
+      expect((await get(asset)).statusCode, asset).toBe(200)
+    }
+    // Everything else keeps the API's CSP, which allows nothing.
+    expect((await get('/health')).headers['content-security-policy']).toMatch(/default-src 'none'/)
   })
 })

@@ -9,6 +9,7 @@ import { pino } from 'pino'
 import { buildApp } from '../api/build-app.ts'
 import { createInfluxClient } from '../api/main.ts'
 import { openRegistry, type Registry } from '../registry/open-registry.ts'
+import { apiTokens } from './support/api-tokens.ts'
 
 const ok = async () => ({ ok: true })
 const VISITS = '/stations/shanghai-hub/visits?from=2026-05-01&to=2026-05-07'
@@ -29,7 +30,7 @@ function setup (influx: InfluxDB, registry: Registry = stationRegistry()) {
   const lines: string[] = []
   const logger = pino({ level: 'debug' }, { write: (line: string) => { lines.push(line) } })
   const app = buildApp({ registry, influx, logger, probes: { influx: ok, broker: ok } })
-  return { app, logs: () => lines.join('') }
+  return { app, logs: () => lines.join(''), as: apiTokens(registry) }
 }
 
 function stationRegistry (): Registry {
@@ -43,8 +44,8 @@ const UNAVAILABLE = { error: 'Service Unavailable', message: 'time-series store 
 
 describe('time-series store failures', () => {
   it('503 when nothing listens', async () => {
-    const { app } = setup(createInfluxClient({ INFLUX_URL: 'http://127.0.0.1:9', INFLUX_DB: 'waystation' }))
-    const res = await app.inject({ url: VISITS })
+    const { app, as } = setup(createInfluxClient({ INFLUX_URL: 'http://127.0.0.1:9', INFLUX_DB: 'waystation' }))
+    const res = await app.inject({ url: VISITS, headers: as.viewer })
     expect(res.statusCode).toBe(503)
     expect(res.headers['retry-after']).toBe('5')
     expect(res.json()).toEqual(UNAVAILABLE)
@@ -53,16 +54,16 @@ describe('time-series store failures', () => {
 
   it('503 when InfluxDB answers 5xx', async () => {
     const url = await fakeInflux((_req, res) => { res.writeHead(503).end('overloaded') })
-    const { app } = setup(createInfluxClient({ INFLUX_URL: url, INFLUX_DB: 'waystation' }))
-    expect((await app.inject({ url: VISITS })).json()).toEqual(UNAVAILABLE)
+    const { app, as } = setup(createInfluxClient({ INFLUX_URL: url, INFLUX_DB: 'waystation' }))
+    expect((await app.inject({ url: VISITS, headers: as.viewer })).json()).toEqual(UNAVAILABLE)
     await app.close()
   })
 
   it('503 when InfluxDB does not answer in time', async () => {
     const url = new URL(await fakeInflux(() => { /* never answers */ }))
     const influx = new InfluxDB({ host: url.hostname, port: Number(url.port), database: 'waystation', pool: { requestTimeout: 200, maxRetries: 0 } })
-    const { app } = setup(influx)
-    const res = await app.inject({ url: VISITS })
+    const { app, as } = setup(influx)
+    const res = await app.inject({ url: VISITS, headers: as.viewer })
     expect(res.statusCode).toBe(503)
     await app.close()
   })
@@ -72,8 +73,8 @@ describe('time-series store failures', () => {
       res.writeHead(200, { 'content-type': 'application/json' })
       res.end(JSON.stringify({ results: [{ statement_id: 0, error: 'database not found: waystation_secret_name' }] }))
     })
-    const { app, logs } = setup(createInfluxClient({ INFLUX_URL: url, INFLUX_DB: 'waystation' }))
-    const res = await app.inject({ url: VISITS })
+    const { app, logs, as } = setup(createInfluxClient({ INFLUX_URL: url, INFLUX_DB: 'waystation' }))
+    const res = await app.inject({ url: VISITS, headers: as.viewer })
     expect(res.statusCode).toBe(500)
     expect(res.json()).toEqual(GENERIC_500)
     expect(logs()).toContain('database not found: waystation_secret_name')
@@ -86,14 +87,16 @@ describe('time-series store failures', () => {
       seenAuth = req.headers.authorization ?? ''
       res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"authorization failed"}')
     })
-    const { app, logs } = setup(createInfluxClient({ INFLUX_URL: url, INFLUX_DB: 'waystation', INFLUX_USERNAME: 'reader', INFLUX_PASSWORD: 'hunter2-s3cret' }))
-    const res = await app.inject({ url: VISITS })
+    const { app, logs, as } = setup(createInfluxClient({ INFLUX_URL: url, INFLUX_DB: 'waystation', INFLUX_USERNAME: 'reader', INFLUX_PASSWORD: 'hunter2-s3cret' }))
+    const res = await app.inject({ url: VISITS, headers: as.viewer })
     expect(res.statusCode).toBe(500)
     expect(res.json()).toEqual(GENERIC_500)
     // The request did carry the credentials; the log has the error, but not them.
     expect(seenAuth).toBe(`Basic ${Buffer.from('reader:hunter2-s3cret').toString('base64')}`)
     expect(logs()).toContain('authorization failed')
     expect(logs()).not.toContain('hunter2')
+    // Nor the caller's bearer token (whole, or its secret part).
+    expect(logs()).not.toContain(as.secrets.viewer.split('_').at(-1))
     expect(logs()).not.toContain(seenAuth.slice(6))
     expect(logs().toLowerCase()).not.toContain('authorization":')
     await app.close()
@@ -104,8 +107,8 @@ describe('unexpected errors', () => {
   it('500 with a generic message, details only in the log', async () => {
     const registry = stationRegistry()
     const broken = { ...registry, listStations: () => { throw new Error('SQLITE_CORRUPT at /var/lib/waystation/registry.sqlite') } }
-    const { app, logs } = setup(createInfluxClient({ INFLUX_URL: 'http://127.0.0.1:9', INFLUX_DB: 'waystation' }), broken)
-    const res = await app.inject({ url: '/stations' })
+    const { app, logs, as } = setup(createInfluxClient({ INFLUX_URL: 'http://127.0.0.1:9', INFLUX_DB: 'waystation' }), broken)
+    const res = await app.inject({ url: '/stations', headers: as.viewer })
     expect(res.statusCode).toBe(500)
     expect(res.json()).toEqual(GENERIC_500)
     expect(res.body).not.toContain('SQLITE')
@@ -114,11 +117,13 @@ describe('unexpected errors', () => {
   })
 
   it('Fastify\'s own client errors keep the shape (malformed JSON body)', async () => {
-    const { app } = setup(createInfluxClient({ INFLUX_URL: 'http://127.0.0.1:9', INFLUX_DB: 'waystation' }))
-    const res = await app.inject({ method: 'POST', url: '/stations', payload: '{', headers: { 'content-type': 'application/json' } })
-    // Fastify parses the body before it looks for a route, so this is a 400, not a 404.
+    const { app, as } = setup(createInfluxClient({ INFLUX_URL: 'http://127.0.0.1:9', INFLUX_DB: 'waystation' }))
+    const post = (headers: Record<string, string>) => app.inject({ method: 'POST', url: '/stations', payload: '{', headers: { 'content-type': 'application/json', ...headers } })
+    const res = await post(as.admin)
     expect(res.statusCode).toBe(400)
     expect(Object.keys(res.json()).sort()).toEqual(['error', 'message', 'statusCode'])
+    // Authentication comes first: an anonymous body is never parsed.
+    expect((await post({})).statusCode).toBe(401)
     await app.close()
   })
 })
@@ -126,8 +131,8 @@ describe('unexpected errors', () => {
 describe('over a real socket', () => {
   // app.inject() resolves dot segments the way a browser would (/stations/.. becomes /),
   // but a raw HTTP request reaches the router verbatim.
-  const raw = (port: number, path: string) => new Promise<{ status: number, body: string }>((resolve, reject) => {
-    request({ host: '127.0.0.1', port, path }, (res) => {
+  const raw = (port: number, path: string, headers: Record<string, string>) => new Promise<{ status: number, body: string }>((resolve, reject) => {
+    request({ host: '127.0.0.1', port, path, headers }, (res) => {
       let body = ''
       res.on('data', (c: Buffer) => { body += c.toString() })
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
@@ -135,12 +140,12 @@ describe('over a real socket', () => {
   })
 
   it('400 for dot segments and broken encodings, with the uniform body', async () => {
-    const { app: app2 } = setup(createInfluxClient({ INFLUX_URL: 'http://127.0.0.1:9', INFLUX_DB: 'waystation' }))
+    const { app: app2, as } = setup(createInfluxClient({ INFLUX_URL: 'http://127.0.0.1:9', INFLUX_DB: 'waystation' }))
     await app2.listen({ host: '127.0.0.1', port: 0 })
     try {
       const { port } = app2.server.address() as { port: number }
       for (const path of ['/stations/..', '/stations/%2E%2E', '/stations/..%2F..%2Fetc%2Fpasswd', '/stations/%00', '/stations/a%', '/stations/a%zz/visits?from=2026-05-01&to=2026-05-01']) {
-        const res = await raw(port, path)
+        const res = await raw(port, path, as.viewer)
         expect(res.status, path).toBe(400)
         expect(Object.keys(JSON.parse(res.body)).sort(), path).toEqual(['error', 'message', 'statusCode'])
       }

@@ -1,18 +1,24 @@
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, inject, test } from 'vitest'
 import { connectDevice } from './support/device.ts'
 
-// The real CLI in child processes: registry commands, config errors, and the broker and API
-// roles running as separate processes.
+// The real CLI in child processes: registry commands (audited as cli:<user>, exit codes
+// 0/1/2), config errors, the first admin token, and the broker and API roles running as
+// separate processes.
 
 const entry = join(import.meta.dirname, '..', 'bin', 'waystation.ts')
 const dir = mkdtempSync(join(tmpdir(), 'waystation-cli-'))
 const env = { ...process.env, REGISTRY_PATH: join(dir, 'registry.sqlite'), LOG_LEVEL: 'warn', INFLUX_URL: inject('influxUrl'), INFLUX_DB: 'cli_test' }
 const cli = (args: string[], extra: Record<string, string> = {}) => spawnSync(process.execPath, [entry, ...args], { env: { ...env, ...extra }, encoding: 'utf8' })
+const json = (args: string[]) => {
+  const r = cli(args)
+  expect(r.status, `${args.join(' ')}: ${r.stderr}`).toBe(0)
+  return JSON.parse(r.stdout)
+}
 
 const freePort = () => new Promise<number>((resolve) => {
   const s = createServer().listen(0, '127.0.0.1', () => {
@@ -26,9 +32,9 @@ afterAll(() => { for (const c of children) c.kill('SIGTERM') })
 
 describe('waystation CLI', () => {
   test('stations and devices commands manage the registry', () => {
-    const add = cli(['stations', 'add', '--id', 'sz-cli-001', '--name', '测试驿站', '--capacity', '9', '--lat', '22.5', '--lon', '114.05'])
+    const add = cli(['stations', 'add', '--id', 'sz-cli-001', '--name', '测试驿站', '--capacity', '9', '--lat', '22.5', '--lon', '114.05', '--hours', '1-5 06:00-22:00', '--amenities', 'wifi,ac'])
     expect(add.status, add.stderr).toBe(0)
-    expect(JSON.parse(add.stdout)).toMatchObject({ id: 'sz-cli-001', capacity: 9, timezone: 'Asia/Shanghai', lat: 22.5 })
+    expect(JSON.parse(add.stdout)).toMatchObject({ id: 'sz-cli-001', capacity: 9, timezone: 'Asia/Shanghai', lat: 22.5, amenities: ['ac', 'wifi'], openingHours: [{ days: [1, 2, 3, 4, 5] }] })
 
     const dup = cli(['stations', 'add', '--id', 'sz-cli-001', '--name', 'again'])
     expect(dup.status).toBe(1)
@@ -38,9 +44,9 @@ describe('waystation CLI', () => {
     expect(bad.status).toBe(1)
     expect(bad.stderr).toMatch(/--lat must be a number/)
 
-    const dev = cli(['devices', 'add', '--station', 'sz-cli-001', '--id', 'sz-cli-001-door'])
+    const dev = cli(['devices', 'add', '--station', 'sz-cli-001', '--id', 'sz-cli-001-door', '--kind', 'door'])
     expect(dev.status, dev.stderr).toBe(0)
-    expect(JSON.parse(dev.stdout).secret).toMatch(/^[A-Za-z0-9_-]{43}$/)
+    expect(JSON.parse(dev.stdout)).toMatchObject({ kind: 'door', secret: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) })
     expect(dev.stderr).toMatch(/shown once/)
 
     const list = cli(['stations', 'list', '--json'])
@@ -50,25 +56,88 @@ describe('waystation CLI', () => {
     expect(show.stdout).not.toMatch(/secret/i)
   })
 
+  test('update, status changes, import, rotate and revoke, all in the audit log as cli:<user>', () => {
+    expect(json(['stations', 'update', 'sz-cli-001', '--capacity', '11', '--district', '福田区'])).toMatchObject({ capacity: 11, district: '福田区' })
+    expect(json(['stations', 'suspend', 'sz-cli-001']).status).toBe('suspended')
+    expect(json(['stations', 'activate', 'sz-cli-001']).status).toBe('active')
+
+    const csv = join(dir, 'stations.csv')
+    writeFileSync(csv, 'id,name,capacity,opening_hours\nsz-cli-010,一,5,24h\nsz-cli-011,二,6,1-7 07:00-21:00\n')
+    const imported = cli(['stations', 'import', csv])
+    expect(imported.status, imported.stderr).toBe(0)
+    expect(imported.stdout).toMatch(/imported 2 station\(s\): sz-cli-010, sz-cli-011/)
+    // All or nothing: one bad row, nothing imported, every bad row named.
+    writeFileSync(csv, 'id,name,capacity\nsz-cli-012,三,5\nsz-cli-013,四,0\nsz-cli-010,again,1\n')
+    const refused = cli(['stations', 'import', csv])
+    expect(refused.status).toBe(1)
+    expect(refused.stderr).toMatch(/line 3 \(sz-cli-013\): capacity/)
+    expect(refused.stderr).toMatch(/line 4: station sz-cli-010 already exists/)
+    expect(json(['stations', 'list', '--json']).map((s: { id: string }) => s.id)).not.toContain('sz-cli-012')
+    expect(json(['stations', 'retire', 'sz-cli-011']).status).toBe('retired')
+
+    const first = json(['devices', 'add', '--station', 'sz-cli-010', '--id', 'sz-cli-010-hub', '--kind', 'hub'])
+    const rotated = json(['devices', 'rotate', 'sz-cli-010-hub'])
+    expect(rotated.secret).not.toBe(first.secret)
+    expect(json(['devices', 'revoke', 'sz-cli-010-hub']).revokedAt).toEqual(expect.any(String))
+    expect(cli(['devices', 'revoke', 'sz-cli-010-hub']).status).toBe(1)
+    expect(json(['devices', 'list', '--station', 'sz-cli-010', '--json'])).toEqual([expect.objectContaining({ id: 'sz-cli-010-hub', rotatedAt: expect.any(String) })])
+
+    const audit = json(['audit', '--limit', '100', '--json']) as Array<{ actor: string, action: string, target: string }>
+    expect(audit.map((e) => e.action)).toEqual(expect.arrayContaining([
+      'station.create', 'station.update', 'station.suspend', 'station.activate', 'station.import', 'station.retire', 'device.create', 'device.rotate', 'device.revoke'
+    ]))
+    for (const e of audit) expect(e.actor).toMatch(/^cli:.+/)
+    const text = JSON.stringify(audit)
+    for (const secret of [first.secret, rotated.secret]) expect(text).not.toContain(secret)
+    // An import is one entry for the file (target stations:<count>), so the station has one.
+    expect(json(['audit', '--target', 'station:sz-cli-011', '--json']).map((e: { action: string }) => e.action)).toEqual(['station.retire'])
+  })
+
+  test('usage mistakes exit 2 with the usage; refusals exit 1 with the reason', () => {
+    for (const args of [['stations'], ['stations', 'frobnicate'], ['stations', 'add', '--name', 'x'], ['stations', 'add', '--id', 'a', '--name', 'x', '--colour', 'red'],
+      ['devices', 'add', '--station', 'sz-cli-001', '--id', 'sz-cli-001-x'], ['tokens'], ['tokens', 'create', '--name', 'x'], ['audit', 'extra'], ['nonsense']]) {
+      const r = cli(args)
+      expect(r.status, args.join(' ')).toBe(2)
+      expect(r.stderr, args.join(' ')).toMatch(/usage/)
+    }
+    for (const [args, reason] of [[['tokens', 'create', '--name', 'x', '--role', 'root'], /role must be one of viewer, operator, admin/],
+      [['tokens', 'create', '--name', 'x', '--role', 'viewer', '--expires', '2001-01-01T00:00:00Z'], /future/],
+      [['devices', 'add', '--station', 'sz-cli-001', '--id', 'sz-cli-001-x', '--kind', 'toaster'], /kind must be one of/],
+      [['stations', 'show', 'nope'], /not found/], [['tokens', 'revoke', 'aaaaaaaaaaaa'], /not found/]] as const) {
+      const r = cli([...args])
+      expect(r.status, args.join(' ')).toBe(1)
+      expect(r.stderr, args.join(' ')).toMatch(reason)
+    }
+  })
+
   test('a bad configuration exits 1 naming the variable', () => {
-    const r = cli(['start'], { API_PORT: 'eighty', INFLUX_URL: 'not a url' })
+    const r = cli(['start'], { API_PORT: 'eighty', INFLUX_URL: 'not a url', API_CORS_ORIGINS: 'dash.example.org' })
     expect(r.status).toBe(1)
     expect(r.stderr).toMatch(/Invalid configuration/)
     expect(r.stderr).toMatch(/API_PORT/)
     expect(r.stderr).toMatch(/INFLUX_URL/)
+    expect(r.stderr).toMatch(/API_CORS_ORIGINS/)
   })
 
-  test('broker and api run as separate processes; the API probes the broker over MQTT', async () => {
-    const secret = JSON.parse(cli(['devices', 'add', '--station', 'sz-cli-001', '--id', 'sz-cli-001-hub']).stdout).secret as string
+  test('broker and api run as separate processes; the first admin token comes from the CLI', async () => {
+    const secret = JSON.parse(cli(['devices', 'add', '--station', 'sz-cli-001', '--id', 'sz-cli-001-hub', '--kind', 'hub']).stdout).secret as string
+    // Bootstrap: nobody can call the admin API before someone at the server makes a token.
+    const created = cli(['tokens', 'create', '--name', 'ops', '--role', 'admin'])
+    expect(created.status, created.stderr).toBe(0)
+    const admin = JSON.parse(created.stdout)
+    expect(admin).toMatchObject({ name: 'ops', role: 'admin', createdBy: expect.stringMatching(/^cli:/), secret: expect.stringMatching(/^wst_[a-z0-9]{12}_/) })
+    expect(json(['tokens', 'list', '--json'])[0]).not.toHaveProperty('secret')
+
     const [mqttPort, apiPort] = [await freePort(), await freePort()]
     const ports = { MQTT_HOST: '127.0.0.1', MQTT_PORT: String(mqttPort), API_HOST: '127.0.0.1', API_PORT: String(apiPort), BROKER_URL: `mqtt://127.0.0.1:${mqttPort}` }
     for (const role of ['broker', 'api']) {
       const child = spawn(process.execPath, [entry, role], { env: { ...env, ...ports }, stdio: 'ignore' })
       children.push(child)
     }
+    const api = `http://127.0.0.1:${apiPort}`
     const health = async () => {
       for (let i = 0; i < 100; i++) {
-        const res = await fetch(`http://127.0.0.1:${apiPort}/health`).catch(() => null)
+        const res = await fetch(`${api}/health`).catch(() => null)
         if (res?.status === 200) return res.json()
         await new Promise((r) => setTimeout(r, 100))
       }
@@ -78,12 +147,21 @@ describe('waystation CLI', () => {
     const device = await connectDevice(`mqtt://127.0.0.1:${mqttPort}`, 'sz-cli-001-hub', secret)
     await device.endAsync()
 
+    expect((await fetch(`${api}/stations`)).status).toBe(401)
+    const auth = { authorization: `Bearer ${admin.secret}` }
+    expect((await fetch(`${api}/tokens`, { headers: auth })).status).toBe(200)
+    // The token revoked from the CLI stops working in the running API at once.
+    expect(cli(['tokens', 'revoke', admin.id]).status).toBe(0)
+    expect((await fetch(`${api}/tokens`, { headers: auth })).status).toBe(401)
+    const audit = json(['audit', '--target', `token:${admin.id}`, '--json']) as Array<{ action: string }>
+    expect(audit.map((e) => e.action)).toEqual(['token.revoke', 'token.create'])
+
     // SIGTERM: the broker stops cleanly and the API reports it.
     const broker = children[0]!
     const exited = new Promise<number | null>((resolve) => broker.once('exit', (code) => resolve(code)))
     broker.kill('SIGTERM')
     expect(await exited).toBe(0)
-    const res = await fetch(`http://127.0.0.1:${apiPort}/health`)
+    const res = await fetch(`${api}/health`)
     expect(res.status).toBe(503)
     expect(await res.json()).toMatchObject({ status: 'degraded', checks: { broker: { ok: false } } })
   })

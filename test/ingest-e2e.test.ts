@@ -23,7 +23,7 @@ const D = 'sz-futian-001-door'
 const cst = (iso: string) => Date.parse(`${iso}+08:00`)
 
 async function visits (stationId: string, from: string, to: string) {
-  const res = await fetch(`${stack.apiUrl}/stations/${stationId}/visits?from=${from}&to=${to}`)
+  const res = await fetch(`${stack.apiUrl}/stations/${stationId}/visits?from=${from}&to=${to}`, { headers: stack.auth() })
   return { status: res.status, body: await res.json() as any }
 }
 
@@ -181,7 +181,7 @@ describe('broker security', () => {
 describe('metrics', () => {
   // Runs last in this file: the counts are those of the tests above.
   test('/metrics exposes ingest, refusal and connection counters in Prometheus format', async () => {
-    const res = await fetch(`${stack.apiUrl}/metrics`)
+    const res = await fetch(`${stack.apiUrl}/metrics`, { headers: stack.auth() })
     expect(res.status).toBe(200)
     expect(res.headers.get('content-type')).toMatch(/text\/plain/)
     const text = await res.text()
@@ -200,7 +200,7 @@ describe('presence', () => {
   test('connect, last seen and disconnect per device; a takeover does not mark the device offline; the will is stored', async () => {
     const P = 'sz-presence-9'
     const ids = await stack.addStation({ id: P, name: 'Presence' }, [`${P}-door`, `${P}-sensors`])
-    const get = async () => (await fetch(`${stack.apiUrl}/stations/${P}/presence`)).json() as Promise<any>
+    const get = async () => (await fetch(`${stack.apiUrl}/stations/${P}/presence`, { headers: stack.auth() })).json() as Promise<any>
     expect(await get()).toMatchObject({ stationId: P, state: 'never_seen', lastSeenAt: null, devices: [] })
 
     const will = { topic: `stations/${P}/status`, payload: Buffer.from(JSON.stringify({ device: `${P}-door`, ts: cst('2026-08-01T00:00:00'), seq: 1, state: 'offline' })), qos: 1 as const, retain: true }

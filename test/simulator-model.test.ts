@@ -6,6 +6,7 @@ import { expectedDailyFigures } from '../simulators/ground-truth.ts'
 import { addDays, dayOfWeek, localDateOf, zonedParts, zonedTimeToUtc } from '../simulators/local-time.ts'
 import { createPublishWindow } from '../simulators/publish-window.ts'
 import { createRng } from '../simulators/random.ts'
+import type { DayWeather } from '../simulators/weather.ts'
 import { createWorkerPool } from '../simulators/worker-pool.ts'
 
 const H = 3_600_000
@@ -18,6 +19,8 @@ const base: PlanDayOptions = {
   capacity: 12,
   workerPool: createWorkerPool({ seed: 42, stationId: 'sh-xuhui-01', size: 90 })
 }
+// A day whose weather changes nothing: no rain, heat or cold.
+const ORDINARY: DayWeather = { condition: 'cloudy', meanC: 14, maxC: 19, humidityDelta: 0, smog: 1, visitFactor: 1, dwellFactor: 1 }
 const devices: StationDevices = { door: { deviceId: 'door-1', seq: 1000 }, sensors: { deviceId: 'hub-1', seq: 0 } }
 const days = (from: string, n: number): string[] => Array.from({ length: n }, (_, i) => addDays(from, i))
 const weekdays = days('2026-03-09', 14).filter((d) => dayOfWeek(d) % 6 !== 0)
@@ -82,8 +85,8 @@ describe('planDay', () => {
     expect(planDay({ ...base, seed: 43 }).visits).not.toEqual(planDay(base).visits)
   })
 
-  it('gives 300-400 visits on busy weekdays and about 75% of that on weekends', () => {
-    const count = (date: string) => planDay({ ...base, date }).visits.length
+  it('gives 300-400 visits on busy weekdays of ordinary weather and about 75% of that on weekends', () => {
+    const count = (date: string) => planDay({ ...base, date, weather: ORDINARY }).visits.length
     const wd = weekdays.map(count)
     for (const n of wd) expect(n >= 300 && n <= 400, `${n} visits`).toBe(true)
     const ratio = (weekends.map(count).reduce((a, b) => a + b) / weekends.length) / (wd.reduce((a, b) => a + b) / wd.length)

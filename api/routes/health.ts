@@ -30,6 +30,8 @@ function registryOk (registry: Registry): boolean {
 
 export const healthRoute: FastifyPluginAsyncZod<HealthRouteOptions> = async (app, { probes, registry }) => {
   app.get('/health', {
+    // Load balancers and uptime checks have no token.
+    config: { auth: 'public' },
     schema: {
       summary: 'Service health',
       description: 'Checks InfluxDB, the MQTT broker and the registry. 503 when any check fails.',

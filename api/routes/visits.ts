@@ -8,6 +8,9 @@ import type { Registry } from '../../registry/open-registry.ts'
 import { ErrorBody, errorResponses, httpError } from '../errors.ts'
 import { DateRangeQuery, StationParams } from '../params.ts'
 import { queryVisits } from '../queries/visits.ts'
+import type { FigureSource } from '../figures/day-source.ts'
+import { stationOr404 } from '../figures/station.ts'
+import { visitsFromFigures } from '../figures/visits.ts'
 
 const Figures = {
   visits: z.int().describe('Granted entries (door direction "in", result "granted")'),
@@ -25,9 +28,10 @@ export const VisitsBody = z.object({
   totals: z.object(Figures).describe('Whole range; uniqueWorkers is distinct over the range, not a sum')
 })
 
-export type VisitsRouteOptions = { registry: Registry, influx: InfluxDB }
+/** With `figures`, days come from the rollups (raw events for days not rolled up yet). */
+export type VisitsRouteOptions = { registry: Registry, influx: InfluxDB, figures?: FigureSource }
 
-export const visitsRoute: FastifyPluginAsyncZod<VisitsRouteOptions> = async (app, { registry, influx }) => {
+export const visitsRoute: FastifyPluginAsyncZod<VisitsRouteOptions> = async (app, { registry, influx, figures: source }) => {
   app.get('/stations/:id/visits', {
     schema: {
       summary: 'Daily visits of a station',
@@ -47,7 +51,9 @@ export const visitsRoute: FastifyPluginAsyncZod<VisitsRouteOptions> = async (app
     const { from, to } = request.query
     const station = registry.getStation(id)
     if (!station) throw httpError(404, `station ${id} not found`)
-    const figures = await queryVisits(influx, { stationId: id, timeZone: station.timezone, from, to })
+    const figures = source
+      ? await visitsFromFigures(source, stationOr404(registry, id), from, to)
+      : await queryVisits(influx, { stationId: id, timeZone: station.timezone, from, to })
     return { stationId: id, timezone: station.timezone, from, to, ...figures }
   })
 }

@@ -1,92 +1,106 @@
-import { parseArgs } from 'node:util'
+// `waystation devices|tokens|audit …`: device credentials, API tokens and the audit log from
+// the server's shell (stations: stations-cli.ts). Same code path as the admin API
+// (registry/admin.ts), audited as `cli:<os user>`. `tokens create` is how the first admin
+// token comes to exist: the API has no anonymous way to make one.
 import type { Config } from '../../platform/config.ts'
-import { openRegistry, RegistryError } from '../../registry/open-registry.ts'
+import { RegistryError } from '../../registry/open-registry.ts'
+import { DEVICE_KINDS, ROLES } from '../../registry/schemas.ts'
+import { num, parse, printJson, printRows, required, runRegistryCommand, UsageError, warnSecretShownOnce } from './cli-support.ts'
 
-const STATIONS_USAGE = `usage:
-  waystation stations add --id ID --name NAME [--address TEXT] [--lat N] [--lon N] [--timezone IANA] [--capacity N]
-  waystation stations list [--json]
-  waystation stations show ID`
+export const DEVICES_USAGE = `usage:
+  waystation devices add --station STATION_ID --id DEVICE_ID --kind ${DEVICE_KINDS.join('|')}
+  waystation devices list --station STATION_ID [--json]
+  waystation devices rotate DEVICE_ID      new secret (shown once); the old one stops working at once
+  waystation devices revoke DEVICE_ID      the device can no longer connect
 
-const DEVICES_USAGE = `usage:
-  waystation devices add --station STATION_ID --id DEVICE_ID
-  waystation devices list --station STATION_ID [--json]`
+  kinds: door (door events), sensors (climate), shelf (supplies), hub (everything of its station)`
 
-const num = (v: string | undefined, name: string): number | undefined => {
-  if (v === undefined) return undefined
-  const n = Number(v)
-  if (!Number.isFinite(n)) throw new RegistryError('invalid', `--${name} must be a number, got ${JSON.stringify(v)}`)
-  return n
-}
+export const TOKENS_USAGE = `usage:
+  waystation tokens create --name NAME --role ${ROLES.join('|')} [--expires ISO_DATE_TIME]
+  waystation tokens list [--json]
+  waystation tokens revoke TOKEN_ID
 
-export async function stationsCommand (config: Config, argv: string[]): Promise<number> {
-  const [sub, ...rest] = argv
-  const { values, positionals } = parseArgs({
-    args: rest,
-    allowPositionals: true,
-    options: {
-      id: { type: 'string' }, name: { type: 'string' }, address: { type: 'string' },
-      lat: { type: 'string' }, lon: { type: 'string' }, timezone: { type: 'string' }, capacity: { type: 'string' },
-      json: { type: 'boolean' }
+  roles: viewer reads figures; operator also records operational changes; admin also manages
+  stations, devices and tokens and reads the audit log. The token is shown once.`
+
+export const AUDIT_USAGE = `usage:
+  waystation audit [--limit N] [--before ID] [--target station:ID|device:ID|token:ID] [--json]`
+
+export function devicesCommand (config: Config, argv: string[]): Promise<number> {
+  const [sub, ...args] = argv
+  return runRegistryCommand(config, DEVICES_USAGE, async ({ registry, admin, actor }) => {
+    switch (sub) {
+      case 'add': {
+        const { values } = parse(args, { station: { type: 'string' }, id: { type: 'string' }, kind: { type: 'string' } })
+        // No default kind: it decides what the device may publish, and the most convenient
+        // default (hub) would also be the most powerful.
+        const { device, secret } = await admin.addDevice(actor, required(values.station, '--station'), required(values.id, '--id'), required(values.kind, '--kind'))
+        printJson({ ...device, secret })
+        warnSecretShownOnce('Configure the device with it now.')
+        return 0
+      }
+      case 'list': {
+        const { values } = parse(args, { station: { type: 'string' }, json: { type: 'boolean' } })
+        const station = required(values.station, '--station')
+        if (!registry.getStation(station)) throw new RegistryError('not_found', `station ${station} not found`)
+        printRows(registry.listDevices(station), values.json)
+        return 0
+      }
+      case 'rotate': {
+        const { positionals } = parse(args, {}, 1)
+        const { device, secret } = await admin.rotateDevice(actor, required(positionals[0], 'DEVICE_ID'))
+        printJson({ ...device, secret })
+        warnSecretShownOnce('Configure the device with it now: the old secret no longer works.')
+        return 0
+      }
+      case 'revoke': {
+        const { positionals } = parse(args, {}, 1)
+        printJson(admin.revokeDevice(actor, required(positionals[0], 'DEVICE_ID')))
+        return 0
+      }
+      default:
+        throw new UsageError(sub ? `unknown devices command ${JSON.stringify(sub)}` : 'devices: which command?')
     }
   })
-  const registry = openRegistry(config.REGISTRY_PATH)
-  try {
-    if (sub === 'add') {
-      if (!values.id || !values.name) throw new RegistryError('invalid', '--id and --name are required')
-      const station = registry.addStation({
-        id: values.id,
-        name: values.name,
-        address: values.address,
-        lat: num(values.lat, 'lat') ?? null,
-        lon: num(values.lon, 'lon') ?? null,
-        timezone: values.timezone,
-        capacity: num(values.capacity, 'capacity')
-      })
-      console.log(JSON.stringify(station, null, 2))
-      return 0
-    }
-    if (sub === 'list') {
-      const stations = registry.listStations()
-      if (values.json) console.log(JSON.stringify(stations, null, 2))
-      else console.table(stations.map((s) => ({ id: s.id, name: s.name, timezone: s.timezone, capacity: s.capacity })))
-      return 0
-    }
-    if (sub === 'show' && positionals[0]) {
-      const station = registry.getStation(positionals[0])
-      if (!station) throw new RegistryError('not_found', `station ${positionals[0]} not found`)
-      console.log(JSON.stringify({ ...station, devices: registry.listDevices(station.id) }, null, 2))
-      return 0
-    }
-    console.error(STATIONS_USAGE)
-    return 2
-  } finally {
-    registry.close()
-  }
 }
 
-export async function devicesCommand (config: Config, argv: string[]): Promise<number> {
-  const [sub, ...rest] = argv
-  const { values } = parseArgs({
-    args: rest,
-    options: { station: { type: 'string' }, id: { type: 'string' }, json: { type: 'boolean' } }
+export function tokensCommand (config: Config, argv: string[]): Promise<number> {
+  const [sub, ...args] = argv
+  return runRegistryCommand(config, TOKENS_USAGE, ({ registry, admin, actor }) => {
+    switch (sub) {
+      case 'create': {
+        const { values } = parse(args, { name: { type: 'string' }, role: { type: 'string' }, expires: { type: 'string' } })
+        const { token, secret } = admin.createToken(actor, { name: required(values.name, '--name'), role: required(values.role, '--role'), expiresAt: values.expires ?? null })
+        printJson({ ...token, secret })
+        warnSecretShownOnce('Keep it now; clients send it as "Authorization: Bearer <secret>".')
+        return 0
+      }
+      case 'list': {
+        const { values } = parse(args, { json: { type: 'boolean' } })
+        printRows(registry.tokens.list(), values.json)
+        return 0
+      }
+      case 'revoke': {
+        const { positionals } = parse(args, {}, 1)
+        printJson(admin.revokeToken(actor, required(positionals[0], 'TOKEN_ID')))
+        return 0
+      }
+      default:
+        throw new UsageError(sub ? `unknown tokens command ${JSON.stringify(sub)}` : 'tokens: which command?')
+    }
   })
-  const registry = openRegistry(config.REGISTRY_PATH)
-  try {
-    if (sub === 'add' && values.station && values.id) {
-      const { device, secret } = await registry.addDevice(values.station, values.id)
-      console.log(JSON.stringify({ ...device, secret }, null, 2))
-      console.error('The secret is shown once and stored only as a hash: configure the device with it now.')
-      return 0
-    }
-    if (sub === 'list' && values.station) {
-      const devices = registry.listDevices(values.station)
-      if (values.json) console.log(JSON.stringify(devices, null, 2))
-      else console.table(devices)
-      return 0
-    }
-    console.error(DEVICES_USAGE)
-    return 2
-  } finally {
-    registry.close()
-  }
+}
+
+export function auditCommand (config: Config, argv: string[]): Promise<number> {
+  return runRegistryCommand(config, AUDIT_USAGE, ({ registry }) => {
+    const { values } = parse(argv, { limit: { type: 'string' }, before: { type: 'string' }, target: { type: 'string' }, json: { type: 'boolean' } })
+    const limit = num(values.limit, 'limit') ?? 50
+    const before = num(values.before, 'before')
+    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new RegistryError('invalid', '--limit must be an integer from 1 to 10000')
+    if (before !== undefined && !(Number.isInteger(before) && before > 0)) throw new RegistryError('invalid', '--before must be a positive integer (an entry id)')
+    const entries = registry.audit.list({ limit, ...(before !== undefined ? { before } : {}), ...(values.target !== undefined ? { target: values.target } : {}) })
+    // The table leaves out before/after, which do not fit a terminal; --json has everything.
+    printRows(entries, values.json, (e) => ({ id: e.id, at: e.at, actor: e.actor, action: e.action, target: e.target }))
+    return 0
+  })
 }

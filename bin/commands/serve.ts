@@ -8,6 +8,7 @@ import { createMetrics } from '../../platform/metrics.ts'
 import { startMetricsServer } from '../../platform/metrics-server.ts'
 import { openRegistry } from '../../registry/open-registry.ts'
 import { startApi } from '../../api/main.ts'
+import { readRollupStatus, startRollups, type RollupStatusView } from '../../rollups/start-rollups.ts'
 
 export type ServeRoles = { broker: boolean, api: boolean }
 
@@ -24,8 +25,14 @@ export async function serve (config: Config, logger: Logger, roles: ServeRoles, 
     const metrics = createMetrics()
 
     let broker: Awaited<ReturnType<typeof startBroker>> | undefined
+    let rollupStatus: RollupStatusView | undefined
+    let rollups: ReturnType<typeof startRollups> | undefined
     if (roles.broker) {
       const ingest = startIngest(config, logger, metrics)
+      // Added before ingest, so it closes after it: every stored event has marked its days.
+      rollups = startRollups({ config, registry, ingest: ingest.ingest, logger })
+      lifecycle.add('rollups', rollups.close)
+      rollupStatus = rollups.status
       lifecycle.add('ingest', () => ingest.close(config.SHUTDOWN_GRACE_MS))
       broker = await startBroker({
         registry,
@@ -73,10 +80,15 @@ export async function serve (config: Config, logger: Logger, roles: ServeRoles, 
               : { ok: false, detail: 'MQTT listener closed' }
           }
         : undefined
-      api = await startApi({ config, logger, registry, metrics: metrics.registry, ...(probes ? { probes } : {}) })
+      if (!rollupStatus) {
+        const reader = readRollupStatus(config)
+        lifecycle.add('rollup-status', async () => reader.close())
+        rollupStatus = reader.status
+      }
+      api = await startApi({ config, logger, registry, metrics: metrics.registry, rollups: rollupStatus, ...(probes ? { probes } : {}) })
       lifecycle.add('api', api.close)
     }
-    return { lifecycle, broker, api, metrics, shutdown: lifecycle.shutdown }
+    return { lifecycle, broker, api, metrics, rollups, shutdown: lifecycle.shutdown }
   } catch (err) {
     await lifecycle.shutdown('start-up failed')
     throw err

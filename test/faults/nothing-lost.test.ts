@@ -57,10 +57,27 @@ async function scenario (db: string, disrupt: (stack: Awaited<ReturnType<typeof 
   try {
     await disrupt(stack)
     devices.forEach((d) => d.stopProducing())
-    await Promise.all(devices.map((d) => d.allAcked()))
+    await allAcked(devices)
     return { stack, devices }
   } finally {
     await Promise.all(devices.map((d) => d.end()))
+  }
+}
+
+/** Waits for every PUBACK; if they stop coming, fails with what is missing instead of hanging. */
+async function allAcked (devices: LoadDevice[], timeoutMs = 60_000) {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      const missing = devices.filter((d) => d.acked().size < d.produced())
+        .map((d) => `${d.deviceId}: ${d.produced() - d.acked().size} of ${d.produced()} unacknowledged, first ${[...Array(d.produced()).keys()].find((s) => !d.acked().has(s))}`)
+      reject(new Error(`PUBACKs missing after ${timeoutMs} ms:\n${missing.join('\n')}`))
+    }, timeoutMs)
+  })
+  try {
+    await Promise.race([Promise.all(devices.map((d) => d.allAcked())), timeout])
+  } finally {
+    clearTimeout(timer)
   }
 }
 

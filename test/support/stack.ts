@@ -6,7 +6,8 @@ import { loadConfig, type Config } from '../../platform/config.ts'
 import { influxClient } from '../../platform/influx.ts'
 import { createLogger } from '../../platform/logger.ts'
 import { openRegistry } from '../../registry/open-registry.ts'
-import type { NewStation } from '../../registry/schemas.ts'
+import type { NewStation, Role } from '../../registry/schemas.ts'
+import { apiTokens } from './api-tokens.ts'
 
 export type TestStack = Awaited<ReturnType<typeof startTestStack>>
 
@@ -26,12 +27,17 @@ export async function startTestStack (overrides: Record<string, string> = {}) {
     API_HOST: '127.0.0.1',
     API_PORT: '0',
     SHUTDOWN_GRACE_MS: '5000',
+    // Every test client connects from 127.0.0.1: per-address limits are tested on their own.
+    MQTT_CONNECTS_PER_WINDOW: '1000000',
+    // Likewise for the API's rate limit (tested in security-api.test.ts).
+    API_RATE_LIMIT_MAX: '1000000',
     ...overrides
   })
   const logger = createLogger(config.LOG_LEVEL)
   const running = await serve(config, logger, { broker: true, api: true })
   const influx: InfluxDB = influxClient(config)
   const registry = openRegistry(config.REGISTRY_PATH)
+  const tokens = apiTokens(registry)
 
   async function addStation (station: NewStation, deviceIds: string[] = [`${station.id}-door`]) {
     registry.addStation(station)
@@ -52,10 +58,16 @@ export async function startTestStack (overrides: Record<string, string> = {}) {
     apiUrl: running.api!.url,
     app: running.api!.app,
     broker: running.broker!,
+    /** The rollup job and its status (rollups/start-rollups.ts). */
+    rollups: running.rollups!,
     influx,
     registry,
     addStation,
     query,
+    /** API tokens of each role (the same ones for the whole stack). */
+    tokens,
+    /** Headers for fetch(): `{ authorization: 'Bearer …' }` with a token of `role`. */
+    auth: (role: Role = 'viewer') => tokens[role],
     /** Stops the stack; keepData leaves the database for a restarted stack to use. */
     stop: async ({ keepData = false } = {}) => {
       registry.close()

@@ -1,0 +1,55 @@
+// How authentication appears in the OpenAPI document: one bearer scheme, required by default,
+// and on every route its role, its `security` (empty for public routes) and the 401/403/429
+// answers the auth hook can give. Done at route registration from the route's own `auth`
+// declaration, so the document cannot drift from what the hook enforces.
+import type { RouteOptions } from 'fastify'
+import { ErrorBody } from '../errors.ts'
+import type { AuthLevel } from './roles.ts'
+
+export const BEARER_SCHEME = 'bearerAuth'
+
+/** Spread into @fastify/swagger's `openapi` option. */
+export const openApiSecurity = {
+  components: {
+    securitySchemes: {
+      [BEARER_SCHEME]: {
+        type: 'http' as const,
+        scheme: 'bearer',
+        bearerFormat: 'wst_<id>_<secret>',
+        description: 'An API token: `Authorization: Bearer wst_…`. Create the first admin token on the server with ' +
+          '`waystation tokens create --name ops --role admin`, then further tokens with POST /tokens. Roles are cumulative: ' +
+          'viewer reads figures, operator also records operational changes, admin also manages stations, devices, tokens ' +
+          'and reads the audit log.'
+      }
+    }
+  },
+  security: [{ [BEARER_SCHEME]: [] }]
+}
+
+const ROLE_NOTE: Record<AuthLevel, string> = {
+  public: 'Public: no token needed.',
+  viewer: 'Requires a token with role **viewer**, operator or admin.',
+  operator: 'Requires a token with role **operator** or admin.',
+  admin: 'Requires a token with role **admin**.'
+}
+
+type Schema = { hide?: boolean, description?: string, response?: Record<string | number, unknown>, security?: unknown }
+
+/** Adds the route's role, security requirement and auth answers to its schema. */
+export function documentAuth (route: RouteOptions, level: AuthLevel): void {
+  const schema = route.schema as Schema | undefined
+  if (!schema || schema.hide) return
+  const answers: Record<number, unknown> = {
+    429: ErrorBody.describe('Too many requests from this token (or address, without a token); see Retry-After')
+  }
+  if (level !== 'public') answers[401] = ErrorBody.describe('No token, or a malformed, unknown, expired or revoked one')
+  if (level === 'operator' || level === 'admin') answers[403] = ErrorBody.describe(`Valid token, but its role is below ${level}`)
+  // A new object: GET and its generated HEAD route may share the schema, and the note must
+  // be added once.
+  route.schema = {
+    ...schema,
+    description: [schema.description, ROLE_NOTE[level]].filter(Boolean).join('\n\n'),
+    security: level === 'public' ? [] : [{ [BEARER_SCHEME]: [] }],
+    ...(schema.response ? { response: { ...answers, ...schema.response } } : {})
+  } as RouteOptions['schema']
+}

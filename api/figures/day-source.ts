@@ -1,0 +1,110 @@
+// Day and hour figures of a station for a range of local dates: from the rollups where they
+// exist, computed from raw events (with the same code the rollup job runs) where they do not,
+// or where the job still has the day marked dirty (a late upload not rolled up yet). The
+// answer says how many days came from where.
+import { DEFAULT_BAND, sameBand, type ComfortBand } from '../../rollups/comfort-band.ts'
+import { computeDays, type DayRow, type FirstSeenLookup } from '../../rollups/compute-days.ts'
+import type { HourRow } from '../../rollups/compute-hours.ts'
+import { datesBetween, localDayOf } from '../../rollups/day-bounds.ts'
+import type { QueryFn } from '../../rollups/influx-query.ts'
+import type { OpeningHours } from '../../rollups/opening-hours.ts'
+import { loadRawEvents, type Stream } from '../../rollups/raw-events.ts'
+import type { DirtyDay } from '../../rollups/rollup-state.ts'
+import { readDays, readHours } from '../../rollups/rollup-store.ts'
+import { addDays } from '../../platform/local-day.ts'
+
+/** What the API knows of the rollup job: days still to recompute, and the first-seen index. */
+export type RollupStatus = {
+  dirtyBetween: (from: string, to: string) => DirtyDay[]
+  /** null while no first-seen index is available (first-time visitors are then unknown). */
+  readonly firstSeen: FirstSeenLookup | null
+}
+
+export type FigureSource = { query: QueryFn, status: RollupStatus | null }
+export type StationFacts = { id: string, timezone: string, capacity: number, openingHours: OpeningHours }
+
+export type LoadOptions = {
+  /** 'raw' computes every day from raw events (verification, or a non-default comfort band). */
+  source?: 'rollup' | 'raw'
+  streams?: readonly Stream[]
+  hours?: boolean
+  band?: ComfortBand
+}
+
+export type Provenance = { rollupDays: number, rawDays: number }
+export type Loaded = { days: DayRow[], hours: HourRow[], provenance: Provenance }
+
+const RAW_BATCH_DAYS = 31
+export const RAW_SOURCE_MAX_DAYS = 92
+
+/** Consecutive runs of sorted dates, each at most maxLen long. */
+export function runsOf (dates: readonly string[], maxLen: number): string[][] {
+  const runs: string[][] = []
+  for (const d of dates) {
+    const run = runs.at(-1)
+    if (run && run.length < maxLen && addDays(run.at(-1)!, 1) === d) run.push(d)
+    else runs.push([d])
+  }
+  return runs
+}
+
+/** Days (and their hours) computed from raw events, in batches of consecutive dates. */
+export async function computeFromRaw (src: FigureSource, station: StationFacts, dates: readonly string[], opts: LoadOptions = {}): Promise<{ days: DayRow[], hours: HourRow[] }> {
+  const days: DayRow[] = []
+  const hours: HourRow[] = []
+  for (const run of runsOf(dates, RAW_BATCH_DAYS)) {
+    const local = run.map((d) => localDayOf(d, station.timezone))
+    const raw = await loadRawEvents(src.query, station.id, local[0]!.start, local.at(-1)!.end, opts.streams)
+    const computed = computeDays(raw, local, {
+      stationId: station.id,
+      capacity: station.capacity,
+      timeZone: station.timezone,
+      openingHours: station.openingHours,
+      band: opts.band ?? DEFAULT_BAND,
+      firstSeen: src.status?.firstSeen ?? null
+    })
+    days.push(...computed.days)
+    hours.push(...computed.hours)
+  }
+  return { days, hours }
+}
+
+/**
+ * Figures of one station's days from..to, every day present (zeros for days without data).
+ * Rollup days that the job has marked dirty are recomputed from raw, so per-station figures
+ * include events stored a moment ago.
+ */
+export async function loadStationDays (src: FigureSource, station: StationFacts, from: string, to: string, opts: LoadOptions = {}): Promise<Loaded> {
+  const dates = datesBetween(from, to)
+  const forceRaw = opts.source === 'raw' || (opts.band !== undefined && !sameBand(opts.band, DEFAULT_BAND))
+  if (forceRaw) {
+    const { days, hours } = await computeFromRaw(src, station, dates, opts)
+    return { days, hours: opts.hours ? hours : [], provenance: { rollupDays: 0, rawDays: days.length } }
+  }
+  const scope = { stations: [station.id], from, to }
+  const [dayRows, hourRows] = await Promise.all([
+    readDays(src.query, scope).then((m) => m.get(station.id) ?? []),
+    opts.hours ? readHours(src.query, scope).then((m) => m.get(station.id) ?? []) : Promise.resolve([])
+  ])
+  const dirty = new Set((src.status?.dirtyBetween(from, to) ?? []).filter((d) => d.station === station.id).map((d) => d.date))
+  const byDate = new Map(dayRows.map((d) => [d.date, d]))
+  const hoursByYmd = new Map<number, HourRow[]>()
+  for (const h of hourRows) {
+    const list = hoursByYmd.get(h.ymd)
+    if (list) list.push(h)
+    else hoursByYmd.set(h.ymd, [h])
+  }
+  const usable = (d: DayRow | undefined): d is DayRow => d !== undefined && !dirty.has(d.date) && (!opts.hours || hoursByYmd.has(d.ymd))
+  const missing = dates.filter((d) => !usable(byDate.get(d)))
+  const computed = missing.length > 0 ? await computeFromRaw(src, station, missing, opts) : { days: [], hours: [] }
+  for (const d of computed.days) byDate.set(d.date, d)
+  const rawYmd = new Set(computed.days.map((d) => d.ymd))
+  const hours = opts.hours
+    ? [...hourRows.filter((h) => !rawYmd.has(h.ymd)), ...computed.hours].sort((a, b) => a.start - b.start)
+    : []
+  return {
+    days: dates.map((d) => byDate.get(d)!),
+    hours,
+    provenance: { rollupDays: dates.length - missing.length, rawDays: missing.length }
+  }
+}

@@ -1,0 +1,13 @@
+// The registry facts a figure needs, or the API's uniform 404.
+import type { Registry } from '../../registry/open-registry.ts'
+import { httpError } from '../errors.ts'
+import type { StationFacts } from './day-source.ts'
+
+export type StationInfo = StationFacts & { name: string, district: string }
+
+export function stationOr404 (registry: Registry, id: string): StationInfo {
+  const s = registry.getStation(id)
+  // The id passed StationParams, so it is a plain slug and safe to echo.
+  if (!s) throw httpError(404, `station ${id} not found`)
+  return { id: s.id, name: s.name, district: s.district ?? '', timezone: s.timezone, capacity: s.capacity, openingHours: s.openingHours ?? '24h' }
+}

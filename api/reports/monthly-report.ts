@@ -1,0 +1,127 @@
+// Monthly reports, per station and per fleet: the figures of the month as JSON, and as
+// tables for CSV and XLSX. Built from the same loaders as the figure endpoints.
+import type { DayRow } from '../../rollups/compute-days.ts'
+import { monthBounds } from '../../rollups/day-bounds.ts'
+import { addDwell, DEFAULT_DWELL_CAP_MIN, dwellStats, emptyDwell } from '../../rollups/dwell.ts'
+import { readMonths } from '../../rollups/rollup-store.ts'
+import { loadStationDays, type FigureSource } from '../figures/day-source.ts'
+import { loadWorkerSets } from '../figures/distinct-workers.ts'
+import { capacityMs, comfortFigures, completenessFigures, heatmapOf, occupancyFigures, sumDays } from '../figures/figures.ts'
+import { districtsOf, loadFleetDays, rank, stationSummary, stationWorkers } from '../figures/fleet.ts'
+import type { StationInfo } from '../figures/station.ts'
+import { usageOf } from '../figures/usage.ts'
+import type { Cell, Table } from './table.ts'
+
+const dwellOf = (days: readonly DayRow[]) => {
+  const d = emptyDwell()
+  for (const day of days) addDwell(d, day.dwell)
+  const s = dwellStats(d, DEFAULT_DWELL_CAP_MIN, 10)
+  return { capMinutes: DEFAULT_DWELL_CAP_MIN, entries: s.entries, medianMinutes: s.medianMinutes, p90Minutes: s.p90Minutes, meanMinutes: s.meanMinutes, atCap: s.atCap }
+}
+
+function dayRow (d: DayRow) {
+  const occ = occupancyFigures(d.open, capacityMs([{ agg: d.open, capacity: d.capacity }]))
+  const comfort = comfortFigures(d.open)
+  const c = completenessFigures(d.open)
+  return {
+    date: d.date,
+    visits: d.agg.entries,
+    uniqueWorkers: d.uniqueWorkers,
+    denied: d.agg.denied,
+    counterEntries: d.agg.counterMsgs > 0 ? d.agg.counterEntered : null,
+    firstTimeVisitors: d.firstTime,
+    meanOccupancy: occ.meanOccupancy,
+    maxOccupancy: occ.maxOccupancy,
+    utilisation: occ.utilisation,
+    minutesAtCapacity: occ.minutesAtCapacity,
+    medianDwellMinutes: dwellOf([d]).medianMinutes,
+    comfortShare: comfort.share,
+    temperatureMean: comfort.temperature?.mean ?? null,
+    humidityMean: comfort.humidity?.mean ?? null,
+    co2Mean: comfort.co2?.mean ?? null,
+    pm25Mean: comfort.pm25?.mean ?? null,
+    environmentShare: c.environment.share,
+    occupancyGaps: c.occupancy.gaps,
+    doorSilentHours: c.door.silentHours,
+    complete: c.complete
+  }
+}
+
+function tableOf (name: string, rows: ReadonlyArray<Record<string, unknown>>): Table {
+  const columns = Object.keys(rows[0] ?? {})
+  return { name, columns, rows: rows.map((r) => columns.map((c) => (r[c] ?? null) as Cell)) }
+}
+
+function flatten (prefix: string, value: unknown, out: Array<[string, Cell]>): Array<[string, Cell]> {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    for (const [k, v] of Object.entries(value)) flatten(prefix ? `${prefix}.${k}` : k, v, out)
+  } else {
+    out.push([prefix, Array.isArray(value) ? JSON.stringify(value) : (value ?? null) as Cell])
+  }
+  return out
+}
+
+const summaryTable = (summary: object): Table => ({ name: 'Summary', columns: ['figure', 'value'], rows: flatten('', summary, []) })
+
+export async function stationReport (src: FigureSource, station: StationInfo, month: string) {
+  const { first, last } = monthBounds(month)
+  const loaded = await loadStationDays(src, station, first, last)
+  const sets = await loadWorkerSets(src, station.id, loaded.days, [{ from: first, to: last }])
+  const open = sumDays(loaded.days, 'open')
+  const days = loaded.days.map(dayRow)
+  const summary = {
+    ...usageOf(loaded.days, { from: first, to: last }, sets),
+    occupancy: occupancyFigures(open, capacityMs(loaded.days.map((d) => ({ agg: d.open, capacity: d.capacity })))),
+    dwell: dwellOf(loaded.days),
+    comfort: comfortFigures(open),
+    completeness: { ...completenessFigures(open), incompleteDays: days.filter((d) => !d.complete).length },
+    busiestHour: heatmapOf(loaded.days).busiestHour
+  }
+  const json = {
+    kind: 'station' as const,
+    month,
+    station: { id: station.id, name: station.name, district: station.district, timezone: station.timezone, capacity: station.capacity },
+    summary,
+    days,
+    provenance: loaded.provenance
+  }
+  return { json, tables: [tableOf('Days', days), summaryTable({ station: json.station, month, ...summary })] }
+}
+
+/** Distinct workers across the stations: the union of their monthly sets (or day sets where a day was computed from raw). */
+async function fleetDistinct (src: FigureSource, stations: readonly StationInfo[], days: Map<string, DayRow[]>, first: string, last: string, everyStation: boolean): Promise<number> {
+  const months = await readMonths(src.query, { stations: everyStation ? 'all' : stations.map((s) => s.id), from: first, to: last }, { workers: true })
+  const union = new Set<string>()
+  for (const s of stations) {
+    const list = days.get(s.id) ?? []
+    const row = months.get(s.id)?.[0]
+    if (row?.workers && list.every((d) => d.workers === null)) {
+      for (const w of row.workers) union.add(w)
+      continue
+    }
+    const sets = await loadWorkerSets(src, s.id, list, [{ from: first, to: last }])
+    for (const w of sets.union(first, last)) union.add(w)
+  }
+  return union.size
+}
+
+export async function fleetReport (src: FigureSource, stations: readonly StationInfo[], month: string, everyStation: boolean) {
+  const { first, last } = monthBounds(month)
+  const { days, provenance } = await loadFleetDays(src, stations, first, last, everyStation)
+  const workers = await stationWorkers(src, stations, days, first, last, everyStation)
+  const rows = rank(stations.map((s) => ({
+    ...stationSummary(s, days.get(s.id) ?? [], workers.get(s.id) ?? 0, first, last),
+    medianDwellMinutes: dwellOf(days.get(s.id) ?? []).medianMinutes
+  })), 'visits').map(({ from: _f, to: _t, rank: place, ...r }) => ({ rank: place, ...r, busiestHour: r.busiestHour?.hour ?? null }))
+  const districts = districtsOf(rows.map((r) => ({ ...r, from: first, to: last, busiestHour: null })))
+  const summary = {
+    stations: rows.length,
+    visits: rows.reduce((n, r) => n + r.visits, 0),
+    uniqueWorkers: await fleetDistinct(src, stations, days, first, last, everyStation),
+    denied: rows.reduce((n, r) => n + r.denied, 0),
+    firstTimeVisitors: rows.some((r) => r.firstTimeVisitors === null) ? null : rows.reduce((n, r) => n + (r.firstTimeVisitors ?? 0), 0),
+    counterEntries: rows.some((r) => r.counterEntries !== null) ? rows.reduce((n, r) => n + (r.counterEntries ?? 0), 0) : null
+  }
+  const json = { kind: 'fleet' as const, month, summary, stations: rows, districts, provenance }
+  return { json, tables: [tableOf('Stations', rows), tableOf('Districts', districts), summaryTable({ month, ...summary })] }
+}

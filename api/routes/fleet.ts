@@ -1,0 +1,83 @@
+// GET /fleet/summary: every station's figures over a range, ranked, with district totals.
+import { z } from 'zod'
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import type { Registry } from '../../registry/open-registry.ts'
+import { errorResponses, ErrorBody, httpError } from '../errors.ts'
+import { FleetQuery } from '../figure-params.ts'
+import { districtsOf, loadFleetDays, rank, stationSummary, stationWorkers } from '../figures/fleet.ts'
+import { UsageFiguresSchema } from '../figures/schemas.ts'
+import { stationOr404, type StationInfo } from '../figures/station.ts'
+import type { FigureRouteOptions } from './usage.ts'
+
+export const StationSummarySchema = UsageFiguresSchema.omit({ from: true, to: true }).extend({
+  rank: z.int().describe('By the `sort` metric, highest first; equal values share a rank'),
+  stationId: z.string(),
+  name: z.string(),
+  district: z.string(),
+  utilisation: z.number().nullable().describe('Mean occupancy / capacity during opening hours'),
+  meanOccupancy: z.number().nullable(),
+  maxOccupancy: z.int().nullable(),
+  minutesAtCapacity: z.number(),
+  comfortShare: z.number().nullable().describe('Share of environment samples in opening hours inside the default comfort band'),
+  environmentShare: z.number().nullable().describe('Share of expected environment minutes received (opening hours)'),
+  occupancyGaps: z.int().describe('Gaps in the occupancy stream, summed over days'),
+  incompleteDays: z.int().describe('Days that are not complete (see /stations/{id}/completeness)'),
+  busiestHour: z.object({ hour: z.int(), entries: z.int() }).nullable()
+})
+
+export const FleetBody = z.object({
+  from: z.string(),
+  to: z.string(),
+  sort: z.string(),
+  stations: z.array(StationSummarySchema),
+  districts: z.array(z.object({
+    rank: z.int(), district: z.string(), stations: z.int(), visits: z.int(), denied: z.int(),
+    firstTimeVisitors: z.int().nullable(), counterEntries: z.int().nullable()
+  })).describe('Stations grouped by their registry district, ranked by visits').meta({
+    example: [{ rank: 1, district: '福田区', stations: 12, visits: 120345, denied: 2301, firstTimeVisitors: 8123, counterEntries: 121002 }]
+  }),
+  totals: z.object({ stations: z.int(), visits: z.int(), denied: z.int(), firstTimeVisitors: z.int().nullable(), counterEntries: z.int().nullable() })
+    .describe('Sums over the stations. Distinct workers are per station only (the monthly fleet report has the fleet-wide figure).'),
+  provenance: z.object({ rollupDays: z.int(), rawDays: z.int(), pendingDays: z.int().describe('Days read from a rollup that the job is about to recompute (figures a few minutes old)') })
+})
+
+export function selectStations (registry: Registry, q: { stations?: string[] | undefined, district?: string | undefined }): { stations: StationInfo[], everyStation: boolean } {
+  let stations = q.stations ? q.stations.map((id) => stationOr404(registry, id)) : registry.listStations().map((s) => stationOr404(registry, s.id))
+  if (q.district !== undefined) stations = stations.filter((s) => s.district === q.district)
+  if (stations.length === 0) throw httpError(404, 'no station matches')
+  return { stations, everyStation: !q.stations && q.district === undefined }
+}
+
+export const fleetRoute: FastifyPluginAsyncZod<FigureRouteOptions> = async (app, { registry, figures }) => {
+  app.get('/fleet/summary', {
+    schema: {
+      summary: 'Figures of every station, ranked',
+      description: 'Visits, distinct workers, first-time visitors, utilisation, comfort and completeness per station over local days from..to (each station in its own time zone), with district totals.',
+      tags: ['figures'],
+      querystring: FleetQuery,
+      response: { 200: FleetBody, ...errorResponses, 404: ErrorBody.describe('An unknown station id, or no station matches'), 503: ErrorBody.describe('Time-series store unavailable') }
+    }
+  }, async (request) => {
+    const { from, to, sort } = request.query
+    const { stations, everyStation } = selectStations(registry, request.query)
+    const { days, provenance } = await loadFleetDays(figures, stations, from, to, everyStation)
+    const workers = await stationWorkers(figures, stations, days, from, to, everyStation)
+    const rows = stations.map((s) => stationSummary(s, days.get(s.id) ?? [], workers.get(s.id) ?? 0, from, to))
+    const sum = (f: (r: typeof rows[number]) => number | null) => rows.some((r) => f(r) === null) ? null : rows.reduce((n, r) => n + (f(r) ?? 0), 0)
+    return {
+      from,
+      to,
+      sort,
+      stations: rank(rows, sort),
+      districts: districtsOf(rows),
+      totals: {
+        stations: rows.length,
+        visits: rows.reduce((n, r) => n + r.visits, 0),
+        denied: rows.reduce((n, r) => n + r.denied, 0),
+        firstTimeVisitors: sum((r) => r.firstTimeVisitors),
+        counterEntries: rows.some((r) => r.counterEntries !== null) ? rows.reduce((n, r) => n + (r.counterEntries ?? 0), 0) : null
+      },
+      provenance
+    }
+  })
+}

@@ -1,0 +1,47 @@
+// GET /stations/:id/peak-hours: granted entries by local hour of day × weekday, and the
+// busiest hour.
+import { z } from 'zod'
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { ErrorBody, errorResponses } from '../errors.ts'
+import { RangeQuery } from '../figure-params.ts'
+import { loadStationDays } from '../figures/day-source.ts'
+import { heatmapOf } from '../figures/figures.ts'
+import { Provenance } from '../figures/schemas.ts'
+import { stationOr404 } from '../figures/station.ts'
+import { StationParams } from '../params.ts'
+import type { FigureRouteOptions } from './usage.ts'
+
+export const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'] as const
+
+export const PeakHoursBody = z.object({
+  stationId: z.string(),
+  timezone: z.string(),
+  from: z.string(),
+  to: z.string(),
+  weekdays: z.array(z.string()).describe('Row labels of `entries`, Monday first'),
+  entries: z.array(z.array(z.int())).describe('entries[weekday][hour]: granted entries in that local hour (a repeated DST hour merged)')
+    .meta({ example: [[0, 0, 0, 0, 0, 3, 12, 20, 25, 18, 30, 41, 60, 44, 22, 19, 25, 33, 57, 40, 21, 10, 4, 1]] }),
+  dates: z.array(z.int()).describe('How many dates of each weekday the range has'),
+  busiestHour: z.object({ hour: z.int(), entries: z.int() }).nullable().describe('Local hour of day with the most entries over the range (earliest on ties)')
+    .meta({ example: { hour: 12, entries: 612 } }),
+  busiestSlot: z.object({ weekday: z.int().describe('0 = Monday'), hour: z.int(), entries: z.int() }).nullable(),
+  provenance: Provenance
+})
+
+export const peakHoursRoute: FastifyPluginAsyncZod<FigureRouteOptions> = async (app, { registry, figures }) => {
+  app.get('/stations/:id/peak-hours', {
+    schema: {
+      summary: 'Peak hours of a station',
+      description: 'Heatmap of granted entries, local hour of day × weekday, over local days from..to.',
+      tags: ['figures'],
+      params: StationParams,
+      querystring: RangeQuery,
+      response: { 200: PeakHoursBody, ...errorResponses, 404: ErrorBody.describe('No such station'), 503: ErrorBody.describe('Time-series store unavailable') }
+    }
+  }, async (request) => {
+    const station = stationOr404(registry, request.params.id)
+    const { from, to, source } = request.query
+    const loaded = await loadStationDays(figures, station, from, to, { source, streams: ['door'] })
+    return { stationId: station.id, timezone: station.timezone, from, to, weekdays: [...WEEKDAYS], ...heatmapOf(loaded.days), provenance: loaded.provenance }
+  })
+}

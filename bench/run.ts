@@ -1,0 +1,113 @@
+// `npm run bench [-- --quick] [--only e2e,pipelines,overload,connections,queries]`
+// Runs every benchmark one after the other, each bounded in time, on 127.0.0.1 only, and
+// writes the figures into bench/RESULTS.md (generated section) and bench/results.json.
+import { execFileSync, spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpus, loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { mosquittoVersion } from './lib/mosquitto.ts'
+import { NODE, ROOT } from './lib/proc.ts'
+import { writeResultsMd, type BenchResults } from './lib/report.ts'
+import { runColdAuth, runConnections } from './scenarios/connections.ts'
+import { runE2E, type Ctx } from './scenarios/e2e.ts'
+import { runInfluxCeiling } from './scenarios/influx-ceiling.ts'
+import { runPipeline, type PipelineKind } from './scenarios/pipelines.ts'
+
+const SECTIONS = ['e2e', 'pipelines', 'overload', 'connections', 'queries'] as const
+const { values: a } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, keep: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } } })
+if (a.help) {
+  console.log(`usage: npm run bench [-- --quick] [--only ${SECTIONS.join(',')}] [--keep]\n  --quick  a smoke run (~3 min): small fleets, short windows\n  --keep   keep the work directory (logs, profiles)`)
+  process.exit(0)
+}
+const only = new Set(a.only?.split(',') ?? SECTIONS)
+const quick = a.quick
+// Full run: ~12-15 min. Every window is bounded; nothing waits for "until done".
+const plan = quick
+  ? { fleets: [200], e2eSeconds: 8, clients: 20, window: 100, seconds: 8, influxSeconds: 5, connStations: 1000, idle: 5, active: 5, coldAuth: 20 }
+  : { fleets: [1000, 5000, 10000], e2eSeconds: 30, clients: 50, window: 100, seconds: 20, influxSeconds: 20, connStations: 10_000, idle: 20, active: 20, coldAuth: 100 }
+
+const ctx: Ctx = { dir: mkdtempSync(join(tmpdir(), 'waystation-bench-')), seed: '1', log: (line) => process.stderr.write(`${line}\n`) }
+const sh = (cmd: string, args: string[]) => { try { return execFileSync(cmd, args, { encoding: 'utf8' }).trim() } catch { return 'unknown' } }
+const mem = /MemTotal:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1]
+const results: BenchResults = {
+  command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+  date: new Date().toISOString(),
+  commit: `${sh('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'])}${sh('git', ['-C', ROOT, 'status', '--porcelain']).length > 0 ? ' + uncommitted changes' : ''}`,
+  machine: {
+    cpus: `${cpus().length} × ${cpus()[0]?.model ?? '?'}`,
+    memory: `${Math.round(Number(mem) / 2 ** 20)} GB`,
+    kernel: sh('uname', ['-r']),
+    node: process.version,
+    influxd: sh('influxd', ['version']).replace(/^InfluxDB /, ''),
+    mosquitto: 'not used',
+    aedes: (JSON.parse(readFileSync(join(ROOT, 'node_modules/aedes/package.json'), 'utf8')) as { version: string }).version,
+    'load average at start': loadavg().map((x) => x.toFixed(2)).join(' ')
+  },
+  quick,
+  e2e: [],
+  pipelines: [],
+  connections: [],
+  errors: []
+}
+
+async function section (name: string, fn: () => Promise<void>): Promise<void> {
+  if (!only.has(name)) return
+  const t0 = Date.now()
+  ctx.log(`== ${name}`)
+  try {
+    await fn()
+  } catch (err) {
+    ctx.log(`   ${name} failed: ${(err as Error).message}`)
+    results.errors.push(`${name}: ${(err as Error).message.split('\n')[0]}`)
+  }
+  ctx.log(`   (${((Date.now() - t0) / 1000).toFixed(0)} s)`)
+}
+
+const pipe = (kind: PipelineKind, extra: { label?: string, rate?: number, cpuProf?: boolean, window?: number } = {}) =>
+  runPipeline(ctx, { kind, clients: plan.clients, window: extra.window ?? plan.window, seconds: plan.seconds, ...extra })
+
+const started = Date.now()
+await section('e2e', async () => {
+  for (const stations of plan.fleets) results.e2e.push(await runE2E(ctx, { label: `fleet-${stations}`, stations, seconds: plan.e2eSeconds }))
+})
+await section('pipelines', async () => {
+  results.machine.mosquitto = await mosquittoVersion().catch(() => 'unknown')
+  // Waystation first, profiled: its rate is also the offered load for the fairness runs below.
+  const w = await pipe('waystation', { cpuProf: true })
+  if (w.profile !== undefined) results.profile = w.profile
+  delete w.profile
+  results.pipelines.push(w)
+  for (const kind of ['aedes-count', 'aedes-batching', 'mosquitto-batching', 'mosquitto-naive'] as const) results.pipelines.push(await pipe(kind))
+  // The same pipelines offered only what Waystation stores: do they keep up without loss?
+  for (const kind of ['mosquitto-batching', 'mosquitto-naive'] as const) results.pipelines.push(await pipe(kind, { label: `${kind} at Waystation's rate`, rate: w.storedPerSec }))
+  results.influxCeiling = await runInfluxCeiling(ctx, { seconds: plan.influxSeconds })
+})
+await section('overload', async () => {
+  const ceiling = results.pipelines.find((p) => p.kind === 'waystation') ?? await pipe('waystation', { label: 'waystation-ceiling' })
+  // Twice the measured ceiling, with room for 2,000 unacknowledged publishes per client.
+  const overload = await pipe('waystation', { label: 'waystation-overload', rate: 2 * ceiling.storedPerSec, window: 2000 })
+  results.overload = { ceiling, overload }
+})
+await section('connections', async () => {
+  results.coldAuth = await runColdAuth(ctx, { devices: plan.coldAuth })
+  for (const system of ['waystation', 'aedes'] as const) {
+    results.connections.push(await runConnections(ctx, { system, stations: plan.connStations, idleSeconds: plan.idle, activeSeconds: plan.active, speed: 10 }))
+  }
+})
+await section('queries', async () => {
+  const script = join(ROOT, 'bench/query-latency.ts')
+  if (!existsSync(script)) { ctx.log('   bench/query-latency.ts not present yet: skipped'); return }
+  const args = [script, ...(quick ? ['--quick'] : [])]
+  const r = spawnSync(NODE, args, { cwd: ROOT, encoding: 'utf8', timeout: 10 * 60_000, env: { ...process.env, LOG_LEVEL: 'warn' } })
+  results.queries = { command: `node bench/query-latency.ts${quick ? ' --quick' : ''}`, exitCode: r.status ?? -1, output: `${r.stdout ?? ''}${r.status === 0 ? '' : r.stderr ?? ''}` }
+  ctx.log(`   query-latency exited ${r.status}`)
+})
+
+results.machine['load average at end'] = loadavg().map((x) => x.toFixed(2)).join(' ')
+results.machine['total bench time'] = `${Math.round((Date.now() - started) / 1000)} s`
+writeFileSync(join(ROOT, 'bench/results.json'), JSON.stringify(results, null, 1))
+writeResultsMd(join(ROOT, 'bench/RESULTS.md'), results)
+ctx.log(`results: bench/RESULTS.md, bench/results.json (work dir ${ctx.dir}${a.keep ? '' : ', removed'})`)
+if (!a.keep) rmSync(ctx.dir, { recursive: true, force: true })
+process.exit(results.errors.length > 0 ? 1 : 0)

@@ -1,0 +1,89 @@
+// What the registry commands share: argument parsing that turns mistakes into usage errors,
+// the audit actor of whoever runs the CLI, one registry handle per command, and output.
+// Exit codes: 0 done, 1 the registry refused (not found, conflict, invalid value), 2 usage.
+import { userInfo } from 'node:os'
+import { parseArgs, type ParseArgsOptionsConfig } from 'node:util'
+import type { Config } from '../../platform/config.ts'
+import { createAdmin, type Admin } from '../../registry/admin.ts'
+import { openRegistry, RegistryError, type Registry } from '../../registry/open-registry.ts'
+
+/** A command line that does not fit the usage: exit 2 with the usage text. */
+export class UsageError extends Error {}
+
+/** parseArgs, with its own errors (unknown option, missing value) as UsageError. */
+export function parse<O extends ParseArgsOptionsConfig> (args: string[], options: O, positionals = 0) {
+  try {
+    const parsed = parseArgs({ args, options, allowPositionals: positionals > 0, strict: true })
+    if (parsed.positionals.length > positionals) throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[positionals])}`)
+    return parsed
+  } catch (err) {
+    if (err instanceof UsageError) throw err
+    if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) throw new UsageError((err as Error).message)
+    throw err
+  }
+}
+
+/** The value of a required option or positional, or a UsageError naming it. */
+export function required<T> (value: T | undefined, name: string): T {
+  if (value === undefined || value === '') throw new UsageError(`${name} is required`)
+  return value
+}
+
+export function num (v: string | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined
+  const n = Number(v)
+  if (v.trim() === '' || !Number.isFinite(n)) throw new RegistryError('invalid', `--${name} must be a number, got ${JSON.stringify(v)}`)
+  return n
+}
+
+/** `cli:<os user>`: the audit log names the person at the server's shell. */
+export function cliActor (): string {
+  let user: string | undefined
+  try {
+    user = userInfo().username
+  } catch {
+    // No passwd entry (some containers): fall back to the environment, then the uid.
+    user = process.env.USER ?? process.env.LOGNAME ?? `uid-${process.getuid?.() ?? 'unknown'}`
+  }
+  return `cli:${user}`
+}
+
+/**
+ * Runs one command against the registry with the audited admin service (the same one the
+ * admin API uses) and maps failures to exit codes and messages on stderr.
+ */
+export async function runRegistryCommand (config: Config, usage: string, fn: (ctx: { registry: Registry, admin: Admin, actor: string }) => Promise<number> | number): Promise<number> {
+  let registry: Registry | undefined
+  try {
+    registry = openRegistry(config.REGISTRY_PATH)
+    return await fn({ registry, admin: createAdmin(registry), actor: cliActor() })
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`${err.message}\n\n${usage}`)
+      return 2
+    }
+    if (err instanceof RegistryError) {
+      console.error(`error: ${err.message}`)
+      return 1
+    }
+    throw err
+  } finally {
+    registry?.close()
+  }
+}
+
+export function printJson (value: unknown): void {
+  console.log(JSON.stringify(value, null, 2))
+}
+
+/** A table for people, or JSON for scripts (`--json`). */
+export function printRows<T extends object> (rows: T[], json: boolean | undefined, pick: (row: T) => object = (r) => r): void {
+  if (json) printJson(rows)
+  else if (rows.length === 0) console.log('(none)')
+  else console.table(rows.map(pick))
+}
+
+/** The warning that goes with every secret printed. */
+export function warnSecretShownOnce (advice: string): void {
+  console.error(`The secret is shown once and stored only as a hash. ${advice}`)
+}

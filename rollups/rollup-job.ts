@@ -1,0 +1,233 @@
+// The application-level rollup job. Every stored event marks the station-days it can change
+// as dirty (in SQLite first, so a crash loses nothing); a worker recomputes dirty days from
+// raw events once they settle, writes daily and hourly rollup points, then the month's
+// worker set, and clears the marks it consumed. A late upload therefore changes exactly the
+// days it belongs to. Design and portability: docs/rollups.md.
+import type { AnyEvent } from '../contract/index.ts'
+import type { Logger } from '../platform/logger.ts'
+import { addDays, localDate, localMidnightUtc } from '../platform/local-day.ts'
+import { DEFAULT_BAND } from './comfort-band.ts'
+import { computeDays } from './compute-days.ts'
+import { localDayOf, monthBounds, monthOf, ymdOf } from './day-bounds.ts'
+import type { QueryFn } from './influx-query.ts'
+import { DWELL_HORIZON_MS, loadRawEvents, OCCUPANCY_STALE_MS } from './raw-events.ts'
+import { dayLine, hourLine, monthLine } from './rollup-codec.ts'
+import type { DirtyDay, RollupState } from './rollup-state.ts'
+import { readDayWorkers } from './rollup-store.ts'
+import { createStationInfo, type StationLookup } from './station-info.ts'
+
+export type RollupJobOptions = {
+  state: RollupState
+  stations: StationLookup
+  query: QueryFn
+  write: (body: string) => Promise<void>
+  logger: Logger
+  /** Station batches recomputed at once (each is one raw query, compute, one write). */
+  concurrency?: number
+  /** A dirty day waits until it had no new event for settleMs, or maxDelayMs since first marked. */
+  settleMs?: number
+  maxDelayMs?: number
+  tickMs?: number
+  now?: () => number
+}
+
+type Entry = { version: number, firstAt: number, lastAt: number }
+type Task = { station: string, dates: string[], versions: number[] }
+
+const WRITE_CHUNK_LINES = 5000
+// Yesterday and today of every station, hourly: quiet days get a rollup too.
+const SWEEP_MS = 3_600_000
+
+export function createRollupJob (opts: RollupJobOptions) {
+  const { state, query, write, logger } = opts
+  const now = opts.now ?? Date.now
+  const concurrency = opts.concurrency ?? 2
+  const settleMs = opts.settleMs ?? 10_000
+  const maxDelayMs = opts.maxDelayMs ?? 300_000
+  const info = createStationInfo(opts.stations)
+  // station → date → entry; Map order rotates stations for fairness.
+  const dirty = new Map<string, Map<string, Entry>>()
+  const inFlight = new Map<string, Promise<void>>()
+  const retryAt = new Map<string, number>()
+  const counts = { recomputedDays: 0, failures: 0 }
+  let timer: NodeJS.Timeout | undefined
+  let sweeper: NodeJS.Timeout | undefined
+  let closed = false
+
+  function markDates (station: string, dates: readonly string[]): void {
+    if (closed) { logger.error({ station }, 'rollup job closed: dirty mark not recorded'); return }
+    const t = now()
+    let days = dirty.get(station)
+    if (!days) dirty.set(station, days = new Map())
+    const fresh: DirtyDay[] = []
+    for (const date of dates) {
+      const e = days.get(date)
+      if (e) { e.version++; e.lastAt = t } else { days.set(date, { version: 1, firstAt: t, lastAt: t }); fresh.push({ station, date }) }
+    }
+    if (fresh.length > 0) state.markDirty(fresh, t)
+  }
+
+  function markSpan (station: string, from: number, to: number): void {
+    const s = info.get(station)
+    if (!s) return
+    const a = s.dateOf(from)
+    const b = s.dateOf(to)
+    if (a === b) return markDates(station, [a])
+    const dates = [a]
+    for (let d = addDays(a, 1); d <= b; d = addDays(d, 1)) dates.push(d)
+    markDates(station, dates)
+  }
+
+  /** ingest.onStored listener: cheap, synchronous, never throws. */
+  function onStored (station: string, event: AnyEvent): void {
+    const t = event.payload.ts
+    if (event.channel === 'door') {
+      // An entry pairs with the worker's next door event up to DWELL_HORIZON_MS later.
+      const paired = event.payload.result === 'granted' && event.payload.worker !== undefined
+      markSpan(station, paired ? t - DWELL_HORIZON_MS : t, t)
+    } else if (event.channel === 'occupancy') {
+      markSpan(station, t, t + OCCUPANCY_STALE_MS) // the count also holds into the next day
+    } else if (event.channel === 'environment') {
+      markSpan(station, t, t)
+    }
+  }
+
+  function nextTask (force: boolean): Task | null {
+    const t = now()
+    for (const [station, days] of dirty) {
+      if (inFlight.has(station) || (retryAt.get(station) ?? 0) > t) continue
+      const ready = [...days].filter(([, e]) => force || t - e.lastAt >= settleMs || t - e.firstAt >= maxDelayMs).map(([d]) => d).sort()
+      if (ready.length === 0) continue
+      // One batch: consecutive dates inside one month (one raw query, one month recompute).
+      const dates = [ready[0]!]
+      for (const d of ready.slice(1)) {
+        if (d !== addDays(dates.at(-1)!, 1) || monthOf(d) !== monthOf(dates[0]!)) break
+        dates.push(d)
+      }
+      dirty.delete(station)
+      dirty.set(station, days) // to the back of the queue
+      return { station, dates, versions: dates.map((d) => days.get(d)!.version) }
+    }
+    return null
+  }
+
+  async function recompute (task: Task): Promise<void> {
+    const s = info.get(task.station, true)
+    if (!s) { finish(task); return }
+    const days = task.dates.map((d) => localDayOf(d, s.timezone))
+    const raw = await loadRawEvents(query, task.station, days[0]!.start, days.at(-1)!.end)
+    const computed = computeDays(raw, days, {
+      stationId: task.station, capacity: s.capacity, timeZone: s.timezone, openingHours: s.openingHours, band: DEFAULT_BAND, firstSeen: state.firstSeen
+    })
+    const lines = [...computed.days.map((d) => dayLine(task.station, d)), ...computed.hours.map((h) => hourLine(task.station, h))]
+    for (let i = 0; i < lines.length; i += WRITE_CHUNK_LINES) await write(lines.slice(i, i + WRITE_CHUNK_LINES).join('\n'))
+    // Records that an earlier entry replaced: those days had one first-time visitor too many.
+    for (const old of state.recordFirstSeen(task.station, computed.firstEntries)) {
+      const o = info.get(old.station)
+      if (o) markDates(old.station, [o.dateOf(old.at)])
+    }
+    // A batch of another station running at the same time may have recorded an earlier entry
+    // after this one read the index: then a newcomer counted here is not one.
+    const now = state.firstSeen([...computed.newcomers.keys()])
+    for (const [worker, at] of computed.newcomers) {
+      const r = now.get(worker)
+      if (!r || r.station !== task.station || r.at !== at) markDates(task.station, [s.dateOf(at)])
+    }
+    await recomputeMonth(task.station, s.timezone, monthOf(task.dates[0]!))
+    counts.recomputedDays += task.dates.length
+    finish(task)
+  }
+
+  /** Distinct workers of a station-month: the union of its days' worker sets. */
+  async function recomputeMonth (station: string, timeZone: string, month: string): Promise<void> {
+    const { first, last } = monthBounds(month)
+    const sets = (await readDayWorkers(query, { stations: [station], from: first, to: last })).get(station) ?? []
+    const workers = new Set<string>()
+    for (const d of sets) for (const w of d.workers) workers.add(w)
+    const list = [...workers].sort()
+    await write(monthLine(station, localMidnightUtc(first, timeZone).getTime(), { ym: Math.floor(ymdOf(first) / 100), uniqueWorkers: list.length, workers: list }))
+  }
+
+  /** Clears the marks this task consumed, unless a newer event re-marked the day meanwhile. */
+  function finish (task: Task): void {
+    const days = dirty.get(task.station)
+    const done: DirtyDay[] = []
+    task.dates.forEach((date, i) => {
+      if (days && days.get(date)?.version === task.versions[i]) { days.delete(date); done.push({ station: task.station, date }) }
+    })
+    if (days && days.size === 0) dirty.delete(task.station)
+    if (done.length > 0) state.clearDirty(done)
+    retryAt.delete(task.station)
+  }
+
+  function launch (task: Task, onError: (err: Error) => void): void {
+    const p = recompute(task).catch((err: Error) => {
+      counts.failures++
+      const delay = Math.min(60_000, 5_000 * 2 ** Math.min(4, counts.failures % 5))
+      retryAt.set(task.station, now() + delay)
+      onError(err)
+    }).finally(() => inFlight.delete(task.station))
+    inFlight.set(task.station, p)
+  }
+
+  function tick (): void {
+    for (let task = inFlight.size < concurrency ? nextTask(false) : null; task; task = inFlight.size < concurrency ? nextTask(false) : null) {
+      launch(task, (err) => logger.warn({ station: task!.station, from: task!.dates[0], days: task!.dates.length, err: err.message }, 'rollup recompute failed; will retry'))
+    }
+  }
+
+  /** Recompute everything dirty now, settled or not; rejects on the first failure. */
+  async function drain (): Promise<void> {
+    let failure: Error | undefined
+    while (!failure && (dirty.size > 0 || inFlight.size > 0)) {
+      let task = inFlight.size < concurrency ? nextTask(true) : null
+      for (; task; task = inFlight.size < concurrency ? nextTask(true) : null) launch(task, (err) => { failure ??= err })
+      if (inFlight.size > 0) await Promise.race(inFlight.values())
+      else if (dirty.size > 0) await new Promise((r) => setTimeout(r, 50)) // waiting for a retry
+    }
+    if (failure) throw failure
+  }
+
+  /** Marks from..to (local dates) dirty for the stations: start-up reconciliation and rebuilds. */
+  function markRange (stations: readonly string[], from: string, to: string): void {
+    for (const station of stations) {
+      const dates: string[] = []
+      for (let d = from; d <= to; d = addDays(d, 1)) dates.push(d)
+      markDates(station, dates)
+    }
+  }
+
+  return {
+    onStored,
+    markRange,
+    drain,
+    /** Loads marks a previous run left, marks recent days of every station, starts the worker. */
+    start (startOpts: { reconcileDays?: number } = {}): void {
+      for (const d of state.dirty()) markDates(d.station, [d.date])
+      const reconcile = startOpts.reconcileDays ?? 2
+      // Recent days of every station, with or without events: catches anything stored while
+      // the job was not running, and gives quiet days their (zero) rollup.
+      const sweep = (days: number) => {
+        for (const s of info.all()) {
+          const today = localDate(now(), s.timezone)
+          markRange([s.id], addDays(today, 1 - days), today)
+        }
+      }
+      sweep(reconcile)
+      timer = setInterval(tick, opts.tickMs ?? 1000)
+      timer.unref()
+      sweeper = setInterval(() => sweep(2), SWEEP_MS)
+      sweeper.unref()
+    },
+    pending: () => [...dirty.values()].reduce((n, d) => n + d.size, 0),
+    stats: () => ({ ...counts, pendingDays: [...dirty.values()].reduce((n, d) => n + d.size, 0), inFlight: inFlight.size }),
+    async close (): Promise<void> {
+      clearInterval(timer)
+      clearInterval(sweeper)
+      closed = true
+      await Promise.allSettled([...inFlight.values()])
+    }
+  }
+}
+
+export type RollupJob = ReturnType<typeof createRollupJob>

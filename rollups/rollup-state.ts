@@ -1,0 +1,124 @@
+// The rollup job's own SQLite file (next to the registry, never inside it): which station-days
+// wait for a recompute, so a crash does not lose them, and the first-seen index (worker
+// pseudonym → first entry), which first-time-visitor figures need and raw events cannot give
+// cheaply. It holds pseudonyms as devices send them ("w_" + hex) and nothing else about people.
+import { existsSync, mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { DatabaseSync } from 'node:sqlite'
+import type { FirstSeen } from './compute-days.ts'
+
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE dirty (
+     station    TEXT NOT NULL,
+     date       TEXT NOT NULL,
+     marked_at  INTEGER NOT NULL,
+     PRIMARY KEY (station, date)
+   ) STRICT, WITHOUT ROWID;
+   CREATE TABLE first_seen (
+     worker   TEXT PRIMARY KEY,
+     station  TEXT NOT NULL,
+     at       INTEGER NOT NULL
+   ) STRICT, WITHOUT ROWID;
+   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;`
+]
+
+export type DirtyDay = { station: string, date: string }
+export type RollupState = ReturnType<typeof openRollupState>
+
+export type OpenStateOptions = {
+  /** The API of a separate process only reads. */
+  readOnly?: boolean
+  /** InfluxDB the state belongs to (url + database): a different one starts from scratch. */
+  source?: string
+}
+
+/** null when readOnly and the file does not exist (no rollup job has run here). */
+export function openRollupStateIfExists (path: string): RollupState | null {
+  return existsSync(path) ? openRollupState(path, { readOnly: true }) : null
+}
+
+export function openRollupState (path: string, opts: OpenStateOptions = {}) {
+  if (!opts.readOnly && path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+  const db = new DatabaseSync(path, opts.readOnly ? { readOnly: true } : {})
+  db.exec('PRAGMA busy_timeout = 5000')
+  if (!opts.readOnly) {
+    db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL')
+    const version = (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version
+    for (let v = version; v < MIGRATIONS.length; v++) {
+      db.exec('BEGIN')
+      db.exec(MIGRATIONS[v]!)
+      db.exec(`PRAGMA user_version = ${v + 1}`)
+      db.exec('COMMIT')
+    }
+    if (opts.source !== undefined) {
+      const row = db.prepare("SELECT value FROM meta WHERE key = 'source'").get() as { value: string } | undefined
+      if (row && row.value !== opts.source) db.exec('DELETE FROM dirty; DELETE FROM first_seen')
+      db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('source', ?)").run(opts.source)
+    }
+  }
+
+  const q = opts.readOnly
+    ? null
+    : {
+        mark: db.prepare('INSERT OR IGNORE INTO dirty (station, date, marked_at) VALUES (?, ?, ?)'),
+        clear: db.prepare('DELETE FROM dirty WHERE station = ? AND date = ?'),
+        upsertSeen: db.prepare('INSERT OR REPLACE INTO first_seen (worker, station, at) VALUES (?, ?, ?)')
+      }
+  const all = db.prepare('SELECT station, date FROM dirty ORDER BY station, date')
+  const inRange = db.prepare('SELECT station, date FROM dirty WHERE date >= ? AND date <= ? ORDER BY station, date')
+  const seen = db.prepare('SELECT worker, station, at FROM first_seen WHERE worker = ?')
+
+  function writable () {
+    if (!q) throw new Error('rollup state opened read-only')
+    return q
+  }
+
+  function transaction<T> (fn: () => T): T {
+    db.exec('BEGIN')
+    try {
+      const out = fn()
+      db.exec('COMMIT')
+      return out
+    } catch (err) {
+      db.exec('ROLLBACK')
+      throw err
+    }
+  }
+
+  function firstSeen (workers: readonly string[]): Map<string, FirstSeen> {
+    const out = new Map<string, FirstSeen>()
+    for (const w of workers) {
+      const row = seen.get(w) as { worker: string, station: string, at: number } | undefined
+      if (row) out.set(w, { station: row.station, at: row.at })
+    }
+    return out
+  }
+
+  return {
+    markDirty: (days: readonly DirtyDay[], now = Date.now()) => transaction(() => { for (const d of days) writable().mark.run(d.station, d.date, now) }),
+    clearDirty: (days: readonly DirtyDay[]) => transaction(() => { for (const d of days) writable().clear.run(d.station, d.date) }),
+    dirty: (): DirtyDay[] => all.all() as DirtyDay[],
+    /** Dirty days with from <= date <= to, at any station. */
+    dirtyBetween: (from: string, to: string): DirtyDay[] => inRange.all(from, to) as DirtyDay[],
+    firstSeen,
+    /**
+     * Records the earliest entries of a batch (keeping the earlier of old and new) and returns
+     * the records they replaced: those days lose a first-time visitor and need a recompute.
+     */
+    recordFirstSeen (station: string, entries: ReadonlyMap<string, number>): FirstSeen[] {
+      const replaced: FirstSeen[] = []
+      transaction(() => {
+        const known = firstSeen([...entries.keys()])
+        for (const [worker, at] of entries) {
+          const old = known.get(worker)
+          // Ties keep the record already there, so two stations never take it from each other.
+          if (old && old.at <= at) continue
+          writable().upsertSeen.run(worker, station, at)
+          if (old) replaced.push(old)
+        }
+      })
+      return replaced
+    },
+    close: () => db.close()
+  }
+}

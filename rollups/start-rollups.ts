@@ -1,0 +1,66 @@
+// Wires the rollup job from configuration, inside the process that runs ingest (it listens to
+// stored events). The state file sits next to the registry; an API in another process on the
+// same host reads it (read-only) to know which days are still being recomputed.
+import { dirname, join } from 'node:path'
+import type { StoredListener } from '../ingest/create-ingest.ts'
+import { createInfluxWrite } from '../ingest/influx-write.ts'
+import type { Config } from '../platform/config.ts'
+import { influxClient } from '../platform/influx.ts'
+import type { Logger } from '../platform/logger.ts'
+import type { FirstSeen } from './compute-days.ts'
+import { influxQueryFn } from './influx-query.ts'
+import { createRollupJob } from './rollup-job.ts'
+import { openRollupState, openRollupStateIfExists, type DirtyDay, type RollupState } from './rollup-state.ts'
+import { registryLookup, type StationFacts } from './station-info.ts'
+
+type InfluxConfig = Pick<Config, 'INFLUX_URL' | 'INFLUX_DB' | 'INFLUX_USERNAME' | 'INFLUX_PASSWORD' | 'REGISTRY_PATH'>
+type RegistryLike = { getStation: (id: string) => StationFacts | null, listStations: () => StationFacts[] }
+
+/** What the API needs from the job (api/figures/day-source.ts RollupStatus). */
+export type RollupStatusView = { dirtyBetween: (from: string, to: string) => DirtyDay[], readonly firstSeen: ((workers: readonly string[]) => Map<string, FirstSeen>) | null }
+
+const ROLLUP_TIMEOUT_MS = 60_000
+
+export function rollupStatePath (config: Pick<Config, 'REGISTRY_PATH'>): string {
+  return join(dirname(config.REGISTRY_PATH), 'rollups.sqlite')
+}
+
+export function startRollups (opts: { config: InfluxConfig, registry: RegistryLike, ingest: { onStored: (l: StoredListener) => void }, logger: Logger, reconcileDays?: number }) {
+  const { config } = opts
+  const logger = opts.logger.child({ component: 'rollups' })
+  const state = openRollupState(rollupStatePath(config), { source: config.INFLUX_DB })
+  const job = createRollupJob({
+    state,
+    stations: registryLookup(opts.registry),
+    query: influxQueryFn(influxClient(config, { requestTimeoutMs: ROLLUP_TIMEOUT_MS, maxRetries: 0 })),
+    write: createInfluxWrite({ url: config.INFLUX_URL, database: config.INFLUX_DB, username: config.INFLUX_USERNAME, password: config.INFLUX_PASSWORD, timeoutMs: ROLLUP_TIMEOUT_MS }),
+    logger
+  })
+  opts.ingest.onStored(job.onStored)
+  job.start(opts.reconcileDays === undefined ? {} : { reconcileDays: opts.reconcileDays })
+  return {
+    job,
+    status: statusOf(state),
+    async close (): Promise<void> {
+      await job.close()
+      state.close()
+    }
+  }
+}
+
+const statusOf = (state: RollupState): RollupStatusView => ({ dirtyBetween: state.dirtyBetween, firstSeen: state.firstSeen })
+
+/**
+ * For an API without the job in its process: reads the job's state file once it exists
+ * (the broker may start later). Without it, days are read from rollups as they are.
+ */
+export function readRollupStatus (config: Pick<Config, 'REGISTRY_PATH'>) {
+  const path = rollupStatePath(config)
+  let state: RollupState | null = null
+  const open = () => (state ??= openRollupStateIfExists(path))
+  const status: RollupStatusView = {
+    dirtyBetween: (from, to) => open()?.dirtyBetween(from, to) ?? [],
+    get firstSeen () { return open()?.firstSeen ?? null }
+  }
+  return { status, close: () => state?.close() }
+}

@@ -1,0 +1,260 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { AnyEvent, Channel } from '../contract/index.ts'
+import { faultsFor, skewAt, type FaultSpec } from './faults.ts'
+import type { FleetStation } from './fleet-spec.ts'
+import { createStationRun, type DeviceCredential, type Link, type StationRun } from './fleet-station.ts'
+import { createCounters, createLatencyHistogram, totals, type ChannelCounts } from './fleet-stats.ts'
+import { createStationTruth, type StationTruth } from './ground-truth.ts'
+import { localDay } from './local-time.ts'
+import { createPublishWindow } from './publish-window.ts'
+import { createSharedTimer } from './shared-timer.ts'
+
+// A fleet of simulated stations over MQTT, driven by one scheduler: every station's next
+// message sits in a min-heap by time, and the scheduler publishes them in time order, either
+// as fast as the broker acknowledges (backfill: at most `maxInFlight` unacknowledged
+// publishes fleet-wide) or when their simulated time comes (live, `speed` × real time). One
+// loop and one keepalive timer for the whole fleet, whatever its size; each station holds
+// only its current day's plan.
+
+export type FleetOptions = {
+  /** mqtt://host:port */
+  url: string
+  stations: FleetStation[]
+  /** Devices of each station (a hub, or door + sensors [+ shelf]). */
+  credentials: Map<string, DeviceCredential[]>
+  seed: number | string
+  faults?: FaultSpec[]
+  /** Unacknowledged publishes, fleet-wide; default 2000. */
+  maxInFlight?: number
+  /** Only these channels are published (default: all). */
+  channels?: Channel[]
+  /** Keep ground truth (default true; costs memory per worker seen). */
+  truth?: boolean
+  /** MQTT keepalive, seconds (default 60). */
+  keepalive?: number
+  /** Connections opened at once (default 100). */
+  connectConcurrency?: number
+}
+
+export type RunOptions = {
+  from: number
+  until?: number
+  /** Live: simulated time runs `speed` × real time. Default: as fast as acknowledged. */
+  speed?: number
+  /** Cap on events dispatched per second of real time (an offered load, for benchmarks). */
+  rate?: number
+  signal?: AbortSignal
+}
+export type GroundTruth = {
+  seed: number | string
+  from: string
+  until: string
+  faults: string[]
+  stations: Record<string, { city: string, size: string, busyness: number, capacity: number, timeZone: string } & StationTruth>
+}
+
+export type Fleet = ReturnType<typeof createFleet>
+
+export function createFleet (opts: FleetOptions) {
+  const timer = createSharedTimer()
+  const counters = createCounters()
+  const latency = createLatencyHistogram()
+  const window = createPublishWindow(opts.maxInFlight ?? 2000)
+  const channels = opts.channels === undefined ? undefined : new Set(opts.channels)
+  const runs: StationRun[] = opts.stations.map((spec, index) => {
+    const devices = opts.credentials.get(spec.id)
+    if (devices === undefined) throw new Error(`no device credentials for station ${spec.id}`)
+    return createStationRun({ spec, index, devices, seed: opts.seed })
+  })
+  const progress = { connected: 0, from: 0, until: Infinity, simTs: 0, startedAt: 0, endedAt: 0, running: false }
+  const onReconnect = () => { counters.reconnects++ }
+
+  // What a PUBACK (or a failure) is credited to: a batch counts once as a batch and once per
+  // event for its channel.
+  type Credit = Array<[ChannelCounts, number]>
+  const settle = (credit: Credit, t0: number) => (err?: Error) => {
+    window.release()
+    const failed = err !== undefined && err !== null
+    for (const [c, n] of credit) {
+      if (failed) c.failed += n
+      else c.acked += n
+    }
+    if (!failed) latency.record(performance.now() - t0)
+  }
+  async function send (r: StationRun, link: Link, topic: string, body: string, credit: Credit, retain = false): Promise<void> {
+    await window.acquire()
+    for (const [c, n] of credit) c.sent += n
+    r.publish(link, topic, body, retain, settle(credit, performance.now()))
+  }
+  async function sendMaybeTwice (r: StationRun, link: Link, topic: string, body: string, credit: Credit): Promise<void> {
+    await send(r, link, topic, body, credit)
+    // Same payload, same seq: a retransmission the store must absorb.
+    if (r.faults.duplicateRate > 0 && r.dupRng.next() < r.faults.duplicateRate) await send(r, link, topic, body, [[counters.duplicates, 1]])
+  }
+  const announce = (r: StationRun) => Promise.all([...r.links.values()].map((link) =>
+    send(r, link, r.topicFor('status'), r.status(link.deviceId, 'online'), [[counters.status, 1]], true)))
+
+  async function connectAll (onProgress?: (done: number, total: number) => void): Promise<void> {
+    let next = 0
+    const worker = async () => {
+      while (next < runs.length) {
+        const r = runs[next++]!
+        await r.connect(opts.url, timer, opts.keepalive ?? 60, onReconnect)
+        await announce(r)
+        progress.connected++
+        onProgress?.(progress.connected, runs.length)
+      }
+    }
+    await Promise.all(Array.from({ length: Math.min(opts.connectConcurrency ?? 100, runs.length) }, worker))
+  }
+
+  /** Back online after an offline window: reconnect, say so, upload the backlog in batches. */
+  async function comeBack (r: StationRun): Promise<void> {
+    r.offline = undefined
+    await r.connect(opts.url, timer, opts.keepalive ?? 60, onReconnect)
+    await announce(r)
+    for (const b of r.takeBatches()) {
+      await sendMaybeTwice(r, r.linkFor(b.deviceId), b.topic, b.body, [[counters.batches, 1], [counters.channels[b.channel], b.events]])
+    }
+  }
+
+  async function dispatch (r: StationRun, event: AnyEvent): Promise<void> {
+    const ch = event.channel
+    if (channels !== undefined && !channels.has(ch)) return
+    const ts = event.payload.ts
+    const offline = r.offlineWindowAt(ts)
+    if (offline !== undefined) {
+      if (r.offline === undefined) { r.offline = offline; await r.disconnect() }
+      r.hold(ch, event.payload.device, r.render(event))
+      counters.buffered++
+      return
+    }
+    if (r.offline !== undefined) await comeBack(r)
+    await sendMaybeTwice(r, r.linkFor(event.payload.device), r.topicFor(ch), r.render(event), [[counters.channels[ch], 1]])
+  }
+
+  async function run ({ from, until = Infinity, speed, rate, signal }: RunOptions) {
+    if (speed !== undefined && !(speed > 0)) throw new Error('speed must be > 0')
+    if (!(until > from)) throw new Error('until must be after from')
+    Object.assign(progress, { from, until, simTs: from, startedAt: Date.now(), endedAt: 0, running: true })
+    const heap = createHeap()
+    for (const r of runs) {
+      r.faults = faultsFor(opts.faults ?? [], r.spec, from, opts.seed)
+      r.truth = opts.truth === false ? undefined : createStationTruth({ timeZone: r.spec.timeZone, from, until, skew: (ms) => skewAt(r.faults, ms) })
+      r.stream = undefined
+      r.advance(from)
+      heap.push(r)
+    }
+    const realStart = Date.now()
+    let dispatched = 0
+    try {
+      while (heap.size > 0 && signal?.aborted !== true) {
+        const r = heap.peek()!
+        const ts = r.head!.payload.ts
+        if (ts >= until) break
+        if (speed !== undefined) {
+          // Live: one timer for the whole fleet, never more than a second, so stop is prompt.
+          const wait = (ts - (from + (Date.now() - realStart) * speed)) / speed
+          if (wait >= 1) { await sleep(Math.min(wait, 1000)); continue }
+        }
+        if (rate !== undefined) {
+          const wait = realStart + (dispatched / rate) * 1000 - Date.now()
+          if (wait >= 1) { await sleep(wait); continue }
+        }
+        heap.pop()
+        dispatched++
+        progress.simTs = ts
+        await dispatch(r, r.head!)
+        r.advance()
+        heap.push(r)
+      }
+      if (signal?.aborted !== true) progress.simTs = until
+      // Devices still offline at the end come back and upload what they hold.
+      for (const r of runs) if (r.offline !== undefined) await comeBack(r)
+      await window.idle()
+    } finally {
+      progress.running = false
+      progress.endedAt = Date.now()
+    }
+    return report()
+  }
+
+  function report () {
+    const elapsedMs = progress.startedAt === 0 ? 0 : (progress.endedAt || Date.now()) - progress.startedAt
+    return { counters, latency, elapsedMs, totals: totals(counters), inFlight: window.inFlight }
+  }
+
+  function groundTruth (): GroundTruth {
+    const stations: GroundTruth['stations'] = {}
+    for (const r of runs) {
+      if (r.truth === undefined) continue
+      const { days } = r.truth.result()
+      // A day not wholly simulated (the run stopped early, or live mode) is partial.
+      for (const d of days) if (localDay(d.date, r.spec.timeZone).endMs > progress.simTs) d.partial = true
+      const { city, size, busyness, capacity, timeZone } = r.spec
+      stations[r.spec.id] = { city, size, busyness, capacity, timeZone, days }
+    }
+    const iso = (ms: number) => (Number.isFinite(ms) ? new Date(ms).toISOString() : new Date(progress.simTs).toISOString())
+    return { seed: opts.seed, from: iso(progress.from), until: iso(progress.until), faults: (opts.faults ?? []).map((f) => f.text), stations }
+  }
+
+  async function close (timeoutMs = 10_000): Promise<void> {
+    const deadline = sleep(timeoutMs, 'timeout', { ref: false })
+    // A clean disconnect suppresses the will, so devices say 'offline' themselves first.
+    await Promise.race([Promise.all(runs.map(async (r) => {
+      await Promise.all([...r.links.values()].map(async (link) => {
+        if (link.client === undefined) return
+        await send(r, link, r.topicFor('status'), r.status(link.deviceId, 'offline'), [[counters.status, 1]], true)
+      }))
+    })).then(() => window.idle()), deadline])
+    await Promise.all(runs.flatMap((r) => [...r.links.values()].map(async (link) => {
+      const client = link.client
+      link.client = undefined
+      if (client !== undefined) await Promise.race([client.endAsync(), sleep(2000, undefined, { ref: false }).then(() => client.endAsync(true))]).catch(() => {})
+    })))
+    timer.close()
+  }
+
+  return { connect: connectAll, run, report, groundTruth, close, progress, counters, latency, get inFlight () { return window.inFlight }, size: runs.length }
+}
+
+/** Min-heap of stations by the time of their next message (ties: station order, for determinism). */
+function createHeap () {
+  const a: StationRun[] = []
+  const less = (x: StationRun, y: StationRun) => {
+    const d = x.head!.payload.ts - y.head!.payload.ts
+    return d < 0 || (d === 0 && x.index < y.index)
+  }
+  const swap = (i: number, j: number) => { const t = a[i]!; a[i] = a[j]!; a[j] = t }
+  return {
+    get size () { return a.length },
+    peek: () => a[0],
+    push (r: StationRun) {
+      a.push(r)
+      for (let i = a.length - 1; i > 0;) {
+        const p = (i - 1) >> 1
+        if (!less(a[i]!, a[p]!)) break
+        swap(i, p)
+        i = p
+      }
+    },
+    pop (): StationRun | undefined {
+      const top = a[0]
+      const last = a.pop()
+      if (a.length > 0 && last !== undefined) {
+        a[0] = last
+        for (let i = 0; ;) {
+          const l = 2 * i + 1
+          const r = l + 1
+          let m = i
+          if (l < a.length && less(a[l]!, a[m]!)) m = l
+          if (r < a.length && less(a[r]!, a[m]!)) m = r
+          if (m === i) break
+          swap(i, m)
+          i = m
+        }
+      }
+      return top
+    }
+  }
+}
