@@ -4,12 +4,18 @@ import type { Registry } from 'prom-client'
 
 /**
  * A bare /metrics listener for a process without the API (`waystation broker`), so its
- * ingest and broker metrics can be scraped too.
+ * ingest and broker metrics can be scraped too. Like the API's /metrics it wants a bearer
+ * token (any role) unless `authorize` is null (METRICS_PUBLIC=true).
  */
-export async function startMetricsServer (registry: Registry, host: string, port: number) {
+export async function startMetricsServer (registry: Registry, host: string, port: number, authorize: ((bearer: string) => boolean) | null) {
   const server = createServer((req, res) => {
     if (req.method !== 'GET' || req.url !== '/metrics') {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n')
+      return
+    }
+    const bearer = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1]
+    if (authorize && !(bearer && authorize(bearer))) {
+      res.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Bearer realm="waystation"' }).end('a valid API token is required\n')
       return
     }
     registry.metrics().then((body) => {

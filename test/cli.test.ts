@@ -128,8 +128,8 @@ describe('waystation CLI', () => {
     expect(admin).toMatchObject({ name: 'ops', role: 'admin', createdBy: expect.stringMatching(/^cli:/), secret: expect.stringMatching(/^wst_[a-z0-9]{12}_/) })
     expect(json(['tokens', 'list', '--json'])[0]).not.toHaveProperty('secret')
 
-    const [mqttPort, apiPort] = [await freePort(), await freePort()]
-    const ports = { MQTT_HOST: '127.0.0.1', MQTT_PORT: String(mqttPort), API_HOST: '127.0.0.1', API_PORT: String(apiPort), BROKER_URL: `mqtt://127.0.0.1:${mqttPort}` }
+    const [mqttPort, apiPort, metricsPort] = [await freePort(), await freePort(), await freePort()]
+    const ports = { MQTT_HOST: '127.0.0.1', MQTT_PORT: String(mqttPort), API_HOST: '127.0.0.1', API_PORT: String(apiPort), BROKER_URL: `mqtt://127.0.0.1:${mqttPort}`, METRICS_PORT: String(metricsPort) }
     for (const role of ['broker', 'api']) {
       const child = spawn(process.execPath, [entry, role], { env: { ...env, ...ports }, stdio: 'ignore' })
       children.push(child)
@@ -150,6 +150,12 @@ describe('waystation CLI', () => {
     expect((await fetch(`${api}/stations`)).status).toBe(401)
     const auth = { authorization: `Bearer ${admin.secret}` }
     expect((await fetch(`${api}/tokens`, { headers: auth })).status).toBe(200)
+    // The broker-only process serves its own /metrics, behind the same tokens.
+    const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`
+    expect((await fetch(metricsUrl)).status).toBe(401)
+    const scraped = await fetch(metricsUrl, { headers: auth })
+    expect(scraped.status).toBe(200)
+    expect(await scraped.text()).toMatch(/^waystation_mqtt_connections_refused_total|^waystation_messages_received_total|^# HELP waystation_mqtt_connected_clients/m)
     // The token revoked from the CLI stops working in the running API at once.
     expect(cli(['tokens', 'revoke', admin.id]).status).toBe(0)
     expect((await fetch(`${api}/tokens`, { headers: auth })).status).toBe(401)

@@ -65,7 +65,8 @@ export async function serve (config: Config, logger: Logger, roles: ServeRoles, 
       })
       lifecycle.add('broker', broker.close)
       if (!roles.api && config.METRICS_PORT !== undefined) {
-        const server = await startMetricsServer(metrics.registry, config.MQTT_HOST, config.METRICS_PORT)
+        const authorize = config.METRICS_PUBLIC ? null : (bearer: string) => registry.tokens.verify(bearer) !== null
+        const server = await startMetricsServer(metrics.registry, config.MQTT_HOST, config.METRICS_PORT, authorize)
         lifecycle.add('metrics', server.close)
       }
     }
