@@ -88,10 +88,12 @@ export const StationList = z.string()
   .describe('Comma-separated station ids to include (default: all)')
   .meta({ example: 'sz-futian-001,sz-nanshan-002' })
 
+export const District = z.string().trim().min(1).max(100).optional().describe('Only stations of this district (registry field)').meta({ example: '福田区' })
+
 export const FleetQuery = z.object({
   ...rangeFields,
   stations: StationList,
-  district: z.string().trim().min(1).max(100).optional().describe('Only stations of this district (registry field)'),
+  district: District,
   sort: z.enum(['visits', 'uniqueWorkers', 'firstTimeVisitors', 'utilisation', 'comfort', 'completeness']).default('visits')
     .describe('Ranking metric, highest first')
 }).superRefine(checkRange)

@@ -18,9 +18,10 @@ export function influxQueryFn (influx: InfluxDB): QueryFn {
     return statements.map((_, i) => {
       const r = results.find((x) => x.statement_id === i) ?? results[i]
       if (r?.error) throw new Error(`InfluxDB: ${r.error}`)
-      // A server with max-row-limit set truncates silently unless we look: a figure from
-      // half the rows would be wrong, so refuse it.
-      if (r?.partial || r?.series?.some((s) => (s as { partial?: boolean }).partial)) {
+      // A server with max-row-limit set truncates a result and marks it partial: a figure from
+      // half the rows would be wrong, so refuse it. (Series-level "partial" is different: 1.x
+      // leaves it on series merged from several internal chunks, with every row present.)
+      if (r?.partial) {
         throw new Error('InfluxDB returned a partial result (max-row-limit?): refusing to compute figures from it')
       }
       return r?.series ?? []

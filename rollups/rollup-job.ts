@@ -8,12 +8,13 @@ import type { Logger } from '../platform/logger.ts'
 import { addDays, localDate, localMidnightUtc } from '../platform/local-day.ts'
 import { DEFAULT_BAND } from './comfort-band.ts'
 import { computeDays } from './compute-days.ts'
-import { localDayOf, monthBounds, monthOf, ymdOf } from './day-bounds.ts'
+import { datesBetween, localDayOf, monthBounds, monthOf, ymdOf } from './day-bounds.ts'
 import type { QueryFn } from './influx-query.ts'
 import { DWELL_HORIZON_MS, loadRawEvents, OCCUPANCY_STALE_MS } from './raw-events.ts'
 import { dayLine, hourLine, monthLine } from './rollup-codec.ts'
 import type { DirtyDay, RollupState } from './rollup-state.ts'
-import { readDayWorkers } from './rollup-store.ts'
+import { readDays } from './rollup-store.ts'
+import { periodOf } from './period.ts'
 import { createStationInfo, type StationLookup } from './station-info.ts'
 
 export type RollupJobOptions = {
@@ -138,14 +139,27 @@ export function createRollupJob (opts: RollupJobOptions) {
     finish(task)
   }
 
-  /** Distinct workers of a station-month: the union of its days' worker sets. */
+  /**
+   * The station-month's summary: its day rollups summed, and distinct workers as the union of
+   * their worker sets. A month with days that have no rollup (nothing marked them) counts
+   * fewer `days`, and readers treat it as incomplete.
+   */
   async function recomputeMonth (station: string, timeZone: string, month: string): Promise<void> {
     const { first, last } = monthBounds(month)
-    const sets = (await readDayWorkers(query, { stations: [station], from: first, to: last })).get(station) ?? []
+    const days = (await readDays(query, { stations: [station], from: first, to: last }, { workers: true })).get(station) ?? []
+    // Days of the month (up to today) without a rollup get one, zeros if need be, so that the
+    // month's summary is complete and readers can use it instead of the days.
+    const today = localDate(now(), timeZone)
+    const have = new Set(days.map((d) => d.date))
+    const pending = dirty.get(station)
+    const gaps = datesBetween(first, last < today ? last : today).filter((d) => !have.has(d) && !pending?.has(d))
+    if (gaps.length > 0) markDates(station, gaps)
+    const period = periodOf(days)
     const workers = new Set<string>()
-    for (const d of sets) for (const w of d.workers) workers.add(w)
-    const list = [...workers].sort()
-    await write(monthLine(station, localMidnightUtc(first, timeZone).getTime(), { ym: Math.floor(ymdOf(first) / 100), uniqueWorkers: list.length, workers: list }))
+    for (const d of days) for (const w of d.workers ?? []) workers.add(w)
+    period.workers = [...workers].sort()
+    period.uniqueWorkers = period.workers.length
+    await write(monthLine(station, localMidnightUtc(first, timeZone).getTime(), Math.floor(ymdOf(first) / 100), period))
   }
 
   /** Clears the marks this task consumed, unless a newer event re-marked the day meanwhile. */

@@ -6,7 +6,7 @@ import type { DayRow } from './compute-days.ts'
 import type { HourRow } from './compute-hours.ts'
 import { ymdOf } from './day-bounds.ts'
 import { stationFilter, type Placeholders, type QueryFn, type Series } from './influx-query.ts'
-import { DAY_COLUMNS, DAY_MEASUREMENT, decodeDay, decodeHour, decodeMonth, HOUR_COLUMNS, HOUR_MEASUREMENT, MONTH_MEASUREMENT, type MonthRow } from './rollup-codec.ts'
+import { DAY_COLUMNS, DAY_MEASUREMENT, decodeDay, decodeHour, decodeMonth, HOUR_COLUMNS, HOUR_MEASUREMENT, MONTH_COLUMNS, MONTH_MEASUREMENT, type MonthRow } from './rollup-codec.ts'
 
 const HOUR_MS = 3_600_000
 
@@ -30,7 +30,8 @@ function statement (measurement: string, columns: readonly string[], scope: Scop
   return `SELECT ${columns.map((c) => `"${c}"`).join(', ')} FROM "${measurement}" WHERE time >= $from AND time < $to${stations} GROUP BY "station"`
 }
 
-function collect<T> (series: Series[], decode: (get: (name: string) => unknown) => T, keep: (row: T) => boolean): Map<string, T[]> {
+/** Rows by station; a row that decodes to null (missing or other-version figures) is left out. */
+function collect<T> (series: Series[], decode: (get: (name: string) => unknown) => T | null, keep: (row: T) => boolean): Map<string, T[]> {
   const out = new Map<string, T[]>()
   for (const s of series) {
     const station = s.tags?.station
@@ -39,7 +40,7 @@ function collect<T> (series: Series[], decode: (get: (name: string) => unknown) 
     const list: T[] = []
     for (const v of s.values) {
       const row = decode((name) => v[idx.get(name) ?? -1])
-      if (keep(row)) list.push(row)
+      if (row !== null && keep(row)) list.push(row)
     }
     out.set(station, list)
   }
@@ -80,7 +81,7 @@ export async function readHours (query: QueryFn, scope: Scope): Promise<Map<stri
 export async function readMonths (query: QueryFn, scope: Scope, opts: { workers?: boolean } = {}): Promise<Map<string, MonthRow[]>> {
   if (scope.stations !== 'all' && scope.stations.length === 0) return new Map()
   const placeholders: Placeholders = {}
-  const columns = opts.workers ? ['ym', 'uniqueWorkers', 'workers'] : ['ym', 'uniqueWorkers']
+  const columns = opts.workers ? [...MONTH_COLUMNS, 'workers'] : MONTH_COLUMNS
   const [series = []] = await query([statement(MONTH_MEASUREMENT, columns, scope, placeholders)], placeholders)
   const lo = Math.floor(ymdOf(scope.from) / 100)
   const hi = Math.floor(ymdOf(scope.to) / 100)

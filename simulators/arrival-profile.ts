@@ -47,3 +47,19 @@ export function arrivalDensity (segment: Segment, minuteOfDay: number): number {
   const m = ((Math.floor(minuteOfDay) % 1440) + 1440) % 1440
   return CURVES[segment][m] ?? 0
 }
+
+// Per minute of the day: each segment's share × density (the weights to pick a segment) and
+// their sum (the expected share of the day's arrivals in that minute), computed once.
+const WEIGHTS: Float64Array[] = Array.from({ length: 1440 }, (_, m) => Float64Array.from(SEGMENTS.map((s) => SEGMENT_SHARES[s] * (CURVES[s][m] ?? 0))))
+const TOTALS = Float64Array.from(WEIGHTS, (w) => w.reduce((a, x) => a + x, 0))
+const minuteIndex = (minuteOfDay: number) => ((Math.floor(minuteOfDay) % 1440) + 1440) % 1440
+
+/** Fraction of all of a day's arrivals expected in wall-clock minute `minuteOfDay`. */
+export function totalDensity (minuteOfDay: number): number {
+  return TOTALS[minuteIndex(minuteOfDay)] ?? 0
+}
+
+/** Relative weights of SEGMENTS among the arrivals of that minute (do not modify). */
+export function segmentWeights (minuteOfDay: number): Float64Array {
+  return WEIGHTS[minuteIndex(minuteOfDay)] as Float64Array
+}

@@ -31,7 +31,8 @@ const ENVIRONMENT_OFFSET_MS = 30_000
 const AC_POWER_W = { cool: 1100, heat: 1400 }
 
 type Make = (device: string, ts: number, seq: number) => AnyEvent
-type Draft = { ts: number, rank: number, make: Make }
+/** `skip` keeps a stateful source right when the message is not wanted (see dayEvents' `from`). */
+type Draft = { ts: number, rank: number, make: Make, skip?: () => void }
 // On a tie: an exit is counted before an entry, so the count never overshoots.
 const RANK = { out: 0, in: 1, beat: 2, env: 3, equipment: 4, supply: 5 } as const
 
@@ -46,7 +47,8 @@ export function eventsForDay (plan: DayPlan, devices: StationDevices): AnyEvent[
  * at seq + that device's message count. Within a role, ts is strictly increasing (equal
  * instants are nudged by 1 ms). On equal ts the door comes first, then the hub, then the shelf.
  */
-export function * dayEvents (plan: DayPlan, devices: StationDevices): Generator<AnyEvent> {
+export function * dayEvents (plan: DayPlan, devices: StationDevices, opts: { from?: number } = {}): Generator<AnyEvent> {
+  const from = opts.from ?? -Infinity
   const streams = (['door', 'sensors', 'shelf'] as const)
     .filter((role) => role !== 'shelf' || devices.shelf !== undefined)
     .map((role) => ({ role, it: nudged(merge(sourcesOf(plan, role))), head: undefined as Draft | undefined }))
@@ -65,7 +67,10 @@ export function * dayEvents (plan: DayPlan, devices: StationDevices): Generator<
     const deviceId = (devices[best.role] as DeviceCursor).deviceId
     const seq = next.get(deviceId) as number
     next.set(deviceId, seq >= MAX_SEQ ? 0 : seq + 1)
-    yield draft.make(deviceId, draft.ts, seq)
+    // Messages before `from` are counted (seq) but not built: starting mid-day stays cheap
+    // and gives exactly the messages, seq included, of a stream started at midnight.
+    if (draft.ts < from) draft.skip?.()
+    else yield draft.make(deviceId, draft.ts, seq)
   }
 }
 
@@ -134,18 +139,21 @@ function supplyDrafts (plan: DayPlan): Draft[] {
 
 function sensorSources (plan: DayPlan): Array<Iterator<Draft>> {
   const state = { count: 0, entered: 0, exited: 0 }
-  const occupancy = (kind: 'in' | 'out' | 'beat'): Make => (device, ts, seq) => {
+  const apply = (kind: 'in' | 'out' | 'beat') => {
     if (kind === 'in') { state.count++; state.entered++ }
     if (kind === 'out') { state.count--; state.exited++ }
     const reading = { count: state.count, entered: state.entered, exited: state.exited }
     state.entered = 0
     state.exited = 0
-    return { channel: 'occupancy', payload: { device, ts, seq, ...reading } }
+    return reading
   }
+  const occupancy = (kind: 'in' | 'out' | 'beat'): Make => (device, ts, seq) => ({ channel: 'occupancy', payload: { device, ts, seq, ...apply(kind) } })
+  const skipIn = () => { apply('in') }
+  const skipOut = () => { apply('out') }
   const changes: Draft[] = []
   for (const v of plan.visits) {
-    changes.push({ ts: v.enterMs + COUNTER_LAG_MS, rank: RANK.in, make: occupancy('in') })
-    changes.push({ ts: v.exitMs + COUNTER_LAG_MS, rank: RANK.out, make: occupancy('out') })
+    changes.push({ ts: v.enterMs + COUNTER_LAG_MS, rank: RANK.in, make: occupancy('in'), skip: skipIn })
+    changes.push({ ts: v.exitMs + COUNTER_LAG_MS, rank: RANK.out, make: occupancy('out'), skip: skipOut })
   }
   const equipment: Draft[] = []
   for (const u of plan.amenities.uses) {
@@ -154,11 +162,11 @@ function sensorSources (plan: DayPlan): Array<Iterator<Draft>> {
       equipment.push({ ts, rank: RANK.equipment, make: (device, ts, seq) => ({ channel: 'equipment', payload: { device, ts, seq, appliance: u.appliance, unit: u.unit, state: on ? 'on' : 'off', powerW: on ? u.powerW : 0 } }) })
     }
   }
-  return [sorted(changes)[Symbol.iterator](), beats(plan, occupancy('beat')), environment(plan), sorted(equipment)[Symbol.iterator]()]
+  return [sorted(changes)[Symbol.iterator](), beats(plan, occupancy('beat'), () => { apply('beat') }), environment(plan), sorted(equipment)[Symbol.iterator]()]
 }
 
-function * beats (plan: DayPlan, make: Make): Generator<Draft> {
-  for (let t = plan.startMs; t < plan.endMs; t += HEARTBEAT_MS) yield { ts: t, rank: RANK.beat, make }
+function * beats (plan: DayPlan, make: Make, skip: () => void): Generator<Draft> {
+  for (let t = plan.startMs; t < plan.endMs; t += HEARTBEAT_MS) yield { ts: t, rank: RANK.beat, make, skip }
 }
 
 // The people counter's view of who is inside, from the plan: a change at the same instant as

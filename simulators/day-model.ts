@@ -1,5 +1,5 @@
 import { StationId, WorkerId } from '../contract/index.ts'
-import { SEGMENT_SHARES, SEGMENTS, WEEKEND_FACTOR, arrivalDensity } from './arrival-profile.ts'
+import { SEGMENTS, WEEKEND_FACTOR, segmentWeights, totalDensity } from './arrival-profile.ts'
 import { dayOfWeek, localDay } from './local-time.ts'
 import { createRng, hashSeed } from './random.ts'
 import { planAmenities, type AmenityPlan } from './amenities-model.ts'
@@ -103,9 +103,8 @@ export function planDay (opts: PlanDayOptions): DayPlan {
   const arrivals: Array<{ ms: number, segment: Segment }> = []
   for (let t = day.startMs; t < lastArrival; t += MIN) {
     const wall = day.minuteOfDay(t)
-    const rates = SEGMENTS.map((s) => expected * SEGMENT_SHARES[s] * arrivalDensity(s, wall))
-    const n = rng.poisson(rates.reduce((a, r) => a + r, 0))
-    for (let i = 0; i < n; i++) arrivals.push({ ms: t + rng.int(0, MIN - 1), segment: rng.weightedPick(SEGMENTS, rates) })
+    const n = rng.poisson(expected * totalDensity(wall))
+    for (let i = 0; i < n; i++) arrivals.push({ ms: t + rng.int(0, MIN - 1), segment: rng.weightedPick(SEGMENTS, segmentWeights(wall)) })
   }
   arrivals.sort((a, b) => a.ms - b.ms)
 

@@ -61,8 +61,8 @@ export function createStationRun (opts: {
     backlog: new Map<Channel, { deviceId: string, payloads: string[] }>(),
     dupRng: createRng(`${String(seed)}|${spec.id}|duplicates`) as Rng,
 
-    /** Plan `date`, give it to the ground truth, and start its message stream. */
-    startDay (date: string): DayPlan {
+    /** Plan `date`, give it to the ground truth, and start its message stream (from `from`). */
+    startDay (date: string, from?: number): DayPlan {
       const plan = planDay({ stationId: spec.id, seed, date, timeZone: spec.timeZone, busyness: spec.busyness, capacity: spec.capacity, workerPool, region: spec.city })
       const faults = state.faults
       const stuck = faults.doorStuck.filter(([a, b]) => a < plan.endMs && b > plan.startMs)
@@ -76,14 +76,14 @@ export function createStationRun (opts: {
         ...(shelf === undefined ? {} : { shelf: { deviceId: shelf, seq: base } })
       }
       state.date = date
-      state.stream = dayEvents(plan, devices)
+      state.stream = dayEvents(plan, devices, from === undefined ? {} : { from })
       return plan
     },
 
     /** Move `head` to the next event at or after `from`, rolling into the next local day. */
     advance (from = -Infinity): void {
       for (;;) {
-        if (state.stream === undefined) state.startDay(localDateOf(from, spec.timeZone))
+        if (state.stream === undefined) state.startDay(localDateOf(from, spec.timeZone), from)
         const next = state.stream!.next()
         if (next.done !== true) {
           if (next.value.payload.ts < from) continue

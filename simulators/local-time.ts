@@ -83,7 +83,22 @@ export function dayOfYear (date: string): number {
  * ask "what local minute is it" thousands of times, and a day has at most one transition, so
  * Intl is only consulted again on transition days.
  */
-export function localDay (date: string, timeZone: string): { startMs: number, endMs: number, minuteOfDay (ms: number): number } {
+export type LocalDay = { startMs: number, endMs: number, minuteOfDay (ms: number): number }
+const days = new Map<string, LocalDay>()
+
+export function localDay (date: string, timeZone: string): LocalDay {
+  // Models of thousands of stations ask for the same few days over and over.
+  const key = `${date}|${timeZone}`
+  let day = days.get(key)
+  if (day === undefined) {
+    if (days.size >= 4096) days.clear()
+    day = computeLocalDay(date, timeZone)
+    days.set(key, day)
+  }
+  return day
+}
+
+function computeLocalDay (date: string, timeZone: string): LocalDay {
   const startMs = zonedTimeToUtc(date, 0, timeZone)
   const endMs = zonedTimeToUtc(addDays(date, 1), 0, timeZone)
   const startOffset = utcOffsetMinutes(startMs, timeZone)

@@ -98,8 +98,6 @@ async function main (): Promise<number> {
   const connectStart = Date.now()
   await fleet.connect((d, t) => connectBar.update(d / t, `${d}/${t} stations`))
   connectBar.done(`${fleet.size} stations connected in ${((Date.now() - connectStart) / 1000).toFixed(1)} s`)
-  // The time limit bounds the sending, not the connecting.
-  if (a['time-limit'] !== undefined) setTimeout(() => abort.abort(), parseDuration(a['time-limit'])).unref()
 
   const tick = (label: string) => {
     const bar = createProgress({ label })
@@ -114,6 +112,13 @@ async function main (): Promise<number> {
   }
 
   const from = until - days * 86_400_000
+  if (days > 0) {
+    const bar = createProgress({ label: 'plan' })
+    await fleet.prepare(from, until, (d, t) => bar.update(d / t, `${d}/${t} stations`))
+    bar.done(`first day of ${fleet.size} stations planned`)
+  }
+  // The time limit bounds the sending, not the connecting and planning.
+  if (a['time-limit'] !== undefined) setTimeout(() => abort.abort(), parseDuration(a['time-limit'])).unref()
   if (days > 0 && !abort.signal.aborted) {
     const t = tick('backfill')
     await fleet.run({ from, until, signal: abort.signal, ...(a.rate === undefined ? {} : { rate: Number(a.rate) }) })

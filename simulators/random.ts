@@ -17,7 +17,7 @@ export type Rng = {
   exponential (rate: number): number
   poisson (lambda: number): number
   pick<T> (items: readonly T[]): T
-  weightedPick<T> (items: readonly T[], weights: readonly number[]): T
+  weightedPick<T> (items: readonly T[], weights: ArrayLike<number>): T
 }
 
 /** Stable 32-bit seed from any parts (seed, station, date, purpose...). */
@@ -57,9 +57,10 @@ export function createRng (seed: number | string): Rng {
     return k
   }
 
-  const weightedPick = <T>(items: readonly T[], weights: readonly number[]): T => {
+  const weightedPick = <T>(items: readonly T[], weights: ArrayLike<number>): T => {
     if (items.length === 0 || items.length !== weights.length) throw new Error('weightedPick: items and weights must be non-empty and of equal length')
-    const total = weights.reduce((a, w) => a + Math.max(0, w), 0)
+    let total = 0
+    for (let i = 0; i < weights.length; i++) total += Math.max(0, weights[i] ?? 0)
     let r = next() * total
     for (let i = 0; i < items.length; i++) {
       r -= Math.max(0, weights[i] ?? 0)

@@ -44,6 +44,18 @@ const ATTENDANCE: Record<Segment, [number, number]> = {
  * pool's order, so adding regulars does not reshuffle the existing ones.
  */
 export function profileOf (worker: string): WorkerProfile {
+  let p = profiles.get(worker)
+  if (p === undefined) {
+    // Every day of every station asks again for each of its regulars: remember them (bounded).
+    if (profiles.size >= 500_000) profiles.clear()
+    p = computeProfile(worker)
+    profiles.set(worker, p)
+  }
+  return p
+}
+const profiles = new Map<string, WorkerProfile>()
+
+function computeProfile (worker: string): WorkerProfile {
   const rng = createRng(hashSeed('profile', worker))
   const segment = rng.weightedPick(REGULAR_SEGMENTS, REGULAR_SHARES)
   const [lo, hi] = ATTENDANCE[segment]

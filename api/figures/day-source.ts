@@ -11,7 +11,7 @@ import type { OpeningHours } from '../../rollups/opening-hours.ts'
 import { loadRawEvents, type Stream } from '../../rollups/raw-events.ts'
 import type { DirtyDay } from '../../rollups/rollup-state.ts'
 import { readDays, readHours } from '../../rollups/rollup-store.ts'
-import { addDays } from '../../platform/local-day.ts'
+import { addDays, localDate } from '../../platform/local-day.ts'
 
 /** What the API knows of the rollup job: days still to recompute, and the first-seen index. */
 export type RollupStatus = {
@@ -48,13 +48,32 @@ export function runsOf (dates: readonly string[], maxLen: number): string[][] {
   return runs
 }
 
-/** Days (and their hours) computed from raw events, in batches of consecutive dates. */
-export async function computeFromRaw (src: FigureSource, station: StationFacts, dates: readonly string[], opts: LoadOptions = {}): Promise<{ days: DayRow[], hours: HourRow[] }> {
+const NO_EVENTS = { door: [], occupancy: [], environment: [] }
+
+/**
+ * Days (and their hours) computed from raw events, in batches of consecutive dates. A day
+ * after the station's today that nothing marked dirty has no events: it is computed without
+ * asking InfluxDB (unless `everyDayFromRaw`).
+ */
+export async function computeFromRaw (src: FigureSource, station: StationFacts, dates: readonly string[], opts: LoadOptions = {}, everyDayFromRaw = false): Promise<{ days: DayRow[], hours: HourRow[] }> {
   const days: DayRow[] = []
   const hours: HourRow[] = []
-  for (const run of runsOf(dates, RAW_BATCH_DAYS)) {
+  const today = localDate(Date.now(), station.timezone)
+  const dirty = new Set(dates.some((d) => d > today) ? (src.status?.dirtyBetween(today, dates.at(-1)!) ?? []).filter((d) => d.station === station.id).map((d) => d.date) : [])
+  const empty = (d: string) => !everyDayFromRaw && d > today && !dirty.has(d)
+  // Runs of consecutive dates that are all empty or all to be read.
+  const runs = runsOf(dates, RAW_BATCH_DAYS).flatMap((run) => {
+    const parts: string[][] = []
+    for (const d of run) {
+      const part = parts.at(-1)
+      if (part && empty(part[0]!) === empty(d)) part.push(d)
+      else parts.push([d])
+    }
+    return parts
+  })
+  for (const run of runs) {
     const local = run.map((d) => localDayOf(d, station.timezone))
-    const raw = await loadRawEvents(src.query, station.id, local[0]!.start, local.at(-1)!.end, opts.streams)
+    const raw = empty(run[0]!) ? NO_EVENTS : await loadRawEvents(src.query, station.id, local[0]!.start, local.at(-1)!.end, opts.streams)
     const computed = computeDays(raw, local, {
       stationId: station.id,
       capacity: station.capacity,
@@ -78,7 +97,7 @@ export async function loadStationDays (src: FigureSource, station: StationFacts,
   const dates = datesBetween(from, to)
   const forceRaw = opts.source === 'raw' || (opts.band !== undefined && !sameBand(opts.band, DEFAULT_BAND))
   if (forceRaw) {
-    const { days, hours } = await computeFromRaw(src, station, dates, opts)
+    const { days, hours } = await computeFromRaw(src, station, dates, opts, true)
     return { days, hours: opts.hours ? hours : [], provenance: { rollupDays: 0, rawDays: days.length } }
   }
   const scope = { stations: [station.id], from, to }

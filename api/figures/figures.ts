@@ -4,6 +4,7 @@ import { addAgg, emptyAgg, QUANTITIES, type Agg, type Quantity, type Stat } from
 import type { DayRow } from '../../rollups/compute-days.ts'
 import type { HourRow } from '../../rollups/compute-hours.ts'
 import { isoWeekday } from '../../rollups/day-bounds.ts'
+import { dayComplete } from '../../rollups/period.ts'
 
 export type Scope = 'open' | 'all'
 
@@ -60,9 +61,6 @@ export function comfortFigures (a: Agg): ComfortFigures {
   return out
 }
 
-/** Share of received environment minutes at which a day counts as complete. */
-export const COMPLETE_ENV_SHARE = 0.95
-
 export type CompletenessFigures = {
   environment: { expectedMinutes: number, receivedMinutes: number, share: number | null }
   occupancy: { expectedSlots: number, receivedSlots: number, gaps: number, longestGapMinutes: number }
@@ -76,8 +74,8 @@ export function completenessFigures (a: Agg): CompletenessFigures {
     environment: { expectedMinutes: a.minutes, receivedMinutes: a.envMinutes, share },
     occupancy: { expectedSlots: a.occSlotsExpected, receivedSlots: a.occSlots, gaps: a.occGaps, longestGapMinutes: a.occLongestGapMin },
     door: { silentHours: a.doorSilentHours },
-    // A day with no open time has nothing to miss.
-    complete: a.minutes === 0 || ((share ?? 0) >= COMPLETE_ENV_SHARE && a.occGaps === 0 && a.doorSilentHours === 0)
+    // Environment share ≥ 0.95, no occupancy gap, no silent door hour; no open time: nothing to miss.
+    complete: dayComplete(a)
   }
 }
 

@@ -1,94 +1,104 @@
-// Figures of many stations at once, ranked. One rollup query covers every station (days are
-// picked by their local date, so time zones may differ); station-days without a rollup are
-// computed from raw events. Unlike a single station, days the job has marked dirty are read
-// from their existing rollup and counted as `pendingDays`: recomputing today for hundreds of
-// stations on every request would cost more than the few minutes of staleness it removes.
-import { monthBounds, monthOf } from '../../rollups/day-bounds.ts'
+// Figures of many stations at once, ranked. A whole calendar month is read from the monthly
+// rollups (one point per station); other ranges, and stations whose month rollup is not
+// complete, from the daily rollups (one query for all stations; days are picked by their local
+// date, so time zones may differ), with station-days without a rollup computed from raw
+// events. Unlike a single station, days the job has marked dirty are read from their existing
+// rollup and counted as `pendingDays`: recomputing today for hundreds of stations on every
+// request would cost more than the few minutes of staleness it removes.
+import { datesBetween, monthBounds, monthOf } from '../../rollups/day-bounds.ts'
 import type { DayRow } from '../../rollups/compute-days.ts'
+import { periodOf, type PeriodRow } from '../../rollups/period.ts'
 import { readDays, readMonths } from '../../rollups/rollup-store.ts'
-import { datesBetween } from '../../rollups/day-bounds.ts'
+import { localDate } from '../../platform/local-day.ts'
 import { computeFromRaw, type FigureSource } from './day-source.ts'
 import { loadWorkerSets } from './distinct-workers.ts'
-import { aggOf, capacityMs, completenessFigures, comfortFigures, heatmapOf, occupancyFigures, sumDays } from './figures.ts'
+import { comfortFigures, completenessFigures, occupancyFigures } from './figures.ts'
 import type { StationInfo } from './station.ts'
-import { usageOf } from './usage.ts'
+import { usageOfPeriod } from './usage.ts'
 
 export type FleetProvenance = { rollupDays: number, rawDays: number, pendingDays: number }
+export type StationPeriod = { station: StationInfo, period: PeriodRow, days: DayRow[] | null }
 
 const RAW_CONCURRENCY = 4
 
-export async function loadFleetDays (src: FigureSource, stations: readonly StationInfo[], from: string, to: string, everyStation: boolean): Promise<{ days: Map<string, DayRow[]>, provenance: FleetProvenance }> {
-  const dates = datesBetween(from, to)
-  const rows = await readDays(src.query, { stations: everyStation ? 'all' : stations.map((s) => s.id), from, to })
-  const dirty = new Set((src.status?.dirtyBetween(from, to) ?? []).map((d) => `${d.station}|${d.date}`))
-  const provenance: FleetProvenance = { rollupDays: 0, rawDays: 0, pendingDays: 0 }
-  const out = new Map<string, DayRow[]>()
-  const todo: Array<() => Promise<void>> = []
-  for (const s of stations) {
-    const byDate = new Map((rows.get(s.id) ?? []).map((d) => [d.date, d]))
-    const missing = dates.filter((d) => !byDate.has(d))
-    provenance.rollupDays += dates.length - missing.length
-    provenance.rawDays += missing.length
-    for (const d of byDate.keys()) if (dirty.has(`${s.id}|${d}`)) provenance.pendingDays++
-    out.set(s.id, dates.map((d) => byDate.get(d)!))
-    if (missing.length > 0) {
-      todo.push(async () => {
-        const computed = await computeFromRaw(src, s, missing)
-        for (const d of computed.days) byDate.set(d.date, d)
-        out.set(s.id, dates.map((d) => byDate.get(d)!))
-      })
-    }
-  }
-  // Bounded: a range nobody has rolled up yet must not open hundreds of queries at once.
-  for (let i = 0; i < todo.length; i += RAW_CONCURRENCY) await Promise.all(todo.slice(i, i + RAW_CONCURRENCY).map((f) => f()))
-  return { days: out, provenance }
+async function bounded (tasks: Array<() => Promise<void>>): Promise<void> {
+  for (let i = 0; i < tasks.length; i += RAW_CONCURRENCY) await Promise.all(tasks.slice(i, i + RAW_CONCURRENCY).map((f) => f()))
 }
 
-/** Distinct workers per station: the monthly rollup when the range is one whole month, else unions of sets. */
-export async function stationWorkers (src: FigureSource, stations: readonly StationInfo[], days: Map<string, DayRow[]>, from: string, to: string, everyStation: boolean): Promise<Map<string, number>> {
-  const out = new Map<string, number>()
-  const m = monthOf(from)
-  const whole = monthBounds(m)
+/** Every station's period from..to, with distinct workers. */
+export async function loadFleet (src: FigureSource, stations: readonly StationInfo[], from: string, to: string, everyStation: boolean): Promise<{ periods: StationPeriod[], provenance: FleetProvenance }> {
+  const provenance: FleetProvenance = { rollupDays: 0, rawDays: 0, pendingDays: 0 }
+  const dirty = src.status?.dirtyBetween(from, to) ?? []
+  const scope = everyStation ? 'all' as const : stations.map((s) => s.id)
+  const out = new Map<string, StationPeriod>()
+
+  // A whole month: the monthly rollup, when it sums every day of the month up to today.
+  const whole = monthBounds(monthOf(from))
   if (whole.first === from && whole.last === to) {
-    const months = await readMonths(src.query, { stations: everyStation ? 'all' : stations.map((s) => s.id), from, to })
+    const months = await readMonths(src.query, { stations: scope, from, to })
     for (const s of stations) {
       const row = months.get(s.id)?.[0]
-      const allRolledUp = (days.get(s.id) ?? []).every((d) => d.workers === null)
-      if (row && allRolledUp) out.set(s.id, row.uniqueWorkers)
+      const today = localDate(Date.now(), s.timezone)
+      const expected = datesBetween(from, to < today ? to : today).length
+      if (row && row.days >= expected) {
+        out.set(s.id, { station: s, period: row, days: null })
+        provenance.rollupDays += row.days
+      }
     }
   }
-  for (const s of stations) {
-    if (out.has(s.id)) continue
-    const list = days.get(s.id) ?? []
-    const sets = await loadWorkerSets(src, s.id, list, [{ from, to }])
-    out.set(s.id, sets.count(from, to))
+
+  const rest = stations.filter((s) => !out.has(s.id))
+  if (rest.length > 0) {
+    const dates = datesBetween(from, to)
+    const rows = await readDays(src.query, { stations: rest.length === stations.length ? scope : rest.map((s) => s.id), from, to })
+    const tasks: Array<() => Promise<void>> = []
+    for (const s of rest) {
+      const byDate = new Map((rows.get(s.id) ?? []).map((d) => [d.date, d]))
+      const missing = dates.filter((d) => !byDate.has(d))
+      provenance.rollupDays += dates.length - missing.length
+      provenance.rawDays += missing.length
+      tasks.push(async () => {
+        if (missing.length > 0) for (const d of (await computeFromRaw(src, s, missing)).days) byDate.set(d.date, d)
+        const days = dates.map((d) => byDate.get(d)!)
+        const period = periodOf(days)
+        period.uniqueWorkers = days.length === 1 ? days[0]!.uniqueWorkers : (await loadWorkerSets(src, s.id, days, [{ from, to }])).count(from, to)
+        out.set(s.id, { station: s, period, days })
+      })
+    }
+    // Bounded: a range nobody has rolled up yet must not open hundreds of queries at once.
+    await bounded(tasks)
   }
-  return out
+  const ids = new Set(stations.map((s) => s.id))
+  provenance.pendingDays = dirty.filter((d) => ids.has(d.station)).length
+  return { periods: stations.map((s) => out.get(s.id)!), provenance }
 }
 
 export type FleetMetric = 'visits' | 'uniqueWorkers' | 'firstTimeVisitors' | 'utilisation' | 'comfort' | 'completeness'
 
-export function stationSummary (s: StationInfo, days: readonly DayRow[], uniqueWorkers: number, from: string, to: string) {
-  const usage = usageOf(days, { from, to }, { count: () => uniqueWorkers, union: () => new Set() })
-  const open = sumDays(days, 'open')
-  const occ = occupancyFigures(open, capacityMs(days.map((d) => ({ agg: aggOf(d, 'open'), capacity: d.capacity }))))
-  const completeness = completenessFigures(open)
-  const incompleteDays = days.filter((d) => !completenessFigures(d.open).complete).length
+const busiestHourOf = (byHour: readonly number[]) => {
+  let best: { hour: number, entries: number } | null = null
+  byHour.forEach((n, hour) => { if (n > 0 && (!best || n > best.entries)) best = { hour, entries: n } })
+  return best as { hour: number, entries: number } | null
+}
+
+export function stationSummary ({ station: s, period: p }: StationPeriod, from: string, to: string) {
+  const usage = usageOfPeriod(p, { from, to }, p.uniqueWorkers)
+  const occ = occupancyFigures(p.open, p.capacityMsOpen)
+  const completeness = completenessFigures(p.open)
   return {
     stationId: s.id,
     name: s.name,
     district: s.district,
     ...usage,
-    uniqueWorkers: days.length === 1 ? days[0]!.uniqueWorkers : uniqueWorkers,
     utilisation: occ.utilisation,
     meanOccupancy: occ.meanOccupancy,
     maxOccupancy: occ.maxOccupancy,
     minutesAtCapacity: occ.minutesAtCapacity,
-    comfortShare: comfortFigures(open).share,
+    comfortShare: comfortFigures(p.open).share,
     environmentShare: completeness.environment.share,
     occupancyGaps: completeness.occupancy.gaps,
-    incompleteDays,
-    busiestHour: heatmapOf(days).busiestHour
+    incompleteDays: p.incompleteOpen,
+    busiestHour: busiestHourOf(p.byHour)
   }
 }
 

@@ -4,6 +4,7 @@ import { addDays } from '../../platform/local-day.ts'
 import type { DayRow } from '../../rollups/compute-days.ts'
 import { isoWeekday, monthBounds, monthOf } from '../../rollups/day-bounds.ts'
 import type { WorkerSets } from './distinct-workers.ts'
+import { periodOf, type PeriodRow } from '../../rollups/period.ts'
 
 export type Granularity = 'day' | 'week' | 'month'
 export type Period = { from: string, to: string }
@@ -38,34 +39,25 @@ export type UsageFigures = {
   entriesOutsideOpeningHours: number
 }
 
-export function usageOf (days: readonly DayRow[], p: Period, sets: WorkerSets | null): UsageFigures {
-  const inside = days.filter((d) => d.date >= p.from && d.date <= p.to)
-  let visits = 0
-  let denied = 0
-  let counter = 0
-  let counterMsgs = 0
-  let openEntries = 0
-  let firstTime: number | null = 0
-  for (const d of inside) {
-    visits += d.agg.entries
-    denied += d.agg.denied
-    counter += d.agg.counterEntered
-    counterMsgs += d.agg.counterMsgs
-    openEntries += d.open.entries
-    firstTime = firstTime === null || d.firstTime === null ? null : firstTime + d.firstTime
-  }
-  const single = inside.length === 1 ? inside[0]! : null
-  const uniqueWorkers = single ? single.uniqueWorkers : inside.length === 0 ? 0 : sets ? sets.count(p.from, p.to) : 0
-  const counterEntries = counterMsgs > 0 ? counter : null
+/** Visit figures of a period from its summed days; uniqueWorkers comes from the caller. */
+export function usageOfPeriod (period: PeriodRow, p: Period, uniqueWorkers: number): UsageFigures {
+  const visits = period.agg.entries
+  const counterEntries = period.agg.counterMsgs > 0 ? period.agg.counterEntered : null
   return {
     from: p.from,
     to: p.to,
     visits,
     uniqueWorkers,
-    denied,
+    denied: period.agg.denied,
     counterEntries,
     counterMinusDoor: counterEntries === null ? null : counterEntries - visits,
-    firstTimeVisitors: firstTime,
-    entriesOutsideOpeningHours: visits - openEntries
+    firstTimeVisitors: period.firstTime,
+    entriesOutsideOpeningHours: visits - period.open.entries
   }
+}
+
+export function usageOf (days: readonly DayRow[], p: Period, sets: WorkerSets | null): UsageFigures {
+  const inside = days.filter((d) => d.date >= p.from && d.date <= p.to)
+  const uniqueWorkers = inside.length === 1 ? inside[0]!.uniqueWorkers : inside.length === 0 ? 0 : sets ? sets.count(p.from, p.to) : 0
+  return usageOfPeriod(periodOf(inside), p, uniqueWorkers)
 }

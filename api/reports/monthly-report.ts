@@ -4,10 +4,11 @@ import type { DayRow } from '../../rollups/compute-days.ts'
 import { monthBounds } from '../../rollups/day-bounds.ts'
 import { addDwell, DEFAULT_DWELL_CAP_MIN, dwellStats, emptyDwell } from '../../rollups/dwell.ts'
 import { readMonths } from '../../rollups/rollup-store.ts'
+import type { MonthRow } from '../../rollups/rollup-codec.ts'
 import { loadStationDays, type FigureSource } from '../figures/day-source.ts'
 import { loadWorkerSets } from '../figures/distinct-workers.ts'
 import { capacityMs, comfortFigures, completenessFigures, heatmapOf, occupancyFigures, sumDays } from '../figures/figures.ts'
-import { districtsOf, loadFleetDays, rank, stationSummary, stationWorkers } from '../figures/fleet.ts'
+import { districtsOf, loadFleet, rank, stationSummary, type StationPeriod } from '../figures/fleet.ts'
 import type { StationInfo } from '../figures/station.ts'
 import { usageOf } from '../figures/usage.ts'
 import type { Cell, Table } from './table.ts'
@@ -88,36 +89,34 @@ export async function stationReport (src: FigureSource, station: StationInfo, mo
   return { json, tables: [tableOf('Days', days), summaryTable({ station: json.station, month, ...summary })] }
 }
 
-/** Distinct workers across the stations: the union of their monthly sets (or day sets where a day was computed from raw). */
-async function fleetDistinct (src: FigureSource, stations: readonly StationInfo[], days: Map<string, DayRow[]>, first: string, last: string, everyStation: boolean): Promise<number> {
-  const months = await readMonths(src.query, { stations: everyStation ? 'all' : stations.map((s) => s.id), from: first, to: last }, { workers: true })
+/** Distinct workers across the stations: the union of their monthly sets (day sets where the month rollup was not used). */
+async function fleetDistinct (src: FigureSource, periods: readonly StationPeriod[], first: string, last: string, everyStation: boolean): Promise<number> {
+  const fromMonths = periods.filter((p) => p.days === null)
+  const months = fromMonths.length > 0
+    ? await readMonths(src.query, { stations: everyStation ? 'all' : fromMonths.map((p) => p.station.id), from: first, to: last }, { workers: true })
+    : new Map<string, MonthRow[]>()
   const union = new Set<string>()
-  for (const s of stations) {
-    const list = days.get(s.id) ?? []
-    const row = months.get(s.id)?.[0]
-    if (row?.workers && list.every((d) => d.workers === null)) {
-      for (const w of row.workers) union.add(w)
-      continue
-    }
-    const sets = await loadWorkerSets(src, s.id, list, [{ from: first, to: last }])
-    for (const w of sets.union(first, last)) union.add(w)
+  for (const p of periods) {
+    const workers = p.days === null
+      ? months.get(p.station.id)?.[0]?.workers ?? []
+      : (await loadWorkerSets(src, p.station.id, p.days, [{ from: first, to: last }])).union(first, last)
+    for (const w of workers) union.add(w)
   }
   return union.size
 }
 
 export async function fleetReport (src: FigureSource, stations: readonly StationInfo[], month: string, everyStation: boolean) {
   const { first, last } = monthBounds(month)
-  const { days, provenance } = await loadFleetDays(src, stations, first, last, everyStation)
-  const workers = await stationWorkers(src, stations, days, first, last, everyStation)
-  const rows = rank(stations.map((s) => ({
-    ...stationSummary(s, days.get(s.id) ?? [], workers.get(s.id) ?? 0, first, last),
-    medianDwellMinutes: dwellOf(days.get(s.id) ?? []).medianMinutes
+  const { periods, provenance } = await loadFleet(src, stations, first, last, everyStation)
+  const rows = rank(periods.map((p) => ({
+    ...stationSummary(p, first, last),
+    medianDwellMinutes: dwellStats(p.period.dwell, DEFAULT_DWELL_CAP_MIN, 10).medianMinutes
   })), 'visits').map(({ from: _f, to: _t, rank: place, ...r }) => ({ rank: place, ...r, busiestHour: r.busiestHour?.hour ?? null }))
   const districts = districtsOf(rows.map((r) => ({ ...r, from: first, to: last, busiestHour: null })))
   const summary = {
     stations: rows.length,
     visits: rows.reduce((n, r) => n + r.visits, 0),
-    uniqueWorkers: await fleetDistinct(src, stations, days, first, last, everyStation),
+    uniqueWorkers: await fleetDistinct(src, periods, first, last, everyStation),
     denied: rows.reduce((n, r) => n + r.denied, 0),
     firstTimeVisitors: rows.some((r) => r.firstTimeVisitors === null) ? null : rows.reduce((n, r) => n + (r.firstTimeVisitors ?? 0), 0),
     counterEntries: rows.some((r) => r.counterEntries !== null) ? rows.reduce((n, r) => n + (r.counterEntries ?? 0), 0) : null

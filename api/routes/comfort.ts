@@ -27,6 +27,26 @@ export const ComfortBody = z.object({
     .describe('Up to 5 hours (open hours for scope=open) with the lowest share of comfortable samples, with their mean values')
     .meta({ example: [{ start: '2026-07-14T06:00:00.000Z', date: '2026-07-14', hour: 14, samples: 60, share: 0.1, temperature: 28.4, humidity: 66.1, co2: 930, pm25: 21.5 }] }),
   provenance: Provenance
+}).meta({
+  example: {
+    stationId: 'sz-futian-001',
+    timezone: 'Asia/Shanghai',
+    scope: 'open',
+    interval: 'day',
+    band: { temperature: { min: 18, max: 26 }, humidity: { min: 30, max: 70 }, co2: { min: null, max: 1000 }, pm25: { min: null, max: 50 } },
+    series: [{
+      start: '2026-07-13T16:00:00.000Z', date: '2026-07-14', hour: null, openMinutes: 1440, samples: 1440, comfortable: 1296, share: 0.9,
+      temperature: { mean: 24.1, min: 22.3, max: 28.4, inBandShare: 0.93 }, humidity: { mean: 58.2, min: 49, max: 68, inBandShare: 1 },
+      co2: { mean: 611, min: 421, max: 1120, inBandShare: 0.97 }, pm25: { mean: 18.3, min: 6.1, max: 44, inBandShare: 1 }
+    }],
+    totals: {
+      samples: 1440, comfortable: 1296, share: 0.9,
+      temperature: { mean: 24.1, min: 22.3, max: 28.4, inBandShare: 0.93 }, humidity: { mean: 58.2, min: 49, max: 68, inBandShare: 1 },
+      co2: { mean: 611, min: 421, max: 1120, inBandShare: 0.97 }, pm25: { mean: 18.3, min: 6.1, max: 44, inBandShare: 1 }
+    },
+    worstHours: [{ start: '2026-07-14T06:00:00.000Z', date: '2026-07-14', hour: 14, samples: 60, share: 0.1, temperature: 28.4, humidity: 66.1, co2: 930, pm25: 21.5 }],
+    provenance: { rollupDays: 1, rawDays: 0 }
+  }
 })
 
 export const comfortRoute: FastifyPluginAsyncZod<FigureRouteOptions> = async (app, { registry, figures }) => {

@@ -27,6 +27,25 @@ export const CompletenessBody = z.object({
     }),
   totals: CompletenessSchema.extend({ days: z.int(), completeDays: z.int() }).describe('Sums over the range; gaps are counted per day'),
   provenance: Provenance
+}).meta({
+  example: {
+    stationId: 'sz-futian-001',
+    timezone: 'Asia/Shanghai',
+    scope: 'open',
+    days: [{
+      date: '2026-05-20', visits: 312, complete: false,
+      environment: { expectedMinutes: 1440, receivedMinutes: 1310, share: 0.9097 },
+      occupancy: { expectedSlots: 288, receivedSlots: 276, gaps: 1, longestGapMinutes: 60 },
+      door: { silentHours: 0 }
+    }],
+    totals: {
+      days: 1, completeDays: 0, complete: false,
+      environment: { expectedMinutes: 1440, receivedMinutes: 1310, share: 0.9097 },
+      occupancy: { expectedSlots: 288, receivedSlots: 276, gaps: 1, longestGapMinutes: 60 },
+      door: { silentHours: 0 }
+    },
+    provenance: { rollupDays: 1, rawDays: 0 }
+  }
 })
 
 export const completenessRoute: FastifyPluginAsyncZod<FigureRouteOptions> = async (app, { registry, figures }) => {

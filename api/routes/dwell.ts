@@ -31,7 +31,16 @@ export const DwellBody = z.object({
     .describe('Stays below the cap by [fromMinutes, toMinutes); stays at the cap are in atCap')
     .meta({ example: [{ fromMinutes: 0, toMinutes: 10, count: 120 }, { fromMinutes: 10, toMinutes: 20, count: 210 }] }),
   provenance: Provenance
-}).meta({ description: 'Dwell time' })
+}).meta({
+  description: 'Dwell time',
+  example: {
+    stationId: 'sz-futian-001', timezone: 'Asia/Shanghai', from: '2026-05-01', to: '2026-05-31', capMinutes: 120, binMinutes: 30,
+    entries: 9800, exitedWithinCap: 9650, atCap: 150, withoutExit: 140, unidentified: 12,
+    medianMinutes: 11, p90Minutes: 24, meanMinutes: 14.2,
+    histogram: [{ fromMinutes: 0, toMinutes: 30, count: 9100 }, { fromMinutes: 30, toMinutes: 60, count: 480 }, { fromMinutes: 60, toMinutes: 90, count: 60 }, { fromMinutes: 90, toMinutes: 120, count: 10 }],
+    provenance: { rollupDays: 31, rawDays: 0 }
+  }
+})
 
 export const dwellRoute: FastifyPluginAsyncZod<FigureRouteOptions> = async (app, { registry, figures }) => {
   app.get('/stations/:id/dwell', {

@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import type { Registry } from '../../registry/open-registry.ts'
 import { errorResponses, ErrorBody, httpError } from '../errors.ts'
 import { FleetQuery } from '../figure-params.ts'
-import { districtsOf, loadFleetDays, rank, stationSummary, stationWorkers } from '../figures/fleet.ts'
+import { districtsOf, loadFleet, rank, stationSummary } from '../figures/fleet.ts'
 import { UsageFiguresSchema } from '../figures/schemas.ts'
 import { stationOr404, type StationInfo } from '../figures/station.ts'
 import type { FigureRouteOptions } from './usage.ts'
@@ -39,6 +39,21 @@ export const FleetBody = z.object({
   totals: z.object({ stations: z.int(), visits: z.int(), denied: z.int(), firstTimeVisitors: z.int().nullable(), counterEntries: z.int().nullable() })
     .describe('Sums over the stations. Distinct workers are per station only (the monthly fleet report has the fleet-wide figure).'),
   provenance: z.object({ rollupDays: z.int(), rawDays: z.int(), pendingDays: z.int().describe('Days read from a rollup that the job is about to recompute (figures a few minutes old)') })
+}).meta({
+  example: {
+    from: '2026-05-01',
+    to: '2026-05-31',
+    sort: 'visits',
+    stations: [{
+      rank: 1, stationId: 'sz-futian-001', name: '福田区爱心驿站', district: '福田区',
+      visits: 10412, uniqueWorkers: 1398, denied: 211, counterEntries: 10530, counterMinusDoor: 118, firstTimeVisitors: 1043, entriesOutsideOpeningHours: 0,
+      utilisation: 0.285, meanOccupancy: 3.42, maxOccupancy: 12, minutesAtCapacity: 37.5, comfortShare: 0.91, environmentShare: 0.998,
+      occupancyGaps: 2, incompleteDays: 1, busiestHour: { hour: 12, entries: 1210 }
+    }],
+    districts: [{ rank: 1, district: '福田区', stations: 1, visits: 10412, denied: 211, firstTimeVisitors: 1043, counterEntries: 10530 }],
+    totals: { stations: 1, visits: 10412, denied: 211, firstTimeVisitors: 1043, counterEntries: 10530 },
+    provenance: { rollupDays: 30, rawDays: 1, pendingDays: 0 }
+  }
 })
 
 export function selectStations (registry: Registry, q: { stations?: string[] | undefined, district?: string | undefined }): { stations: StationInfo[], everyStation: boolean } {
@@ -60,9 +75,8 @@ export const fleetRoute: FastifyPluginAsyncZod<FigureRouteOptions> = async (app,
   }, async (request) => {
     const { from, to, sort } = request.query
     const { stations, everyStation } = selectStations(registry, request.query)
-    const { days, provenance } = await loadFleetDays(figures, stations, from, to, everyStation)
-    const workers = await stationWorkers(figures, stations, days, from, to, everyStation)
-    const rows = stations.map((s) => stationSummary(s, days.get(s.id) ?? [], workers.get(s.id) ?? 0, from, to))
+    const { periods, provenance } = await loadFleet(figures, stations, from, to, everyStation)
+    const rows = periods.map((p) => stationSummary(p, from, to))
     const sum = (f: (r: typeof rows[number]) => number | null) => rows.some((r) => f(r) === null) ? null : rows.reduce((n, r) => n + (f(r) ?? 0), 0)
     return {
       from,

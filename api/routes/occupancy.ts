@@ -32,6 +32,18 @@ export const OccupancyBody = z.object({
   series: z.array(Row).describe('Daily rows follow `scope`; hourly rows always cover the whole hour'),
   totals: OccupancyFiguresSchema,
   provenance: Provenance
+}).meta({
+  example: {
+    stationId: 'sz-futian-001',
+    timezone: 'Asia/Shanghai',
+    capacity: 12,
+    scope: 'open',
+    interval: 'day',
+    live: { count: 4, at: '2026-05-20T04:12:05.000Z' },
+    series: [{ start: '2026-05-19T16:00:00.000Z', date: '2026-05-20', hour: null, openMinutes: 1440, meanOccupancy: 3.42, maxOccupancy: 12, utilisation: 0.285, minutesAtCapacity: 37.5, coverage: 0.9931 }],
+    totals: { meanOccupancy: 3.42, maxOccupancy: 12, utilisation: 0.285, minutesAtCapacity: 37.5, coverage: 0.9931 },
+    provenance: { rollupDays: 1, rawDays: 0 }
+  }
 })
 
 async function liveCount (query: QueryFn, stationId: string): Promise<{ count: number, at: string } | null> {

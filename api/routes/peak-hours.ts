@@ -26,6 +26,19 @@ export const PeakHoursBody = z.object({
     .meta({ example: { hour: 12, entries: 612 } }),
   busiestSlot: z.object({ weekday: z.int().describe('0 = Monday'), hour: z.int(), entries: z.int() }).nullable(),
   provenance: Provenance
+}).meta({
+  example: {
+    stationId: 'sz-futian-001',
+    timezone: 'Asia/Shanghai',
+    from: '2026-02-20',
+    to: '2026-05-20',
+    weekdays: ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'],
+    entries: [[1, 0, 0, 0, 1, 9, 31, 40, 52, 38, 61, 80, 121, 90, 45, 40, 52, 70, 118, 81, 44, 20, 9, 3]],
+    dates: [13, 13, 13, 13, 13, 13, 12],
+    busiestHour: { hour: 12, entries: 612 },
+    busiestSlot: { weekday: 2, hour: 12, entries: 131 },
+    provenance: { rollupDays: 90, rawDays: 1 }
+  }
 })
 
 export const peakHoursRoute: FastifyPluginAsyncZod<FigureRouteOptions> = async (app, { registry, figures }) => {

@@ -4,7 +4,7 @@ import { z } from 'zod'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { StationId } from '../../contract/index.ts'
 import { ErrorBody, errorResponses } from '../errors.ts'
-import { Month, ReportFormat, StationList } from '../figure-params.ts'
+import { District, Month, ReportFormat, StationList } from '../figure-params.ts'
 import { stationOr404 } from '../figures/station.ts'
 import { fleetReport, stationReport } from '../reports/monthly-report.ts'
 import { toCsv, type Table } from '../reports/table.ts'
@@ -59,7 +59,7 @@ export const reportsRoute: FastifyPluginAsyncZod<FigureRouteOptions> = async (ap
       description: 'Every station (or a district, or a list) ranked by visits, district totals, and fleet-wide distinct workers.',
       tags: ['figures'],
       params: z.object({ month: Month.meta({ example: '2026-05' }) }),
-      querystring: z.object({ format: ReportFormat, stations: StationList, district: z.string().trim().min(1).max(100).optional() }),
+      querystring: z.object({ format: ReportFormat, stations: StationList, district: District }),
       response: responses
     }
   }, async (request, reply) => {

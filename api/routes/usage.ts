@@ -19,6 +19,15 @@ export const UsageBody = z.object({
   periods: z.array(UsageFiguresSchema).describe('One row per period from..to, empty periods as zeros'),
   totals: UsageFiguresSchema.describe('The whole range'),
   provenance: Provenance
+}).meta({
+  example: {
+    stationId: 'sz-futian-001',
+    timezone: 'Asia/Shanghai',
+    granularity: 'day',
+    periods: [{ from: '2026-05-04', to: '2026-05-04', visits: 341, uniqueWorkers: 139, denied: 7, counterEntries: 349, counterMinusDoor: 8, firstTimeVisitors: 31, entriesOutsideOpeningHours: 0 }],
+    totals: { from: '2026-05-04', to: '2026-05-04', visits: 341, uniqueWorkers: 139, denied: 7, counterEntries: 349, counterMinusDoor: 8, firstTimeVisitors: 31, entriesOutsideOpeningHours: 0 },
+    provenance: { rollupDays: 1, rawDays: 0 }
+  }
 })
 
 export type FigureRouteOptions = { registry: Registry, figures: FigureSource }

@@ -26,6 +26,12 @@ export const VisitsBody = z.object({
   days: z.array(z.object({ date: z.string().describe('Local calendar day, YYYY-MM-DD'), ...Figures }))
     .describe('One row per calendar day from..to, empty days included'),
   totals: z.object(Figures).describe('Whole range; uniqueWorkers is distinct over the range, not a sum')
+}).meta({
+  example: {
+    stationId: 'sz-futian-001', timezone: 'Asia/Shanghai', from: '2026-05-01', to: '2026-05-02',
+    days: [{ date: '2026-05-01', visits: 341, uniqueWorkers: 139, denied: 7 }, { date: '2026-05-02', visits: 0, uniqueWorkers: 0, denied: 0 }],
+    totals: { visits: 341, uniqueWorkers: 139, denied: 7 }
+  }
 })
 
 /** With `figures`, days come from the rollups (raw events for days not rolled up yet). */

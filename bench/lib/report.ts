@@ -101,7 +101,8 @@ export function renderResults (r: BenchResults): string {
     p(`\`${r.queries.command}\` exited ${r.queries.exitCode}:`)
     p()
     p('```')
-    p(r.queries.output.trim().split('\n').slice(-60).join('\n'))
+    // Its own markers (it also writes its section of this file) must not appear inside ours.
+    p(r.queries.output.trim().split('\n').filter((l) => !l.includes('<!--')).slice(-60).join('\n'))
     p('```')
     p()
   }

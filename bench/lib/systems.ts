@@ -81,7 +81,8 @@ export function startLoader (opts: {
     ...(opts.rate === undefined ? [] : ['--rate', String(Math.round(opts.rate))]),
     ...(opts.channels === undefined ? [] : ['--channels', opts.channels])]
   const proc = start(name, NODE, args, { log: join(opts.dir, `${name}.log`), env: { LOG_LEVEL: 'warn', DATA_DIR: opts.dir } })
-  const connected = waitForLine(proc, /stations connected in/, 600_000)
+  // Ready once connected and the first day of every station is planned: sending starts then.
+  const connected = waitForLine(proc, /^plan first day of/, 900_000).then(() => waitForLine(proc, /stations connected in/))
   const done = proc.exited.then(() => JSON.parse(readFileSync(summary, 'utf8')) as LoadSummary)
   return { proc, connected, done }
 }
