@@ -2,8 +2,14 @@ import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:c
 
 // Device secrets are stored only as scrypt hashes: a stolen registry file does not give anyone
 // a working device credential. Format: scrypt$N$r$p$salt(b64url)$hash(b64url), so the cost can
-// be raised later without invalidating existing hashes.
-const N = 16384
+// change without invalidating existing hashes.
+//
+// Why N = 2048 and not the 16384 recommended for passwords: these secrets are 256 random bits
+// that we generate, not something a person chose, so there is no dictionary for a slow hash to
+// slow down; the cost only buys time against nothing. What it does cost is reconnect storms:
+// at N = 16384 (~35 ms per check here) 10,000 stations reconnecting after a broker restart
+// need ~6 minutes of CPU before the last one is in (bench/RESULTS.md); at 2048 (~4 ms) ~40 s.
+const N = 2048
 const R = 8
 const P = 1
 const KEYLEN = 32
