@@ -238,8 +238,9 @@ export function createRollupJob (opts: RollupJobOptions) {
     async close (): Promise<void> {
       clearInterval(timer)
       clearInterval(sweeper)
-      closed = true
+      // In-flight recomputes finish (and may still mark days); nothing new starts.
       await Promise.allSettled([...inFlight.values()])
+      closed = true
     }
   }
 }

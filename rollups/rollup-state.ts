@@ -66,6 +66,7 @@ export function openRollupState (path: string, opts: OpenStateOptions = {}) {
       }
   const all = db.prepare('SELECT station, date FROM dirty ORDER BY station, date')
   const inRange = db.prepare('SELECT station, date FROM dirty WHERE date >= ? AND date <= ? ORDER BY station, date')
+  const ofStation = db.prepare('SELECT station, date FROM dirty WHERE station = ? AND date >= ? AND date <= ? ORDER BY date')
   const seen = db.prepare('SELECT worker, station, at FROM first_seen WHERE worker = ?')
 
   function writable () {
@@ -98,8 +99,9 @@ export function openRollupState (path: string, opts: OpenStateOptions = {}) {
     markDirty: (days: readonly DirtyDay[], now = Date.now()) => transaction(() => { for (const d of days) writable().mark.run(d.station, d.date, now) }),
     clearDirty: (days: readonly DirtyDay[]) => transaction(() => { for (const d of days) writable().clear.run(d.station, d.date) }),
     dirty: (): DirtyDay[] => all.all() as DirtyDay[],
-    /** Dirty days with from <= date <= to, at any station. */
-    dirtyBetween: (from: string, to: string): DirtyDay[] => inRange.all(from, to) as DirtyDay[],
+    /** Dirty days with from <= date <= to, at one station or at any. */
+    dirtyBetween: (from: string, to: string, station?: string): DirtyDay[] =>
+      (station === undefined ? inRange.all(from, to) : ofStation.all(station, from, to)) as DirtyDay[],
     firstSeen,
     /**
      * Records the earliest entries of a batch (keeping the earlier of old and new) and returns

@@ -17,7 +17,7 @@ type InfluxConfig = Pick<Config, 'INFLUX_URL' | 'INFLUX_DB' | 'INFLUX_USERNAME' 
 type RegistryLike = { getStation: (id: string) => StationFacts | null, listStations: () => StationFacts[] }
 
 /** What the API needs from the job (api/figures/day-source.ts RollupStatus). */
-export type RollupStatusView = { dirtyBetween: (from: string, to: string) => DirtyDay[], readonly firstSeen: ((workers: readonly string[]) => Map<string, FirstSeen>) | null }
+export type RollupStatusView = { dirtyBetween: (from: string, to: string, station?: string) => DirtyDay[], readonly firstSeen: ((workers: readonly string[]) => Map<string, FirstSeen>) | null }
 
 const ROLLUP_TIMEOUT_MS = 60_000
 
@@ -59,7 +59,7 @@ export function readRollupStatus (config: Pick<Config, 'REGISTRY_PATH'>) {
   let state: RollupState | null = null
   const open = () => (state ??= openRollupStateIfExists(path))
   const status: RollupStatusView = {
-    dirtyBetween: (from, to) => open()?.dirtyBetween(from, to) ?? [],
+    dirtyBetween: (from, to, station) => open()?.dirtyBetween(from, to, station) ?? [],
     get firstSeen () { return open()?.firstSeen ?? null }
   }
   return { status, close: () => state?.close() }

@@ -67,7 +67,7 @@ export function createFleet (opts: FleetOptions) {
     if (devices === undefined) throw new Error(`no device credentials for station ${spec.id}`)
     return createStationRun({ spec, index, devices, seed: opts.seed })
   })
-  const progress = { connected: 0, from: 0, until: Infinity, simTs: 0, startedAt: 0, endedAt: 0, running: false }
+  const progress = { connected: 0, from: 0, until: Infinity, simTs: 0, startedAt: 0, endedAt: 0, running: false, /** Sending time of all runs so far. */ runMs: 0 }
   const onReconnect = () => { counters.reconnects++ }
 
   // What a PUBACK (or a failure) is credited to: a batch counts once as a batch and once per
@@ -192,12 +192,14 @@ export function createFleet (opts: FleetOptions) {
     } finally {
       progress.running = false
       progress.endedAt = Date.now()
+      progress.runMs += progress.endedAt - progress.startedAt
     }
     return report()
   }
 
   function report () {
-    const elapsedMs = progress.startedAt === 0 ? 0 : (progress.endedAt || Date.now()) - progress.startedAt
+    // Counters add up over every run (backfill, then live): so does the time.
+    const elapsedMs = progress.runMs + (progress.running ? Date.now() - progress.startedAt : 0)
     return { counters, latency, elapsedMs, totals: totals(counters), inFlight: window.inFlight }
   }
 

@@ -101,12 +101,13 @@ async function main (): Promise<number> {
 
   const tick = (label: string) => {
     const bar = createProgress({ label })
+    const acked0 = totals(fleet.counters).acked
     const timer = setInterval(() => {
       const p = fleet.progress
       const t = totals(fleet.counters)
       const secs = (Date.now() - p.startedAt) / 1000
       const f = Number.isFinite(p.until) ? (p.simTs - p.from) / (p.until - p.from) : undefined
-      bar.update(f, `${new Date(p.simTs).toISOString().slice(0, 16)}Z  sent ${formatCount(t.sent)} acked ${formatCount(t.acked)} failed ${t.failed}  ${(t.acked / Math.max(secs, 0.001)).toFixed(0)}/s`)
+      bar.update(f, `${new Date(p.simTs).toISOString().slice(0, 16)}Z  sent ${formatCount(t.sent)} acked ${formatCount(t.acked)} failed ${t.failed}  ${((t.acked - acked0) / Math.max(secs, 0.001)).toFixed(0)}/s`)
     }, 100)
     return { stop: (text: string) => { clearInterval(timer); bar.done(text) } }
   }

@@ -15,7 +15,7 @@ import { addDays, localDate } from '../../platform/local-day.ts'
 
 /** What the API knows of the rollup job: days still to recompute, and the first-seen index. */
 export type RollupStatus = {
-  dirtyBetween: (from: string, to: string) => DirtyDay[]
+  dirtyBetween: (from: string, to: string, station?: string) => DirtyDay[]
   /** null while no first-seen index is available (first-time visitors are then unknown). */
   readonly firstSeen: FirstSeenLookup | null
 }
@@ -59,7 +59,7 @@ export async function computeFromRaw (src: FigureSource, station: StationFacts, 
   const days: DayRow[] = []
   const hours: HourRow[] = []
   const today = localDate(Date.now(), station.timezone)
-  const dirty = new Set(dates.some((d) => d > today) ? (src.status?.dirtyBetween(today, dates.at(-1)!) ?? []).filter((d) => d.station === station.id).map((d) => d.date) : [])
+  const dirty = new Set(dates.some((d) => d > today) ? (src.status?.dirtyBetween(today, dates.at(-1)!, station.id) ?? []).map((d) => d.date) : [])
   const empty = (d: string) => !everyDayFromRaw && d > today && !dirty.has(d)
   // Runs of consecutive dates that are all empty or all to be read.
   const runs = runsOf(dates, RAW_BATCH_DAYS).flatMap((run) => {
@@ -105,7 +105,7 @@ export async function loadStationDays (src: FigureSource, station: StationFacts,
     readDays(src.query, scope).then((m) => m.get(station.id) ?? []),
     opts.hours ? readHours(src.query, scope).then((m) => m.get(station.id) ?? []) : Promise.resolve([])
   ])
-  const dirty = new Set((src.status?.dirtyBetween(from, to) ?? []).filter((d) => d.station === station.id).map((d) => d.date))
+  const dirty = new Set((src.status?.dirtyBetween(from, to, station.id) ?? []).map((d) => d.date))
   const byDate = new Map(dayRows.map((d) => [d.date, d]))
   const hoursByYmd = new Map<number, HourRow[]>()
   for (const h of hourRows) {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { openSync, readFileSync } from 'node:fs'
+import { openSync, readdirSync, readFileSync } from 'node:fs'
 import { connect, createServer, type AddressInfo } from 'node:net'
 import { once } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -135,4 +135,33 @@ export function sampler (procs: Array<{ name: string, pid: number }>, everyMs = 
       return [...ours, { name: 'rest of the machine', cpuSec: others, cpuPct: secs > 0 ? (100 * others) / secs : 0, rssMaxMB: 0, rssEndMB: 0 }]
     }
   }
+}
+
+/** Every descendant of `pid` (children first found, then theirs), from /proc. */
+export function descendants (pid: number): number[] {
+  const parentOf = new Map<number, number>()
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8')
+      parentOf.set(Number(d), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]))
+    } catch {}
+  }
+  const out: number[] = []
+  const walk = (p: number) => { for (const [c, pp] of parentOf) if (pp === p) { out.push(c); walk(c) } }
+  walk(pid)
+  return out
+}
+
+/**
+ * Stops a process and everything it started, even in their own process groups (a private
+ * influxd is one): Node does not run 'exit' handlers when killed by a signal, so a child's
+ * own clean-up cannot be relied on.
+ */
+export async function stopTree (p: Proc, graceMs = 10_000): Promise<void> {
+  const kids = descendants(p.pid)
+  for (const k of kids) { try { process.kill(k, 'SIGTERM') } catch {} }
+  await stop(p, graceMs)
+  await sleep(1000)
+  for (const k of kids) { try { process.kill(k, 'SIGKILL') } catch {} }
 }

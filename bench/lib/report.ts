@@ -98,7 +98,7 @@ export function renderResults (r: BenchResults): string {
   if (r.queries !== undefined) {
     p('### 5. Query latency (`bench/query-latency.ts`, analytics)')
     p()
-    p(`\`${r.queries.command}\` exited ${r.queries.exitCode}:`)
+    p(`\`${r.queries.command}\` exited ${r.queries.exitCode} (bounded; the full year-long run is \`npm run bench:queries\`, whose own section of this file has the figures to compare):`)
     p()
     p('```')
     // Its own markers (it also writes its section of this file) must not appear inside ours.
