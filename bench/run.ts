@@ -15,9 +15,14 @@ import { runInfluxCeiling } from './scenarios/influx-ceiling.ts'
 import { runPipeline, type PipelineKind } from './scenarios/pipelines.ts'
 
 const SECTIONS = ['e2e', 'pipelines', 'overload', 'connections', 'queries'] as const
-const { values: a } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, keep: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } } })
+const { values: a } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, keep: { type: 'boolean', default: false }, 'render-only': { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } } })
+if (a['render-only']) {
+  // Re-render RESULTS.md from the last run's results.json (after a change of the report's form).
+  writeResultsMd(join(ROOT, 'bench/RESULTS.md'), JSON.parse(readFileSync(join(ROOT, 'bench/results.json'), 'utf8')) as BenchResults)
+  process.exit(0)
+}
 if (a.help) {
-  console.log(`usage: npm run bench [-- --quick] [--only ${SECTIONS.join(',')}] [--keep]\n  --quick  a smoke run (~3 min): small fleets, short windows\n  --keep   keep the work directory (logs, profiles)`)
+  console.log(`usage: npm run bench [-- --quick] [--only ${SECTIONS.join(',')}] [--keep] [--render-only]\n  --quick        a smoke run (~3 min): small fleets, short windows\n  --keep         keep the work directory (logs, profiles)\n  --render-only  rewrite RESULTS.md from bench/results.json`)
   process.exit(0)
 }
 const only = new Set(a.only?.split(',') ?? SECTIONS)

@@ -1,6 +1,6 @@
 // Rollup points in line protocol and back. InfluxDB 1.x reads each field of each series with
-// its own cursor (measured here: ~45 µs each), so the figures of a point travel packed in one
-// string field, `figures`, with a version prefix; a few plain fields (visits, denied,
+// its own cursor (measured here: ~45 µs each), so everything a reader needs, the local date
+// included, travels packed in one string field, `figures`, with a version prefix; a few plain fields (visits, denied,
 // uniqueWorkers, entries) stay for dashboards that read rollups directly. Every field is
 // written on every recompute: InfluxDB merges the fields of a point with the same series and
 // timestamp, so a field left out would keep a stale value. Schema: docs/rollups.md.
@@ -16,7 +16,7 @@ export const DAY_MEASUREMENT = 'daily_station'
 export const HOUR_MEASUREMENT = 'hourly_station'
 export const MONTH_MEASUREMENT = 'monthly_station'
 /** Bump when the packed layout changes: points of another version read as missing (recomputed from raw). */
-export const FIGURES_VERSION = 'v1'
+export const FIGURES_VERSION = 'v2'
 
 export type MonthRow = PeriodRow & { ym: number }
 type Get = (name: string) => unknown
@@ -53,7 +53,7 @@ function groups (v: unknown): string[] | null {
 const workerList = (v: unknown): string[] | null => (typeof v === 'string' ? (v === '' ? [] : v.split(',')) : null)
 
 export function dayLine (station: string, d: DayRow): string {
-  const head = [d.capacity, d.firstTime ?? -1, d.dwell.open, d.dwell.anon].join(',')
+  const head = [d.ymd, d.uniqueWorkers, d.capacity, d.firstTime ?? -1, d.dwell.open, d.dwell.anon].join(',')
   return formatLine(DAY_MEASUREMENT, { station }, {
     ymd: { int: d.ymd },
     visits: { int: d.agg.entries },
@@ -68,17 +68,16 @@ export function dayLine (station: string, d: DayRow): string {
 export function decodeDay (get: Get): DayRow | null {
   const g = groups(get('figures'))
   if (!g || g.length !== 5) return null
-  const [capacity = 0, firstTime = -1, open = 0, anon = 0] = nums(g[0])
+  const [ymd = 0, uniqueWorkers = 0, capacity = 0, firstTime = -1, open = 0, anon = 0] = nums(g[0])
   const agg = unpackAgg(g[3])
   const start = get('time') as number
-  const ymd = Number(get('ymd'))
   return {
     date: dateOfYmd(ymd),
     ymd,
     start,
     end: start + agg.minutes * 60_000,
     capacity,
-    uniqueWorkers: Number(get('uniqueWorkers') ?? 0),
+    uniqueWorkers,
     workers: workerList(get('workers')),
     firstTime: firstTime < 0 ? null : firstTime,
     byHour: nums(g[1]),
@@ -92,21 +91,21 @@ export function hourLine (station: string, h: HourRow): string {
   return formatLine(HOUR_MEASUREMENT, { station }, {
     ymd: { int: h.ymd },
     entries: { int: h.agg.entries },
-    figures: [FIGURES_VERSION, [h.hour, h.mask, h.openMinutes].join(','), packAgg(h.agg)].join(';')
+    figures: [FIGURES_VERSION, [h.ymd, h.hour, h.mask, h.openMinutes].join(','), packAgg(h.agg)].join(';')
   }, ns(h.start))
 }
 
 export function decodeHour (get: Get): HourRow | null {
   const g = groups(get('figures'))
   if (!g || g.length !== 2) return null
-  const [hour = 0, mask = 0, openMinutes = 0] = nums(g[0])
+  const [ymd = 0, hour = 0, mask = 0, openMinutes = 0] = nums(g[0])
   const agg = unpackAgg(g[1])
   const start = get('time') as number
-  return { start, end: start + agg.minutes * 60_000, ymd: Number(get('ymd')), hour, mask, openMinutes, agg }
+  return { start, end: start + agg.minutes * 60_000, ymd, hour, mask, openMinutes, agg }
 }
 
 export function monthLine (station: string, startMs: number, ym: number, m: PeriodRow): string {
-  const head = [m.days, m.firstTime ?? -1, m.dwell.open, m.dwell.anon, m.capacityMsAll, m.capacityMsOpen, m.incompleteOpen, m.incompleteAll].join(',')
+  const head = [ym, m.uniqueWorkers, m.days, m.firstTime ?? -1, m.dwell.open, m.dwell.anon, m.capacityMsAll, m.capacityMsOpen, m.incompleteOpen, m.incompleteAll].join(',')
   return formatLine(MONTH_MEASUREMENT, { station }, {
     ym: { int: ym },
     uniqueWorkers: { int: m.uniqueWorkers },
@@ -118,9 +117,9 @@ export function monthLine (station: string, startMs: number, ym: number, m: Peri
 export function decodeMonth (get: Get): MonthRow | null {
   const g = groups(get('figures'))
   if (!g || g.length !== 5) return null
-  const [days = 0, firstTime = -1, open = 0, anon = 0, capacityMsAll = 0, capacityMsOpen = 0, incompleteOpen = 0, incompleteAll = 0] = nums(g[0])
+  const [ym = 0, uniqueWorkers = 0, days = 0, firstTime = -1, open = 0, anon = 0, capacityMsAll = 0, capacityMsOpen = 0, incompleteOpen = 0, incompleteAll = 0] = nums(g[0])
   return {
-    ym: Number(get('ym')),
+    ym,
     days,
     firstTime: firstTime < 0 ? null : firstTime,
     byHour: nums(g[1]),
@@ -131,12 +130,13 @@ export function decodeMonth (get: Get): MonthRow | null {
     capacityMsOpen,
     incompleteOpen,
     incompleteAll,
-    uniqueWorkers: Number(get('uniqueWorkers') ?? 0),
+    uniqueWorkers,
     workers: workerList(get('workers'))
   }
 }
 
-export const DAY_COLUMNS: readonly string[] = ['ymd', 'uniqueWorkers', 'figures']
-export const HOUR_COLUMNS: readonly string[] = ['ymd', 'figures']
-export const MONTH_COLUMNS: readonly string[] = ['ym', 'uniqueWorkers', 'figures']
+/** What readers select: one cursor per series (plus `workers` when distinct counts need the sets). */
+export const DAY_COLUMNS: readonly string[] = ['figures']
+export const HOUR_COLUMNS: readonly string[] = ['figures']
+export const MONTH_COLUMNS: readonly string[] = ['figures']
 

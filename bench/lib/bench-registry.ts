@@ -7,11 +7,12 @@ import type { DeviceCredential } from '../../simulators/fleet-station.ts'
 // A registry for benchmark fleets of up to 10,000 stations, built in a second or two.
 //
 // Deviation from production, on purpose: device secrets are hashed with scrypt N=16, r=1
-// instead of N=16384, r=8. The stored format carries its parameters, so the broker verifies
-// them unchanged, only cheaper. With production hashes, issuing 10,000 credentials costs ~8
-// minutes of CPU and the broker's first authentication of each ~30 ms (10,000 stations: ~2.5
-// minutes on 2 cores) before any throughput could be measured. That cost is real and is
-// measured on its own (connections scenario: cold authentications per second).
+// instead of the registry's cost (registry/secrets.ts). The stored format carries its
+// parameters, so the broker verifies them unchanged, only cheaper. With scrypt N=16384 (the
+// cost until commit 0bc9249) issuing 10,000 credentials took ~8 minutes of CPU and the broker's
+// first authentication of each ~30 ms (10,000 stations: several minutes on 2 cores) before any
+// throughput could be measured. That cost is real and is measured on its own with the
+// registry's real hashes (connections scenario: cold authentications per second).
 // Stations go through the registry's own store; device rows are inserted directly because the
 // registry API (rightly) offers no way to choose the hash cost.
 

@@ -20,7 +20,7 @@ export type BenchResults = {
   overload?: { ceiling: PipelineResult, overload: PipelineResult }
   profile?: ProfileSummary
   connections: ConnectionsResult[]
-  coldAuth?: { devices: number, seconds: number, perSecond: number, extrapolated10kSeconds: number }
+  coldAuth?: { devices: number, seconds: number, perSecond: number, extrapolated10kSeconds: number, hash?: string }
   queries?: { command: string, exitCode: number, output: string }
   errors: string[]
 }
@@ -91,7 +91,7 @@ export function renderResults (r: BenchResults): string {
     }
     if (r.coldAuth !== undefined) {
       p()
-      p(`Cold authentication with production credential hashing (scrypt N=16384, r=8; the benchmark fleets above use N=16, r=1, see bench/lib/bench-registry.ts): ${r.coldAuth.devices} devices connecting at once to a fresh broker took ${n1(r.coldAuth.seconds)} s = **${n0(r.coldAuth.perSecond)} connections/s**; 10,000 stations reconnecting after a broker restart would wait ~${n0(r.coldAuth.extrapolated10kSeconds)} s.`)
+      p(`Cold authentication with the registry's own credential hashing (${r.coldAuth.hash ?? 'scrypt N=16384, r=8'}; the benchmark fleets above use N=16, r=1, see bench/lib/bench-registry.ts): ${r.coldAuth.devices} devices connecting at once to a fresh broker took ${n1(r.coldAuth.seconds)} s = **${n0(r.coldAuth.perSecond)} connections/s**; 10,000 stations reconnecting after a broker restart would wait ~${n0(r.coldAuth.extrapolated10kSeconds)} s.`)
     }
     p()
   }

@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { DatabaseSync } from 'node:sqlite'
 import mqtt from 'mqtt'
 import { openRegistry } from '../../registry/open-registry.ts'
 import { fleetSpec } from '../../simulators/fleet-spec.ts'
@@ -12,7 +13,7 @@ import type { Ctx } from './e2e.ts'
 
 // Many connected stations: broker memory per connection and CPU with N stations idle (MQTT
 // keepalive only) and then sending their live traffic at `speed` × real time. Waystation and,
-// for reference, bare Aedes. Plus what a cold connection costs with production-strength
+// for reference, bare Aedes. Plus what a cold connection costs with the registry's own
 // credential hashing: what a fleet reconnecting after a broker restart waits for.
 
 export type ConnectionsResult = {
@@ -91,7 +92,7 @@ export async function runConnections (ctx: Ctx, opts: { system: 'waystation' | '
  * Cold authentications per second with production credentials (scrypt N=16384, r=8): devices
  * provisioned through the registry, each connecting once to a freshly started broker.
  */
-export async function runColdAuth (ctx: Ctx, opts: { devices: number }): Promise<{ devices: number, seconds: number, perSecond: number, extrapolated10kSeconds: number }> {
+export async function runColdAuth (ctx: Ctx, opts: { devices: number }): Promise<{ devices: number, seconds: number, perSecond: number, extrapolated10kSeconds: number, hash: string }> {
   const dir = join(ctx.dir, 'cold-auth')
   mkdirSync(dir, { recursive: true })
   const registryPath = join(dir, 'registry.sqlite')
@@ -99,6 +100,11 @@ export async function runColdAuth (ctx: Ctx, opts: { devices: number }): Promise
   const registry = openRegistry(registryPath)
   const credentials = await provisionFleet({ registry, stations, layout: 'hub', path: join(dir, 'credentials.json') })
   registry.close()
+  // The cost parameters the registry uses today, as stored: scrypt$N$r$p$salt$hash.
+  const db = new DatabaseSync(registryPath)
+  const stored = (db.prepare('SELECT secret_hash FROM devices LIMIT 1').get() as { secret_hash: string }).secret_hash.split('$')
+  db.close()
+  const hash = `${stored[0]} N=${stored[1]}, r=${stored[2]}, p=${stored[3]}`
   const influx = await startBenchInflux(() => {})
   const w = await startWaystation({ dir, influxUrl: influx.url, db: 'bench', registryPath })
   try {
@@ -110,8 +116,8 @@ export async function runColdAuth (ctx: Ctx, opts: { devices: number }): Promise
     const seconds = (performance.now() - t0) / 1000
     await Promise.all(clients.map((c) => c.endAsync(true)))
     const perSecond = opts.devices / seconds
-    ctx.log(`  cold authentication (production scrypt): ${opts.devices} devices in ${seconds.toFixed(1)} s = ${perSecond.toFixed(0)}/s`)
-    return { devices: opts.devices, seconds, perSecond, extrapolated10kSeconds: 10_000 / perSecond }
+    ctx.log(`  cold authentication (${hash}): ${opts.devices} devices in ${seconds.toFixed(1)} s = ${perSecond.toFixed(0)}/s`)
+    return { devices: opts.devices, seconds, perSecond, extrapolated10kSeconds: 10_000 / perSecond, hash }
   } finally {
     await w.stop()
     await influx.stop()
