@@ -12,7 +12,7 @@ import { writeResultsMd, type BenchResults } from './lib/report.ts'
 import { runColdAuth, runConnections } from './scenarios/connections.ts'
 import { runE2E, type Ctx } from './scenarios/e2e.ts'
 import { runInfluxCeiling } from './scenarios/influx-ceiling.ts'
-import { runPipeline, type PipelineKind } from './scenarios/pipelines.ts'
+import { runPipeline, type PipelineKind, type PipelineResult } from './scenarios/pipelines.ts'
 
 const SECTIONS = ['e2e', 'pipelines', 'overload', 'connections', 'queries'] as const
 const { values: a } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, keep: { type: 'boolean', default: false }, 'render-only': { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } } })
@@ -29,8 +29,8 @@ const only = new Set(a.only?.split(',') ?? SECTIONS)
 const quick = a.quick
 // Full run: ~12-15 min. Every window is bounded; nothing waits for "until done".
 const plan = quick
-  ? { fleets: [200], e2eSeconds: 8, clients: 20, window: 100, seconds: 8, influxSeconds: 5, connStations: 1000, idle: 5, active: 5, coldAuth: 20 }
-  : { fleets: [1000, 5000, 10000], e2eSeconds: 30, clients: 50, window: 100, seconds: 20, influxSeconds: 20, connStations: 10_000, idle: 20, active: 20, coldAuth: 100 }
+  ? { fleets: [200], e2eSeconds: 8, clients: 20, window: 100, seconds: 8, rounds: 1, influxSeconds: 5, connStations: 1000, idle: 5, active: 5, coldAuth: 20 }
+  : { fleets: [1000, 5000, 10000], e2eSeconds: 20, clients: 50, window: 100, seconds: 15, rounds: 2, influxSeconds: 15, connStations: 10_000, idle: 15, active: 20, coldAuth: 100 }
 
 // A signal does not run 'exit' handlers, which is where children (influxd, stacks) are
 // killed: turn Ctrl-C into an orderly exit.
@@ -83,13 +83,22 @@ await section('e2e', async () => {
 })
 await section('pipelines', async () => {
   results.machine.mosquitto = await mosquittoVersion().catch(() => 'unknown')
-  // Waystation first, profiled: its rate is also the offered load for the fairness runs below.
-  const w = await pipe('waystation', { cpuProf: true })
-  if (w.profile !== undefined) results.profile = w.profile
-  delete w.profile
-  results.pipelines.push(w)
-  for (const kind of ['aedes-count', 'aedes-batching', 'mosquitto-batching', 'mosquitto-naive'] as const) results.pipelines.push(await pipe(kind))
-  // The same pipelines offered only what Waystation stores: do they keep up without loss?
+  // On a shared 2-core machine other work only ever lowers a ceiling: each pipeline runs
+  // `rounds` times, interleaved, and the best run counts (all are listed).
+  const best = new Map<PipelineKind, PipelineResult>()
+  for (let round = 0; round < plan.rounds; round++) {
+    for (const kind of ['waystation', 'aedes-count', 'aedes-batching', 'mosquitto-batching'] as const) {
+      const r = await pipe(kind, { cpuProf: kind === 'waystation' && round === 0 })
+      if (r.profile !== undefined) results.profile = r.profile
+      delete r.profile
+      const prev = best.get(kind)
+      r.runs = [...(prev?.runs ?? []), r.storedPerSec]
+      best.set(kind, prev === undefined || r.storedPerSec > prev.storedPerSec ? r : { ...prev, runs: r.runs })
+    }
+  }
+  results.pipelines.push(...best.values())
+  // Pipelines offered only what Waystation stores: do they keep up, and without loss?
+  const w = best.get('waystation')!
   for (const kind of ['mosquitto-batching', 'mosquitto-naive'] as const) results.pipelines.push(await pipe(kind, { label: `${kind} at Waystation's rate`, rate: w.storedPerSec }))
   results.influxCeiling = await runInfluxCeiling(ctx, { seconds: plan.influxSeconds })
 })

@@ -30,7 +30,8 @@ export type DayRow = {
   firstTime: number | null
   /** Granted entries per local hour of day 0..23 (a repeated hour merged). */
   byHour: number[]
-  dwell: Dwell
+  /** null when read from a rollup without it (readers ask for it: it is the bulkiest part). */
+  dwell: Dwell | null
   /** The whole day, and the part of it inside opening hours. */
   agg: Agg
   open: Agg
@@ -88,6 +89,7 @@ export function computeDays (raw: RawEvents, days: readonly LocalDay[], ctx: Com
   }
   const rows: DayRow[] = []
   const hours: HourRow[] = []
+  const dwells: Dwell[] = []
   for (const day of days) {
     const pieces = openPieces(day, openIntervals(ctx.openingHours, day.date, ctx.timeZone))
     const { hours: dayHours, open: openParts } = computeHours(day, raw, ctx.capacity, ctx.band, pieces)
@@ -99,7 +101,7 @@ export function computeDays (raw: RawEvents, days: readonly LocalDay[], ctx: Com
     rows.push({
       date: day.date, ymd: day.ymd, start: day.start, end: day.end, capacity: ctx.capacity,
       uniqueWorkers: 0, workers: [], firstTime: ctx.firstSeen ? 0 : null, byHour,
-      dwell: { hist: new Map(), open: 0, anon: 0 }, agg, open
+      dwell: dwells[dwells.push({ hist: new Map(), open: 0, anon: 0 }) - 1]!, agg, open
     })
   }
   if (days.length === 0) return { days: rows, hours, firstEntries: new Map(), newcomers: new Map() }
@@ -114,7 +116,7 @@ export function computeDays (raw: RawEvents, days: readonly LocalDay[], ctx: Com
     if (!d.granted) continue
     const inRange = d.t >= first && d.t < last
     if (d.worker === null) {
-      if (d.in && inRange) rows[dayIndex(days, d.t)]!.dwell.anon++
+      if (d.in && inRange) dwells[dayIndex(days, d.t)]!.anon++
       continue
     }
     let list = byWorker.get(d.worker)
@@ -129,13 +131,13 @@ export function computeDays (raw: RawEvents, days: readonly LocalDay[], ctx: Com
     for (let i = 0; i < list.length; i++) {
       const e = list[i]!
       if (!e.in || e.t < first || e.t >= last) continue
-      const row = rows[dayIndex(days, e.t)]!
+      const dwell = dwells[dayIndex(days, e.t)]!
       const next = list[i + 1]
       if (next && !next.in && next.t - e.t < DWELL_HORIZON_MS) {
         const m = Math.floor((next.t - e.t) / 60_000)
-        row.dwell.hist.set(m, (row.dwell.hist.get(m) ?? 0) + 1)
+        dwell.hist.set(m, (dwell.hist.get(m) ?? 0) + 1)
       } else {
-        row.dwell.open++
+        dwell.open++
       }
     }
   }

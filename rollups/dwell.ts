@@ -10,7 +10,8 @@ export const DEFAULT_DWELL_CAP_MIN = 120
 
 export const emptyDwell = (): Dwell => ({ hist: new Map(), open: 0, anon: 0 })
 
-export function addDwell (into: Dwell, d: Dwell): Dwell {
+export function addDwell (into: Dwell, d: Dwell | null): Dwell {
+  if (d === null) throw new Error('dwell was not loaded with these days')
   for (const [m, n] of d.hist) into.hist.set(m, (into.hist.get(m) ?? 0) + n)
   into.open += d.open
   into.anon += d.anon
@@ -89,4 +90,14 @@ export function decodeHist (s: unknown): Map<number, number> {
     out.set(Number(m), Number(n))
   }
   return out
+}
+
+/** "open,anon;12:3,15:1": the dwell of a rollup point as a string field. */
+export const encodeDwell = (d: Dwell): string => `${d.open},${d.anon};${encodeHist(d.hist)}`
+
+export function decodeDwell (s: unknown): Dwell | null {
+  if (typeof s !== 'string') return null
+  const [head = '', hist] = s.split(';')
+  const [open = 0, anon = 0] = head.split(',').map(Number)
+  return { hist: decodeHist(hist), open, anon }
 }

@@ -3,13 +3,15 @@
 // uniqueWorkers, which is the size of the union of the days' worker sets.
 import { addAgg, emptyAgg, type Agg } from './aggregate.ts'
 import type { DayRow, Dwell } from './compute-days.ts'
+import { addDwell } from './dwell.ts'
 
 export type PeriodRow = {
   /** Day rollups summed in (a month rollup with fewer days than the month is incomplete). */
   days: number
   firstTime: number | null
   byHour: number[]
-  dwell: Dwell
+  /** null when a day was read without its dwell histogram. */
+  dwell: Dwell | null
   agg: Agg
   open: Agg
   /** Σ capacity × time with a known count (ms), whole day and opening hours: utilisation's denominator. */
@@ -45,9 +47,7 @@ export function periodOf (days: readonly DayRow[]): PeriodRow {
     p.days++
     p.firstTime = p.firstTime === null || d.firstTime === null ? null : p.firstTime + d.firstTime
     d.byHour.forEach((n, h) => { p.byHour[h] = (p.byHour[h] ?? 0) + n })
-    for (const [m, n] of d.dwell.hist) p.dwell.hist.set(m, (p.dwell.hist.get(m) ?? 0) + n)
-    p.dwell.open += d.dwell.open
-    p.dwell.anon += d.dwell.anon
+    p.dwell = p.dwell && d.dwell ? addDwell(p.dwell, d.dwell) : null
     addAgg(p.agg, d.agg)
     addAgg(p.open, d.open)
     p.capacityMsAll += d.capacity * d.agg.occKnownMs

@@ -9,7 +9,7 @@ import { COUNT_KEYS, emptyAgg, MAX_KEYS, QUANTITIES, type Agg } from './aggregat
 import type { DayRow } from './compute-days.ts'
 import type { HourRow } from './compute-hours.ts'
 import { dateOfYmd } from './day-bounds.ts'
-import { decodeHist, encodeHist } from './dwell.ts'
+import { decodeDwell, encodeDwell } from './dwell.ts'
 import type { PeriodRow } from './period.ts'
 
 export const DAY_MEASUREMENT = 'daily_station'
@@ -43,6 +43,16 @@ function unpackAgg (s: string | undefined): Agg {
 
 const nums = (s: string | undefined) => (s ? s.split(',').map(Number) : [])
 
+// Opening hours are round the clock at most stations: then the open-time aggregate is the
+// whole-day one, stored as '='.
+const packOpen = (agg: Agg, open: Agg) => { const o = packAgg(open); return o === packAgg(agg) ? '=' : o }
+const unpackOpen = (s: string | undefined, agg: string | undefined) => unpackAgg(s === '=' ? agg : s)
+
+function dwellField (d: { dwell: DayRow['dwell'] }): string {
+  if (!d.dwell) throw new Error('cannot store a rollup without its dwell histogram')
+  return encodeDwell(d.dwell)
+}
+
 /** Groups of a packed field, or null when the field is absent or of another version. */
 function groups (v: unknown): string[] | null {
   if (typeof v !== 'string') return null
@@ -53,23 +63,24 @@ function groups (v: unknown): string[] | null {
 const workerList = (v: unknown): string[] | null => (typeof v === 'string' ? (v === '' ? [] : v.split(',')) : null)
 
 export function dayLine (station: string, d: DayRow): string {
-  const head = [d.ymd, d.uniqueWorkers, d.capacity, d.firstTime ?? -1, d.dwell.open, d.dwell.anon].join(',')
+  const head = [d.ymd, d.uniqueWorkers, d.capacity, d.firstTime ?? -1].join(',')
   return formatLine(DAY_MEASUREMENT, { station }, {
     ymd: { int: d.ymd },
     visits: { int: d.agg.entries },
     denied: { int: d.agg.denied },
     uniqueWorkers: { int: d.uniqueWorkers },
     workers: (d.workers ?? []).join(','),
-    figures: [FIGURES_VERSION, head, d.byHour.join(','), encodeHist(d.dwell.hist), packAgg(d.agg), packAgg(d.open)].join(';')
+    dwell: dwellField(d),
+    figures: [FIGURES_VERSION, head, d.byHour.join(','), packAgg(d.agg), packOpen(d.agg, d.open)].join(';')
   }, ns(d.start))
 }
 
 /** A stored day, or null when its figures are missing or of another layout version. */
 export function decodeDay (get: Get): DayRow | null {
   const g = groups(get('figures'))
-  if (!g || g.length !== 5) return null
-  const [ymd = 0, uniqueWorkers = 0, capacity = 0, firstTime = -1, open = 0, anon = 0] = nums(g[0])
-  const agg = unpackAgg(g[3])
+  if (!g || g.length !== 4) return null
+  const [ymd = 0, uniqueWorkers = 0, capacity = 0, firstTime = -1] = nums(g[0])
+  const agg = unpackAgg(g[2])
   const start = get('time') as number
   return {
     date: dateOfYmd(ymd),
@@ -81,9 +92,9 @@ export function decodeDay (get: Get): DayRow | null {
     workers: workerList(get('workers')),
     firstTime: firstTime < 0 ? null : firstTime,
     byHour: nums(g[1]),
-    dwell: { hist: decodeHist(g[2]), open, anon },
+    dwell: decodeDwell(get('dwell')),
     agg,
-    open: unpackAgg(g[4])
+    open: unpackOpen(g[3], g[2])
   }
 }
 
@@ -105,27 +116,28 @@ export function decodeHour (get: Get): HourRow | null {
 }
 
 export function monthLine (station: string, startMs: number, ym: number, m: PeriodRow): string {
-  const head = [ym, m.uniqueWorkers, m.days, m.firstTime ?? -1, m.dwell.open, m.dwell.anon, m.capacityMsAll, m.capacityMsOpen, m.incompleteOpen, m.incompleteAll].join(',')
+  const head = [ym, m.uniqueWorkers, m.days, m.firstTime ?? -1, m.capacityMsAll, m.capacityMsOpen, m.incompleteOpen, m.incompleteAll].join(',')
   return formatLine(MONTH_MEASUREMENT, { station }, {
     ym: { int: ym },
     uniqueWorkers: { int: m.uniqueWorkers },
     workers: (m.workers ?? []).join(','),
-    figures: [FIGURES_VERSION, head, m.byHour.join(','), encodeHist(m.dwell.hist), packAgg(m.agg), packAgg(m.open)].join(';')
+    dwell: dwellField(m),
+    figures: [FIGURES_VERSION, head, m.byHour.join(','), packAgg(m.agg), packOpen(m.agg, m.open)].join(';')
   }, ns(startMs))
 }
 
 export function decodeMonth (get: Get): MonthRow | null {
   const g = groups(get('figures'))
-  if (!g || g.length !== 5) return null
-  const [ym = 0, uniqueWorkers = 0, days = 0, firstTime = -1, open = 0, anon = 0, capacityMsAll = 0, capacityMsOpen = 0, incompleteOpen = 0, incompleteAll = 0] = nums(g[0])
+  if (!g || g.length !== 4) return null
+  const [ym = 0, uniqueWorkers = 0, days = 0, firstTime = -1, capacityMsAll = 0, capacityMsOpen = 0, incompleteOpen = 0, incompleteAll = 0] = nums(g[0])
   return {
     ym,
     days,
     firstTime: firstTime < 0 ? null : firstTime,
     byHour: nums(g[1]),
-    dwell: { hist: decodeHist(g[2]), open, anon },
-    agg: unpackAgg(g[3]),
-    open: unpackAgg(g[4]),
+    dwell: decodeDwell(get('dwell')),
+    agg: unpackAgg(g[2]),
+    open: unpackOpen(g[3], g[2]),
     capacityMsAll,
     capacityMsOpen,
     incompleteOpen,
@@ -135,7 +147,7 @@ export function decodeMonth (get: Get): MonthRow | null {
   }
 }
 
-/** What readers select: one cursor per series (plus `workers` when distinct counts need the sets). */
+/** What readers select: one cursor per series (plus `workers` and `dwell` when they need them). */
 export const DAY_COLUMNS: readonly string[] = ['figures']
 export const HOUR_COLUMNS: readonly string[] = ['figures']
 export const MONTH_COLUMNS: readonly string[] = ['figures']

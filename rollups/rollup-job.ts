@@ -146,7 +146,7 @@ export function createRollupJob (opts: RollupJobOptions) {
    */
   async function recomputeMonth (station: string, timeZone: string, month: string): Promise<void> {
     const { first, last } = monthBounds(month)
-    const days = (await readDays(query, { stations: [station], from: first, to: last }, { workers: true })).get(station) ?? []
+    const days = (await readDays(query, { stations: [station], from: first, to: last }, { workers: true, dwell: true })).get(station) ?? []
     // Days of the month (up to today) without a rollup get one, zeros if need be, so that the
     // month's summary is complete and readers can use it instead of the days.
     const today = localDate(now(), timeZone)

@@ -47,10 +47,14 @@ function collect<T> (series: Series[], decode: (get: (name: string) => unknown) 
   return out
 }
 
-export async function readDays (query: QueryFn, scope: Scope, opts: { workers?: boolean } = {}): Promise<Map<string, DayRow[]>> {
+/** Extra fields to read: worker sets (distinct counts) and dwell histograms. */
+export type ReadOptions = { workers?: boolean, dwell?: boolean }
+const withExtras = (columns: readonly string[], opts: ReadOptions) => [...columns, ...(opts.workers ? ['workers'] : []), ...(opts.dwell ? ['dwell'] : [])]
+
+export async function readDays (query: QueryFn, scope: Scope, opts: ReadOptions = {}): Promise<Map<string, DayRow[]>> {
   if (scope.stations !== 'all' && scope.stations.length === 0) return new Map()
   const placeholders: Placeholders = {}
-  const columns = opts.workers ? [...DAY_COLUMNS, 'workers'] : DAY_COLUMNS
+  const columns = withExtras(DAY_COLUMNS, opts)
   const [series = []] = await query([statement(DAY_MEASUREMENT, columns, scope, placeholders)], placeholders)
   const lo = ymdOf(scope.from)
   const hi = ymdOf(scope.to)
@@ -78,10 +82,10 @@ export async function readHours (query: QueryFn, scope: Scope): Promise<Map<stri
 }
 
 /** Month rows whose month lies inside from..to (from/to: first and last day of the months). */
-export async function readMonths (query: QueryFn, scope: Scope, opts: { workers?: boolean } = {}): Promise<Map<string, MonthRow[]>> {
+export async function readMonths (query: QueryFn, scope: Scope, opts: ReadOptions = {}): Promise<Map<string, MonthRow[]>> {
   if (scope.stations !== 'all' && scope.stations.length === 0) return new Map()
   const placeholders: Placeholders = {}
-  const columns = opts.workers ? [...MONTH_COLUMNS, 'workers'] : MONTH_COLUMNS
+  const columns = withExtras(MONTH_COLUMNS, opts)
   const [series = []] = await query([statement(MONTH_MEASUREMENT, columns, scope, placeholders)], placeholders)
   const lo = Math.floor(ymdOf(scope.from) / 100)
   const hi = Math.floor(ymdOf(scope.to) / 100)

@@ -28,6 +28,8 @@ export type LoadOptions = {
   source?: 'rollup' | 'raw'
   streams?: readonly Stream[]
   hours?: boolean
+  /** Read the dwell histograms of rolled-up days too (days from raw always have them). */
+  dwell?: boolean
   band?: ComfortBand
 }
 
@@ -102,7 +104,7 @@ export async function loadStationDays (src: FigureSource, station: StationFacts,
   }
   const scope = { stations: [station.id], from, to }
   const [dayRows, hourRows] = await Promise.all([
-    readDays(src.query, scope).then((m) => m.get(station.id) ?? []),
+    readDays(src.query, scope, { dwell: opts.dwell ?? false }).then((m) => m.get(station.id) ?? []),
     opts.hours ? readHours(src.query, scope).then((m) => m.get(station.id) ?? []) : Promise.resolve([])
   ])
   const dirty = new Set((src.status?.dirtyBetween(from, to, station.id) ?? []).map((d) => d.date))

@@ -26,7 +26,7 @@ async function bounded (tasks: Array<() => Promise<void>>): Promise<void> {
 }
 
 /** Every station's period from..to, with distinct workers. */
-export async function loadFleet (src: FigureSource, stations: readonly StationInfo[], from: string, to: string, everyStation: boolean): Promise<{ periods: StationPeriod[], provenance: FleetProvenance }> {
+export async function loadFleet (src: FigureSource, stations: readonly StationInfo[], from: string, to: string, everyStation: boolean, opts: { dwell?: boolean } = {}): Promise<{ periods: StationPeriod[], provenance: FleetProvenance }> {
   const provenance: FleetProvenance = { rollupDays: 0, rawDays: 0, pendingDays: 0 }
   const dirty = src.status?.dirtyBetween(from, to) ?? []
   const scope = everyStation ? 'all' as const : stations.map((s) => s.id)
@@ -35,7 +35,7 @@ export async function loadFleet (src: FigureSource, stations: readonly StationIn
   // A whole month: the monthly rollup, when it sums every day of the month up to today.
   const whole = monthBounds(monthOf(from))
   if (whole.first === from && whole.last === to) {
-    const months = await readMonths(src.query, { stations: scope, from, to })
+    const months = await readMonths(src.query, { stations: scope, from, to }, opts)
     for (const s of stations) {
       const row = months.get(s.id)?.[0]
       const today = localDate(Date.now(), s.timezone)
@@ -50,7 +50,7 @@ export async function loadFleet (src: FigureSource, stations: readonly StationIn
   const rest = stations.filter((s) => !out.has(s.id))
   if (rest.length > 0) {
     const dates = datesBetween(from, to)
-    const rows = await readDays(src.query, { stations: rest.length === stations.length ? scope : rest.map((s) => s.id), from, to })
+    const rows = await readDays(src.query, { stations: rest.length === stations.length ? scope : rest.map((s) => s.id), from, to }, opts)
     const tasks: Array<() => Promise<void>> = []
     for (const s of rest) {
       const byDate = new Map((rows.get(s.id) ?? []).map((d) => [d.date, d]))

@@ -66,7 +66,7 @@ const summaryTable = (summary: object): Table => ({ name: 'Summary', columns: ['
 
 export async function stationReport (src: FigureSource, station: StationInfo, month: string) {
   const { first, last } = monthBounds(month)
-  const loaded = await loadStationDays(src, station, first, last)
+  const loaded = await loadStationDays(src, station, first, last, { dwell: true })
   const sets = await loadWorkerSets(src, station.id, loaded.days, [{ from: first, to: last }])
   const open = sumDays(loaded.days, 'open')
   const days = loaded.days.map(dayRow)
@@ -107,10 +107,10 @@ async function fleetDistinct (src: FigureSource, periods: readonly StationPeriod
 
 export async function fleetReport (src: FigureSource, stations: readonly StationInfo[], month: string, everyStation: boolean) {
   const { first, last } = monthBounds(month)
-  const { periods, provenance } = await loadFleet(src, stations, first, last, everyStation)
+  const { periods, provenance } = await loadFleet(src, stations, first, last, everyStation, { dwell: true })
   const rows = rank(periods.map((p) => ({
     ...stationSummary(p, first, last),
-    medianDwellMinutes: dwellStats(p.period.dwell, DEFAULT_DWELL_CAP_MIN, 10).medianMinutes
+    medianDwellMinutes: dwellStats(addDwell(emptyDwell(), p.period.dwell), DEFAULT_DWELL_CAP_MIN, 10).medianMinutes
   })), 'visits').map(({ from: _f, to: _t, rank: place, ...r }) => ({ rank: place, ...r, busiestHour: r.busiestHour?.hour ?? null }))
   const districts = districtsOf(rows.map((r) => ({ ...r, from: first, to: last, busiestHour: null })))
   const summary = {

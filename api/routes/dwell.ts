@@ -55,7 +55,7 @@ export const dwellRoute: FastifyPluginAsyncZod<FigureRouteOptions> = async (app,
   }, async (request) => {
     const station = stationOr404(registry, request.params.id)
     const { from, to, source, cap, bin } = request.query
-    const loaded = await loadStationDays(figures, station, from, to, { source, streams: ['door'] })
+    const loaded = await loadStationDays(figures, station, from, to, { source, streams: ['door'], dwell: true })
     const dwell = emptyDwell()
     for (const d of loaded.days) addDwell(dwell, d.dwell)
     return { stationId: station.id, timezone: station.timezone, from, to, capMinutes: cap, binMinutes: bin, ...dwellStats(dwell, cap, bin), provenance: loaded.provenance }

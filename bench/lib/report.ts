@@ -55,14 +55,15 @@ export function renderResults (r: BenchResults): string {
   }
   if (r.pipelines.length > 0) {
     const w = r.pipelines.find((x) => x.kind === 'waystation' && x.offeredRate === undefined)
-    p('### 2. Side by side (same load generator: 50 clients × 100 unacknowledged QoS 1 publishes, realistic payloads)')
+    p('### 2. Side by side (same load generator: 50 clients × 100 unacknowledged QoS 1 publishes, realistic payloads; best of the listed runs)')
     p()
     p('| pipeline | broker PUBACKs/s | stored/s by end of window | missing after 20 s drain | PUBACK p50 / p99 ms | broker | subscriber | influxd | load generator | rest | Waystation stored/s ÷ this |')
     p('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
     for (const x of r.pipelines) {
       const broker = x.usage.find((u) => ['waystation', 'mosquitto', 'aedes (bare)'].includes(u.name))?.name ?? 'waystation'
       const ratio = w === undefined || x === w ? '–' : `${(w.storedPerSec / Math.max(1, x.storedPerSec)).toFixed(2)}×`
-      p(`| ${x.label}${x.offeredRate === undefined ? '' : ` (offered ${n0(x.offeredRate)}/s)`} | ${n0(x.ackedPerSec)} | ${n0(x.storedPerSec)}${x.kind === 'aedes-count' ? ' (delivered)' : ''} | ${n0(x.missing)} | ${n1(x.latencyMs.p50)} / ${n1(x.latencyMs.p99)} | ${usage(x.usage, broker)} | ${usage(x.usage, 'subscriber')} | ${usage(x.usage, 'influxd')} | ${usage(x.usage, 'load')} | ${rest(x.usage)} | ${ratio} |`)
+      const runs = (x.runs?.length ?? 0) > 1 ? ` (runs: ${x.runs!.map(n0).join(', ')})` : ''
+      p(`| ${x.label}${x.offeredRate === undefined ? '' : ` (offered ${n0(x.offeredRate)}/s)`} | ${n0(x.ackedPerSec)} | ${n0(x.storedPerSec)}${x.kind === 'aedes-count' ? ' (delivered)' : ''}${runs} | ${n0(x.missing)} | ${n1(x.latencyMs.p50)} / ${n1(x.latencyMs.p99)} | ${usage(x.usage, broker)} | ${usage(x.usage, 'subscriber')} | ${usage(x.usage, 'influxd')} | ${usage(x.usage, 'load')} | ${rest(x.usage)} | ${ratio} |`)
     }
     if (r.influxCeiling !== undefined) {
       const c = r.influxCeiling

@@ -36,6 +36,8 @@ export type PipelineResult = {
   usage: Usage[]
   subscriber?: Record<string, number>
   profile?: ProfileSummary
+  /** stored/s of every repetition, when repeated (the result is the best one). */
+  runs?: number[]
 }
 
 const DRAIN_MS = 20_000
