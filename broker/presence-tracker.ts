@@ -13,7 +13,9 @@ import type { DeviceSessions } from './device-sessions.ts'
 export function createPresenceTracker (deps: { aedes: Aedes, sessions: DeviceSessions, store: PresenceStore, brokerId: string, flushMs: number, logger: Logger, onChange?: (u: PresenceUpdate) => void }) {
   const { aedes, sessions, store, brokerId, logger } = deps
   const current = new Map<string, Client>() // device → the connection that counts (takeover-safe)
-  const seen = new Map<string, string>() // device → last-seen ISO time, not yet flushed
+  // device → last-seen epoch ms, not yet flushed. A number, not an ISO string: this is set on
+  // every publish, and formatting a date there showed up in the hot-path profile.
+  const seen = new Map<string, number>()
   const now = () => new Date().toISOString()
 
   store.resetBroker(brokerId, now(), 'broker restarted')
@@ -52,7 +54,7 @@ export function createPresenceTracker (deps: { aedes: Aedes, sessions: DeviceSes
 
   const touch = (client: Client | null) => {
     const s = sessions.get(client)
-    if (s) seen.set(s.deviceId, now())
+    if (s) seen.set(s.deviceId, Date.now())
   }
   aedes.on('publish', (_packet, client) => touch(client))
   aedes.on('ping', (_packet, client) => touch(client))
@@ -60,8 +62,8 @@ export function createPresenceTracker (deps: { aedes: Aedes, sessions: DeviceSes
   function flush (): void {
     if (seen.size === 0) return
     const updates: PresenceUpdate[] = []
-    for (const [deviceId, lastSeenAt] of seen) {
-      if (current.has(deviceId)) updates.push({ deviceId, brokerId, connected: true, lastSeenAt })
+    for (const [deviceId, lastSeenMs] of seen) {
+      if (current.has(deviceId)) updates.push({ deviceId, brokerId, connected: true, lastSeenAt: new Date(lastSeenMs).toISOString() })
     }
     seen.clear()
     try {
