@@ -41,10 +41,11 @@ export type PipelineResult = {
 }
 
 const DRAIN_MS = 20_000
+let runCount = 0
 
 export async function runPipeline (ctx: Ctx, opts: { kind: PipelineKind, label?: string, clients: number, window: number, seconds: number, rate?: number, cpuProf?: boolean }): Promise<PipelineResult> {
   const label = opts.label ?? opts.kind
-  const dir = join(ctx.dir, `pipeline-${label}`)
+  const dir = join(ctx.dir, `pipeline-${label}-${++runCount}`)
   mkdirSync(dir, { recursive: true })
   const registryPath = join(dir, 'registry.sqlite')
   const credentialsPath = join(dir, 'credentials.json')
