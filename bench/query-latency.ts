@@ -8,7 +8,7 @@
 // loaded work directory; --reuse DIR measures again on it without loading or rolling up.
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { availableParallelism, tmpdir } from 'node:os'
+import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { buildApp } from '../api/build-app.ts'
@@ -47,6 +47,8 @@ export async function main (argv: string[] = process.argv.slice(2)): Promise<str
   const days = Number(a.days ?? (quick ? 60 : 365))
   const requests = Number(a.requests ?? (quick ? 20 : 100))
   const log = (s: string) => process.stderr.write(`${s}\n`)
+  const load1 = () => loadavg()[0]!.toFixed(2)
+  const loadAtStart = load1()
   const dir = a.reuse ?? mkdtempSync(join(tmpdir(), 'waystation-query-bench-'))
   const reuse = a.reuse !== undefined
   const influxd = await startInfluxd({ dataDir: join(dir, 'influxdb') })
@@ -122,6 +124,7 @@ export async function main (argv: string[] = process.argv.slice(2)): Promise<str
       log(`   ${name}: p50 ${ms1(pct(times, 0.5))} ms, p95 ${ms1(pct(times, 0.95))} ms`)
     }
     const station = (i: number) => ids[(i * 7) % ids.length]!
+    const loadBeforeQueries = load1()
     log('== queries')
     await measure('(a) visits per day, one station, a year', (i) => `/stations/${station(i)}/visits?from=${first}&to=${last}`)
     await measure('(b) fleet monthly summary', () => `/fleet/summary?from=${month.first}&to=${month.last}`)
@@ -147,6 +150,8 @@ export async function main (argv: string[] = process.argv.slice(2)): Promise<str
       `every door event of the simulator's day model (${n(load.doorEvents)}: entries, exits, refusals, ${(load.doorEvents / load.stationDays).toFixed(0)} per station-day); the people counter and the climate sensors sampled every ${SAMPLE_MIN} minutes (${n(load.occupancyMessages)} + ${n(load.environmentMessages)}) instead of on every change and every minute.`,
       `${n(points)} points in **${load.seconds.toFixed(0)} s** (${n(Math.round(points / load.seconds))} points/s, generation included).`,
       `**Rollup job**: all ${n(recomputedDays)} station-days recomputed from raw events (daily, hourly and monthly points) in **${rollupSeconds.toFixed(0)} s** (2 batches at a time).`,
+      '',
+      `${reuse ? 'Load and rollup figures are from the run that loaded this data (`--keep`); this run only measured the queries. ' : ''}Load average (1 min; the machine is shared): ${loadAtStart} at start, ${loadBeforeQueries} before the queries, ${load1()} after them.`,
       '',
       `Warm latency over real HTTP (keep-alive), ${requests} sequential requests each after 5 warm-up requests, stations rotating:`,
       '',
