@@ -99,7 +99,7 @@ export function createBatchWriter (opts: BatchWriterOptions) {
 
   async function flush (batch: Entry[]): Promise<void> {
     try {
-      await writeWithRetry(batch.flatMap((e) => e.lines).join('\n'))
+      await writeWithRetry(batch.flatMap((e) => e.lines).join('\n'), batch.reduce((n, e) => n + e.lines.length, 0))
       for (const e of batch) { stats.storedPoints += e.lines.length; e.resolve() }
     } catch (err) {
       if (err instanceof WriteError && err.kind === 'permanent') {
@@ -119,13 +119,13 @@ export function createBatchWriter (opts: BatchWriterOptions) {
     }
   }
 
-  async function writeWithRetry (body: string): Promise<void> {
+  async function writeWithRetry (body: string, points: number): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       const started = performance.now()
       try {
         await opts.write(body)
         stats.batches++
-        opts.onBatch?.(body.split('\n').length, performance.now() - started)
+        opts.onBatch?.(points, performance.now() - started)
         return
       } catch (err) {
         if (!(err instanceof WriteError) || err.kind !== 'retryable') throw err
