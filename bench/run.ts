@@ -50,7 +50,7 @@ const results: BenchResults = {
     kernel: sh('uname', ['-r']),
     node: process.version,
     influxd: sh('influxd', ['version']).replace(/^InfluxDB /, ''),
-    mosquitto: 'not used',
+    mosquitto: existsSync('/usr/sbin/mosquitto') ? await mosquittoVersion().catch(() => 'unknown') : 'not installed',
     aedes: (JSON.parse(readFileSync(join(ROOT, 'node_modules/aedes/package.json'), 'utf8')) as { version: string }).version,
     'load average at start': loadavg().map((x) => x.toFixed(2)).join(' ')
   },
@@ -59,6 +59,21 @@ const results: BenchResults = {
   pipelines: [],
   connections: [],
   errors: []
+}
+
+// `--only` re-runs some sections of a full run: the others are kept from bench/results.json.
+const previousPath = join(ROOT, 'bench/results.json')
+if (a.only !== undefined && existsSync(previousPath)) {
+  const prev = JSON.parse(readFileSync(previousPath, 'utf8')) as BenchResults
+  if (prev.quick === quick) {
+    const keep = (name: string) => !only.has(name)
+    if (keep('e2e')) results.e2e = prev.e2e
+    if (keep('pipelines')) Object.assign(results, { pipelines: prev.pipelines, influxCeiling: prev.influxCeiling, profile: prev.profile })
+    if (keep('overload') && prev.overload !== undefined) results.overload = prev.overload
+    if (keep('connections')) Object.assign(results, { connections: prev.connections, coldAuth: prev.coldAuth })
+    if (keep('queries') && prev.queries !== undefined) results.queries = prev.queries
+    results.sections = Object.fromEntries(SECTIONS.map((s) => [s, keep(s) ? prev.sections?.[s] ?? prev.date : results.date]))
+  }
 }
 
 async function section (name: string, fn: () => Promise<void>): Promise<void> {
@@ -82,7 +97,7 @@ await section('e2e', async () => {
   for (const stations of plan.fleets) results.e2e.push(await runE2E(ctx, { label: `fleet-${stations}`, stations, seconds: plan.e2eSeconds }))
 })
 await section('pipelines', async () => {
-  results.machine.mosquitto = await mosquittoVersion().catch(() => 'unknown')
+  if (results.machine.mosquitto === 'not installed') results.machine.mosquitto = await mosquittoVersion().catch(() => 'unknown')
   // On a shared 2-core machine other work only ever lowers a ceiling: each pipeline runs
   // `rounds` times, interleaved, and the best run counts (all are listed).
   const best = new Map<PipelineKind, PipelineResult>()

@@ -22,6 +22,8 @@ export type BenchResults = {
   connections: ConnectionsResult[]
   coldAuth?: { devices: number, seconds: number, perSecond: number, extrapolated10kSeconds: number, hash?: string }
   queries?: { command: string, exitCode: number, output: string }
+  /** When sections come from different runs (`--only`): section → date of its run. */
+  sections?: Record<string, string>
   errors: string[]
 }
 
@@ -40,6 +42,10 @@ export function renderResults (r: BenchResults): string {
   const p = (s = '') => out.push(s)
   p(`Generated ${r.date} by \`${r.command}\` at commit ${r.commit}${r.quick ? ' (**--quick smoke run: short windows, small fleets; not for comparison**)' : ''}.`)
   p()
+  if (r.sections !== undefined && new Set(Object.values(r.sections)).size > 1) {
+    p(`Sections come from different runs (\`--only\`): ${Object.entries(r.sections).map(([k, v]) => `${k} ${v}`).join(', ')}.`)
+    p()
+  }
   p(`Machine: ${Object.entries(r.machine).map(([k, v]) => `${k} ${v}`).join('; ')}.`)
   p('CPU is % of one core (the machine has 2), averaged over the measuring window; RSS is the peak. "rest of the machine" is all other CPU use in the window (the orchestrator, the kernel, and other users of this shared machine).')
   p()
@@ -103,7 +109,10 @@ export function renderResults (r: BenchResults): string {
     p()
     p('```')
     // Its own markers (it also writes its section of this file) must not appear inside ours.
-    p(r.queries.output.trim().split('\n').filter((l) => !l.includes('<!--')).slice(-60).join('\n'))
+    // Its progress log only: the markdown section it prints is its own (see below in this file).
+    const lines = r.queries.output.trim().split('\n')
+    const end = lines.findIndex((l) => l.startsWith('## ') || l.includes('<!--'))
+    p(lines.slice(0, end < 0 ? lines.length : end).filter((l) => !/^\s+loaded \d/.test(l)).slice(-40).join('\n'))
     p('```')
     p()
   }
