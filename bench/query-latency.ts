@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util'
 import { buildApp } from '../api/build-app.ts'
 import { createInfluxClient } from '../api/main.ts'
 import { createInfluxWrite } from '../ingest/influx-write.ts'
+import { ensureDatabase, ROLLUP_RETENTION_POLICY } from '../platform/influx.ts'
 import { addDays, localDate } from '../platform/local-day.ts'
 import { createLogger } from '../platform/logger.ts'
 import { openRegistry } from '../registry/open-registry.ts'
@@ -57,7 +58,7 @@ export async function main (argv: string[] = process.argv.slice(2)): Promise<str
   const registry = openRegistry(join(dir, 'registry.sqlite'))
   const state = openRollupState(join(dir, 'rollups.sqlite'), { source: db })
   try {
-    await influx.createDatabase(db)
+    await ensureDatabase(influx, db)
     const fleet = fleetSpec({ stations, seed: '1' })
     const districts = { sz: '福田区', gz: '天河区', sh: '徐汇区', hz: '西湖区' } as Record<string, string>
     for (const [i, s] of reuse ? [] : fleet.entries()) {
@@ -81,7 +82,7 @@ export async function main (argv: string[] = process.argv.slice(2)): Promise<str
       state,
       stations: registryLookup(registry),
       query: influxQueryFn(createInfluxClient({ INFLUX_URL: influxd.url, INFLUX_DB: db })),
-      write: createInfluxWrite({ url: influxd.url, database: db, timeoutMs: 120_000 }),
+      write: createInfluxWrite({ url: influxd.url, database: db, timeoutMs: 120_000, retentionPolicy: ROLLUP_RETENTION_POLICY }),
       logger: createLogger('silent'),
       concurrency: 2
     })

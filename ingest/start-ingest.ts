@@ -12,7 +12,7 @@ export function startIngest (config: Config, rootLogger: Logger, metrics?: Metri
   const influx = influxClient(config)
   const schema = ensureDatabaseInBackground(influx, config.INFLUX_DB, (err, attempt) => {
     if (attempt % 10 === 0) logger.warn({ err: err.message, url: config.INFLUX_URL }, 'InfluxDB not reachable yet; retrying')
-  })
+  }, { rawRetention: config.RAW_RETENTION, logger })
   const writer = createBatchWriter({
     write: createInfluxWrite({
       url: config.INFLUX_URL,

@@ -5,6 +5,19 @@ const port = z.coerce.number().int().min(0).max(65535)
 const positive = z.coerce.number().int().positive()
 const url = z.string().url()
 
+// InfluxDB durations as retention policies take them (1.x refuses less than 1h; minutes and
+// seconds are of no use for keeping days of events). Go durations top out at ~292 years.
+const RETENTION_PATTERN = /^(?:INF|inf|[1-9][0-9]{0,6}[hdw])$/
+const RETENTION_MESSAGE = 'RAW_RETENTION: a duration like 72h, 400d or 52w (at least 1h, at most 100 years), or INF'
+const UNIT_MS = { h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const
+const MAX_RETENTION_MS = 36_500 * UNIT_MS.d
+
+/** A RAW_RETENTION value in milliseconds; null for INF (kept forever). */
+export function retentionMs (value: string): number | null {
+  if (value.toUpperCase() === 'INF') return null
+  return Number(value.slice(0, -1)) * UNIT_MS[value.slice(-1) as keyof typeof UNIT_MS]
+}
+
 // Every setting comes from the environment, parsed once here. `.env.example` documents them.
 export const ConfigSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -15,6 +28,11 @@ export const ConfigSchema = z.object({
   INFLUX_DB: z.string().regex(/^[A-Za-z0-9_]{1,64}$/, 'INFLUX_DB: letters, digits and _ only').default('waystation'),
   INFLUX_USERNAME: z.string().optional(),
   INFLUX_PASSWORD: z.string().optional(),
+  // How long InfluxDB keeps raw events (the database's default retention policy): a whole number
+  // and h, d or w, at least 1h, or INF. Rollups have their own policy, kept forever, so reports
+  // over years do not depend on it. Why INF is the default: docs/security.md.
+  RAW_RETENTION: z.string().regex(RETENTION_PATTERN, RETENTION_MESSAGE).refine((v) => !RETENTION_PATTERN.test(v) || (retentionMs(v) ?? 0) <= MAX_RETENTION_MS, RETENTION_MESSAGE)
+    .transform((v) => v.toUpperCase() === 'INF' ? 'INF' : v).default('INF'),
 
   MQTT_HOST: z.string().min(1).default('0.0.0.0'),
   // Plain TCP listener; "off" for TLS-only deployments.

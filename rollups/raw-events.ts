@@ -14,6 +14,15 @@ export const DWELL_HORIZON_MS = 4 * 3_600_000
 /** An occupancy count holds until the next message, but no longer than this (2 × the 5-minute heartbeat). */
 export const OCCUPANCY_STALE_MS = 10 * 60_000
 
+/**
+ * Whether every raw event the day starting at `start` reads is surely still stored, with raw
+ * events kept for retentionMs (null: forever): InfluxDB drops a shard group only once all of it
+ * is older than the retention, and a day reads occupancy from OCCUPANCY_STALE_MS before it.
+ */
+export function rawEventsKept (start: number, now: number, retentionMs: number | null): boolean {
+  return retentionMs === null || start - OCCUPANCY_STALE_MS >= now - retentionMs
+}
+
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null)
 
 function rows<T> (series: Series[] | undefined, map: (get: (name: string) => unknown) => T): T[] {

@@ -10,7 +10,7 @@ import { DEFAULT_BAND } from './comfort-band.ts'
 import { computeDays } from './compute-days.ts'
 import { datesBetween, localDayOf, monthBounds, monthOf, ymdOf } from './day-bounds.ts'
 import type { QueryFn } from './influx-query.ts'
-import { DWELL_HORIZON_MS, loadRawEvents, OCCUPANCY_STALE_MS } from './raw-events.ts'
+import { DWELL_HORIZON_MS, loadRawEvents, OCCUPANCY_STALE_MS, rawEventsKept } from './raw-events.ts'
 import { dayLine, hourLine, monthLine } from './rollup-codec.ts'
 import type { DirtyDay, RollupState } from './rollup-state.ts'
 import { readDays } from './rollup-store.ts'
@@ -23,6 +23,8 @@ export type RollupJobOptions = {
   query: QueryFn
   write: (body: string) => Promise<void>
   logger: Logger
+  /** RAW_RETENTION in ms (null or unset: raw events are kept forever). */
+  rawRetentionMs?: number | null
   /** Station batches recomputed at once (each is one raw query, compute, one write). */
   concurrency?: number
   /** A dirty day waits until it had no new event for settleMs, or maxDelayMs since first marked. */
@@ -46,6 +48,8 @@ export function createRollupJob (opts: RollupJobOptions) {
   const settleMs = opts.settleMs ?? 10_000
   const maxDelayMs = opts.maxDelayMs ?? 300_000
   const info = createStationInfo(opts.stations)
+  // A day that may have lost raw events keeps its rollup: a recompute would make it smaller.
+  const rebuildable = (start: number) => rawEventsKept(start, now(), opts.rawRetentionMs ?? null)
   // station → date → entry; Map order rotates stations for fairness.
   const dirty = new Map<string, Map<string, Entry>>()
   const inFlight = new Map<string, Promise<void>>()
@@ -115,7 +119,10 @@ export function createRollupJob (opts: RollupJobOptions) {
   async function recompute (task: Task): Promise<void> {
     const s = info.get(task.station, true)
     if (!s) { finish(task); return }
-    const days = task.dates.map((d) => localDayOf(d, s.timezone))
+    const all = task.dates.map((d) => localDayOf(d, s.timezone))
+    const days = all.filter((d) => rebuildable(d.start))
+    if (days.length < all.length) logger.warn({ station: task.station, from: task.dates[0], days: all.length - days.length }, 'not recomputed: raw events of these days are past RAW_RETENTION (their rollups stay as they are)')
+    if (days.length === 0) { finish(task); return }
     const raw = await loadRawEvents(query, task.station, days[0]!.start, days.at(-1)!.end)
     const computed = computeDays(raw, days, {
       stationId: task.station, capacity: s.capacity, timeZone: s.timezone, openingHours: s.openingHours, band: DEFAULT_BAND, firstSeen: state.firstSeen
@@ -152,7 +159,7 @@ export function createRollupJob (opts: RollupJobOptions) {
     const today = localDate(now(), timeZone)
     const have = new Set(days.map((d) => d.date))
     const pending = dirty.get(station)
-    const gaps = datesBetween(first, last < today ? last : today).filter((d) => !have.has(d) && !pending?.has(d))
+    const gaps = datesBetween(first, last < today ? last : today).filter((d) => !have.has(d) && !pending?.has(d) && rebuildable(localDayOf(d, timeZone).start))
     if (gaps.length > 0) markDates(station, gaps)
     const period = periodOf(days)
     const workers = new Set<string>()
@@ -214,6 +221,7 @@ export function createRollupJob (opts: RollupJobOptions) {
   return {
     onStored,
     markRange,
+    markDates, // one station's local dates in one transaction (rollups/legacy-rollups.ts)
     drain,
     /** Loads marks a previous run left, marks recent days of every station, starts the worker. */
     start (startOpts: { reconcileDays?: number } = {}): void {

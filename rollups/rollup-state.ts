@@ -52,7 +52,7 @@ export function openRollupState (path: string, opts: OpenStateOptions = {}) {
     }
     if (opts.source !== undefined) {
       const row = db.prepare("SELECT value FROM meta WHERE key = 'source'").get() as { value: string } | undefined
-      if (row && row.value !== opts.source) db.exec('DELETE FROM dirty; DELETE FROM first_seen')
+      if (row && row.value !== opts.source) db.exec("DELETE FROM dirty; DELETE FROM first_seen; DELETE FROM meta WHERE key <> 'source'")
       db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('source', ?)").run(opts.source)
     }
   }
@@ -68,6 +68,7 @@ export function openRollupState (path: string, opts: OpenStateOptions = {}) {
   const inRange = db.prepare('SELECT station, date FROM dirty WHERE date >= ? AND date <= ? ORDER BY station, date')
   const ofStation = db.prepare('SELECT station, date FROM dirty WHERE station = ? AND date >= ? AND date <= ? ORDER BY date')
   const seen = db.prepare('SELECT worker, station, at FROM first_seen WHERE worker = ?')
+  const getMeta = db.prepare('SELECT value FROM meta WHERE key = ?')
 
   function writable () {
     if (!q) throw new Error('rollup state opened read-only')
@@ -121,6 +122,9 @@ export function openRollupState (path: string, opts: OpenStateOptions = {}) {
       })
       return replaced
     },
+    /** Small facts about the state (e.g. which rollup layout it has been upgraded to). */
+    meta: (key: string): string | null => (getMeta.get(key) as { value: string } | undefined)?.value ?? null,
+    setMeta: (key: string, value: string) => { db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(key, value) },
     close: () => db.close()
   }
 }

@@ -1,6 +1,8 @@
 // Reads rollup points back as DayRow / HourRow / MonthRow, for one station or many. Days are
 // selected by their local date (the `ymd` field), so one query serves stations in different
-// time zones: the time bounds only need to be wide enough.
+// time zones: the time bounds only need to be wide enough. Rollups live in their own retention
+// policy (kept forever, raw events expire): every read names it.
+import { ROLLUP_RETENTION_POLICY } from '../platform/influx.ts'
 import { addDays } from '../platform/local-day.ts'
 import type { DayRow } from './compute-days.ts'
 import type { HourRow } from './compute-hours.ts'
@@ -27,7 +29,7 @@ function statement (measurement: string, columns: readonly string[], scope: Scop
   placeholders.from = new Date(start).toISOString()
   placeholders.to = new Date(end).toISOString()
   const stations = scope.stations === 'all' ? '' : ` AND ${stationFilter(scope.stations, placeholders)}`
-  return `SELECT ${columns.map((c) => `"${c}"`).join(', ')} FROM "${measurement}" WHERE time >= $from AND time < $to${stations} GROUP BY "station"`
+  return `SELECT ${columns.map((c) => `"${c}"`).join(', ')} FROM "${ROLLUP_RETENTION_POLICY}"."${measurement}" WHERE time >= $from AND time < $to${stations} GROUP BY "station"`
 }
 
 /** Rows by station; a row that decodes to null (missing or other-version figures) is left out. */

@@ -4,16 +4,17 @@
 import { dirname, join } from 'node:path'
 import type { StoredListener } from '../ingest/create-ingest.ts'
 import { createInfluxWrite } from '../ingest/influx-write.ts'
-import type { Config } from '../platform/config.ts'
-import { influxClient } from '../platform/influx.ts'
+import { retentionMs, type Config } from '../platform/config.ts'
+import { influxClient, ROLLUP_RETENTION_POLICY } from '../platform/influx.ts'
 import type { Logger } from '../platform/logger.ts'
 import type { FirstSeen } from './compute-days.ts'
 import { influxQueryFn } from './influx-query.ts'
+import { upgradeLegacyRollups } from './legacy-rollups.ts'
 import { createRollupJob } from './rollup-job.ts'
 import { openRollupState, openRollupStateIfExists, type DirtyDay, type RollupState } from './rollup-state.ts'
 import { registryLookup, type StationFacts } from './station-info.ts'
 
-type InfluxConfig = Pick<Config, 'INFLUX_URL' | 'INFLUX_DB' | 'INFLUX_USERNAME' | 'INFLUX_PASSWORD' | 'REGISTRY_PATH'>
+type InfluxConfig = Pick<Config, 'INFLUX_URL' | 'INFLUX_DB' | 'INFLUX_USERNAME' | 'INFLUX_PASSWORD' | 'REGISTRY_PATH' | 'RAW_RETENTION'>
 type RegistryLike = { getStation: (id: string) => StationFacts | null, listStations: () => StationFacts[] }
 
 /** What the API needs from the job (api/figures/day-source.ts RollupStatus). */
@@ -29,19 +30,26 @@ export function startRollups (opts: { config: InfluxConfig, registry: RegistryLi
   const { config } = opts
   const logger = opts.logger.child({ component: 'rollups' })
   const state = openRollupState(rollupStatePath(config), { source: config.INFLUX_DB })
+  const query = influxQueryFn(influxClient(config, { requestTimeoutMs: ROLLUP_TIMEOUT_MS, maxRetries: 0 }))
   const job = createRollupJob({
     state,
     stations: registryLookup(opts.registry),
-    query: influxQueryFn(influxClient(config, { requestTimeoutMs: ROLLUP_TIMEOUT_MS, maxRetries: 0 })),
-    write: createInfluxWrite({ url: config.INFLUX_URL, database: config.INFLUX_DB, username: config.INFLUX_USERNAME, password: config.INFLUX_PASSWORD, timeoutMs: ROLLUP_TIMEOUT_MS }),
-    logger
+    query,
+    // Rollups go to their own policy, kept forever; raw events expire after RAW_RETENTION.
+    write: createInfluxWrite({ url: config.INFLUX_URL, database: config.INFLUX_DB, username: config.INFLUX_USERNAME, password: config.INFLUX_PASSWORD, timeoutMs: ROLLUP_TIMEOUT_MS, retentionPolicy: ROLLUP_RETENTION_POLICY }),
+    logger,
+    rawRetentionMs: retentionMs(config.RAW_RETENTION)
   })
   opts.ingest.onStored(job.onStored)
   job.start(opts.reconcileDays === undefined ? {} : { reconcileDays: opts.reconcileDays })
+  const upgrade = upgradeLegacyRollups({ state, query, markDates: job.markDates, logger })
   return {
     job,
     status: statusOf(state),
+    /** Settles once rollups of an older version have been looked for (and marked). */
+    upgraded: upgrade.done,
     async close (): Promise<void> {
+      upgrade.cancel()
       await job.close()
       state.close()
     }

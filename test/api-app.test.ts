@@ -11,6 +11,7 @@ import type { InfluxDB } from 'influx'
 import { buildApp, type App } from '../api/build-app.ts'
 import { createInfluxClient, startApi } from '../api/main.ts'
 import { createInfluxProbe } from '../api/probes.ts'
+import { ensureDatabase } from '../platform/influx.ts'
 import { createLogger } from '../platform/logger.ts'
 import { openRegistry, type Registry } from '../registry/open-registry.ts'
 import { startInfluxd, type InfluxServer } from '../scripts/influxd.ts'
@@ -54,7 +55,7 @@ beforeAll(async () => {
   }
   db = `api_test_${randomBytes(4).toString('hex')}`
   influx = createInfluxClient({ INFLUX_URL: influxUrl, INFLUX_DB: db, INFLUX_USERNAME: process.env.INFLUX_USERNAME, INFLUX_PASSWORD: process.env.INFLUX_PASSWORD })
-  await influx.createDatabase(db)
+  await ensureDatabase(influx, db)
 
   registry = openRegistry(':memory:')
   registry.addStation({ id: 'shanghai-hub', name: 'Jing’an rider station', timezone: 'Asia/Shanghai' })

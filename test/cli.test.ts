@@ -111,12 +111,13 @@ describe('waystation CLI', () => {
   })
 
   test('a bad configuration exits 1 naming the variable', () => {
-    const r = cli(['start'], { API_PORT: 'eighty', INFLUX_URL: 'not a url', API_CORS_ORIGINS: 'dash.example.org' })
+    const r = cli(['start'], { API_PORT: 'eighty', INFLUX_URL: 'not a url', API_CORS_ORIGINS: 'dash.example.org', RAW_RETENTION: '30m' })
     expect(r.status).toBe(1)
     expect(r.stderr).toMatch(/Invalid configuration/)
     expect(r.stderr).toMatch(/API_PORT/)
     expect(r.stderr).toMatch(/INFLUX_URL/)
     expect(r.stderr).toMatch(/API_CORS_ORIGINS/)
+    expect(r.stderr).toMatch(/RAW_RETENTION: a duration like 72h, 400d or 52w/)
   })
 
   test('broker and api run as separate processes; the first admin token comes from the CLI', async () => {

@@ -10,6 +10,7 @@ import type { AnyEvent } from '../contract/index.ts'
 import { createInfluxClient } from '../api/main.ts'
 import { createInfluxWrite } from '../ingest/influx-write.ts'
 import { eventToLine } from '../ingest/to-line.ts'
+import { ensureDatabase, ROLLUP_RETENTION_POLICY } from '../platform/influx.ts'
 import { createLogger } from '../platform/logger.ts'
 import { openRegistry } from '../registry/open-registry.ts'
 import { influxQueryFn, type QueryFn } from '../rollups/influx-query.ts'
@@ -32,11 +33,12 @@ const registry = openRegistry(':memory:')
 registry.addStation({ id: S, name: 'Rollup test', timezone: 'Asia/Shanghai', capacity: 4 })
 const influx = createInfluxClient({ INFLUX_URL: inject('influxUrl'), INFLUX_DB: db })
 const write = createInfluxWrite({ url: inject('influxUrl'), database: db, timeoutMs: 10_000 })
+const rollupWrite = createInfluxWrite({ url: inject('influxUrl'), database: db, timeoutMs: 10_000, retentionPolicy: ROLLUP_RETENTION_POLICY })
 const logger = createLogger('silent')
 
 function jobWith (statePath: string, query: QueryFn = influxQueryFn(influx)) {
   const state = openRollupState(statePath, { source: db })
-  return { state, job: createRollupJob({ state, stations: registryLookup(registry), query, write, logger }) }
+  return { state, job: createRollupJob({ state, stations: registryLookup(registry), query, write: rollupWrite, logger }) }
 }
 async function store (job: { onStored: (s: string, e: AnyEvent) => void }, events: AnyEvent[]) {
   await write(events.map((e) => eventToLine(S, e)).join('\n'))
@@ -46,7 +48,7 @@ const visitsOf = async (from: string, to: string) =>
   ((await readDays(influxQueryFn(influx), { stations: [S], from, to })).get(S) ?? []).map((d) => [d.date, d.agg.entries, d.uniqueWorkers])
 
 beforeAll(async () => {
-  await influx.createDatabase(db)
+  await ensureDatabase(influx, db)
   dir = mkdtempSync(join(tmpdir(), 'waystation-rollup-'))
 })
 afterAll(async () => {

@@ -9,6 +9,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest'
 import { allows, AUTH_LEVELS, type AuthLevel } from '../api/auth/roles.ts'
 import { buildApp } from '../api/build-app.ts'
 import { createInfluxClient } from '../api/main.ts'
+import { ensureDatabase } from '../platform/influx.ts'
 import { createLogger } from '../platform/logger.ts'
 import { createAdmin } from '../registry/admin.ts'
 import { openRegistry } from '../registry/open-registry.ts'
@@ -17,7 +18,7 @@ import { apiTokens, bearer, mintToken } from './support/api-tokens.ts'
 
 const db = `security_api_${randomBytes(4).toString('hex')}`
 const influx = createInfluxClient({ INFLUX_URL: inject('influxUrl'), INFLUX_DB: db })
-await influx.createDatabase(db)
+await ensureDatabase(influx, db)
 // Figures of one station that must never leak through another's URL.
 await influx.writePoints([{ measurement: 'door', tags: { station: 'sec-alpha', device: 'sec-alpha-door', direction: 'in', result: 'granted', method: 'face' }, fields: { seq: 1 }, timestamp: new Date('2026-05-01T04:00:00Z') }])
 

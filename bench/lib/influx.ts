@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { ensureDatabase, influxClient } from '../../platform/influx.ts'
 import { startInfluxd } from '../../scripts/influxd.ts'
 
 // A throw-away influxd per scenario (fresh data dir, free ports), so one scenario's data and
@@ -31,8 +32,9 @@ export async function influxQuery (url: string, db: string, q: string): Promise<
   return body.results?.flatMap((r) => r.series ?? []) ?? []
 }
 
+/** The service's own DDL (platform/influx.ts): the database and its `rollups` policy. */
 export async function createDatabase (url: string, db: string): Promise<void> {
-  await influxQuery(url, db, `CREATE DATABASE "${db}"`)
+  await ensureDatabase(influxClient({ INFLUX_URL: url, INFLUX_DB: db }), db)
 }
 
 /** Points stored per data measurement (every point has a seq field). */

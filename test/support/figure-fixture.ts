@@ -13,6 +13,7 @@ import { buildApp, type App } from '../../api/build-app.ts'
 import { createInfluxClient } from '../../api/main.ts'
 import { createInfluxWrite } from '../../ingest/influx-write.ts'
 import { eventToLine } from '../../ingest/to-line.ts'
+import { ensureDatabase, ROLLUP_RETENTION_POLICY } from '../../platform/influx.ts'
 import { createLogger } from '../../platform/logger.ts'
 import { openRegistry } from '../../registry/open-registry.ts'
 import { influxQueryFn } from '../../rollups/influx-query.ts'
@@ -122,14 +123,15 @@ export async function figureFixture () {
   const db = `figures_${randomBytes(4).toString('hex')}`
   const config = { INFLUX_URL: influxUrl, INFLUX_DB: db }
   const influx = createInfluxClient(config)
-  await influx.createDatabase(db)
+  await ensureDatabase(influx, db)
   const registry = openRegistry(':memory:')
   registry.addStation({ id: A, name: '静安区爱心驿站', district: '静安区', timezone: 'Asia/Shanghai', capacity: 2 })
   registry.addStation({ id: B, name: '=Mitte, "Rast"', district: 'Mitte', timezone: 'Europe/Berlin', capacity: 3, openingHours: [{ days: [1, 2, 3, 4, 5, 6, 7], open: '08:00', close: '20:00' }] })
   const state = openRollupState(':memory:')
   const logger = createLogger('silent')
   const write = createInfluxWrite({ url: influxUrl, database: db, timeoutMs: 10_000 })
-  const job = createRollupJob({ state, stations: registryLookup(registry), query: influxQueryFn(influx), write, logger })
+  const rollupWrite = createInfluxWrite({ url: influxUrl, database: db, timeoutMs: 10_000, retentionPolicy: ROLLUP_RETENTION_POLICY })
+  const job = createRollupJob({ state, stations: registryLookup(registry), query: influxQueryFn(influx), write: rollupWrite, logger })
   const ok = async () => ({ ok: true })
   const app: App = buildApp({ registry, influx, logger, probes: { influx: ok, broker: ok }, rollups: { dirtyBetween: state.dirtyBetween, firstSeen: state.firstSeen } })
   await app.ready()

@@ -3,7 +3,7 @@ import { inject } from 'vitest'
 import type { InfluxDB } from 'influx'
 import { serve } from '../../bin/commands/serve.ts'
 import { loadConfig, type Config } from '../../platform/config.ts'
-import { influxClient } from '../../platform/influx.ts'
+import { ensureDatabase, influxClient } from '../../platform/influx.ts'
 import { createLogger } from '../../platform/logger.ts'
 import { openRegistry } from '../../registry/open-registry.ts'
 import type { NewStation, Role } from '../../registry/schemas.ts'
@@ -36,6 +36,9 @@ export async function startTestStack (overrides: Record<string, string> = {}) {
   const logger = createLogger(config.LOG_LEVEL)
   const running = await serve(config, logger, { broker: true, api: true })
   const influx: InfluxDB = influxClient(config)
+  // Ingest creates the database and policies in the background; tests that drain the rollup
+  // job at once must not race it (both are idempotent; autogen is left to ingest).
+  await ensureDatabase(influx, config.INFLUX_DB)
   const registry = openRegistry(config.REGISTRY_PATH)
   const tokens = apiTokens(registry)
 
