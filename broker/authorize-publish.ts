@@ -1,5 +1,5 @@
 import type { Client, PublishPacket } from 'aedes'
-import { parseTopic } from '../contract/index.ts'
+import { parseOwnTopic } from '../contract/index.ts'
 import { BackpressureError } from '../ingest/batch-writer.ts'
 import type { Ingest } from '../ingest/create-ingest.ts'
 import type { Logger } from '../platform/logger.ts'
@@ -32,8 +32,8 @@ export function createAuthorizePublish (deps: { sessions: DeviceSessions, ingest
     const session = sessions.get(client)
     if (!session) return refuse('unauthenticated', 'not authenticated', done)
     if (!gate.accepting) return refuse('shutdown', 'broker is shutting down', done)
-    const target = parseTopic(packet.topic)
-    if (!target || target.stationId !== session.stationId) {
+    const target = parseOwnTopic(packet.topic, session.stationId)
+    if (!target) {
       // Also covers $SYS/...: a custom authorizePublish replaces Aedes' own $SYS guard.
       logger.warn({ device: session.deviceId, station: session.stationId, topic: packet.topic.slice(0, 200) }, 'publish outside own station refused; closing connection')
       return refuse('acl', `publish to ${packet.topic.slice(0, 200)} not allowed`, done)
@@ -53,18 +53,18 @@ export function createAuthorizePublish (deps: { sessions: DeviceSessions, ingest
     }
     session.pending++
 
-    ingest.handle({ stationId: target.stationId, channel: target.channel, batch: target.batch, deviceId: session.deviceId, payload: packet.payload as Buffer })
-      .finally(() => { session.pending-- })
-      .then((outcome) => {
-        if (outcome.rejected > 0) {
-          packet.topic = QUARANTINE_PREFIX + packet.topic
-          packet.retain = false
-        }
-        done(null)
-      }, (err: Error) => {
+    ingest.handleMessage({ stationId: session.stationId, channel: target.channel, batch: target.batch, deviceId: session.deviceId, payload: packet.payload as Buffer }, (err, outcome) => {
+      session.pending--
+      if (err) {
         logger.warn({ device: session.deviceId, err: err.message }, 'message not stored; closing connection without PUBACK')
         metrics?.refused.inc({ reason: err instanceof BackpressureError ? 'backpressure' : 'not_stored' })
-        done(err)
-      })
+        return done(err)
+      }
+      if (outcome!.rejected > 0) {
+        packet.topic = QUARANTINE_PREFIX + packet.topic
+        packet.retain = false
+      }
+      done(null)
+    })
   }
 }

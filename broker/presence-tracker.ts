@@ -20,13 +20,24 @@ export function createPresenceTracker (deps: { aedes: Aedes, sessions: DeviceSes
 
   store.resetBroker(brokerId, now(), 'broker restarted')
 
+  // Connects and disconnects are written at the end of the current I/O phase, together: after a
+  // broker restart thousands of devices reconnect at once, and one SQLite transaction per
+  // connect made the event loop the bottleneck of the reconnect storm.
+  let changes: PresenceUpdate[] = []
   function write (u: PresenceUpdate): void {
+    if (changes.push(u) === 1) setImmediate(writeChanges)
+  }
+  function writeChanges (): void {
+    if (changes.length === 0) return
+    const batch = changes
+    changes = []
     try {
-      store.record([u])
-      deps.onChange?.(u)
+      store.record(batch)
     } catch (err) {
-      logger.error({ err: (err as Error).message }, 'cannot record presence')
+      logger.error({ err: (err as Error).message, updates: batch.length }, 'cannot record presence')
+      return
     }
+    for (const u of batch) deps.onChange?.(u)
   }
 
   aedes.on('clientReady', (client) => {
@@ -60,6 +71,7 @@ export function createPresenceTracker (deps: { aedes: Aedes, sessions: DeviceSes
   aedes.on('ping', (_packet, client) => touch(client))
 
   function flush (): void {
+    writeChanges()
     if (seen.size === 0) return
     const updates: PresenceUpdate[] = []
     for (const [deviceId, lastSeenMs] of seen) {

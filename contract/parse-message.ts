@@ -45,7 +45,9 @@ function decodeJson (payload: Uint8Array, limit: number): { ok: true, value: unk
     return { ok: false, reason: `payload too large: ${payload.byteLength} bytes > ${limit}` }
   }
   try {
-    return { ok: true, value: JSON.parse(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8')) }
+    // MQTT payloads arrive as Buffers: decode in place (no wrapper allocated per message).
+    const text = Buffer.isBuffer(payload) ? payload.toString('utf8') : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8')
+    return { ok: true, value: JSON.parse(text) }
   } catch (err) {
     return { ok: false, reason: `invalid JSON: ${(err as Error).message}` }
   }

@@ -50,3 +50,22 @@ export function parseTopic (topic: string): ParsedTopic | null {
   if (!StationId.safeParse(stationId).success || !isChannel(channel)) return null
   return { stationId, channel, batch: suffix !== undefined }
 }
+
+export type OwnTopic = { readonly channel: Channel, readonly batch: boolean }
+const OWN_TOPICS = new Map<string, OwnTopic>()
+for (const channel of Object.keys(channels) as Channel[]) {
+  OWN_TOPICS.set(channel, Object.freeze({ channel, batch: false }))
+  OWN_TOPICS.set(`${channel}/${BATCH_SUFFIX}`, Object.freeze({ channel, batch: true }))
+}
+
+/**
+ * `parseTopic` for a topic that must belong to a station already known (the publishing
+ * device's own): the same accepted shapes, but no id validation and no allocation, since the
+ * broker runs it on every publish.
+ */
+export function parseOwnTopic (topic: string, stationId: string): OwnTopic | null {
+  const root = TOPIC_ROOT.length
+  if (!topic.startsWith(TOPIC_ROOT) || topic.charCodeAt(root) !== 47 /* / */ ||
+    !topic.startsWith(stationId, root + 1) || topic.charCodeAt(root + 1 + stationId.length) !== 47) return null
+  return OWN_TOPICS.get(topic.slice(root + stationId.length + 2)) ?? null
+}

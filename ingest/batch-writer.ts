@@ -23,7 +23,11 @@ export type BatchWriterOptions = {
   onBatch?: (points: number, ms: number) => void
 }
 
-type Entry = { lines: string[], bytes: number, resolve: () => void, reject: (err: Error) => void }
+/** Called once per entry: null when InfluxDB accepted it, else why not. Must not throw. */
+export type WriteDone = (err: Error | null) => void
+
+// One entry per submitter: its lines already joined, so a batch body is a concatenation.
+type Entry = { body: string, points: number, bytes: number, done: WriteDone }
 
 export type BatchWriter = ReturnType<typeof createBatchWriter>
 
@@ -39,20 +43,31 @@ export function createBatchWriter (opts: BatchWriterOptions) {
   const idleWaiters: Array<() => void> = []
   const stats = { storedPoints: 0, batches: 0, retries: 0, refusedPoints: 0 }
 
-  function submit (lines: string[]): Promise<void> {
-    if (closing) return Promise.reject(new ClosedError('writer is closing'))
+  /**
+   * The hot path (one MQTT message → one entry, no promise per message): queues `body` (`points`
+   * lines joined by '\n') and calls `done` once InfluxDB has it. When the entry cannot be taken,
+   * returns the error at once and never calls `done`.
+   */
+  function enqueue (body: string, points: number, done: WriteDone): Error | undefined {
+    if (closing) return new ClosedError('writer is closing')
     // The cap bounds memory while InfluxDB is down: the caller refuses the message (no
     // PUBACK), so the device keeps it and sends it again later. Nothing is dropped here.
-    let bytes = 0
-    for (const l of lines) bytes += l.length + 1
-    if (pendingPoints + lines.length > opts.maxPendingPoints || pendingBytes + bytes > (opts.maxPendingBytes ?? Infinity)) {
-      return Promise.reject(new BackpressureError(`ingest buffer full (${pendingPoints} points, ${pendingBytes} bytes pending)`))
+    const bytes = body.length + 1
+    if (pendingPoints + points > opts.maxPendingPoints || pendingBytes + bytes > (opts.maxPendingBytes ?? Infinity)) {
+      return new BackpressureError(`ingest buffer full (${pendingPoints} points, ${pendingBytes} bytes pending)`)
     }
-    pendingPoints += lines.length
+    pendingPoints += points
     pendingBytes += bytes
+    queue.push({ body, points, bytes, done })
+    schedule()
+    return undefined
+  }
+
+  /** `enqueue` as a promise, for callers off the hot path. */
+  function submit (lines: string[]): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      queue.push({ lines, bytes, resolve, reject })
-      schedule()
+      const refused = enqueue(lines.join('\n'), lines.length, (err) => { if (err) reject(err); else resolve() })
+      if (refused) reject(refused)
     })
   }
 
@@ -70,9 +85,9 @@ export function createBatchWriter (opts: BatchWriterOptions) {
     let bytes = 0
     while (queueHead < queue.length) {
       const e = queue[queueHead]!
-      if (batch.length > 0 && (points + e.lines.length > opts.maxBatchPoints || bytes + e.bytes > opts.maxBatchBytes)) break
+      if (batch.length > 0 && (points + e.points > opts.maxBatchPoints || bytes + e.bytes > opts.maxBatchBytes)) break
       batch.push(e)
-      points += e.lines.length
+      points += e.points
       bytes += e.bytes
       queueHead++
     }
@@ -90,7 +105,7 @@ export function createBatchWriter (opts: BatchWriterOptions) {
       inFlight++
       void flush(batch).finally(() => {
         inFlight--
-        for (const e of batch) { pendingPoints -= e.lines.length; pendingBytes -= e.bytes }
+        for (const e of batch) { pendingPoints -= e.points; pendingBytes -= e.bytes }
         if (queueHead < queue.length) pump()
         else if (inFlight === 0) idleWaiters.splice(0).forEach((w) => w())
       })
@@ -98,14 +113,21 @@ export function createBatchWriter (opts: BatchWriterOptions) {
   }
 
   async function flush (batch: Entry[]): Promise<void> {
+    let body = batch[0]!.body
+    let points = batch[0]!.points
+    for (let i = 1; i < batch.length; i++) {
+      body += '\n' + batch[i]!.body
+      points += batch[i]!.points
+    }
     try {
-      await writeWithRetry(batch.flatMap((e) => e.lines).join('\n'), batch.reduce((n, e) => n + e.lines.length, 0))
-      for (const e of batch) { stats.storedPoints += e.lines.length; e.resolve() }
+      await writeWithRetry(body, points)
+      stats.storedPoints += points
+      settle(batch, null)
     } catch (err) {
       if (err instanceof WriteError && err.kind === 'permanent') {
         if (batch.length === 1) {
-          stats.refusedPoints += batch[0]!.lines.length
-          batch[0]!.reject(new RefusedError(err.message))
+          stats.refusedPoints += points
+          settle(batch, new RefusedError(err.message))
           return
         }
         // Bisect to isolate the entries InfluxDB refuses; rewriting the good half is safe
@@ -115,7 +137,18 @@ export function createBatchWriter (opts: BatchWriterOptions) {
         await flush(batch.slice(mid))
         return
       }
-      for (const e of batch) e.reject(err as Error)
+      settle(batch, err as Error)
+    }
+  }
+
+  function settle (batch: Entry[], err: Error | null): void {
+    for (const e of batch) {
+      try {
+        e.done(err)
+      } catch (thrown) {
+        // A callback bug must not leave the rest of the batch unanswered.
+        queueMicrotask(() => { throw thrown })
+      }
     }
   }
 
@@ -158,10 +191,10 @@ export function createBatchWriter (opts: BatchWriterOptions) {
     queue.length = 0
     queueHead = 0
     for (const e of left) {
-      pendingPoints -= e.lines.length
+      pendingPoints -= e.points
       pendingBytes -= e.bytes
-      e.reject(new ClosedError('gave up at shutdown: InfluxDB did not accept the write in time'))
     }
+    settle(left, new ClosedError('gave up at shutdown: InfluxDB did not accept the write in time'))
   }
 
   function idle (): Promise<void> {
@@ -185,6 +218,7 @@ export function createBatchWriter (opts: BatchWriterOptions) {
   }
 
   return {
+    enqueue,
     submit,
     idle,
     close,

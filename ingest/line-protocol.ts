@@ -6,12 +6,15 @@
 export type FieldValue = number | string | boolean | { int: number }
 export type Fields = Record<string, FieldValue | undefined>
 
-const escMeasurement = (s: string): string => s.replace(/[, \\]/g, '\\$&')
-const escKey = (s: string): string => s.replace(/[,= \\]/g, '\\$&')
+// Each escape tests first: almost every id, enum and key needs no escaping, and a test is a
+// fraction of a replace that allocates (escaping was 5% of the ingest hot path).
+const escMeasurement = (s: string): string => (/[, \\]/.test(s) ? s.replace(/[, \\]/g, '\\$&') : s)
+const escKey = (s: string): string => (/[,= \\]/.test(s) ? s.replace(/[,= \\]/g, '\\$&') : s)
 // Newlines would end the line early: they are not legal in tag values at all, and are escaped
 // in string fields.
-const escTagValue = (s: string): string => escKey(s.replace(/[\r\n]/g, ' '))
-const escString = (s: string): string => `"${s.replace(/["\\]/g, '\\$&').replace(/\n/g, '\\n').replace(/\r/g, '\\r')}"`
+const escTagValue = (s: string): string => (/[,= \\\r\n]/.test(s) ? escKey(s.replace(/[\r\n]/g, ' ')) : s)
+const escString = (s: string): string =>
+  /["\\\r\n]/.test(s) ? `"${s.replace(/["\\]/g, '\\$&').replace(/\n/g, '\\n').replace(/\r/g, '\\r')}"` : `"${s}"`
 
 function formatField (v: FieldValue): string {
   if (typeof v === 'string') return escString(v)
@@ -27,11 +30,16 @@ function formatField (v: FieldValue): string {
 
 /**
  * One line. Tags are sorted by key (InfluxDB's recommendation: it saves the server a sort);
- * undefined fields are skipped; at least one field must remain.
+ * callers on the hot path list them in order already, which skips the sort. Undefined fields
+ * are skipped; at least one field must remain.
  */
 export function formatLine (measurement: string, tags: Record<string, string>, fields: Fields, timestampNs: string): string {
   let line = escMeasurement(measurement)
-  for (const key of Object.keys(tags).sort()) {
+  let keys = Object.keys(tags)
+  for (let i = 1; i < keys.length; i++) {
+    if (keys[i - 1]! > keys[i]!) { keys = keys.sort(); break }
+  }
+  for (const key of keys) {
     const value = tags[key]
     if (value === undefined || value === '') continue // empty tag values are invalid
     line += `,${escKey(key)}=${escTagValue(value)}`

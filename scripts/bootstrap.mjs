@@ -34,10 +34,16 @@ function ensureDependencies () {
   }
 }
 
+// A young generation large enough that a message's objects die young: they live for one
+// InfluxDB round trip (~0.1 s at load), which with the default semi-space outlived two
+// scavenges and got promoted, costing old-generation GC. Measured: -6 to -8% CPU per message
+// (bench/RESULTS.md). Processes started another way should pass the same flag (README).
+export const NODE_FLAGS = ['--max-semi-space-size=32']
+
 function run (file, args) {
   // node_modules/.bin first on PATH, as npm scripts have it, so child tools also get Node 24.
   const env = { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}` }
-  const child = spawn(node24, [file, ...args], { cwd: root, stdio: 'inherit', env })
+  const child = spawn(node24, [...NODE_FLAGS, file, ...args], { cwd: root, stdio: 'inherit', env })
   // The child gets Ctrl-C from the terminal itself (same process group); forward TERM/HUP
   // from supervisors that signal only us.
   for (const sig of ['SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig))

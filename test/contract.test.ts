@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, test } from 'vitest'
-import { batchTopicFor, CHANNELS, channels, MAX_BATCH_EVENTS, parseBatch, parseMessage, parseTopic, topicFor, type Channel } from '../contract/index.ts'
+import { batchTopicFor, CHANNELS, channels, MAX_BATCH_EVENTS, parseBatch, parseMessage, parseOwnTopic, parseTopic, topicFor, type Channel } from '../contract/index.ts'
 
 const bytes = (s: string) => Buffer.from(s)
 const base = { device: 'sz-1-door', ts: 1_772_424_000_000, seq: 1 }
@@ -21,6 +21,17 @@ describe('contract', () => {
     expect(parseTopic(batchTopicFor('sz-futian-001', 'supply'))).toEqual({ stationId: 'sz-futian-001', channel: 'supply', batch: true })
     for (const t of ['stations/sz-1', 'stations/sz-1/door/x', 'stations/sz-1/door/batch/x', 'stations/SZ-1/door', 'stations/sz-1/doors', 'x/sz-1/door', '$SYS/x/y', 'stations/-a/door', 'stations/sz-1/__proto__']) {
       expect(parseTopic(t), t).toBeNull()
+    }
+  })
+
+  test("the broker's own-station fast path agrees with parseTopic", () => {
+    const topics = [topicFor('sz-1', 'door'), batchTopicFor('sz-1', 'supply'), 'stations/sz-1', 'stations/sz-1/', 'stations/sz-1/door/x',
+      'stations/sz-1/door/batch/x', 'stations/sz-1/doors', 'stations/sz-10/door', 'stations/sz-/door', 'stations/sz-1door', 'stationsX/sz-1/door',
+      'x/sz-1/door', '$SYS/x/y', 'stations/sz-1/__proto__', 'stations/sz-1/constructor', 'stations/sz-1//door', 'stations/sz-2/door']
+    for (const t of topics) {
+      const full = parseTopic(t)
+      const own = parseOwnTopic(t, 'sz-1')
+      expect(own, t).toEqual(full && full.stationId === 'sz-1' ? { channel: full.channel, batch: full.batch } : null)
     }
   })
 

@@ -110,6 +110,9 @@ describe('limits', () => {
     door.publish(`stations/${S}/door`, Buffer.alloc(200 * 1024, 0x7b), { qos: 1 })
     await closed(door)
     door.end(true)
+    // Cut by the frame guard (counted as such), not by ingest's payload check after buffering.
+    const text = await (await fetch(`${stack.apiUrl}/metrics`)).text()
+    expect(text).toMatch(/^waystation_mqtt_connections_refused_total\{reason="packet_too_large"\} 1$/m)
     const again = await connectDevice(stack.mqttUrl, 'sec-1-door', secrets['sec-1-door']!)
     await again.endAsync()
   })
@@ -144,7 +147,8 @@ describe('listeners', () => {
     ssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'san.ext')
 
     const tls = await startTestStack({
-      MQTT_PORT: 'off', MQTT_TLS_PORT: '0', MQTT_TLS_CERT: join(dir, 'server.pem'), MQTT_TLS_KEY: join(dir, 'server.key'), MQTT_WS_PORT: '0'
+      MQTT_PORT: 'off', MQTT_TLS_PORT: '0', MQTT_TLS_CERT: join(dir, 'server.pem'), MQTT_TLS_KEY: join(dir, 'server.key'), MQTT_WS_PORT: '0',
+      MQTT_MAX_PACKET_BYTES: String(64 * 1024), METRICS_PUBLIC: 'true'
     })
     try {
       expect(tls.broker.port).toBeUndefined()
@@ -163,6 +167,16 @@ describe('listeners', () => {
       await ws.endAsync()
       const rows = await tls.query<{ seq: number }>('SELECT "seq" FROM "door"')
       expect(rows.map((r) => r.seq)).toEqual([1, 2])
+
+      // The packet-size guard sits on every transport.
+      for (const url of [`mqtts://localhost:${tls.broker.tlsPort}`, `ws://127.0.0.1:${tls.broker.wsPort}/mqtt`]) {
+        const big = await mqtt.connectAsync(url, { ...opts, ca: readFileSync(join(dir, 'ca.pem')) })
+        big.publish('stations/tls-1/door', Buffer.alloc(200 * 1024, 0x7b), { qos: 1 })
+        await closed(big)
+        big.end(true)
+      }
+      const text = await (await fetch(`${tls.apiUrl}/metrics`)).text()
+      expect(text).toMatch(/^waystation_mqtt_connections_refused_total\{reason="packet_too_large"\} 2$/m)
     } finally {
       await tls.stop()
     }

@@ -18,7 +18,8 @@ export async function startWaystation (opts: {
 }): Promise<Waystation> {
   const mqttPort = await freePort()
   const apiPort = await freePort()
-  const args = [...(opts.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`]), join(ROOT, 'bin/waystation.ts'), 'start']
+  // The flags `npm start` runs it with (scripts/bootstrap.mjs).
+  const args = ['--max-semi-space-size=32', ...(opts.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`]), join(ROOT, 'bin/waystation.ts'), 'start']
   const proc = start('waystation', NODE, args, {
     log: join(opts.dir, 'waystation.log'),
     env: {

@@ -60,7 +60,8 @@ export async function runPipeline (ctx: Ctx, opts: { kind: PipelineKind, label?:
   const profDir = opts.cpuProf === true ? join(dir, 'cpuprof') : undefined
   try {
     if (opts.kind === 'waystation') {
-      const w = await startWaystation({ dir, influxUrl: influx!.url, db, registryPath, ...(profDir === undefined ? {} : { cpuProfDir: profDir }) })
+      // BENCH_WAYSTATION_ENV='{"INGEST_MAX_IN_FLIGHT":"4"}' A/B-tests a setting (JSON: extra env).
+      const w = await startWaystation({ dir, influxUrl: influx!.url, db, registryPath, ...(profDir === undefined ? {} : { cpuProfDir: profDir }), ...(process.env.BENCH_WAYSTATION_ENV ? { env: JSON.parse(process.env.BENCH_WAYSTATION_ENV) as Record<string, string> } : {}) })
       url = w.mqttUrl
       procs.push({ name: 'waystation', pid: w.proc.pid })
       stops.push(w.stop)
