@@ -132,7 +132,13 @@ export async function launchServer (bin: string, args: string[], opts: LaunchOpt
   // interrupted demo leaves no orphan server behind.
   const killOnExit = () => { child.kill('SIGKILL') }
   process.on('exit', killOnExit)
-  child.once('exit', () => process.off('exit', killOnExit))
+  // A parent killed outright (SIGKILL, an unhandled signal) runs no exit handler: a watchdog
+  // stops the server once the parent is gone, so no orphan keeps a port and a data directory.
+  const watchdog = child.pid === undefined
+    ? undefined
+    : spawn('sh', ['-c', `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; kill -TERM ${child.pid} 2>/dev/null`], { detached: true, stdio: 'ignore' })
+  watchdog?.unref()
+  child.once('exit', () => { process.off('exit', killOnExit); watchdog?.kill() })
   const exited = () => child.exitCode !== null || child.signalCode !== null
   const deadline = Date.now() + opts.timeoutMs
   while (Date.now() < deadline) {

@@ -91,3 +91,27 @@ test('refuses a port that is already taken', { timeout: 120_000 }, async () => {
     }
   })
 })
+
+test('a parent killed outright (SIGKILL) does not leave its influxd running', { timeout: 120_000 }, async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'waystation-influxd-'))
+  const { spawn } = await import('node:child_process')
+  const { createInterface } = await import('node:readline')
+  const parent = spawn(process.execPath, [join(import.meta.dirname, '..', 'scripts', 'influxd.ts'), dataDir], { stdio: ['ignore', 'pipe', 'pipe'] })
+  try {
+    const lines = createInterface({ input: parent.stderr! })
+    let pid = 0
+    for await (const line of lines) {
+      const m = /^influxd (\d+) started/.exec(line)
+      if (m) { pid = Number(m[1]); break }
+    }
+    expect(pid).toBeGreaterThan(0)
+    expect(isAlive(pid)).toBe(true)
+    parent.kill('SIGKILL')
+    const deadline = Date.now() + 15_000
+    while (isAlive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200))
+    expect(isAlive(pid)).toBe(false)
+  } finally {
+    parent.kill('SIGKILL')
+    await rm(dataDir, { recursive: true, force: true })
+  }
+})

@@ -38,6 +38,16 @@ export type PipelineResult = {
   profile?: ProfileSummary
   /** stored/s of every repetition, when repeated (the result is the best one). */
   runs?: number[]
+  /** Waystation's InfluxDB writes in the run (from its /metrics): count, mean points and ms. */
+  writes?: { count: number, meanPoints: number, meanMs: number }
+}
+
+/** Waystation's batch figures from its Prometheus text: how big the group commits got. */
+function writeFigures (text: string): PipelineResult['writes'] {
+  const num = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN)
+  const count = num('waystation_influx_batch_points_count')
+  if (!(count > 0)) return undefined
+  return { count, meanPoints: num('waystation_influx_batch_points_sum') / count, meanMs: (1000 * num('waystation_influx_write_seconds_sum')) / num('waystation_influx_write_seconds_count') }
 }
 
 const DRAIN_MS = 20_000
@@ -57,12 +67,14 @@ export async function runPipeline (ctx: Ctx, opts: { kind: PipelineKind, label?:
   const stops: Array<() => Promise<void>> = []
   let url: string
   let subscriber: { proc: Proc, stats: string } | undefined
+  let metricsUrl: string | undefined
   const profDir = opts.cpuProf === true ? join(dir, 'cpuprof') : undefined
   try {
     if (opts.kind === 'waystation') {
       // BENCH_WAYSTATION_ENV='{"INGEST_MAX_IN_FLIGHT":"4"}' A/B-tests a setting (JSON: extra env).
-      const w = await startWaystation({ dir, influxUrl: influx!.url, db, registryPath, ...(profDir === undefined ? {} : { cpuProfDir: profDir }), ...(process.env.BENCH_WAYSTATION_ENV ? { env: JSON.parse(process.env.BENCH_WAYSTATION_ENV) as Record<string, string> } : {}) })
+      const w = await startWaystation({ dir, influxUrl: influx!.url, db, registryPath, ...(profDir === undefined ? {} : { cpuProfDir: profDir }), env: { METRICS_PUBLIC: 'true', ...(process.env.BENCH_WAYSTATION_ENV ? JSON.parse(process.env.BENCH_WAYSTATION_ENV) as Record<string, string> : {}) } })
       url = w.mqttUrl
+      metricsUrl = `${w.apiUrl}/metrics`
       procs.push({ name: 'waystation', pid: w.proc.pid })
       stops.push(w.stop)
     } else {
@@ -120,6 +132,7 @@ export async function runPipeline (ctx: Ctx, opts: { kind: PipelineKind, label?:
       after = (await countPoints(influx!.url, db)).total
     }
     const sendSeconds = opts.seconds
+    const writes = metricsUrl === undefined ? undefined : writeFigures(await (await fetch(metricsUrl)).text())
     const result: PipelineResult = {
       kind: opts.kind,
       label,
@@ -134,7 +147,8 @@ export async function runPipeline (ctx: Ctx, opts: { kind: PipelineKind, label?:
       latencyMs: summary.latencyMs,
       usage,
       ...(subscriber === undefined ? {} : { subscriber: readSub() }),
-      ...(opts.rate === undefined ? {} : { offeredRate: opts.rate })
+      ...(opts.rate === undefined ? {} : { offeredRate: opts.rate }),
+      ...(writes === undefined ? {} : { writes })
     }
     ctx.log(`  ${label}: acked ${result.ackedPerSec.toFixed(0)}/s, stored ${result.storedPerSec.toFixed(0)}/s, missing after drain ${result.missing}, PUBACK p50 ${summary.latencyMs.p50} ms p99 ${summary.latencyMs.p99} ms`)
     for (const f of stops.splice(0)) await f()
