@@ -1,4 +1,4 @@
-import mqtt, { type MqttClient } from 'mqtt'
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
 import { MAX_BATCH_EVENTS, MAX_BATCH_PAYLOAD_BYTES, MAX_SEQ, batchTopicFor, topicFor, type AnyEvent, type Channel } from '../contract/index.ts'
 import { dayEvents, type StationDevices } from './day-events.ts'
 import { planDay, type DayPlan } from './day-model.ts'
@@ -146,7 +146,8 @@ export function createStationRun (opts: {
       return JSON.stringify({ device: deviceId, ts: now, seq, state: st, firmware: FIRMWARE })
     },
 
-    async connect (url: string, timer: SharedTimer, keepalive: number, onReconnect: () => void): Promise<void> {
+    /** `durable` gives a client its outgoing store (file-store.ts); default: MQTT.js's in-memory one. */
+    async connect (url: string, timer: SharedTimer, keepalive: number, onReconnect: () => void, durable?: (clientId: string) => IClientOptions): Promise<void> {
       await Promise.all([...links.values()].map(async (link) => {
         if (link.client !== undefined) return
         const statusTopic = topicFor(spec.id, 'status')
@@ -162,7 +163,8 @@ export function createStationRun (opts: {
           timerVariant: timer,
           // MQTT.js's `debug` logger costs a few % of the fleet's CPU even when disabled.
           log: () => {},
-          will: { topic: statusTopic, payload: Buffer.from(state.status(link.deviceId, 'offline')), qos: 1, retain: true }
+          will: { topic: statusTopic, payload: Buffer.from(state.status(link.deviceId, 'offline')), qos: 1, retain: true },
+          ...durable?.(link.deviceId)
         })
         link.client = client
         await new Promise<void>((resolve, reject) => {
@@ -170,7 +172,8 @@ export function createStationRun (opts: {
           client.once('error', onError)
           client.once('connect', () => { client.off('error', onError); resolve() })
         })
-        // MQTT.js reconnects by itself and resends what is unacknowledged.
+        // MQTT.js reconnects by itself and resends what is unacknowledged. With a durable store
+        // 'connect' comes only after the stored messages were resent, one PUBACK at a time.
         client.on('error', () => {})
         client.on('reconnect', onReconnect)
       }))

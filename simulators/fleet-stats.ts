@@ -16,6 +16,8 @@ export type FleetCounters = {
   duplicates: ChannelCounts
   /** Status messages (online/offline) published by the simulator. */
   status: ChannelCounts
+  /** Unacknowledged messages of a previous run found in the outgoing store and resent by MQTT.js (not counted in `channels`). */
+  recovered: ChannelCounts
   reconnects: number
 }
 
@@ -59,6 +61,7 @@ export function createCounters (): FleetCounters {
     batches: zero(),
     duplicates: zero(),
     status: zero(),
+    recovered: zero(),
     reconnects: 0
   }
 }
@@ -82,6 +85,7 @@ export function formatSummary (c: FleetCounters, latency: LatencyHistogram, elap
   lines.push(`${(t.acked / Math.max(secs, 1e-3)).toFixed(0)} events/s acknowledged over ${secs.toFixed(1)} s; PUBACK latency p50 ${latency.quantile(0.5).toFixed(1)} ms, p99 ${latency.quantile(0.99).toFixed(1)} ms, max ${latency.max.toFixed(1)} ms`)
   if (c.buffered > 0) lines.push(`offline: ${c.buffered} events buffered, uploaded in ${c.batches.sent} batches (${c.batches.acked} acked, ${c.batches.failed} failed)`)
   if (c.duplicates.sent > 0) lines.push(`duplicates: ${c.duplicates.sent} extra copies sent (${c.duplicates.acked} acked)`)
+  if (c.recovered.sent > 0) lines.push(`outgoing store: ${c.recovered.sent} unacknowledged messages of a previous run resent (${c.recovered.acked} acked)`)
   if (c.reconnects > 0) lines.push(`reconnects: ${c.reconnects}`)
   return lines.join('\n')
 }

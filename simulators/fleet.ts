@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { AnyEvent, Channel } from '../contract/index.ts'
 import { faultsFor, skewAt, type FaultSpec } from './faults.ts'
+import { durableOutgoing } from './file-store.ts'
 import type { FleetStation } from './fleet-spec.ts'
 import { createStationRun, type DeviceCredential, type Link, type StationRun } from './fleet-station.ts'
 import { createCounters, createLatencyHistogram, totals, type ChannelCounts } from './fleet-stats.ts'
@@ -35,6 +36,10 @@ export type FleetOptions = {
   keepalive?: number
   /** Connections opened at once (default 100). */
   connectConcurrency?: number
+  /** Unacknowledged messages in DIR/<deviceId>.jsonl (file-store.ts), resent by a restarted fleet; default in memory. */
+  storeDir?: string
+  /** The outgoing store could not write: its messages are no longer safe. */
+  onStoreError?: (err: Error) => void
 }
 
 export type RunOptions = {
@@ -69,6 +74,12 @@ export function createFleet (opts: FleetOptions) {
   })
   const progress = { connected: 0, from: 0, until: Infinity, simTs: 0, startedAt: 0, endedAt: 0, running: false, /** Sending time of all runs so far. */ runMs: 0 }
   const onReconnect = () => { counters.reconnects++ }
+  // Messages found in a store were sent by an earlier run: counted apart, never in `channels`.
+  const durable = opts.storeDir === undefined ? undefined : (clientId: string) => {
+    const { store, options } = durableOutgoing(opts.storeDir!, clientId, { onRecoveredAck: () => { counters.recovered.acked++ }, onError: opts.onStoreError })
+    counters.recovered.sent += store.recovered
+    return options
+  }
 
   // What a PUBACK (or a failure) is credited to: a batch counts once as a batch and once per
   // event for its channel.
@@ -100,7 +111,7 @@ export function createFleet (opts: FleetOptions) {
     const worker = async () => {
       while (next < runs.length) {
         const r = runs[next++]!
-        await r.connect(opts.url, timer, opts.keepalive ?? 60, onReconnect)
+        await r.connect(opts.url, timer, opts.keepalive ?? 60, onReconnect, durable)
         await announce(r)
         progress.connected++
         onProgress?.(progress.connected, runs.length)
@@ -112,7 +123,7 @@ export function createFleet (opts: FleetOptions) {
   /** Back online after an offline window: reconnect, say so, upload the backlog in batches. */
   async function comeBack (r: StationRun): Promise<void> {
     r.offline = undefined
-    await r.connect(opts.url, timer, opts.keepalive ?? 60, onReconnect)
+    await r.connect(opts.url, timer, opts.keepalive ?? 60, onReconnect, durable)
     await announce(r)
     for (const b of r.takeBatches()) {
       await sendMaybeTwice(r, r.linkFor(b.deviceId), b.topic, b.body, [[counters.batches, 1], [counters.channels[b.channel], b.events]])

@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util'
 import { CHANNELS, type Channel } from '../contract/index.ts'
 import { loadConfig } from '../platform/config.ts'
 import { parseDuration, parseFault } from './faults.ts'
+import { countStored } from './file-store.ts'
 import { fleetSpec } from './fleet-spec.ts'
 import { formatSummary, totals } from './fleet-stats.ts'
 import { createFleet } from './fleet.ts'
@@ -30,6 +31,8 @@ const USAGE = `usage: npm run simulate -- [options]
   --no-provision        use only --credentials (a remote stack provisioned by its operator)
   --channels a,b        publish only these channels
   --max-in-flight N     unacknowledged publishes fleet-wide (default 2000)
+  --store-dir DIR       keep unacknowledged messages on disk (DIR/<deviceId>.jsonl); a
+                        restarted run with the same DIR resends them on connect
   --time-limit 30s      stop sending after this long (benchmarks)
   --rate N              at most N events/s (an offered load, for benchmarks)
   --no-truth            keep no ground truth (saves memory for big fleets)
@@ -53,6 +56,7 @@ async function main (): Promise<number> {
       'no-provision': { type: 'boolean', default: false },
       channels: { type: 'string' },
       'max-in-flight': { type: 'string', default: '2000' },
+      'store-dir': { type: 'string' },
       'time-limit': { type: 'string' },
       rate: { type: 'string' },
       'no-truth': { type: 'boolean', default: false },
@@ -89,7 +93,17 @@ async function main (): Promise<number> {
     bar.done(`${stations.length} stations ready (secrets in ${credentialsPath})`)
   }
 
-  const fleet = createFleet({ url: a.url ?? config.BROKER_URL, stations, credentials, seed: a.seed, faults, maxInFlight: Number(a['max-in-flight']), channels, truth: !a['no-truth'] })
+  const storeDir = a['store-dir']
+  if (storeDir !== undefined) {
+    const found = countStored(storeDir)
+    createProgress({ label: 'store' }).done(found.messages === 0
+      ? `outgoing store ${storeDir}: nothing unacknowledged from a previous run`
+      : `outgoing store ${storeDir}: ${found.messages} unacknowledged messages of ${found.clients} devices from a previous run, resent on connect`)
+  }
+  // A device whose flash fails cannot keep its promise: stop, like a crash; what is on disk is
+  // resent by the next run.
+  const onStoreError = (err: Error) => { console.error(`simulate: outgoing store failed: ${err.message}`); process.exit(1) }
+  const fleet = createFleet({ url: a.url ?? config.BROKER_URL, stations, credentials, seed: a.seed, faults, maxInFlight: Number(a['max-in-flight']), channels, truth: !a['no-truth'], ...(storeDir === undefined ? {} : { storeDir, onStoreError }) })
   const abort = new AbortController()
   process.once('SIGINT', () => abort.abort())
   process.once('SIGTERM', () => abort.abort())

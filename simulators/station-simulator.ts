@@ -3,6 +3,7 @@ import mqtt, { type MqttClient } from 'mqtt'
 import { MAX_SEQ, topicFor, type AnyEvent } from '../contract/index.ts'
 import { eventsForDay } from './day-events.ts'
 import { planDay, type DayPlan } from './day-model.ts'
+import { durableOutgoing } from './file-store.ts'
 import { addDays, localDateOf } from './local-time.ts'
 import { createPublishWindow, type PublishWindow } from './publish-window.ts'
 import { createWorkerPool } from './worker-pool.ts'
@@ -31,6 +32,8 @@ export type StationSimulatorOptions = {
   maxInFlight?: number
   /** First seq of each device; default 0 (a freshly booted device). */
   seqStart?: number
+  /** Keep unacknowledged messages in DIR/<deviceId>.jsonl, resent after a restart (file-store.ts); default in memory. */
+  storeDir?: string
   logger?: SimLogger
 }
 
@@ -75,6 +78,10 @@ export function createStationSimulator (opts: StationSimulatorOptions): StationS
     // Devices already connected are kept, so a retry after a partial failure does not open a
     // second session with the same client id.
     connecting ??= Promise.all([...devices.values()].filter((d) => d.client === undefined).map(async (d) => {
+      const durable = opts.storeDir === undefined
+        ? undefined
+        : durableOutgoing(opts.storeDir, d.deviceId, { onError: (err) => logger?.error({ device: d.deviceId, err: err.message }, 'outgoing store failed') })
+      if (durable !== undefined && durable.store.recovered > 0) logger?.info({ device: d.deviceId, messages: durable.store.recovered }, 'resending unacknowledged messages of a previous run')
       const client = await mqtt.connectAsync(url, {
         username: d.deviceId,
         password: d.secret,
@@ -83,7 +90,8 @@ export function createStationSimulator (opts: StationSimulatorOptions): StationS
         reconnectPeriod: 1000,
         protocolVersion: 4,
         // Its ts and seq are fixed now; the stream therefore skips one seq per connection.
-        will: { topic: statusTopic, payload: Buffer.from(status(d, 'offline')), qos: 1, retain: true }
+        will: { topic: statusTopic, payload: Buffer.from(status(d, 'offline')), qos: 1, retain: true },
+        ...durable?.options
       })
       d.client = client
       client.on('error', (err) => logger?.warn({ device: d.deviceId, err: err.message }, 'mqtt error'))
