@@ -21,6 +21,8 @@ export type BrokerOptions = {
   listeners: ListenerOptions
   limits: SourceLimitOptions & { maxConnections: number, maxClientIdLength: number }
   maxPendingPerClient: number
+  /** How long close() lets publishes already handed to ingest reach InfluxDB (SHUTDOWN_GRACE_MS). */
+  drainMs: number
   presenceFlushMs: number
   credentialPollMs: number
   /** An Aedes persistence (see create-persistence.ts); in memory when absent. */
@@ -68,16 +70,17 @@ export async function startBroker (opts: BrokerOptions) {
   let listening = true
 
   /**
-   * Stop accepting connections and publishes, wait until every publish already handed to
-   * ingest is stored and acknowledged, then close clients. Publishes arriving after this
-   * point are refused without PUBACK, so devices keep them.
+   * Stop accepting connections and publishes, let every publish already handed to ingest be
+   * stored and acknowledged (for at most drainMs: with InfluxDB down it would never happen),
+   * then close clients. Publishes refused or given up are not acknowledged, so devices keep
+   * them and resend after the restart.
    */
   async function close (): Promise<void> {
     gate.accepting = false
     listening = false
     watch.close()
     const closed = Promise.all(listeners.map((l) => l.close()))
-    await opts.ingest.idle()
+    await opts.ingest.close(opts.drainMs)
     await new Promise<void>((resolve) => aedes.close(() => resolve()))
     await closed
     presence.close()

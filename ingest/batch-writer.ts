@@ -156,7 +156,7 @@ export function createBatchWriter (opts: BatchWriterOptions) {
     for (let attempt = 1; ; attempt++) {
       const started = performance.now()
       try {
-        await opts.write(body)
+        await opts.write(body, abortWrites.signal)
         stats.batches++
         opts.onBatch?.(points, performance.now() - started)
         return
@@ -173,6 +173,9 @@ export function createBatchWriter (opts: BatchWriterOptions) {
     }
   }
 
+  // Shutdown past its grace period also abandons the writes in flight: a request to an
+  // InfluxDB that does not answer would otherwise hold the exit for the whole write timeout.
+  const abortWrites = new AbortController()
   const abortListeners = new Set<() => void>()
   function sleepUnlessAborted (ms: number): Promise<boolean> {
     if (aborted) return Promise.resolve(true)
@@ -186,6 +189,7 @@ export function createBatchWriter (opts: BatchWriterOptions) {
 
   function abort (): void {
     aborted = true
+    abortWrites.abort()
     abortListeners.forEach((l) => l())
     const left = queue.splice(queueHead)
     queue.length = 0

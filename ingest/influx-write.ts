@@ -24,7 +24,8 @@ export type InfluxWriteOptions = {
   retentionPolicy?: string
 }
 
-export type WriteLines = (body: string) => Promise<void>
+/** Resolves when InfluxDB accepted the body; `signal` abandons the request (shutdown). */
+export type WriteLines = (body: string, signal?: AbortSignal) => Promise<void>
 
 export function createInfluxWrite (opts: InfluxWriteOptions): WriteLines {
   const target = new URL('/write', opts.url)
@@ -37,10 +38,11 @@ export function createInfluxWrite (opts: InfluxWriteOptions): WriteLines {
   }
   const href = target.href
 
-  return async function writeLines (body: string): Promise<void> {
+  return async function writeLines (body: string, signal?: AbortSignal): Promise<void> {
     let res: Response
+    const timeout = AbortSignal.timeout(opts.timeoutMs)
     try {
-      res = await fetch(href, { method: 'POST', headers, body, signal: AbortSignal.timeout(opts.timeoutMs) })
+      res = await fetch(href, { method: 'POST', headers, body, signal: signal === undefined ? timeout : AbortSignal.any([timeout, signal]) })
     } catch (err) {
       // Connection refused, reset, DNS, timeout: the server may or may not have stored the
       // batch. Retrying is safe because points are idempotent (same series + timestamp).

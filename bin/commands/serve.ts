@@ -58,6 +58,7 @@ export async function serve (config: Config, logger: Logger, roles: ServeRoles, 
           lockoutMs: config.MQTT_AUTH_LOCKOUT_MS
         },
         maxPendingPerClient: config.INGEST_MAX_PENDING_PER_CLIENT,
+        drainMs: config.SHUTDOWN_GRACE_MS,
         presenceFlushMs: config.PRESENCE_FLUSH_MS,
         credentialPollMs: config.CREDENTIAL_POLL_MS,
         persistence: await createPersistence(config),
