@@ -24,6 +24,7 @@ export function startIngest (config: Config, rootLogger: Logger, metrics?: Metri
     maxBatchPoints: config.INGEST_BATCH_MAX_POINTS,
     maxBatchBytes: config.INGEST_BATCH_MAX_BYTES,
     maxInFlight: config.INGEST_MAX_IN_FLIGHT,
+    lingerMs: config.INGEST_LINGER_MS,
     maxPendingPoints: config.INGEST_MAX_PENDING_POINTS,
     maxPendingBytes: config.INGEST_MAX_PENDING_BYTES,
     retryMaxMs: config.INGEST_RETRY_MAX_DELAY_MS,

@@ -88,6 +88,7 @@ export const ConfigSchema = z.object({
   INGEST_BATCH_MAX_POINTS: positive.default(5000),
   INGEST_BATCH_MAX_BYTES: positive.default(4 * 1024 * 1024),
   INGEST_MAX_IN_FLIGHT: positive.max(16).default(2),
+  INGEST_LINGER_MS: z.coerce.number().int().min(0).max(1000).default(10),
   INGEST_MAX_PENDING_POINTS: positive.default(200_000),
   INGEST_MAX_PENDING_BYTES: positive.default(64 * 1024 * 1024),
   INGEST_MAX_PENDING_PER_CLIENT: positive.default(2_000),

@@ -34,6 +34,26 @@ describe('batch writer', () => {
     expect(w.stats().storedPoints).toBe(2000)
   })
 
+  test('a small write lingers for company; close() sends what lingers at once', async () => {
+    let writes = 0
+    const w = writer(async (body) => { writes++; await realWrite(body) }, { lingerMs: 300 })
+    const line = (i: number) => `lingered,k=a v=${i}i ${1_700_000_000_000_000_000n + BigInt(i)}`
+    const stored: Array<Promise<void>> = []
+    for (let i = 0; i < 10; i++) {
+      stored.push(w.submit([line(i)]))
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    }
+    await Promise.all(stored)
+    expect(writes).toBe(1) // ten trickling submissions, one write
+    expect(await count('lingered')).toBe(10)
+
+    const late = w.submit([line(10)])
+    await w.close(5000) // does not wait out the linger
+    await late
+    expect(writes).toBe(2)
+    expect(await count('lingered')).toBe(11)
+  })
+
   test('retries retryable failures with backoff until InfluxDB accepts', async () => {
     let failures = 3
     const w = writer(async (body) => {
