@@ -18,6 +18,7 @@ import { DEFAULT_SECURITY, type SecurityOptions } from './auth/security-options.
 import { errorHandler, frameworkErrorHandler, notFoundHandler } from './errors.ts'
 import { DEFAULT_PROBE_TIMEOUT_MS, guardProbe, type GuardedProbes, type Probes } from './probes.ts'
 import { adminDevicesRoute } from './routes/admin-devices.ts'
+import { adminServicesRoute } from './routes/admin-services.ts'
 import { adminStationImportRoute } from './routes/admin-station-import.ts'
 import { adminStationsRoute } from './routes/admin-stations.ts'
 import { adminTokensRoute } from './routes/admin-tokens.ts'
@@ -90,7 +91,7 @@ export function buildApp (deps: AppDeps) {
       tags: [
         { name: 'stations', description: 'Registered stations and their figures' },
         { name: 'figures', description: 'Usage, occupancy, peak hours, dwell, comfort, completeness, fleet rankings and monthly reports (from rollups; see docs/rollups.md)' },
-        { name: 'admin', description: 'Stations, device credentials, API tokens and the audit log (admin role)' },
+        { name: 'admin', description: 'Stations, device and service credentials, API tokens and the audit log (admin role)' },
         { name: 'operations', description: 'Service health' }
       ],
       ...openApiSecurity
@@ -125,6 +126,7 @@ export function buildApp (deps: AppDeps) {
   app.register(adminStationsRoute, { admin })
   app.register(adminStationImportRoute, { admin, bodyLimit: security.importBodyLimit })
   app.register(adminDevicesRoute, { admin, registry: deps.registry })
+  app.register(adminServicesRoute, { admin, registry: deps.registry })
   app.register(adminTokensRoute, { admin, registry: deps.registry })
   app.register(auditRoute, { registry: deps.registry })
 

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// Process entry: `waystation start|broker|api|stations|devices|tokens|audit`. Parses configuration once,
-// makes the root logger, and hands over to the command.
+// Process entry: `waystation start|broker|api|stations|devices|services|tokens|audit`. Parses
+// configuration once, makes the root logger, and hands over to the command.
 import { ConfigError, loadConfig, type Config } from '../platform/config.ts'
 import { createLogger } from '../platform/logger.ts'
 import { RegistryError } from '../registry/open-registry.ts'
 import { auditCommand, devicesCommand, tokensCommand } from './commands/registry-cli.ts'
+import { servicesCommand } from './commands/services-cli.ts'
 import { stationsCommand } from './commands/stations-cli.ts'
 
 const USAGE = `usage: waystation <command>
@@ -14,6 +15,7 @@ const USAGE = `usage: waystation <command>
   api         HTTP API only
   stations    add | list | show | update | suspend | activate | retire | import
   devices     add | list | rotate | revoke     device credentials
+  services    add | list | update | rotate | revoke   MQTT service clients (dashboards, alerting)
   tokens      create | list | revoke           API tokens (the first admin token: tokens create)
   audit       [--limit N] [--target T]         who changed what
 
@@ -49,6 +51,7 @@ async function main (argv: string[]): Promise<number> {
       }
       case 'stations': return await stationsCommand(config, rest)
       case 'devices': return await devicesCommand(config, rest)
+      case 'services': return await servicesCommand(config, rest)
       case 'tokens': return await tokensCommand(config, rest)
       case 'audit': return await auditCommand(config, rest)
       default:

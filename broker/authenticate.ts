@@ -2,27 +2,42 @@ import { createHash } from 'node:crypto'
 import type { AuthenticateError, Client } from 'aedes'
 import type { Logger } from '../platform/logger.ts'
 import type { Metrics } from '../platform/metrics.ts'
-import type { Registry } from '../registry/open-registry.ts'
-import type { DeviceSessions } from './device-sessions.ts'
+import type { Principal, Registry } from '../registry/open-registry.ts'
+import type { Session, Sessions } from './sessions.ts'
 import { remoteAddress, type SourceLimits } from './source-limits.ts'
 
 type Done = (error: AuthenticateError | null, success: boolean | null) => void
 
-function refuse (code: 4 | 5, message: string): AuthenticateError {
-  // [MQTT-3.2.2-5] CONNACK return code 4: bad user name or password; 5: not authorized.
+function refuse (code: 2 | 4 | 5, message: string): AuthenticateError {
+  // [MQTT-3.2.2-5] CONNACK return code 2: identifier rejected; 4: bad user name or password;
+  // 5: not authorized.
   return Object.assign(new Error(message), { returnCode: code as AuthenticateError['returnCode'] })
 }
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('base64url')
 
+// A new connection with a client id already connected replaces that connection and takes over
+// its persistent session [MQTT-3.1.4-2]. A service must not be able to do that to a station
+// device (or to another service), so its client ids are its own: the service id, or the id,
+// ':' and anything (several instances of one backend). Device ids cannot contain ':'.
+const ownClientId = (clientId: string, serviceId: string) =>
+  clientId === serviceId || (clientId.length > serviceId.length + 1 && clientId.startsWith(serviceId) && clientId.charCodeAt(serviceId.length) === 58 /* : */)
+
+function sessionOf (p: Principal, ip: string): Session {
+  return p.principal === 'device'
+    ? { principal: 'device', deviceId: p.deviceId, stationId: p.stationId, kind: p.kind, ip, pending: 0 }
+    : { principal: 'service', serviceId: p.serviceId, stations: p.stations, commands: p.permission === 'subscribe+commands', ip }
+}
+
 /**
- * Devices connect with username = device id, password = device secret. scrypt makes each
- * check cost ~50 ms of CPU by design; a fleet reconnecting after a broker restart would queue
- * seconds of it, so a successful check is remembered as sha256(secret) against the stored hash
- * it matched. Rotating or revoking changes the stored hash or the row's state, which misses
- * the cache. An address with too many failures is refused before any hashing.
+ * Devices connect with username = device id, password = device secret; service clients with
+ * their service id and secret (the registry keeps the two sets of ids disjoint). scrypt makes
+ * each check cost ~50 ms of CPU by design; a fleet reconnecting after a broker restart would
+ * queue seconds of it, so a successful check is remembered as sha256(secret) against the stored
+ * hash it matched. Rotating or revoking changes the stored hash or the row's state, which
+ * misses the cache. An address with too many failures is refused before any hashing.
  */
-export function createAuthenticate (deps: { registry: Registry, sessions: DeviceSessions, limits: SourceLimits, logger: Logger, metrics?: Metrics }) {
+export function createAuthenticate (deps: { registry: Registry, sessions: Sessions, limits: SourceLimits, logger: Logger, metrics?: Metrics }) {
   const { registry, sessions, limits, logger, metrics } = deps
   const verified = new Map<string, { secretDigest: string, secretHash: string }>()
 
@@ -39,19 +54,28 @@ export function createAuthenticate (deps: { registry: Registry, sessions: Device
     }
     const secret = password.toString('utf8')
     const cached = verified.get(username)
-    const device = cached && cached.secretDigest === sha256(secret)
-      ? registry.deviceIfHashMatches(username, cached.secretHash)
-      : await registry.authenticateDevice(username, secret)
-    if (!device) {
+    const principal = cached && cached.secretDigest === sha256(secret)
+      ? registry.principalIfHashMatches(username, cached.secretHash)
+      : await registry.authenticatePrincipal(username, secret)
+    if (!principal) {
       verified.delete(username)
       metrics?.connectionsRefused.inc({ reason: 'bad_credentials' })
       const nowLocked = limits.recordFailure(ip)
-      logger.warn({ clientId: client.id.slice(0, 64), username: username.slice(0, 64), ip, lockedOut: nowLocked }, 'device authentication failed')
-      return refuse(4, 'bad device id or secret')
+      logger.warn({ clientId: client.id.slice(0, 64), username: username.slice(0, 64), ip, lockedOut: nowLocked }, 'authentication failed')
+      return refuse(4, 'bad device or service id, or secret')
+    }
+    // Checked after the secret, so it tells nothing to someone who does not have it.
+    if (principal.principal === 'service' && !ownClientId(client.id, principal.serviceId)) {
+      metrics?.connectionsRefused.inc({ reason: 'client_id' })
+      logger.warn({ service: principal.serviceId, clientId: client.id.slice(0, 64), ip }, 'service client id refused')
+      return refuse(2, `a service's client id must be its id, or its id followed by ':' and a suffix`)
     }
     limits.recordSuccess(ip)
-    verified.set(username, { secretDigest: sha256(secret), secretHash: device.secretHash })
-    sessions.set(client, { deviceId: device.deviceId, stationId: device.stationId, kind: device.kind, ip, pending: 0 })
+    verified.set(username, { secretDigest: sha256(secret), secretHash: principal.secretHash })
+    sessions.set(client, sessionOf(principal, ip))
+    if (principal.principal === 'service') {
+      logger.info({ service: principal.serviceId, clientId: client.id, stations: principal.stations?.size ?? 'all', commands: principal.permission === 'subscribe+commands' }, 'service connected')
+    }
     return null
   }
 

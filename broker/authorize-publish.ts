@@ -5,7 +5,8 @@ import type { Ingest } from '../ingest/create-ingest.ts'
 import type { Logger } from '../platform/logger.ts'
 import type { Metrics } from '../platform/metrics.ts'
 import { mayPublish } from './acl.ts'
-import type { DeviceSessions } from './device-sessions.ts'
+import { serviceMayPublish } from './service-acl.ts'
+import type { ServiceSession, Sessions } from './sessions.ts'
 
 // Messages that were stored as `rejected` are still acknowledged (so a device does not resend a
 // payload that can never be valid), but must not reach subscribers as data: they are moved to
@@ -21,17 +22,32 @@ export type PublishGate = { accepting: boolean }
  * connection without PUBACK: under MQTT 3.1.1 that is the only refusal there is
  * [MQTT-3.3.5-2], and the device resends the message when it reconnects.
  */
-export function createAuthorizePublish (deps: { sessions: DeviceSessions, ingest: Ingest, logger: Logger, gate: PublishGate, maxPendingPerClient: number, metrics?: Metrics }) {
+export function createAuthorizePublish (deps: { sessions: Sessions, ingest: Ingest, logger: Logger, gate: PublishGate, maxPendingPerClient: number, metrics?: Metrics }) {
   const { sessions, ingest, logger, gate, maxPendingPerClient, metrics } = deps
   const refuse = (reason: string, message: string, done: (err: Error) => void) => {
     metrics?.refused.inc({ reason })
     done(new Error(message))
   }
 
+  // A service never reaches ingest: it may only send commands to stations in its scope, which
+  // go to their subscribers (the station's devices) and are not stored, so the PUBACK means
+  // "accepted by the broker" here.
+  function publishAsService (session: ServiceSession, packet: PublishPacket, done: (err?: Error | null) => void): void {
+    if (!serviceMayPublish(session, packet.topic)) {
+      logger.warn({ service: session.serviceId, topic: packet.topic.slice(0, 200) }, 'publish not allowed for this service; closing connection')
+      return refuse('acl', `publish to ${packet.topic.slice(0, 200)} not allowed`, done)
+    }
+    // A retained command would be replayed to the station at every (re)subscription.
+    packet.retain = false
+    logger.info({ service: session.serviceId, topic: packet.topic.slice(0, 200) }, 'command relayed')
+    done(null)
+  }
+
   return function authorizePublish (client: Client | null, packet: PublishPacket, done: (err?: Error | null) => void): void {
     const session = sessions.get(client)
     if (!session) return refuse('unauthenticated', 'not authenticated', done)
     if (!gate.accepting) return refuse('shutdown', 'broker is shutting down', done)
+    if (session.principal === 'service') return publishAsService(session, packet, done)
     const target = parseOwnTopic(packet.topic, session.stationId)
     if (!target) {
       // Also covers $SYS/...: a custom authorizePublish replaces Aedes' own $SYS guard.

@@ -1,16 +1,21 @@
 import type { Client, Subscription } from 'aedes'
 import { maySubscribe } from './acl.ts'
-import type { DeviceSessions } from './device-sessions.ts'
+import { serviceMaySubscribe } from './service-acl.ts'
+import type { Sessions } from './sessions.ts'
 
 /**
- * Subscriptions outside what acl.ts allows (`$SYS/#`, `#`, other stations, and for most device
- * kinds anything but their own station's commands) get SUBACK 0x80 [MQTT-3.9.3-2] while the
- * connection stays up.
+ * Subscriptions outside what acl.ts allows a device (`$SYS/#`, `#`, other stations, and for
+ * most device kinds anything but their own station's commands) or service-acl.ts a service
+ * (stations out of scope, a station-level wildcard without scope all) get SUBACK 0x80
+ * [MQTT-3.9.3-2] while the connection stays up. Aedes runs this again for the subscriptions of
+ * a restored persistent session, so a narrowed scope applies to them too.
  */
-export function createAuthorizeSubscribe (deps: { sessions: DeviceSessions }) {
+export function createAuthorizeSubscribe (deps: { sessions: Sessions }) {
   return function authorizeSubscribe (client: Client, sub: Subscription, done: (err: Error | null, sub?: Subscription | null) => void): void {
     const session = deps.sessions.get(client)
-    if (!session || !maySubscribe(session.kind, session.stationId, sub.topic)) return done(null, null)
-    done(null, sub)
+    const allowed = session !== undefined && (session.principal === 'device'
+      ? maySubscribe(session.kind, session.stationId, sub.topic)
+      : serviceMaySubscribe(session, sub.topic))
+    done(null, allowed ? sub : null)
   }
 }

@@ -4,13 +4,14 @@ import type { Logger } from '../platform/logger.ts'
 import type { Metrics } from '../platform/metrics.ts'
 import type { Registry } from '../registry/open-registry.ts'
 import { createAuthenticate } from './authenticate.ts'
-import { createAuthorizePublish, QUARANTINE_PREFIX, type PublishGate } from './authorize-publish.ts'
+import { createAuthorizeForward } from './authorize-forward.ts'
+import { createAuthorizePublish, type PublishGate } from './authorize-publish.ts'
 import { createAuthorizeSubscribe } from './authorize-subscribe.ts'
 import { createCredentialWatch } from './credential-watch.ts'
-import { createDeviceSessions } from './device-sessions.ts'
 import { startListeners, type ListenerOptions } from './listeners.ts'
 import { createPreConnect } from './pre-connect.ts'
 import { createPresenceTracker } from './presence-tracker.ts'
+import { createSessions } from './sessions.ts'
 import { createSourceLimits, type SourceLimitOptions } from './source-limits.ts'
 
 export type BrokerOptions = {
@@ -36,7 +37,7 @@ export type Broker = Awaited<ReturnType<typeof startBroker>>
 export async function startBroker (opts: BrokerOptions) {
   const { logger, metrics } = opts
   const m = metrics ? { metrics } : {}
-  const sessions = createDeviceSessions()
+  const sessions = createSessions()
   const limits = createSourceLimits(opts.limits)
   const gate: PublishGate = { accepting: true }
   let broker: Aedes | undefined
@@ -51,7 +52,7 @@ export async function startBroker (opts: BrokerOptions) {
     authenticate: createAuthenticate({ registry: opts.registry, sessions, limits, logger, ...m }),
     authorizePublish: createAuthorizePublish({ sessions, ingest: opts.ingest, logger, gate, maxPendingPerClient: opts.maxPendingPerClient, ...m }),
     authorizeSubscribe: createAuthorizeSubscribe({ sessions }),
-    authorizeForward: (_client, packet) => (packet.topic.startsWith(QUARANTINE_PREFIX) ? null : packet)
+    authorizeForward: createAuthorizeForward({ sessions })
   })
   aedes.on('clientError', (client, err) => logger.debug({ clientId: client.id, err: err.message }, 'client error'))
   aedes.on('connectionError', (client, err) => logger.debug({ clientId: client?.id, err: err.message }, 'connection error'))

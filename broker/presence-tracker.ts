@@ -1,16 +1,21 @@
 import type { Aedes, Client } from 'aedes'
 import type { Logger } from '../platform/logger.ts'
 import type { PresenceStore, PresenceUpdate } from '../registry/presence-store.ts'
-import type { DeviceSessions } from './device-sessions.ts'
+import type { Sessions } from './sessions.ts'
+
+const WRITE_DELAY_MS = 100
 
 /**
- * Connect, disconnect and last-seen per device. Connects and disconnects are written at once;
- * "last seen" (any publish or PINGREQ) changes constantly, so it is kept in memory and flushed
- * every `flushMs`. A station whose devices stay silent longer than the offline threshold counts
- * as offline even when no will arrived (half-open TCP, power cut): the API decides that from
- * `lastSeenAt`, so a crashed broker cannot leave a station "online" for ever.
+ * Connect, disconnect and last-seen per device. Connects and disconnects are written within
+ * WRITE_DELAY_MS; "last seen" (any publish or PINGREQ) changes constantly, so it is kept in
+ * memory and flushed every `flushMs`. A station whose devices stay silent longer than the
+ * offline threshold counts as offline even when no will arrived (half-open TCP, power cut):
+ * the API decides that from `lastSeenAt`, so a crashed broker cannot leave a station
+ * "online" for ever. Service clients are not station devices: they have no presence row
+ * (device_presence references devices, and one service row would fail the whole batch it is
+ * written in).
  */
-export function createPresenceTracker (deps: { aedes: Aedes, sessions: DeviceSessions, store: PresenceStore, brokerId: string, flushMs: number, logger: Logger, onChange?: (u: PresenceUpdate) => void }) {
+export function createPresenceTracker (deps: { aedes: Aedes, sessions: Sessions, store: PresenceStore, brokerId: string, flushMs: number, logger: Logger, onChange?: (u: PresenceUpdate) => void }) {
   const { aedes, sessions, store, brokerId, logger } = deps
   const current = new Map<string, Client>() // device → the connection that counts (takeover-safe)
   // device → last-seen epoch ms, not yet flushed. A number, not an ISO string: this is set on
@@ -20,12 +25,12 @@ export function createPresenceTracker (deps: { aedes: Aedes, sessions: DeviceSes
 
   store.resetBroker(brokerId, now(), 'broker restarted')
 
-  // Connects and disconnects are written at the end of the current I/O phase, together: after a
-  // broker restart thousands of devices reconnect at once, and one SQLite transaction per
-  // connect made the event loop the bottleneck of the reconnect storm.
+  // Connects and disconnects are written together, at most WRITE_DELAY_MS after they happen:
+  // after a broker restart thousands of devices reconnect at once, and one SQLite transaction
+  // (a WAL commit, i.e. an fsync) per connect made the event loop the bottleneck of the storm.
   let changes: PresenceUpdate[] = []
   function write (u: PresenceUpdate): void {
-    if (changes.push(u) === 1) setImmediate(writeChanges)
+    if (changes.push(u) === 1) setTimeout(writeChanges, WRITE_DELAY_MS).unref()
   }
   function writeChanges (): void {
     if (changes.length === 0) return
@@ -42,7 +47,7 @@ export function createPresenceTracker (deps: { aedes: Aedes, sessions: DeviceSes
 
   aedes.on('clientReady', (client) => {
     const s = sessions.get(client)
-    if (!s) return
+    if (!s || s.principal !== 'device') return
     current.set(s.deviceId, client)
     seen.delete(s.deviceId)
     const at = now()
@@ -53,7 +58,7 @@ export function createPresenceTracker (deps: { aedes: Aedes, sessions: DeviceSes
     const s = sessions.get(client)
     // [MQTT-3.1.4-2] a new connection with the same client id replaces the old one: the old
     // one's disconnect must not mark the device offline.
-    if (!s || current.get(s.deviceId) !== client) return
+    if (!s || s.principal !== 'device' || current.get(s.deviceId) !== client) return
     current.delete(s.deviceId)
     seen.delete(s.deviceId)
     const at = now()
@@ -65,7 +70,7 @@ export function createPresenceTracker (deps: { aedes: Aedes, sessions: DeviceSes
 
   const touch = (client: Client | null) => {
     const s = sessions.get(client)
-    if (s) seen.set(s.deviceId, Date.now())
+    if (s !== undefined && s.principal === 'device') seen.set(s.deviceId, Date.now())
   }
   aedes.on('publish', (_packet, client) => touch(client))
   aedes.on('ping', (_packet, client) => touch(client))

@@ -11,6 +11,11 @@ export type StationId = z.infer<typeof StationId>
 export const DeviceId = z.string().regex(SLUG, 'device id: 1-64 chars of a-z, 0-9 and "-", not starting or ending with "-"')
 export type DeviceId = z.infer<typeof DeviceId>
 
+// A service client (dashboard live feed, alerting, operator console) logs in to the broker with
+// its id as MQTT username, like a device; the registry keeps the two sets of ids disjoint.
+export const ServiceId = z.string().regex(SLUG, 'service id: 1-64 chars of a-z, 0-9 and "-", not starting or ending with "-"')
+export type ServiceId = z.infer<typeof ServiceId>
+
 // A worker is identified only by a pseudonym the door controller derives on the device, for
 // example `w_` + hex(HMAC-SHA256(station-group salt, enrolment id))[0..32]. Names, phone
 // numbers, ID-card numbers and face data can never match this pattern, so they are refused at

@@ -1,5 +1,5 @@
 import type { Registry } from './open-registry.ts'
-import type { Station, StationPatch, NewStation } from './schemas.ts'
+import type { NewService, NewStation, ServicePatch, Station, StationPatch } from './schemas.ts'
 import { parseStationCsv } from './station-import.ts'
 
 /**
@@ -13,6 +13,8 @@ export function createAdmin (registry: Registry) {
   return {
     addStation (actor: string, input: NewStation): Station {
       const station = registry.stations.add(input)
+      // A service scoped to this district must reconnect to see the new station.
+      registry.services.districtsChanged([station.district])
       audit({ actor, action: 'station.create', target: `station:${station.id}`, after: station })
       return station
     },
@@ -23,6 +25,8 @@ export function createAdmin (registry: Registry) {
         // The broker drops the station's connections and refuses new ones.
         registry.devices.stationChanged(id, after.status)
       }
+      // Services scoped to either district must reconnect: one of them must stop seeing it.
+      if (before.district !== after.district) registry.services.districtsChanged([before.district, after.district])
       audit({ actor, action: after.status !== before.status ? `station.${after.status === 'active' ? 'activate' : after.status === 'suspended' ? 'suspend' : 'retire'}` : 'station.update', target: `station:${id}`, before, after })
       return after
     },
@@ -45,6 +49,31 @@ export function createAdmin (registry: Registry) {
       return device
     },
 
+    async addService (actor: string, input: NewService) {
+      const result = await registry.services.add(input)
+      audit({ actor, action: 'service.create', target: `service:${result.service.id}`, after: result.service })
+      return result
+    },
+
+    /** A change of scope or permission drops the service's live connections (change feed). */
+    updateService (actor: string, id: string, patch: ServicePatch) {
+      const { before, service } = registry.services.update(id, patch)
+      audit({ actor, action: 'service.update', target: `service:${id}`, before, after: service })
+      return service
+    },
+
+    async rotateService (actor: string, id: string) {
+      const { before, service, secret } = await registry.services.rotate(id)
+      audit({ actor, action: 'service.rotate', target: `service:${id}`, before, after: service })
+      return { service, secret }
+    },
+
+    revokeService (actor: string, id: string) {
+      const { before, service } = registry.services.revoke(id)
+      audit({ actor, action: 'service.revoke', target: `service:${id}`, before, after: service })
+      return service
+    },
+
     createToken (actor: string, input: { name: string, role: string, expiresAt?: string | null }) {
       const result = registry.tokens.create({ ...input, createdBy: actor })
       audit({ actor, action: 'token.create', target: `token:${result.token.id}`, after: result.token })
@@ -62,6 +91,7 @@ export function createAdmin (registry: Registry) {
       const rows = parseStationCsv(csv, (id) => registry.stations.get(id) !== null)
       return registry.transaction(() => {
         const created = rows.map((row) => registry.stations.add(row))
+        registry.services.districtsChanged(created.map((s) => s.district))
         audit({ actor, action: 'station.import', target: `stations:${created.length}`, after: created.map((s) => s.id) })
         return created
       })

@@ -10,7 +10,7 @@ const toDevice = (r: Row): Device => ({
   id: r.id, stationId: r.station_id, kind: r.kind as Device['kind'], createdAt: r.created_at, rotatedAt: r.rotated_at, revokedAt: r.revoked_at
 })
 
-export type AuthenticatedDevice = { deviceId: string, stationId: string, kind: Device['kind'], secretHash: string }
+export type AuthenticatedDevice = { principal: 'device', deviceId: string, stationId: string, kind: Device['kind'], secretHash: string }
 
 /**
  * Device credentials: one secret per device, stored as a scrypt hash. Every change that must
@@ -25,6 +25,7 @@ export function createDeviceStore (db: DatabaseSync) {
     rotate: db.prepare('UPDATE devices SET secret_hash = ?, rotated_at = ? WHERE id = ?'),
     revoke: db.prepare('UPDATE devices SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
     change: db.prepare('INSERT INTO credential_changes (at, station_id, device_id, change) VALUES (?, ?, ?, ?)'),
+    service: db.prepare('SELECT 1 FROM services WHERE id = ?'),
     activeAuth: db.prepare(`SELECT d.*, s.status AS station_status FROM devices d JOIN stations s ON s.id = d.station_id WHERE d.id = ?`)
   }
   const now = () => new Date().toISOString()
@@ -40,8 +41,17 @@ export function createDeviceStore (db: DatabaseSync) {
     const k = DeviceKind.safeParse(kind)
     if (!k.success) throw new RegistryError('invalid', `device kind must be one of ${DeviceKind.options.join(', ')}`)
     if (q.get.get(deviceId)) throw new RegistryError('conflict', `device ${deviceId} already exists`)
+    // The broker looks a username up among devices and services: one id, one principal.
+    if (q.service.get(deviceId)) throw new RegistryError('conflict', `id ${deviceId} is already used by a service; device and service ids must differ (both are MQTT usernames)`)
     const secret = generateSecret()
-    q.insert.run(deviceId, stationId, k.data, await hashSecret(secret), now())
+    const hash = await hashSecret(secret)
+    try {
+      q.insert.run(deviceId, stationId, k.data, hash, now())
+    } catch (err) {
+      // A service took the id while the secret was being hashed (trigger of migration 4).
+      if ((err as Error).message.includes('in use by a service')) throw new RegistryError('conflict', `id ${deviceId} is already used by a service`)
+      throw err
+    }
     return { device: get(deviceId)!, secret }
   }
 
@@ -69,7 +79,7 @@ export function createDeviceStore (db: DatabaseSync) {
 
   type AuthRow = Row & { station_status: string }
   const usable = (r: AuthRow | undefined): r is AuthRow => r !== undefined && r.revoked_at === null && r.station_status === 'active'
-  const toAuth = (r: AuthRow): AuthenticatedDevice => ({ deviceId: r.id, stationId: r.station_id, kind: r.kind as Device['kind'], secretHash: r.secret_hash })
+  const toAuth = (r: AuthRow): AuthenticatedDevice => ({ principal: 'device', deviceId: r.id, stationId: r.station_id, kind: r.kind as Device['kind'], secretHash: r.secret_hash })
 
   return {
     get,

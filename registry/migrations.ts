@@ -70,7 +70,31 @@ const MIGRATIONS: readonly string[] = [
      station_id TEXT NOT NULL,
      device_id  TEXT,
      change     TEXT NOT NULL
-   ) STRICT;`
+   ) STRICT;`,
+  // 4: service clients (dashboards, alerting, operator consoles): MQTT credentials with a scope
+  // of stations instead of one station. They share the broker's username space with devices,
+  // so the triggers keep the two sets of ids disjoint even when two processes insert at once.
+  // A service's credential changes go into the same feed with service_id set and station_id ''
+  // (a broker of the previous release reads that as a station that does not exist).
+  `CREATE TABLE services (
+     id          TEXT PRIMARY KEY,
+     name        TEXT NOT NULL,
+     secret_hash TEXT NOT NULL,
+     scope       TEXT NOT NULL,
+     permission  TEXT NOT NULL CHECK (permission IN ('subscribe', 'subscribe+commands')),
+     status      TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'revoked')),
+     created_at  TEXT NOT NULL,
+     updated_at  TEXT,
+     rotated_at  TEXT,
+     revoked_at  TEXT
+   ) STRICT;
+   CREATE TRIGGER services_id_not_a_device BEFORE INSERT ON services
+     WHEN EXISTS (SELECT 1 FROM devices WHERE id = NEW.id)
+     BEGIN SELECT RAISE(ABORT, 'id in use by a device'); END;
+   CREATE TRIGGER devices_id_not_a_service BEFORE INSERT ON devices
+     WHEN EXISTS (SELECT 1 FROM services WHERE id = NEW.id)
+     BEGIN SELECT RAISE(ABORT, 'id in use by a service'); END;
+   ALTER TABLE credential_changes ADD COLUMN service_id TEXT;`
 ]
 
 export function migrate (db: DatabaseSync): void {

@@ -2,11 +2,12 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import { createAuditStore } from './audit-store.ts'
-import { createDeviceStore } from './device-store.ts'
+import { createDeviceStore, type AuthenticatedDevice } from './device-store.ts'
 import { migrate } from './migrations.ts'
 import { createPresenceStore } from './presence-store.ts'
 import { RegistryError } from './registry-error.ts'
 import type { NewStation } from './schemas.ts'
+import { createServiceStore, type AuthenticatedService } from './service-store.ts'
 import { createStationStore } from './station-store.ts'
 import { createTokenStore } from './token-store.ts'
 
@@ -14,10 +15,15 @@ export { RegistryError } from './registry-error.ts'
 
 export type Registry = ReturnType<typeof openRegistry>
 
+/** Whoever an MQTT login turned out to be: a station device or a service client. */
+export type Principal = AuthenticatedDevice | AuthenticatedService
+
+export type CredentialChange = { seq: number, station_id: string, device_id: string | null, service_id: string | null, change: string }
+
 /**
- * The station registry: stations, device credentials, API tokens, presence and the audit log
- * in one SQLite file (`:memory:` for tests). Changes that need an audit record go through
- * registry/admin.ts, which CLI and admin API share.
+ * The station registry: stations, device and service credentials, API tokens, presence and
+ * the audit log in one SQLite file (`:memory:` for tests). Changes that need an audit record go
+ * through registry/admin.ts, which CLI and admin API share.
  */
 export function openRegistry (path: string) {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
@@ -28,12 +34,14 @@ export function openRegistry (path: string) {
 
   const stations = createStationStore(db)
   const devices = createDeviceStore(db)
-  const changesSince = db.prepare('SELECT seq, station_id, device_id, change FROM credential_changes WHERE seq > ? ORDER BY seq')
+  const services = createServiceStore(db)
+  const changesSince = db.prepare('SELECT seq, station_id, device_id, service_id, change FROM credential_changes WHERE seq > ? ORDER BY seq')
   const lastChange = db.prepare('SELECT coalesce(max(seq), 0) AS seq FROM credential_changes')
 
   return {
     stations,
     devices,
+    services,
     tokens: createTokenStore(db),
     audit: createAuditStore(db),
     presence: createPresenceStore(db),
@@ -50,7 +58,7 @@ export function openRegistry (path: string) {
       }
     },
     /** Credential and station changes after `seq`, for the broker to drop connections. */
-    changesSince: (seq: number) => changesSince.all(seq) as Array<{ seq: number, station_id: string, device_id: string | null, change: string }>,
+    changesSince: (seq: number) => changesSince.all(seq) as CredentialChange[],
     lastChangeSeq: () => (lastChange.get() as { seq: number }).seq,
 
     // Shorthands used across the code base.
@@ -64,6 +72,14 @@ export function openRegistry (path: string) {
     listDevices: devices.ofStation,
     authenticateDevice: devices.authenticate,
     deviceIfHashMatches: devices.ifHashMatches,
+    /**
+     * An MQTT login: device ids and service ids never collide (migration 4), so at most one of
+     * the two has a row and at most one scrypt check runs.
+     */
+    authenticatePrincipal: async (id: string, secret: string): Promise<Principal | null> =>
+      (await devices.authenticate(id, secret)) ?? await services.authenticate(id, secret),
+    principalIfHashMatches: (id: string, secretHash: string): Principal | null =>
+      devices.ifHashMatches(id, secretHash) ?? services.ifHashMatches(id, secretHash),
     close: () => db.close()
   }
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { DeviceId, StationId } from '../contract/index.ts'
+import { DeviceId, ServiceId, StationId } from '../contract/index.ts'
 
 export function isTimeZone (tz: string): boolean {
   try {
@@ -105,6 +105,51 @@ export const Device = z.object({
   revokedAt: z.string().nullable()
 })
 export type Device = z.infer<typeof Device>
+
+// Service clients: read-only live data of the stations in scope, or also commands to them.
+export const SERVICE_PERMISSIONS = ['subscribe', 'subscribe+commands'] as const
+export const ServicePermission = z.enum(SERVICE_PERMISSIONS)
+export type ServicePermission = z.infer<typeof ServicePermission>
+
+export const MAX_SCOPE_STATIONS = 1000
+
+// Which stations a service may follow. `district` is resolved when the service connects (and
+// its connections are dropped when a station joins or leaves the district), so a station added
+// later is in scope without editing the service.
+export const ServiceScope = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('all') }),
+  z.strictObject({ kind: z.literal('district'), district: fields.district.min(1) }),
+  z.strictObject({ kind: z.literal('stations'), stations: z.array(StationId).min(1).max(MAX_SCOPE_STATIONS) })
+])
+export type ServiceScope = z.infer<typeof ServiceScope>
+
+export const NewService = z.strictObject({
+  id: ServiceId,
+  name: fields.name,
+  scope: ServiceScope,
+  permission: ServicePermission.default('subscribe')
+})
+export type NewService = z.input<typeof NewService>
+
+export const ServicePatch = z.strictObject({
+  name: fields.name.optional(),
+  scope: ServiceScope.optional(),
+  permission: ServicePermission.optional()
+}).refine((p) => Object.values(p).some((v) => v !== undefined), 'nothing to change')
+export type ServicePatch = z.input<typeof ServicePatch>
+
+export const Service = z.object({
+  id: ServiceId,
+  name: z.string(),
+  scope: ServiceScope,
+  permission: ServicePermission,
+  status: z.enum(['active', 'revoked']),
+  createdAt: z.string(),
+  updatedAt: z.string().nullable(),
+  rotatedAt: z.string().nullable(),
+  revokedAt: z.string().nullable()
+})
+export type Service = z.infer<typeof Service>
 
 export const ROLES = ['viewer', 'operator', 'admin'] as const
 export const Role = z.enum(ROLES)

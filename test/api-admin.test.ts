@@ -128,3 +128,69 @@ describe('tokens', () => {
     expect((await app.inject({ url: '/stations', headers: { authorization: `Bearer ${secret}` } })).statusCode).toBe(401)
   })
 })
+
+describe('services', () => {
+  it('issues with a scope, lists without secrets, changes scope, rotates, revokes, audited; refusals mapped', async () => {
+    const created = await send('POST', '/services', { id: 'adm-board', name: '福田 wall screen', scope: { kind: 'district', district: '福田区' } })
+    expect(created.statusCode).toBe(201)
+    const { service, secret } = created.json()
+    expect(service).toMatchObject({ id: 'adm-board', scope: { kind: 'district', district: '福田区' }, permission: 'subscribe', status: 'active', revokedAt: null })
+    expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/)
+    expect(await registry.authenticatePrincipal('adm-board', secret)).toMatchObject({ principal: 'service', stations: new Set(['adm-1', 'adm-csv-1']) })
+    const list = await send('GET', '/services')
+    expect(list.json()).toEqual({ services: [expect.objectContaining({ id: 'adm-board' })] })
+    expect(list.body).not.toContain(secret)
+    expect(list.body).not.toMatch(/secret|hash/i)
+
+    // The broker looks usernames up among devices and services: one id, one of them.
+    expect((await send('POST', '/services', { id: 'adm-1-door', name: 'x', scope: { kind: 'all' } })).json())
+      .toMatchObject({ statusCode: 409, message: expect.stringMatching(/already used by a device/) })
+    expect((await send('POST', '/stations/adm-1/devices', { id: 'adm-board', kind: 'door' })).json())
+      .toMatchObject({ statusCode: 409, message: expect.stringMatching(/already used by a service/) })
+    expect((await send('POST', '/services', { id: 'adm-board', name: 'x', scope: { kind: 'all' } })).statusCode).toBe(409)
+    for (const [body, fragment] of [
+      [{ id: 'adm-x', name: 'x' }, 'body.scope'],
+      [{ id: 'adm-x', name: 'x', scope: { kind: 'stations', stations: ['adm-1', 'adm-404'] } }, 'unknown station(s) adm-404'],
+      [{ id: 'adm-x', name: 'x', scope: { kind: 'district', district: '火星区' } }, 'no station is in district'],
+      [{ id: 'adm-x', name: 'x', scope: { kind: 'stations', stations: [] } }, 'body.scope'],
+      [{ id: 'adm-x', name: 'x', scope: { kind: 'all' }, permission: 'publish' }, 'body.permission'],
+      [{ id: 'Adm X', name: 'x', scope: { kind: 'all' } }, 'service id'],
+      [{ id: 'adm-x', name: 'x', scope: { kind: 'all', stations: ['adm-1'] } }, 'body.scope']
+    ] as const) {
+      const res = await send('POST', '/services', body)
+      expect(res.statusCode, JSON.stringify(body)).toBe(400)
+      expect(res.json().message, JSON.stringify(body)).toContain(fragment)
+    }
+
+    // A rename leaves the connections alone; a scope or permission change drops them.
+    const feed = () => registry.changesSince(0).filter((c) => c.service_id === 'adm-board').map((c) => c.change)
+    expect((await send('PATCH', '/services/adm-board', { name: 'renamed' })).json()).toMatchObject({ name: 'renamed', updatedAt: expect.any(String) })
+    expect(feed()).toEqual([])
+    const patched = await send('PATCH', '/services/adm-board', { scope: { kind: 'stations', stations: ['adm-csv-1', 'adm-1', 'adm-1'] }, permission: 'subscribe+commands' })
+    expect(patched.json()).toMatchObject({ scope: { kind: 'stations', stations: ['adm-1', 'adm-csv-1'] }, permission: 'subscribe+commands' })
+    expect(feed()).toEqual(['scope'])
+    // A station joining a district in some service's scope drops that service too.
+    await send('PATCH', '/services/adm-board', { scope: { kind: 'district', district: '福田区' } })
+    await send('PATCH', '/stations/adm-csv-2', { district: '福田区' })
+    expect(feed()).toEqual(['scope', 'scope', 'scope'])
+    expect((await send('PATCH', '/services/adm-board', {})).json().message).toMatch(/nothing to change/)
+
+    const rotated = await send('POST', '/services/adm-board/rotate')
+    expect(rotated.json().secret).not.toBe(secret)
+    expect(await registry.authenticatePrincipal('adm-board', secret)).toBeNull()
+    expect((await send('POST', '/services/adm-board/revoke')).json()).toMatchObject({ status: 'revoked', revokedAt: expect.any(String) })
+    expect(await registry.authenticatePrincipal('adm-board', rotated.json().secret)).toBeNull()
+    expect(feed()).toEqual(['scope', 'scope', 'scope', 'rotated', 'revoked'])
+    expect((await send('POST', '/services/adm-board/revoke')).json()).toMatchObject({ statusCode: 409, message: 'service adm-board is already revoked' })
+    expect((await send('POST', '/services/adm-board/rotate')).statusCode).toBe(409)
+    expect((await send('PATCH', '/services/adm-board', { name: 'x' })).statusCode).toBe(409)
+    expect((await send('POST', '/services/adm-404/rotate')).statusCode).toBe(404)
+    expect((await send('PATCH', '/services/adm-404', { name: 'x' })).statusCode).toBe(404)
+
+    const audit = (await send('GET', '/audit?target=service:adm-board')).json().entries as Array<{ action: string, before: unknown, after: unknown }>
+    expect(audit.map((e) => e.action)).toEqual(['service.revoke', 'service.rotate', 'service.update', 'service.update', 'service.update', 'service.create'])
+    const text = JSON.stringify(audit)
+    for (const s of [secret, rotated.json().secret]) expect(text).not.toContain(s)
+    expect(text).not.toMatch(/secret|hash|scrypt\$/i)
+  })
+})

@@ -93,6 +93,44 @@ describe('waystation CLI', () => {
     expect(json(['audit', '--target', 'station:sz-cli-011', '--json']).map((e: { action: string }) => e.action)).toEqual(['station.retire'])
   })
 
+  test('services add, list, update, rotate and revoke, audited as cli:<user>; ids shared with devices refused', () => {
+    const added = json(['services', 'add', '--id', 'cli-board', '--name', '福田 board', '--district', '福田区'])
+    expect(added).toMatchObject({ id: 'cli-board', scope: { kind: 'district', district: '福田区' }, permission: 'subscribe', secret: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) })
+    const listed = json(['services', 'list', '--json'])
+    expect(listed).toEqual([expect.objectContaining({ id: 'cli-board', status: 'active' })])
+    expect(JSON.stringify(listed)).not.toContain(added.secret)
+    const table = cli(['services', 'list'])
+    expect(table.stdout).toMatch(/cli-board.*district 福田区/)
+
+    expect(json(['services', 'update', 'cli-board', '--stations', 'sz-cli-001,sz-cli-010', '--permission', 'subscribe+commands']))
+      .toMatchObject({ scope: { kind: 'stations', stations: ['sz-cli-001', 'sz-cli-010'] }, permission: 'subscribe+commands' })
+    const rotated = json(['services', 'rotate', 'cli-board'])
+    expect(rotated.secret).not.toBe(added.secret)
+    expect(json(['services', 'revoke', 'cli-board'])).toMatchObject({ status: 'revoked' })
+    expect(cli(['services', 'revoke', 'cli-board']).status).toBe(1)
+
+    for (const [args, reason] of [
+      [['services', 'add', '--id', 'sz-cli-001-door', '--name', 'x', '--all-stations'], /already used by a device/],
+      [['devices', 'add', '--station', 'sz-cli-001', '--id', 'cli-board', '--kind', 'door'], /already used by a service/],
+      [['services', 'add', '--id', 'cli-x', '--name', 'x', '--stations', 'sz-cli-404'], /unknown station\(s\) sz-cli-404/],
+      [['services', 'add', '--id', 'cli-x', '--name', 'x', '--all-stations', '--permission', 'root'], /permission/]
+    ] as const) {
+      const r = cli([...args])
+      expect(r.status, args.join(' ')).toBe(1)
+      expect(r.stderr, args.join(' ')).toMatch(reason)
+    }
+    for (const args of [['services'], ['services', 'add', '--id', 'cli-x', '--name', 'x'], ['services', 'add', '--id', 'cli-x', '--name', 'x', '--all-stations', '--district', 'a']]) {
+      const r = cli(args)
+      expect(r.status, args.join(' ')).toBe(2)
+      expect(r.stderr, args.join(' ')).toMatch(/usage/)
+    }
+
+    const audit = json(['audit', '--target', 'service:cli-board', '--json']) as Array<{ actor: string, action: string }>
+    expect(audit.map((e) => e.action)).toEqual(['service.revoke', 'service.rotate', 'service.update', 'service.create'])
+    for (const e of audit) expect(e.actor).toMatch(/^cli:.+/)
+    for (const secret of [added.secret, rotated.secret]) expect(JSON.stringify(audit)).not.toContain(secret)
+  })
+
   test('usage mistakes exit 2 with the usage; refusals exit 1 with the reason', () => {
     for (const args of [['stations'], ['stations', 'frobnicate'], ['stations', 'add', '--name', 'x'], ['stations', 'add', '--id', 'a', '--name', 'x', '--colour', 'red'],
       ['devices', 'add', '--station', 'sz-cli-001', '--id', 'sz-cli-001-x'], ['tokens'], ['tokens', 'create', '--name', 'x'], ['audit', 'extra'], ['nonsense']]) {

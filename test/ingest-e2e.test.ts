@@ -202,10 +202,15 @@ describe('presence', () => {
     const ids = await stack.addStation({ id: P, name: 'Presence' }, [`${P}-door`, `${P}-sensors`])
     const get = async () => (await fetch(`${stack.apiUrl}/stations/${P}/presence`, { headers: stack.auth() })).json() as Promise<any>
     expect(await get()).toMatchObject({ stationId: P, state: 'never_seen', lastSeenAt: null, devices: [] })
+    // Connects and disconnects reach the registry within 100 ms (written in batches).
+    const until = async (state: string) => {
+      for (let i = 0; i < 50 && (await get()).state !== state; i++) await new Promise((r) => setTimeout(r, 20))
+      return get()
+    }
 
     const will = { topic: `stations/${P}/status`, payload: Buffer.from(JSON.stringify({ device: `${P}-door`, ts: cst('2026-08-01T00:00:00'), seq: 1, state: 'offline' })), qos: 1 as const, retain: true }
     const door = await connectDevice(stack.mqttUrl, `${P}-door`, ids[`${P}-door`]!, { will })
-    let p = await get()
+    let p = await until('online')
     expect(p.state).toBe('online')
     expect(p.devices).toEqual([expect.objectContaining({ deviceId: `${P}-door`, connected: true, disconnectedAt: null })])
 
@@ -213,12 +218,13 @@ describe('presence', () => {
     const again = await connectDevice(stack.mqttUrl, `${P}-door`, ids[`${P}-door`]!)
     await closed(door)
     door.end(true)
+    await new Promise((r) => setTimeout(r, 300)) // past the write delay: the takeover is recorded
     p = await get()
     expect(p.state).toBe('online')
     expect(p.devices[0].connected).toBe(true)
 
     await again.endAsync() // clean DISCONNECT: no will
-    p = await get()
+    p = await until('offline')
     expect(p.state).toBe('offline')
     expect(p.devices[0]).toMatchObject({ connected: false, disconnectReason: 'disconnect' })
 

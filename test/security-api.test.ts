@@ -63,6 +63,11 @@ const DOCUMENTED: Record<string, AuthLevel> = {
   'POST /stations/:id/devices': 'admin',
   'POST /devices/:id/rotate': 'admin',
   'POST /devices/:id/revoke': 'admin',
+  'GET /services': 'admin',
+  'POST /services': 'admin',
+  'PATCH /services/:id': 'admin',
+  'POST /services/:id/rotate': 'admin',
+  'POST /services/:id/revoke': 'admin',
   'GET /tokens': 'admin',
   'POST /tokens': 'admin',
   'POST /tokens/:id/revoke': 'admin',
@@ -217,6 +222,22 @@ describe('credentials changed through the API', () => {
     expect((await post('/devices/sec-beta-hub/revoke')).json().revokedAt).toEqual(expect.any(String))
     expect(await registry.authenticateDevice('sec-beta-hub', second)).toBeNull()
     expect((await post('/devices/sec-beta-hub/rotate')).statusCode).toBe(409)
+  })
+
+  it('a service\'s secret: rotating refuses the old one, revoking refuses both; never in a listing', async () => {
+    const created = await post('/services', { id: 'sec-feed', name: 'feed', scope: { kind: 'stations', stations: ['sec-alpha'] } })
+    expect(created.statusCode).toBe(201)
+    const first = created.json().secret as string
+    const rotated = await post('/services/sec-feed/rotate')
+    const second = rotated.json().secret as string
+    secretsSeen.push(first, second)
+    expect(await registry.authenticatePrincipal('sec-feed', first)).toBeNull()
+    expect(await registry.authenticatePrincipal('sec-feed', second)).toMatchObject({ principal: 'service', serviceId: 'sec-feed' })
+    const list = await call('GET', '/services', as.admin)
+    for (const secret of [first, second]) expect(list.body).not.toContain(secret)
+    expect((await post('/services/sec-feed/revoke')).statusCode).toBe(200)
+    expect(await registry.authenticatePrincipal('sec-feed', second)).toBeNull()
+    expect(registry.changesSince(0).filter((c) => c.service_id === 'sec-feed').map((c) => c.change)).toEqual(['rotated', 'revoked'])
   })
 
   it('a token may revoke itself: the answer is its last', async () => {

@@ -65,6 +65,25 @@ describe('device ACL', () => {
     await expect(hub.subscribeAsync('stations/sec-2/#', { qos: 1 })).rejects.toThrow(/Subscribe error/)
     await hub.endAsync()
   })
+
+  test('a persistent session never receives what its subscriptions could not have, even queued while offline', async () => {
+    // Aedes stores a SUBSCRIBE's whole topic list when one topic is allowed and queues QoS 1
+    // messages for all of them while the client is away (see broker/authorize-forward.ts).
+    const opts = { clean: false }
+    const hub = await connectDevice(stack.mqttUrl, 'sec-1-hub', secrets['sec-1-hub']!, opts)
+    await expect(hub.subscribeAsync({ [`stations/${S}/door`]: { qos: 1 }, 'stations/sec-2/door': { qos: 1 } })).rejects.toThrow(/Subscribe error/)
+    await hub.endAsync()
+    const [other, own] = await Promise.all([connectDevice(stack.mqttUrl, 'sec-2-door', secrets['sec-2-door']!), connectDevice(stack.mqttUrl, 'sec-1-door', secrets['sec-1-door']!)])
+    await publishEvent(other, 'sec-2', 'door', { device: 'sec-2-door', ts: Date.UTC(2026, 8, 1, 5), seq: 1, direction: 'in', method: 'face', result: 'granted' })
+    await publishEvent(own, S, 'door', { device: 'sec-1-door', ts: Date.UTC(2026, 8, 1, 5), seq: 2, direction: 'in', method: 'face', result: 'granted' })
+    // Listening before CONNACK: the queue follows it at once.
+    const back = mqtt.connect(stack.mqttUrl, { clientId: 'sec-1-hub', username: 'sec-1-hub', password: secrets['sec-1-hub']!, protocolVersion: 4, reconnectPeriod: 0, ...opts })
+    const topics: string[] = []
+    back.on('message', (topic) => topics.push(topic))
+    await waitFor(() => topics.length > 0, 'the queued event of its own station')
+    expect(topics).toEqual([`stations/${S}/door`])
+    await Promise.all([back.endAsync(), other.endAsync(), own.endAsync()])
+  })
 })
 
 describe('credentials', () => {

@@ -18,7 +18,7 @@ const AuditQuery = z.object({
     .describe(`Entries per page, 1-${MAX_AUDIT_PAGE} (default 50)`),
   before: count('before').pipe(z.int().max(Number.MAX_SAFE_INTEGER)).optional()
     .describe('Only entries with a smaller id: pass the previous page\'s nextBefore'),
-  target: z.string().regex(/^[a-z]+:[a-z0-9-]{1,64}$/, 'target: kind:id, e.g. station:sz-futian-001, device:sz-futian-001-door or token:k3x9m2p7q4ab').optional()
+  target: z.string().regex(/^[a-z]+:[a-z0-9-]{1,64}$/, 'target: kind:id, e.g. station:sz-futian-001, device:sz-futian-001-door, service:futian-wall-screen or token:k3x9m2p7q4ab').optional()
     .describe('Only changes of this object, e.g. station:sz-futian-001')
 })
 

@@ -21,10 +21,10 @@ export const TOKENS_USAGE = `usage:
   waystation tokens revoke TOKEN_ID
 
   roles: viewer reads figures; operator also records operational changes; admin also manages
-  stations, devices and tokens and reads the audit log. The token is shown once.`
+  stations, devices, services and tokens and reads the audit log. The token is shown once.`
 
 export const AUDIT_USAGE = `usage:
-  waystation audit [--limit N] [--before ID] [--target station:ID|device:ID|token:ID] [--json]`
+  waystation audit [--limit N] [--before ID] [--target station:ID|device:ID|service:ID|token:ID] [--json]`
 
 export function devicesCommand (config: Config, argv: string[]): Promise<number> {
   const [sub, ...args] = argv

@@ -1,0 +1,91 @@
+// `waystation services …`: MQTT credentials of service clients (dashboard live feeds, alerting,
+// operator consoles) from the server's shell. Same code path as the admin API
+// (registry/admin.ts), audited as `cli:<os user>`.
+import type { Config } from '../../platform/config.ts'
+import { SERVICE_PERMISSIONS, type Service, type ServicePatch, type ServicePermission, type ServiceScope } from '../../registry/schemas.ts'
+import { parse, printJson, printRows, required, runRegistryCommand, UsageError, warnSecretShownOnce } from './cli-support.ts'
+
+const SCOPE = '--all-stations | --district NAME | --stations ID,ID,…'
+
+export const SERVICES_USAGE = `usage:
+  waystation services add --id SERVICE_ID --name NAME (${SCOPE}) [--permission ${SERVICE_PERMISSIONS.join('|')}]
+  waystation services list [--json]
+  waystation services update SERVICE_ID [--name NAME] [${SCOPE}] [--permission …]
+  waystation services rotate SERVICE_ID    new secret (shown once); the old one stops working at once
+  waystation services revoke SERVICE_ID    the service can no longer connect
+
+  A service logs in to the broker with its id as username and client id (or id:suffix for
+  several instances). subscribe (the default): live data of the stations in scope, read-only.
+  subscribe+commands: also publish stations/{id}/commands/… to them. A wildcard at the station
+  level (stations/+/door, stations/#) needs --all-stations. Service ids must differ from device
+  ids. Changing scope or permission, rotating and revoking drop the live connections.`
+
+const scopeOptions = {
+  'all-stations': { type: 'boolean' }, district: { type: 'string' }, stations: { type: 'string' }, permission: { type: 'string' }
+} as const
+
+// At most one scope option: they do not combine, and guessing which one wins would be worse.
+function scopeOf (v: { 'all-stations'?: boolean, district?: string, stations?: string }): ServiceScope | undefined {
+  const given = [v['all-stations'] ? 'all' : null, v.district !== undefined ? 'district' : null, v.stations !== undefined ? 'stations' : null].filter(Boolean)
+  if (given.length > 1) throw new UsageError(`one scope only: ${SCOPE}`)
+  if (v['all-stations']) return { kind: 'all' }
+  if (v.district !== undefined) return { kind: 'district', district: v.district }
+  if (v.stations !== undefined) return { kind: 'stations', stations: v.stations.split(',').map((s) => s.trim()).filter(Boolean) }
+  return undefined
+}
+
+const scopeText = (scope: ServiceScope): string =>
+  scope.kind === 'all' ? 'all' : scope.kind === 'district' ? `district ${scope.district}` : `stations ${scope.stations.join(',')}`
+
+// The table for people: one line per service, the scope as text.
+const row = (s: Service) => ({ id: s.id, name: s.name, scope: scopeText(s.scope).slice(0, 60), permission: s.permission, status: s.status, createdAt: s.createdAt })
+
+export function servicesCommand (config: Config, argv: string[]): Promise<number> {
+  const [sub, ...args] = argv
+  return runRegistryCommand(config, SERVICES_USAGE, async ({ registry, admin, actor }) => {
+    switch (sub) {
+      case 'add': {
+        const { values } = parse(args, { id: { type: 'string' }, name: { type: 'string' }, ...scopeOptions })
+        // No default scope: the convenient one (all stations) would also be the widest.
+        const scope = required(scopeOf(values), `a scope (${SCOPE})`)
+        const permission = values.permission as ServicePermission | undefined
+        const { service, secret } = await admin.addService(actor, {
+          id: required(values.id, '--id'), name: required(values.name, '--name'), scope, ...(permission !== undefined ? { permission } : {})
+        })
+        printJson({ ...service, secret })
+        warnSecretShownOnce('Configure the service with it now (MQTT username and client id: its id).')
+        return 0
+      }
+      case 'list': {
+        const { values } = parse(args, { json: { type: 'boolean' } })
+        printRows(registry.services.list(), values.json, row)
+        return 0
+      }
+      case 'update': {
+        const { values, positionals } = parse(args, { name: { type: 'string' }, ...scopeOptions }, 1)
+        const scope = scopeOf(values)
+        const patch = {
+          ...(values.name !== undefined ? { name: values.name } : {}),
+          ...(scope !== undefined ? { scope } : {}),
+          ...(values.permission !== undefined ? { permission: values.permission as ServicePermission } : {})
+        } satisfies ServicePatch
+        printJson(admin.updateService(actor, required(positionals[0], 'SERVICE_ID'), patch))
+        return 0
+      }
+      case 'rotate': {
+        const { positionals } = parse(args, {}, 1)
+        const { service, secret } = await admin.rotateService(actor, required(positionals[0], 'SERVICE_ID'))
+        printJson({ ...service, secret })
+        warnSecretShownOnce('Configure the service with it now: the old secret no longer works.')
+        return 0
+      }
+      case 'revoke': {
+        const { positionals } = parse(args, {}, 1)
+        printJson(admin.revokeService(actor, required(positionals[0], 'SERVICE_ID')))
+        return 0
+      }
+      default:
+        throw new UsageError(sub ? `unknown services command ${JSON.stringify(sub)}` : 'services: which command?')
+    }
+  })
+}

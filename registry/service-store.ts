@@ -1,0 +1,174 @@
+import type { DatabaseSync } from 'node:sqlite'
+import { ServiceId } from '../contract/index.ts'
+import { invalid, RegistryError } from './registry-error.ts'
+import { NewService, ServicePatch, type Service, type ServicePermission, type ServiceScope } from './schemas.ts'
+import { generateSecret, hashSecret, verifySecret } from './secrets.ts'
+
+type Row = {
+  id: string, name: string, secret_hash: string, scope: string, permission: string, status: string,
+  created_at: string, updated_at: string | null, rotated_at: string | null, revoked_at: string | null
+}
+
+const toService = (r: Row): Service => ({
+  id: r.id, name: r.name, scope: JSON.parse(r.scope) as ServiceScope, permission: r.permission as ServicePermission,
+  status: r.status as Service['status'], createdAt: r.created_at, updatedAt: r.updated_at, rotatedAt: r.rotated_at, revokedAt: r.revoked_at
+})
+
+/** A service login as the broker needs it: the scope resolved to station ids (null: every station). */
+export type AuthenticatedService = {
+  principal: 'service', serviceId: string, permission: ServicePermission, stations: ReadonlySet<string> | null, secretHash: string
+}
+
+/**
+ * Service credentials (dashboards, alerting, operator consoles): a scrypt-hashed secret, like a
+ * device's, but a scope of stations instead of one. Rotation, revocation and any change of what
+ * the service may see go into credential_changes, which the broker polls to drop its connections.
+ */
+export function createServiceStore (db: DatabaseSync) {
+  const q = {
+    insert: db.prepare('INSERT INTO services (id, name, secret_hash, scope, permission, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
+    get: db.prepare('SELECT * FROM services WHERE id = ?'),
+    all: db.prepare('SELECT * FROM services ORDER BY id'),
+    active: db.prepare('SELECT * FROM services WHERE status = \'active\''),
+    update: db.prepare('UPDATE services SET name = ?, scope = ?, permission = ?, updated_at = ? WHERE id = ?'),
+    rotate: db.prepare('UPDATE services SET secret_hash = ?, rotated_at = ? WHERE id = ?'),
+    revoke: db.prepare('UPDATE services SET status = \'revoked\', revoked_at = ? WHERE id = ? AND status = \'active\''),
+    change: db.prepare('INSERT INTO credential_changes (at, station_id, service_id, change) VALUES (?, \'\', ?, ?)'),
+    device: db.prepare('SELECT 1 FROM devices WHERE id = ?'),
+    station: db.prepare('SELECT 1 FROM stations WHERE id = ?'),
+    inDistrict: db.prepare('SELECT id FROM stations WHERE district = ?'),
+    districts: db.prepare('SELECT DISTINCT district FROM stations WHERE district <> \'\' ORDER BY district LIMIT 20')
+  }
+  const now = () => new Date().toISOString()
+
+  function get (id: string): Service | null {
+    if (!ServiceId.safeParse(id).success) return null
+    const row = q.get.get(id) as Row | undefined
+    return row ? toService(row) : null
+  }
+
+  function existing (id: string): Service {
+    const service = get(id)
+    if (!service) throw new RegistryError('not_found', `service ${id} not found`)
+    if (service.status === 'revoked') throw new RegistryError('conflict', `service ${id} is revoked`)
+    return service
+  }
+
+  // A scope naming nothing that exists is a typo, not an intention: refuse it while the admin
+  // is still at the keyboard. Station lists are stored sorted and without duplicates.
+  function checkedScope (scope: ServiceScope): ServiceScope {
+    if (scope.kind === 'stations') {
+      const stations = [...new Set(scope.stations)].sort()
+      const unknown = stations.filter((id) => !q.station.get(id))
+      if (unknown.length) throw new RegistryError('invalid', `scope: unknown station(s) ${unknown.slice(0, 20).join(', ')}`)
+      return { kind: 'stations', stations }
+    }
+    if (scope.kind === 'district' && q.inDistrict.all(scope.district).length === 0) {
+      const known = (q.districts.all() as Array<{ district: string }>).map((d) => d.district)
+      throw new RegistryError('invalid', `scope: no station is in district ${JSON.stringify(scope.district)}; districts: ${known.join(', ') || '(none)'}`)
+    }
+    return scope
+  }
+
+  async function add (input: NewService): Promise<{ service: Service, secret: string }> {
+    const parsed = NewService.safeParse(input)
+    if (!parsed.success) throw invalid(parsed.error)
+    const s = parsed.data
+    // The broker looks a username up among devices and services: one id, one principal.
+    if (q.device.get(s.id)) throw new RegistryError('conflict', `id ${s.id} is already used by a device; service and device ids must differ (both are MQTT usernames)`)
+    if (q.get.get(s.id)) throw new RegistryError('conflict', `service ${s.id} already exists`)
+    const scope = checkedScope(s.scope)
+    const secret = generateSecret()
+    const hash = await hashSecret(secret)
+    try {
+      q.insert.run(s.id, s.name, hash, JSON.stringify(scope), s.permission, now())
+    } catch (err) {
+      // Another process inserted the id while the secret was being hashed (the triggers of
+      // migration 4 and the primary key make that atomic).
+      const message = (err as Error).message
+      if (message.includes('in use by a device')) throw new RegistryError('conflict', `id ${s.id} is already used by a device`)
+      if (message.includes('UNIQUE constraint')) throw new RegistryError('conflict', `service ${s.id} already exists`)
+      throw err
+    }
+    return { service: get(s.id)!, secret }
+  }
+
+  /** Name, scope or permission; a change of what the service may do drops its connections. */
+  function update (id: string, patch: ServicePatch): { before: Service, service: Service } {
+    const before = existing(id)
+    const parsed = ServicePatch.safeParse(patch)
+    if (!parsed.success) throw invalid(parsed.error)
+    const p = parsed.data
+    const scope = p.scope ? checkedScope(p.scope) : before.scope
+    const permission = p.permission ?? before.permission
+    const at = now()
+    q.update.run(p.name ?? before.name, JSON.stringify(scope), permission, at, id)
+    if (JSON.stringify(scope) !== JSON.stringify(before.scope) || permission !== before.permission) q.change.run(at, id, 'scope')
+    return { before, service: get(id)! }
+  }
+
+  async function rotate (id: string): Promise<{ before: Service, service: Service, secret: string }> {
+    const before = existing(id)
+    const secret = generateSecret()
+    const hash = await hashSecret(secret)
+    const at = now()
+    q.rotate.run(hash, at, id)
+    q.change.run(at, id, 'rotated')
+    return { before, service: get(id)!, secret }
+  }
+
+  function revoke (id: string): { before: Service, service: Service } {
+    const before = get(id)
+    if (!before) throw new RegistryError('not_found', `service ${id} not found`)
+    if (before.status === 'revoked') throw new RegistryError('conflict', `service ${id} is already revoked`)
+    const at = now()
+    q.revoke.run(at, id)
+    q.change.run(at, id, 'revoked')
+    return { before, service: get(id)! }
+  }
+
+  const usable = (r: Row | undefined): r is Row => r !== undefined && r.status === 'active'
+  function toAuth (r: Row): AuthenticatedService {
+    const scope = JSON.parse(r.scope) as ServiceScope
+    const stations = scope.kind === 'all'
+      ? null
+      : new Set(scope.kind === 'stations' ? scope.stations : (q.inDistrict.all(scope.district) as Array<{ id: string }>).map((s) => s.id))
+    return { principal: 'service', serviceId: r.id, permission: r.permission as ServicePermission, stations, secretHash: r.secret_hash }
+  }
+
+  return {
+    get,
+    add,
+    update,
+    rotate,
+    revoke,
+    list: (): Service[] => (q.all.all() as Row[]).map(toService),
+    /** The service when the secret matches an active credential. */
+    async authenticate (id: string, secret: string): Promise<AuthenticatedService | null> {
+      if (!ServiceId.safeParse(id).success) return null
+      const row = q.get.get(id) as Row | undefined
+      if (!usable(row) || !(await verifySecret(secret, row.secret_hash))) return null
+      return toAuth(row)
+    },
+    /** Cheap re-check of a credential verified before: still active, same hash (scope read afresh). */
+    ifHashMatches (id: string, secretHash: string): AuthenticatedService | null {
+      const row = q.get.get(id) as Row | undefined
+      return usable(row) && row.secret_hash === secretHash ? toAuth(row) : null
+    },
+    /**
+     * Stations joined or left these districts: the services scoped to them must reconnect to
+     * have their station set resolved again (one that left must stop flowing at once).
+     */
+    districtsChanged (districts: Iterable<string>): void {
+      const changed = new Set([...districts].filter((d) => d !== ''))
+      if (changed.size === 0) return
+      const at = now()
+      for (const row of q.active.all() as Row[]) {
+        const scope = JSON.parse(row.scope) as ServiceScope
+        if (scope.kind === 'district' && changed.has(scope.district)) q.change.run(at, row.id, 'scope')
+      }
+    }
+  }
+}
+
+export type ServiceStore = ReturnType<typeof createServiceStore>
