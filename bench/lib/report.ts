@@ -17,7 +17,7 @@ export type BenchResults = {
   e2e: E2EResult[]
   pipelines: PipelineResult[]
   influxCeiling?: { pointsPerSec: number, writers: number, batch: number, seconds: number, influxdCpuPct: number }
-  overload?: { ceiling: PipelineResult, overload: PipelineResult }
+  overload?: { ceiling: PipelineResult, overload: PipelineResult, others?: PipelineResult[] }
   profile?: ProfileSummary
   connections: ConnectionsResult[]
   coldAuth?: { devices: number, seconds: number, perSecond: number, extrapolated10kSeconds: number, hash?: string }
@@ -96,6 +96,19 @@ export function renderResults (r: BenchResults): string {
       p(`| ${name} | ${n0(x.storedPerSec)} | ${n1(x.latencyMs.p50)} / ${n1(x.latencyMs.p99)} | ${usage(x.usage, 'waystation')} | ${x.missing} missing |`)
     }
     p()
+    const others = r.overload.others ?? []
+    if (others.length > 0) {
+      p('The same open-loop load on the Aedes pipelines (their broker acknowledges on receipt: "stored" is what InfluxDB held when sending stopped, "missing" what it still lacked after a 20 s drain):')
+      p()
+      p('| pipeline | broker PUBACKs/s | stored/s by end of window | missing after drain | PUBACK p50 / p99 ms | broker | subscriber | influxd | Waystation stored/s ÷ this |')
+      p('|---|---:|---:|---:|---:|---:|---:|---:|---:|')
+      for (const x of [o, ...others]) {
+        const broker = x.usage.find((u) => ['waystation', 'aedes (bare)'].includes(u.name))?.name ?? 'waystation'
+        const ratio = x === o ? '–' : `${(o.storedPerSec / Math.max(1, x.storedPerSec)).toFixed(2)}×`
+        p(`| ${x.label} | ${n0(x.ackedPerSec)} | ${n0(x.storedPerSec)}${x.kind === 'aedes-count' ? ' (delivered)' : ''} | ${n0(x.missing)} | ${n1(x.latencyMs.p50)} / ${n1(x.latencyMs.p99)} | ${usage(x.usage, broker)} | ${usage(x.usage, 'subscriber')} | ${usage(x.usage, 'influxd')} | ${ratio} |`)
+      }
+      p()
+    }
   }
   if (r.connections.length > 0) {
     p('### 4. Connections (fleet simulator, one MQTT client per station, keepalive 60 s)')
