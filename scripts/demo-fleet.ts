@@ -5,19 +5,25 @@ import type { Registry } from '../registry/open-registry.ts'
 import type { NewStation } from '../registry/schemas.ts'
 import type { SimDevice } from '../simulators/station-simulator.ts'
 
+const BASIC = ['microwave', 'ac', 'water_dispenser', 'first_aid_kit', 'charger'] as const
+const FULL = [...BASIC, 'tv', 'wifi', 'fridge', 'toilet'] as const
+// Each demo station has a door controller, a sensor hub and a shelf sensor, with the kinds that
+// limit what each may publish (a shelf cannot send door events).
+const ROLES = { door: 'door', sensors: 'sensors', shelf: 'shelf' } as const
+
 // Five stations in Shenzhen, from a busy downtown one to a quiet suburban one.
 export const DEMO_STATIONS: Array<NewStation & { busyness: number }> = [
-  { id: 'sz-futian-001', name: '福田区华强北爱心驿站', address: '深圳市福田区华强北路 1016 号', lat: 22.5445, lon: 114.0880, capacity: 16, busyness: 360 },
-  { id: 'sz-nanshan-002', name: '南山区科技园户外劳动者服务站', address: '深圳市南山区科技南十二路 2 号', lat: 22.5400, lon: 113.9530, capacity: 14, busyness: 300 },
-  { id: 'sz-luohu-003', name: '罗湖区东门爱心驿站', address: '深圳市罗湖区解放路 3021 号', lat: 22.5480, lon: 114.1220, capacity: 12, busyness: 180 },
-  { id: 'sz-baoan-004', name: '宝安区西乡户外劳动者服务站', address: '深圳市宝安区西乡大道 288 号', lat: 22.5770, lon: 113.8640, capacity: 10, busyness: 90 },
-  { id: 'sz-longgang-005', name: '龙岗区坂田爱心驿站', address: '深圳市龙岗区坂田街道五和大道 118 号', lat: 22.6330, lon: 114.0650, capacity: 8, busyness: 50 }
+  { id: 'sz-futian-001', name: '福田区华强北爱心驿站', address: '深圳市福田区华强北路 1016 号', district: '福田区', lat: 22.5445, lon: 114.0880, capacity: 16, areaM2: 24, amenities: [...FULL], busyness: 360 },
+  { id: 'sz-nanshan-002', name: '南山区科技园户外劳动者服务站', address: '深圳市南山区科技南十二路 2 号', district: '南山区', lat: 22.5400, lon: 113.9530, capacity: 14, areaM2: 20, amenities: [...FULL], busyness: 300 },
+  { id: 'sz-luohu-003', name: '罗湖区东门爱心驿站', address: '深圳市罗湖区解放路 3021 号', district: '罗湖区', lat: 22.5480, lon: 114.1220, capacity: 12, areaM2: 18, amenities: [...BASIC, 'tv'], busyness: 180 },
+  { id: 'sz-baoan-004', name: '宝安区西乡户外劳动者服务站', address: '深圳市宝安区西乡大道 288 号', district: '宝安区', lat: 22.5770, lon: 113.8640, capacity: 10, areaM2: 15, amenities: [...BASIC], busyness: 90 },
+  { id: 'sz-longgang-005', name: '龙岗区坂田爱心驿站', address: '深圳市龙岗区坂田街道五和大道 118 号', district: '龙岗区', lat: 22.6330, lon: 114.0650, capacity: 8, areaM2: 12, amenities: [...BASIC], busyness: 50 }
 ]
 
 type FleetFile = { backfilledAt?: string, devices: Record<string, string>, viewerToken?: string }
 
 /**
- * Registers the demo stations and their two devices each, idempotently. Device secrets exist
+ * Registers the demo stations and their three devices each, idempotently. Device secrets exist
  * in clear only at creation, so the demo keeps them in DATA_DIR/demo-fleet.json (mode 0600) for
  * its simulators, as a real device keeps its own.
  */
@@ -29,14 +35,14 @@ export async function provisionDemoFleet (registry: Registry, dataDir: string) {
   for (const { busyness, ...station } of DEMO_STATIONS) {
     if (!registry.getStation(station.id)) registry.addStation(station)
     const devices: SimDevice[] = []
-    for (const role of ['door', 'sensors'] as const) {
+    for (const [role, kind] of Object.entries(ROLES) as Array<[keyof typeof ROLES, string]>) {
       const deviceId = `${station.id}-${role}`
       let secret = file.devices[deviceId]
       if (!secret) {
         if (registry.listDevices(station.id).some((d) => d.id === deviceId)) {
           throw new Error(`device ${deviceId} is registered but its demo secret is not in ${path}; remove the demo data directory to start over`)
         }
-        secret = (await registry.addDevice(station.id, deviceId)).secret
+        secret = (await registry.addDevice(station.id, deviceId, kind)).secret
         file.devices[deviceId] = secret
         save()
       }

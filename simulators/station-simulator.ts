@@ -12,7 +12,7 @@ import { createWorkerPool } from './worker-pool.ts'
 // either as a fast backfill of past days or live as their time comes. Every message is QoS 1,
 // and seq is assigned when a message is actually sent, like a device's own counter.
 
-export type SimDevice = { deviceId: string, secret: string, role: 'door' | 'sensors' }
+export type SimDevice = { deviceId: string, secret: string, role: 'door' | 'sensors' | 'shelf' }
 type LogFn = (obj: object, msg?: string) => void
 export type SimLogger = { info: LogFn, warn: LogFn, error: LogFn }
 
@@ -21,7 +21,7 @@ export type StationSimulatorOptions = {
   url: string
   stationId: string
   timeZone: string
-  /** Exactly one 'door' and one 'sensors' device. */
+  /** Exactly one 'door' and one 'sensors' device, and at most one 'shelf' (supply levels). */
   devices: SimDevice[]
   seed: number | string
   busyness: number
@@ -55,7 +55,8 @@ export function createStationSimulator (opts: StationSimulatorOptions): StationS
   const { url, stationId, timeZone, seed, busyness, capacity, logger } = opts
   const door = opts.devices.filter((d) => d.role === 'door')
   const sensors = opts.devices.filter((d) => d.role === 'sensors')
-  if (door.length !== 1 || sensors.length !== 1) throw new Error('a simulated station needs exactly one door and one sensors device')
+  const shelf = opts.devices.filter((d) => d.role === 'shelf')
+  if (door.length !== 1 || sensors.length !== 1 || shelf.length > 1) throw new Error('a simulated station needs exactly one door and one sensors device, and at most one shelf')
   const devices = new Map<string, Device>(opts.devices.map((d) => [d.deviceId, { ...d, seq: opts.seqStart ?? 0, window: createPublishWindow(opts.maxInFlight ?? 200) }]))
   const workerPool = createWorkerPool({ seed, stationId, size: opts.workerPoolSize ?? Math.max(10, Math.round(busyness / 4)) })
   const bootMs = Date.now()
@@ -119,7 +120,8 @@ export function createStationSimulator (opts: StationSimulatorOptions): StationS
   }
   const eventsFor = (date: string): AnyEvent[] => eventsForDay(planFor(date), {
     door: { deviceId: (door[0] as SimDevice).deviceId, seq: 0 },
-    sensors: { deviceId: (sensors[0] as SimDevice).deviceId, seq: 0 }
+    sensors: { deviceId: (sensors[0] as SimDevice).deviceId, seq: 0 },
+    ...(shelf[0] === undefined ? {} : { shelf: { deviceId: shelf[0].deviceId, seq: 0 } })
   })
 
   /** Waits for a free slot, then sends; `onAcked` runs on PUBACK, before the slot is released. */
