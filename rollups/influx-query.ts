@@ -12,7 +12,9 @@ type RawResult = { statement_id?: number, series?: Series[], error?: string, par
 
 export function influxQueryFn (influx: InfluxDB): QueryFn {
   return async (statements, placeholders) => {
-    const res = await influx.queryRaw(statements, { placeholders, precision: 'ms' }) as { results?: RawResult[], error?: string }
+    // InfluxDB 1.x expects statements that change data (DELETE) as POST; reads stay GET.
+    const method = statements.every((q) => /^\s*(SELECT|SHOW)\b/i.test(q)) ? 'GET' : 'POST'
+    const res = await influx.queryRaw(statements, { placeholders, precision: 'ms', method }) as { results?: RawResult[], error?: string }
     if (res.error) throw new Error(`InfluxDB: ${res.error}`)
     const results = res.results ?? []
     return statements.map((_, i) => {

@@ -15,6 +15,7 @@ import { dayLine, hourLine, monthLine } from './rollup-codec.ts'
 import type { DirtyDay, RollupState } from './rollup-state.ts'
 import { readDays } from './rollup-store.ts'
 import { periodOf } from './period.ts'
+import { createStationChanges } from './station-changes.ts'
 import { createStationInfo, type StationLookup } from './station-info.ts'
 
 export type RollupJobOptions = {
@@ -31,6 +32,8 @@ export type RollupJobOptions = {
   settleMs?: number
   maxDelayMs?: number
   tickMs?: number
+  /** How often station settings are compared with those of their rollups (station-changes.ts). */
+  settingsPollMs?: number
   now?: () => number
 }
 
@@ -54,13 +57,18 @@ export function createRollupJob (opts: RollupJobOptions) {
   const dirty = new Map<string, Map<string, Entry>>()
   const inFlight = new Map<string, Promise<void>>()
   const retryAt = new Map<string, number>()
+  // Stations whose settings change is being applied: no recompute may start meanwhile.
+  const held = new Set<string>()
   const counts = { recomputedDays: 0, failures: 0 }
   let timer: NodeJS.Timeout | undefined
   let sweeper: NodeJS.Timeout | undefined
+  let settingsTimer: NodeJS.Timeout | undefined
   let closed = false
+  const changes = createStationChanges({ state, stations: opts.stations, query, logger, rawRetentionMs: opts.rawRetentionMs ?? null, now, markDates, exclusive })
 
   function markDates (station: string, dates: readonly string[]): void {
     if (closed) { logger.error({ station }, 'rollup job closed: dirty mark not recorded'); return }
+    if (dates.length === 0) return // an empty entry would keep drain() waiting forever
     const t = now()
     let days = dirty.get(station)
     if (!days) dirty.set(station, days = new Map())
@@ -100,7 +108,7 @@ export function createRollupJob (opts: RollupJobOptions) {
   function nextTask (force: boolean): Task | null {
     const t = now()
     for (const [station, days] of dirty) {
-      if (inFlight.has(station) || (retryAt.get(station) ?? 0) > t) continue
+      if (inFlight.has(station) || held.has(station) || (retryAt.get(station) ?? 0) > t) continue
       const ready = [...days].filter(([, e]) => force || t - e.lastAt >= settleMs || t - e.firstAt >= maxDelayMs).map(([d]) => d).sort()
       if (ready.length === 0) continue
       // One batch: consecutive dates inside one month (one raw query, one month recompute).
@@ -169,6 +177,21 @@ export function createRollupJob (opts: RollupJobOptions) {
     await write(monthLine(station, localMidnightUtc(first, timeZone).getTime(), Math.floor(ymdOf(first) / 100), period))
   }
 
+  /**
+   * Runs fn with no recompute of the station running or starting: a settings change deletes
+   * points and marks days, and a recompute with the old settings must not write in between.
+   */
+  async function exclusive<T> (station: string, fn: () => Promise<T>): Promise<T> {
+    held.add(station)
+    try {
+      await inFlight.get(station)
+      return await fn()
+    } finally {
+      held.delete(station)
+      info.get(station, true) // events from now on are dated in the station's current zone
+    }
+  }
+
   /** Clears the marks this task consumed, unless a newer event re-marked the day meanwhile. */
   function finish (task: Task): void {
     const days = dirty.get(task.station)
@@ -223,6 +246,8 @@ export function createRollupJob (opts: RollupJobOptions) {
     markRange,
     markDates, // one station's local dates in one transaction (rollups/legacy-rollups.ts)
     drain,
+    /** Schedules the recompute of stations whose settings changed (also run every settingsPollMs). */
+    checkStations: changes.check,
     /** Loads marks a previous run left, marks recent days of every station, starts the worker. */
     start (startOpts: { reconcileDays?: number } = {}): void {
       for (const d of state.dirty()) markDates(d.station, [d.date])
@@ -236,16 +261,22 @@ export function createRollupJob (opts: RollupJobOptions) {
         }
       }
       sweep(reconcile)
+      const checkStations = () => { changes.check().catch((err: Error) => logger.error({ err: err.message }, 'cannot compare station settings with their rollups')) }
+      checkStations() // also catches changes made while the job was not running
+      settingsTimer = setInterval(checkStations, opts.settingsPollMs ?? 10_000)
+      settingsTimer.unref()
       timer = setInterval(tick, opts.tickMs ?? 1000)
       timer.unref()
       sweeper = setInterval(() => sweep(2), SWEEP_MS)
       sweeper.unref()
     },
     pending: () => [...dirty.values()].reduce((n, d) => n + d.size, 0),
-    stats: () => ({ ...counts, pendingDays: [...dirty.values()].reduce((n, d) => n + d.size, 0), inFlight: inFlight.size }),
+    stats: () => ({ ...counts, pendingDays: [...dirty.values()].reduce((n, d) => n + d.size, 0), inFlight: inFlight.size, stationChanges: changes.stats() }),
     async close (): Promise<void> {
       clearInterval(timer)
       clearInterval(sweeper)
+      clearInterval(settingsTimer)
+      await changes.close()
       // In-flight recomputes finish (and may still mark days); nothing new starts.
       await Promise.allSettled([...inFlight.values()])
       closed = true

@@ -19,7 +19,14 @@ const MIGRATIONS: readonly string[] = [
      station  TEXT NOT NULL,
      at       INTEGER NOT NULL
    ) STRICT, WITHOUT ROWID;
-   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;`
+   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;`,
+  // 2: per station, the settings its rollups were computed with (zone, capacity, opening
+  // hours, as JSON): a station whose registry settings differ is recomputed
+  // (rollups/station-changes.ts).
+  `CREATE TABLE station_settings (
+     station   TEXT PRIMARY KEY,
+     settings  TEXT NOT NULL
+   ) STRICT, WITHOUT ROWID;`
 ]
 
 export type DirtyDay = { station: string, date: string }
@@ -52,7 +59,7 @@ export function openRollupState (path: string, opts: OpenStateOptions = {}) {
     }
     if (opts.source !== undefined) {
       const row = db.prepare("SELECT value FROM meta WHERE key = 'source'").get() as { value: string } | undefined
-      if (row && row.value !== opts.source) db.exec("DELETE FROM dirty; DELETE FROM first_seen; DELETE FROM meta WHERE key <> 'source'")
+      if (row && row.value !== opts.source) db.exec("DELETE FROM dirty; DELETE FROM first_seen; DELETE FROM station_settings; DELETE FROM meta WHERE key <> 'source'")
       db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('source', ?)").run(opts.source)
     }
   }
@@ -125,6 +132,14 @@ export function openRollupState (path: string, opts: OpenStateOptions = {}) {
     /** Small facts about the state (e.g. which rollup layout it has been upgraded to). */
     meta: (key: string): string | null => (getMeta.get(key) as { value: string } | undefined)?.value ?? null,
     setMeta: (key: string, value: string) => { db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(key, value) },
+    /** Station → the settings (JSON) its rollups were computed with. Prepared on use: a read-only reader may have an older file. */
+    stationSettings: (): Map<string, string> =>
+      new Map((db.prepare('SELECT station, settings FROM station_settings').all() as Array<{ station: string, settings: string }>).map((r) => [r.station, r.settings])),
+    saveStationSettings: (rows: ReadonlyArray<readonly [station: string, settings: string]>) => {
+      writable()
+      const put = db.prepare('INSERT OR REPLACE INTO station_settings (station, settings) VALUES (?, ?)')
+      transaction(() => { for (const [station, settings] of rows) put.run(station, settings) })
+    },
     close: () => db.close()
   }
 }
