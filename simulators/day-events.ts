@@ -1,7 +1,9 @@
 import { MAX_SEQ, type AnyEvent } from '../contract/index.ts'
+import { SUPPLY_ITEMS } from './amenities-model.ts'
 import { doorWasOpen, type DayPlan } from './day-model.ts'
-import { createEnvironmentModel, type AcState } from './environment-model.ts'
-import { localDay } from './local-time.ts'
+import { sensorStream } from './sensor-stream.ts'
+import { nudge, timelineBuilder, type RoleStream, type Timeline } from './timeline.ts'
+import type { VisitMethod } from './worker-pool.ts'
 
 // Turns a day plan into the MQTT messages a station's devices send that day:
 //   door controller: 'in' granted at each entry, 'out' granted at each exit, 'in' denied per
@@ -15,26 +17,14 @@ import { localDay } from './local-time.ts'
 // A station gateway (device kind `hub`) that speaks for all of them is the same device id in
 // every role; seq then runs over all its messages.
 // Occupancy starts at 0 at local midnight because the plan empties the station before then.
-// The messages are produced lazily (`dayEvents`), so a fleet of thousands of stations holds
-// only each station's plan, never a whole day of messages.
+// The messages are produced lazily (`dayEvents`, `createDayStream`): a fleet of thousands of
+// stations holds a few compact arrays per station (timeline.ts), neither a day of messages nor
+// the plan's objects, and builds each message only when it is sent.
+
+export { COUNTER_LAG_MS, ENVIRONMENT_MS, HEARTBEAT_MS } from './sensor-stream.ts'
 
 export type DeviceCursor = { deviceId: string, seq: number }
 export type StationDevices = { door: DeviceCursor, sensors: DeviceCursor, shelf?: DeviceCursor }
-type Role = 'door' | 'sensors' | 'shelf'
-
-const MIN = 60_000
-export const COUNTER_LAG_MS = 1_500
-export const HEARTBEAT_MS = 5 * MIN
-export const ENVIRONMENT_MS = MIN
-// Environment readings sit mid-minute, away from the heartbeats on the same device.
-const ENVIRONMENT_OFFSET_MS = 30_000
-const AC_POWER_W = { cool: 1100, heat: 1400 }
-
-type Make = (device: string, ts: number, seq: number) => AnyEvent
-/** `skip` keeps a stateful source right when the message is not wanted (see dayEvents' `from`). */
-type Draft = { ts: number, rank: number, make: Make, skip?: () => void }
-// On a tie: an exit is counted before an entry, so the count never overshoots.
-const RANK = { out: 0, in: 1, beat: 2, env: 3, equipment: 4, supply: 5 } as const
 
 /** All messages of the day, time-ordered (see dayEvents). */
 export function eventsForDay (plan: DayPlan, devices: StationDevices): AnyEvent[] {
@@ -48,146 +38,119 @@ export function eventsForDay (plan: DayPlan, devices: StationDevices): AnyEvent[
  * instants are nudged by 1 ms). On equal ts the door comes first, then the hub, then the shelf.
  */
 export function * dayEvents (plan: DayPlan, devices: StationDevices, opts: { from?: number } = {}): Generator<AnyEvent> {
-  const from = opts.from ?? -Infinity
-  const streams = (['door', 'sensors', 'shelf'] as const)
-    .filter((role) => role !== 'shelf' || devices.shelf !== undefined)
-    .map((role) => ({ role, it: nudged(merge(sourcesOf(plan, role))), head: undefined as Draft | undefined }))
-  for (const s of streams) s.head = s.it.next().value ?? undefined
-  const next = new Map<string, number>()
+  const stream = createDayStream(plan, devices, opts.from)
+  for (let e = stream.take(); e !== undefined; e = stream.take()) yield e
+}
+
+export type DayStream = {
+  /** The next message, or undefined when the day is done. */
+  take (): AnyEvent | undefined
+}
+
+/** dayEvents without the generator, for the fleet's scheduler. */
+export function createDayStream (plan: DayPlan, devices: StationDevices, from = -Infinity): DayStream {
+  // A station gateway is the same device in every role: one seq counter per device id.
+  const counters = new Map<string, { seq: number }>()
+  const roles: Array<{ stream: RoleStream, deviceId: string, counter: { seq: number } }> = []
   for (const role of ['door', 'sensors', 'shelf'] as const) {
     const c = devices[role]
-    if (c !== undefined && !next.has(c.deviceId)) next.set(c.deviceId, c.seq)
+    if (c === undefined) continue
+    let counter = counters.get(c.deviceId)
+    if (counter === undefined) counters.set(c.deviceId, counter = { seq: c.seq })
+    const stream = role === 'door' ? doorStream(plan) : role === 'sensors' ? sensorStream(plan) : shelfStream(plan)
+    roles.push({ stream, deviceId: c.deviceId, counter })
   }
-  for (;;) {
-    let best: (typeof streams)[number] | undefined
-    for (const s of streams) if (s.head !== undefined && (best?.head === undefined || s.head.ts < best.head.ts)) best = s
-    if (best?.head === undefined) return
-    const draft = best.head
-    best.head = best.it.next().value ?? undefined
-    const deviceId = (devices[best.role] as DeviceCursor).deviceId
-    const seq = next.get(deviceId) as number
-    next.set(deviceId, seq >= MAX_SEQ ? 0 : seq + 1)
-    // Messages before `from` are counted (seq) but not built: starting mid-day stays cheap
-    // and gives exactly the messages, seq included, of a stream started at midnight.
-    if (draft.ts < from) draft.skip?.()
-    else yield draft.make(deviceId, draft.ts, seq)
-  }
-}
-
-function * nudged (drafts: Iterable<Draft>): Generator<Draft> {
-  let last = -Infinity
-  for (const d of drafts) {
-    last = Math.max(d.ts, last + 1)
-    yield last === d.ts ? d : { ...d, ts: last }
-  }
-}
-
-/** Lazy merge of sources that are each ordered by (ts, rank). */
-function * merge (sources: Array<Iterator<Draft>>): Generator<Draft> {
-  const heads = sources.map((it) => it.next().value as Draft | undefined)
-  for (;;) {
-    let k = -1
-    for (let i = 0; i < heads.length; i++) {
-      const h = heads[i]
-      const b = k < 0 ? undefined : heads[k]
-      if (h !== undefined && (b === undefined || h.ts < b.ts || (h.ts === b.ts && h.rank < b.rank))) k = i
+  return {
+    take () {
+      for (;;) {
+        let best: (typeof roles)[number] | undefined
+        let ts = Infinity
+        for (const r of roles) if (r.stream.headTs < ts) { best = r; ts = r.stream.headTs }
+        if (best === undefined) return undefined
+        const seq = best.counter.seq
+        best.counter.seq = seq >= MAX_SEQ ? 0 : seq + 1
+        // Messages before `from` are counted (seq) but not built: starting mid-day stays cheap
+        // and gives exactly the messages, seq included, of a stream started at midnight.
+        if (ts < from) best.stream.skip()
+        else return best.stream.emit(best.deviceId, seq)
+      }
     }
-    if (k < 0) return
-    const d = heads[k] as Draft
-    heads[k] = sources[k]!.next().value as Draft | undefined
-    yield d
   }
 }
 
-function sourcesOf (plan: DayPlan, role: Role): Array<Iterator<Draft>> {
-  if (role === 'door') return [doorDrafts(plan)[Symbol.iterator]()]
-  if (role === 'sensors') return sensorSources(plan)
-  return [supplyDrafts(plan)[Symbol.iterator]()]
-}
+// Door: 'in' granted at entry, 'out' granted at exit, 'in' denied per refused attempt, none
+// while the door stands open. What a message needs is copied out of the plan (a code of kind
+// and method, and the worker), so that the plan's visit objects need not be kept all day.
+const IN = 0
+const OUT = 1
+const DENIED = 2
+const METHODS: readonly VisitMethod[] = ['face', 'card', 'qr']
 
-const sorted = (drafts: Draft[]): Draft[] => drafts.sort((a, b) => a.ts - b.ts || a.rank - b.rank)
-const inside = (plan: DayPlan, ts: number): boolean => ts >= plan.startMs && ts < plan.endMs
-
-function doorDrafts (plan: DayPlan): Draft[] {
-  const drafts: Draft[] = []
+/** The door's messages in order: times, codes (kind | method << 2) and workers. */
+function doorTimeline (plan: DayPlan): { t: Timeline, code: Int32Array, worker: Array<string | undefined> } {
+  const b = timelineBuilder()
+  const codes: number[] = []
+  const workers: Array<string | undefined> = []
+  const add = (ms: number, rank: number, kind: number, method: VisitMethod, worker: string | undefined) => {
+    b.push(ms, rank, codes.length)
+    codes.push(kind | (METHODS.indexOf(method) << 2))
+    workers.push(worker)
+  }
   for (const v of plan.visits) {
-    if (!doorWasOpen(plan, v.enterMs)) {
-      drafts.push({ ts: v.enterMs, rank: 1, make: (device, ts, seq) => ({ channel: 'door', payload: { device, ts, seq, direction: 'in', method: v.method, result: 'granted', worker: v.worker } }) })
-    }
-    if (!doorWasOpen(plan, v.exitMs)) {
-      drafts.push({ ts: v.exitMs, rank: 0, make: (device, ts, seq) => ({ channel: 'door', payload: { device, ts, seq, direction: 'out', method: v.method, result: 'granted', worker: v.worker } }) })
-    }
+    // On a tie an exit comes before an entry, then a refusal.
+    if (!doorWasOpen(plan, v.enterMs)) add(v.enterMs, 1, IN, v.method, v.worker)
+    if (!doorWasOpen(plan, v.exitMs)) add(v.exitMs, 0, OUT, v.method, v.worker)
   }
-  for (const d of plan.denied) {
-    if (doorWasOpen(plan, d.ms)) continue
-    drafts.push({
-      ts: d.ms,
-      rank: 2,
-      make: (device, ts, seq) => ({ channel: 'door', payload: { device, ts, seq, direction: 'in', method: d.method, result: 'denied', ...(d.worker === undefined ? {} : { worker: d.worker }) } })
-    })
-  }
-  return sorted(drafts)
+  for (const d of plan.denied) if (!doorWasOpen(plan, d.ms)) add(d.ms, 2, DENIED, d.method, d.worker)
+  const t = b.build()
+  return { t, code: Int32Array.from(t.code, (j) => codes[j]!), worker: Array.from(t.code, (j) => workers[j]) }
 }
 
-function supplyDrafts (plan: DayPlan): Draft[] {
-  return plan.amenities.supply.map((r) => ({
-    ts: r.ms,
-    rank: RANK.supply,
-    make: (device, ts, seq) => ({ channel: 'supply', payload: { device, ts, seq, item: r.item, quantity: r.quantity, capacity: r.capacity } })
-  }))
-}
-
-function sensorSources (plan: DayPlan): Array<Iterator<Draft>> {
-  const state = { count: 0, entered: 0, exited: 0 }
-  const apply = (kind: 'in' | 'out' | 'beat') => {
-    if (kind === 'in') { state.count++; state.entered++ }
-    if (kind === 'out') { state.count--; state.exited++ }
-    const reading = { count: state.count, entered: state.entered, exited: state.exited }
-    state.entered = 0
-    state.exited = 0
-    return reading
-  }
-  const occupancy = (kind: 'in' | 'out' | 'beat'): Make => (device, ts, seq) => ({ channel: 'occupancy', payload: { device, ts, seq, ...apply(kind) } })
-  const skipIn = () => { apply('in') }
-  const skipOut = () => { apply('out') }
-  const changes: Draft[] = []
-  for (const v of plan.visits) {
-    changes.push({ ts: v.enterMs + COUNTER_LAG_MS, rank: RANK.in, make: occupancy('in'), skip: skipIn })
-    changes.push({ ts: v.exitMs + COUNTER_LAG_MS, rank: RANK.out, make: occupancy('out'), skip: skipOut })
-  }
-  const equipment: Draft[] = []
-  for (const u of plan.amenities.uses) {
-    for (const [ts, on] of [[u.onMs, true], [u.offMs, false]] as const) {
-      if (!inside(plan, ts)) continue
-      equipment.push({ ts, rank: RANK.equipment, make: (device, ts, seq) => ({ channel: 'equipment', payload: { device, ts, seq, appliance: u.appliance, unit: u.unit, state: on ? 'on' : 'off', powerW: on ? u.powerW : 0 } }) })
+function doorStream (plan: DayPlan): RoleStream {
+  // Built apart, so that the stream's closures keep only the result, not the builder's lists.
+  const { t, code, worker } = doorTimeline(plan)
+  let k = 0
+  const self: RoleStream = {
+    headTs: t.length > 0 ? t.ts[0]! : Infinity,
+    emit (device, seq) {
+      const ts = self.headTs
+      const c = code[k]!
+      const method = METHODS[c >> 2]!
+      const w = worker[k]
+      const event: AnyEvent = (c & 3) === DENIED
+        ? { channel: 'door', payload: { device, ts, seq, direction: 'in', method, result: 'denied', ...(w === undefined ? {} : { worker: w }) } }
+        : { channel: 'door', payload: { device, ts, seq, direction: (c & 3) === IN ? 'in' : 'out', method, result: 'granted', worker: w! } }
+      self.skip()
+      return event
+    },
+    skip () {
+      k++
+      self.headTs = k < t.length ? nudge(t.ts[k]!, self.headTs) : Infinity
     }
   }
-  return [sorted(changes)[Symbol.iterator](), beats(plan, occupancy('beat'), () => { apply('beat') }), environment(plan), sorted(equipment)[Symbol.iterator]()]
+  return self
 }
 
-function * beats (plan: DayPlan, make: Make, skip: () => void): Generator<Draft> {
-  for (let t = plan.startMs; t < plan.endMs; t += HEARTBEAT_MS) yield { ts: t, rank: RANK.beat, make, skip }
-}
-
-// The people counter's view of who is inside, from the plan: a change at the same instant as
-// a reading is counted before it (its rank is lower), as in the message order.
-function * environment (plan: DayPlan): Generator<Draft> {
-  const day = localDay(plan.date, plan.timeZone)
-  const env = createEnvironmentModel({ seed: plan.seed, stationId: plan.stationId, date: plan.date, weather: plan.weather })
-  const enters = plan.visits.map((v) => v.enterMs + COUNTER_LAG_MS).sort((a, b) => a - b)
-  const exits = plan.visits.map((v) => v.exitMs + COUNTER_LAG_MS).sort((a, b) => a - b)
-  let i = 0
-  let j = 0
-  let reported: AcState | undefined
-  for (let t = plan.startMs + ENVIRONMENT_OFFSET_MS; t < plan.endMs; t += ENVIRONMENT_MS) {
-    while (i < enters.length && (enters[i] as number) <= t) i++
-    while (j < exits.length && (exits[j] as number) <= t) j++
-    const values = env.next(day.minuteOfDay(t), i - j)
-    yield { ts: t, rank: RANK.env, make: (device, ts, seq) => ({ channel: 'environment', payload: { device, ts, seq, ...values } }) }
-    // Reported once at the start of the day (state after the night) and on every switch.
-    if (env.ac !== reported) {
-      const ac = reported = env.ac
-      yield { ts: t, rank: RANK.equipment, make: (device, ts, seq) => ({ channel: 'equipment', payload: { device, ts, seq, appliance: 'ac', unit: 1, state: ac.on ? 'on' : 'off', powerW: ac.on ? AC_POWER_W[ac.mode] : 0, setpoint: ac.setpoint } }) }
+// Shelf: the amenities plan's readings (on every take and restock, and hourly), in its order,
+// copied into typed arrays (the plan's reading objects took ~11 KB a station-day).
+function shelfStream (plan: DayPlan): RoleStream {
+  const supply = plan.amenities.supply
+  const ms = Float64Array.from(supply, (r) => r.ms)
+  const item = Uint8Array.from(supply, (r) => SUPPLY_ITEMS.indexOf(r.item))
+  const quantity = Float64Array.from(supply, (r) => r.quantity)
+  const capacity = Float64Array.from(supply, (r) => r.capacity)
+  let k = 0
+  const self: RoleStream = {
+    headTs: ms.length > 0 ? ms[0]! : Infinity,
+    emit (device, seq) {
+      const event: AnyEvent = { channel: 'supply', payload: { device, ts: self.headTs, seq, item: SUPPLY_ITEMS[item[k]!]!, quantity: quantity[k]!, capacity: capacity[k]! } }
+      self.skip()
+      return event
+    },
+    skip () {
+      k++
+      self.headTs = k < ms.length ? nudge(ms[k]!, self.headTs) : Infinity
     }
   }
+  return self
 }

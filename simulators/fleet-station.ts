@@ -1,6 +1,7 @@
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
+import type { IClientOptions } from 'mqtt'
 import { MAX_BATCH_EVENTS, MAX_BATCH_PAYLOAD_BYTES, MAX_SEQ, batchTopicFor, topicFor, type AnyEvent, type Channel } from '../contract/index.ts'
-import { dayEvents, type StationDevices } from './day-events.ts'
+import { createDayStream, type DayStream, type StationDevices } from './day-events.ts'
+import { connectDevice, type DeviceClient } from './device-client.ts'
 import { planDay, type DayPlan } from './day-model.ts'
 import { drifted, skewAt, within, type StationFaults, type Window } from './faults.ts'
 import type { FleetStation } from './fleet-spec.ts'
@@ -16,7 +17,7 @@ import { createWorkerPool } from './worker-pool.ts'
 
 export type DeviceRole = 'hub' | 'door' | 'sensors' | 'shelf'
 export type DeviceCredential = { deviceId: string, secret: string, role: DeviceRole }
-export type Link = { deviceId: string, secret: string, client?: MqttClient, inFlight: number, idle: Array<() => void> }
+export type Link = { deviceId: string, secret: string, client?: DeviceClient, inFlight: number, idle: Array<() => void> }
 
 const DAY = 86_400_000
 // seq = a per-day base + the message's index that day: re-running a range sends the very same
@@ -45,17 +46,22 @@ export function createStationRun (opts: {
   const links = new Map<string, Link>(opts.devices.map((d) => [d.deviceId, { deviceId: d.deviceId, secret: d.secret, inFlight: 0, idle: [] }]))
   const workerPool = createWorkerPool({ seed, stationId: spec.id, size: Math.max(10, Math.round(spec.busyness / 4)) })
   let statusCounter = 0
+  const topics: Partial<Record<Channel, string>> = {}
 
   const state = {
     index: opts.index,
     spec,
     /** Set by the fleet at the start of each run. */
     faults: { offline: [], doorStuck: [], drift: [], skew: [], duplicateRate: 0 } as StationFaults,
+    /** No faults this run: the scheduler publishes its messages directly (fleet.ts). */
+    plain: true,
     truth: undefined as ReturnType<typeof createStationTruth> | undefined,
     links,
     head: undefined as AnyEvent | undefined,
+    /** head's ts, kept as a number for the scheduler's heap. */
+    headTs: Infinity,
     date: '',
-    stream: undefined as Iterator<AnyEvent> | undefined,
+    stream: undefined as DayStream | undefined,
     /** The offline window in force, and what the devices hold meanwhile (per channel, final payloads). */
     offline: undefined as Window | undefined,
     backlog: new Map<Channel, { deviceId: string, payloads: string[] }>(),
@@ -76,7 +82,7 @@ export function createStationRun (opts: {
         ...(shelf === undefined ? {} : { shelf: { deviceId: shelf, seq: base } })
       }
       state.date = date
-      state.stream = dayEvents(plan, devices, from === undefined ? {} : { from })
+      state.stream = createDayStream(plan, devices, from)
       return plan
     },
 
@@ -84,10 +90,11 @@ export function createStationRun (opts: {
     advance (from = -Infinity): void {
       for (;;) {
         if (state.stream === undefined) state.startDay(localDateOf(from, spec.timeZone), from)
-        const next = state.stream!.next()
-        if (next.done !== true) {
-          if (next.value.payload.ts < from) continue
-          state.head = next.value
+        const next = state.stream!.take()
+        if (next !== undefined) {
+          if (next.payload.ts < from) continue
+          state.head = next
+          state.headTs = next.payload.ts
           return
         }
         state.startDay(addDays(state.date, 1))
@@ -137,7 +144,8 @@ export function createStationRun (opts: {
     },
 
     linkFor: (deviceId: string): Link => links.get(deviceId) as Link,
-    topicFor: (channel: Channel): string => topicFor(spec.id, channel),
+    /** Built once per station and channel: a concatenation per message would be flattened again by every publish. */
+    topicFor: (channel: Channel): string => (topics[channel] ??= topicFor(spec.id, channel)),
 
     /** A status message with a seq from the day's reserved top range. */
     status (deviceId: string, st: 'online' | 'offline'): string {
@@ -146,36 +154,16 @@ export function createStationRun (opts: {
       return JSON.stringify({ device: deviceId, ts: now, seq, state: st, firmware: FIRMWARE })
     },
 
-    /** `durable` gives a client its outgoing store (file-store.ts); default: MQTT.js's in-memory one. */
+    /** `durable` gives a client its outgoing store (file-store.ts); default: in memory (device-client.ts). */
     async connect (url: string, timer: SharedTimer, keepalive: number, onReconnect: () => void, durable?: (clientId: string) => IClientOptions): Promise<void> {
       await Promise.all([...links.values()].map(async (link) => {
         if (link.client !== undefined) return
-        const statusTopic = topicFor(spec.id, 'status')
-        const client = mqtt.connect(url, {
-          clientId: link.deviceId,
-          username: link.deviceId,
-          password: link.secret,
-          protocolVersion: 4,
-          clean: true,
-          keepalive,
-          reconnectPeriod: 1000,
-          connectTimeout: 60_000,
-          timerVariant: timer,
-          // MQTT.js's `debug` logger costs a few % of the fleet's CPU even when disabled.
-          log: () => {},
-          will: { topic: statusTopic, payload: Buffer.from(state.status(link.deviceId, 'offline')), qos: 1, retain: true },
-          ...durable?.(link.deviceId)
-        })
-        link.client = client
-        await new Promise<void>((resolve, reject) => {
-          const onError = (err: Error) => { client.end(true); link.client = undefined; reject(new Error(`${link.deviceId}: ${err.message}`)) }
-          client.once('error', onError)
-          client.once('connect', () => { client.off('error', onError); resolve() })
-        })
-        // MQTT.js reconnects by itself and resends what is unacknowledged. With a durable store
-        // 'connect' comes only after the stored messages were resent, one PUBACK at a time.
-        client.on('error', () => {})
-        client.on('reconnect', onReconnect)
+        const will = { topic: topicFor(spec.id, 'status'), payload: state.status(link.deviceId, 'offline') }
+        try {
+          link.client = await connectDevice(url, { deviceId: link.deviceId, secret: link.secret, keepalive, will, timer, onReconnect, ...(durable === undefined ? {} : { durable: durable(link.deviceId) }) })
+        } catch (err) {
+          throw new Error(`${link.deviceId}: ${(err as Error).message}`)
+        }
       }))
     },
 
@@ -189,14 +177,14 @@ export function createStationRun (opts: {
         if (link.inFlight > 0) await new Promise<void>((resolve) => link.idle.push(resolve))
         const client = link.client
         link.client = undefined
-        if (client !== undefined) await client.endAsync(true).catch(() => {})
+        if (client !== undefined) await client.end(true).catch(() => {})
       }))
     },
 
     /** Publish QoS 1 on a device's link; `done` gets the error, if any, after PUBACK. */
     publish (link: Link, topic: string, body: string, retain: boolean, done: (err?: Error) => void): void {
       link.inFlight++
-      ;(link.client as MqttClient).publish(topic, body, { qos: 1, retain }, (err) => {
+      ;(link.client as DeviceClient).publish(topic, body, retain, (err) => {
         if (--link.inFlight === 0 && link.idle.length > 0) link.idle.splice(0).forEach((f) => f())
         done(err)
       })

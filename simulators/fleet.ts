@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { AnyEvent, Channel } from '../contract/index.ts'
-import { faultsFor, skewAt, type FaultSpec } from './faults.ts'
+import { faultsFor, hasFaults, skewAt, type FaultSpec } from './faults.ts'
 import { durableOutgoing } from './file-store.ts'
 import type { FleetStation } from './fleet-spec.ts'
 import { createStationRun, type DeviceCredential, type Link, type StationRun } from './fleet-station.ts'
@@ -16,7 +16,7 @@ import { createStationHeap } from './station-heap.ts'
 // as fast as the broker acknowledges (backfill: at most `maxInFlight` unacknowledged
 // publishes fleet-wide) or when their simulated time comes (live, `speed` × real time). One
 // loop and one keepalive timer for the whole fleet, whatever its size; each station holds
-// only its current day's plan.
+// only its current day, in typed arrays (timeline.ts), and builds a message when it is sent.
 
 export type FleetOptions = {
   /** mqtt://host:port */
@@ -81,30 +81,37 @@ export function createFleet (opts: FleetOptions) {
     return options
   }
 
-  // What a PUBACK (or a failure) is credited to: a batch counts once as a batch and once per
-  // event for its channel.
-  type Credit = Array<[ChannelCounts, number]>
-  const settle = (credit: Credit, t0: number) => (err?: Error) => {
+  // What a message is credited to: its channel's counts, or, for a batch, the batches once and
+  // its channel once per event.
+  type Credit = ChannelCounts | Array<[ChannelCounts, number]>
+  const credit = (to: Credit, field: keyof ChannelCounts): void => {
+    if (Array.isArray(to)) for (const [c, n] of to) c[field] += n
+    else to[field]++
+  }
+  const settle = (to: Credit, t0: number) => (err?: Error) => {
     window.release()
     const failed = err !== undefined && err !== null
-    for (const [c, n] of credit) {
-      if (failed) c.failed += n
-      else c.acked += n
-    }
+    credit(to, failed ? 'failed' : 'acked')
     if (!failed) latency.record(performance.now() - t0)
   }
-  async function send (r: StationRun, link: Link, topic: string, body: string, credit: Credit, retain = false): Promise<void> {
-    await window.acquire()
-    for (const [c, n] of credit) c.sent += n
-    r.publish(link, topic, body, retain, settle(credit, performance.now()))
+  /** The common case (a station without faults): no promise per message. The caller holds a window slot. */
+  function publishNow (r: StationRun, event: AnyEvent): void {
+    const c = counters.channels[event.channel]
+    c.sent++
+    r.publish(r.linkFor(event.payload.device), r.topicFor(event.channel), r.render(event), false, settle(c, performance.now()))
   }
-  async function sendMaybeTwice (r: StationRun, link: Link, topic: string, body: string, credit: Credit): Promise<void> {
-    await send(r, link, topic, body, credit)
+  async function send (r: StationRun, link: Link, topic: string, body: string, to: Credit, retain = false): Promise<void> {
+    await window.acquire()
+    credit(to, 'sent')
+    r.publish(link, topic, body, retain, settle(to, performance.now()))
+  }
+  async function sendMaybeTwice (r: StationRun, link: Link, topic: string, body: string, to: Credit): Promise<void> {
+    await send(r, link, topic, body, to)
     // Same payload, same seq: a retransmission the store must absorb.
-    if (r.faults.duplicateRate > 0 && r.dupRng.next() < r.faults.duplicateRate) await send(r, link, topic, body, [[counters.duplicates, 1]])
+    if (r.faults.duplicateRate > 0 && r.dupRng.next() < r.faults.duplicateRate) await send(r, link, topic, body, counters.duplicates)
   }
   const announce = (r: StationRun) => Promise.all([...r.links.values()].map((link) =>
-    send(r, link, r.topicFor('status'), r.status(link.deviceId, 'online'), [[counters.status, 1]], true)))
+    send(r, link, r.topicFor('status'), r.status(link.deviceId, 'online'), counters.status, true)))
 
   async function connectAll (onProgress?: (done: number, total: number) => void): Promise<void> {
     let next = 0
@@ -142,14 +149,14 @@ export function createFleet (opts: FleetOptions) {
       return
     }
     if (r.offline !== undefined) await comeBack(r)
-    await sendMaybeTwice(r, r.linkFor(event.payload.device), r.topicFor(ch), r.render(event), [[counters.channels[ch], 1]])
+    await sendMaybeTwice(r, r.linkFor(event.payload.device), r.topicFor(ch), r.render(event), counters.channels[ch])
   }
 
   let prepared: { from: number, until: number, heap: ReturnType<typeof createStationHeap> } | undefined
 
   /**
    * Plans every station's first day and positions it at `from` (about 1.5 ms per station:
-   * 15 s for 10,000). `run` does it itself when not done before; benchmarks do it first so
+   * 14 s for 10,000). `run` does it itself when not done before; benchmarks do it first so
    * that it is not part of the measured time.
    */
   async function prepare (from: number, until = Infinity, onProgress?: (done: number, total: number) => void): Promise<void> {
@@ -158,6 +165,7 @@ export function createFleet (opts: FleetOptions) {
       r.faults = faultsFor(opts.faults ?? [], r.spec, from, opts.seed)
       r.truth = opts.truth === false ? undefined : createStationTruth({ timeZone: r.spec.timeZone, from, until, skew: (ms) => skewAt(r.faults, ms) })
       r.stream = undefined
+      r.plain = !hasFaults(r.faults)
       r.advance(from)
       heap.push(r)
       // Let keepalives and progress through now and then.
@@ -178,7 +186,7 @@ export function createFleet (opts: FleetOptions) {
     try {
       while (heap.size > 0 && signal?.aborted !== true) {
         const r = heap.peek()!
-        const ts = r.head!.payload.ts
+        const ts = r.headTs
         if (ts >= until) break
         if (speed !== undefined) {
           // Live: one timer for the whole fleet, never more than a second, so stop is prompt.
@@ -189,12 +197,18 @@ export function createFleet (opts: FleetOptions) {
           const wait = realStart + (dispatched / rate) * 1000 - Date.now()
           if (wait >= 1) { await sleep(wait); continue }
         }
-        heap.pop()
+        const event = r.head!
+        const publish = channels === undefined || channels.has(event.channel)
+        // Without faults, a message needs only a window slot: wait for slots only when there are
+        // none (whenFree wakes once per event-loop turn, so the refill goes out as one burst).
+        if (publish && r.plain && !window.tryAcquire()) { await window.whenFree(); continue }
         dispatched++
         progress.simTs = ts
-        await dispatch(r, r.head!)
+        if (publish && r.plain) publishNow(r, event)
+        else await dispatch(r, event)
+        // The station stays at the top of the heap while its message goes out.
         r.advance()
-        heap.push(r)
+        heap.updateTop()
       }
       if (signal?.aborted !== true) progress.simTs = until
       // Devices still offline at the end come back and upload what they hold.
@@ -234,13 +248,13 @@ export function createFleet (opts: FleetOptions) {
     await Promise.race([Promise.all(runs.map(async (r) => {
       await Promise.all([...r.links.values()].map(async (link) => {
         if (link.client === undefined) return
-        await send(r, link, r.topicFor('status'), r.status(link.deviceId, 'offline'), [[counters.status, 1]], true)
+        await send(r, link, r.topicFor('status'), r.status(link.deviceId, 'offline'), counters.status, true)
       }))
     })).then(() => window.idle()), deadline])
     await Promise.all(runs.flatMap((r) => [...r.links.values()].map(async (link) => {
       const client = link.client
       link.client = undefined
-      if (client !== undefined) await Promise.race([client.endAsync(), sleep(2000, undefined, { ref: false }).then(() => client.endAsync(true))]).catch(() => {})
+      if (client !== undefined) await Promise.race([client.end(), sleep(2000, undefined, { ref: false }).then(() => client.end(true))]).catch(() => {})
     })))
     timer.close()
   }

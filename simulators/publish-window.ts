@@ -5,6 +5,15 @@
 export type PublishWindow = {
   /** Resolves when a slot is free; pair every acquire with one release. */
   acquire (): Promise<void>
+  /** Takes a slot if one is free now (and nobody waits for one); pair with one release. */
+  tryAcquire (): boolean
+  /**
+   * Resolves once a slot is free, without taking it; at most once per event-loop turn, after
+   * the I/O callbacks of that turn: PUBACKs arriving on many connections in one turn then free
+   * their slots together, and the publishes that refill them go out as one burst (the device
+   * clients cork their socket until the next tick, so a burst is one write per connection).
+   */
+  whenFree (): Promise<void>
   release (): void
   /** Resolves when nothing is in flight. */
   idle (): Promise<void>
@@ -16,6 +25,14 @@ export function createPublishWindow (size: number): PublishWindow {
   let inFlight = 0
   const waiting: Array<() => void> = []
   let idleWaiters: Array<() => void> = []
+  let freeWaiter: (() => void) | undefined
+  let wakeScheduled = false
+  const wake = () => {
+    wakeScheduled = false
+    const w = freeWaiter
+    freeWaiter = undefined
+    w?.()
+  }
 
   return {
     get inFlight () { return inFlight },
@@ -27,6 +44,15 @@ export function createPublishWindow (size: number): PublishWindow {
       // The releasing caller hands its slot over directly, so inFlight does not change.
       return new Promise((resolve) => waiting.push(resolve))
     },
+    tryAcquire () {
+      if (inFlight >= size || waiting.length > 0) return false
+      inFlight++
+      return true
+    },
+    whenFree () {
+      if (inFlight < size) return Promise.resolve()
+      return new Promise((resolve) => { freeWaiter = resolve })
+    },
     release () {
       const next = waiting.shift()
       if (next !== undefined) {
@@ -34,6 +60,10 @@ export function createPublishWindow (size: number): PublishWindow {
         return
       }
       inFlight--
+      if (freeWaiter !== undefined && !wakeScheduled) {
+        wakeScheduled = true
+        setImmediate(wake)
+      }
       if (inFlight === 0) {
         const waiters = idleWaiters
         idleWaiters = []

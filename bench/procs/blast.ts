@@ -1,8 +1,8 @@
 // A lean load generator for ceilings: a few dozen MQTT clients publishing realistic payloads
 // (one busy station-day of the simulator each, rendered once) with a fixed window of
 // unacknowledged QoS 1 publishes per client, or at a fixed offered rate. It costs ~10 µs of
-// CPU per message where the fleet simulator costs ~40 µs (it models every station's day as
-// it goes), so it can push a broker to its limit from one process.
+// CPU per message where the fleet simulator costs 34-46 µs (it models every station's day
+// as it goes), so it can push a broker to its limit from one process.
 // argv: --url --credentials FILE --clients 50 --window 100 --seconds 20 [--rate N] --summary FILE
 import { writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
