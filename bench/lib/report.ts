@@ -127,7 +127,9 @@ export function renderResults (r: BenchResults): string {
   if (r.queries !== undefined) {
     p('### 5. Query latency (`bench/query-latency.ts`, analytics)')
     p()
-    p(`\`${r.queries.command}\` exited ${r.queries.exitCode} (bounded; the full year-long run is \`npm run bench:queries\`, whose own section of this file has the figures to compare):`)
+    p(r.queries.command.includes('--quick')
+      ? `\`${r.queries.command}\` exited ${r.queries.exitCode} (a small smoke run; the full year-long run, \`npm run bench\` or \`npm run bench:queries\`, writes the section "Query latency over a year of a fleet" below):`
+      : `\`${r.queries.command}\` exited ${r.queries.exitCode}; its figures are in the section "Query latency over a year of a fleet" below. Its output:`)
     p()
     p('```')
     // Its own markers (it also writes its section of this file) must not appear inside ours.
