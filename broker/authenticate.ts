@@ -17,11 +17,12 @@ function refuse (code: 2 | 4 | 5, message: string): AuthenticateError {
 const sha256 = (s: string) => createHash('sha256').update(s).digest('base64url')
 
 // A new connection with a client id already connected replaces that connection and takes over
-// its persistent session [MQTT-3.1.4-2]. A service must not be able to do that to a station
-// device (or to another service), so its client ids are its own: the service id, or the id,
-// ':' and anything (several instances of one backend). Device ids cannot contain ':'.
-const ownClientId = (clientId: string, serviceId: string) =>
-  clientId === serviceId || (clientId.length > serviceId.length + 1 && clientId.startsWith(serviceId) && clientId.charCodeAt(serviceId.length) === 58 /* : */)
+// its persistent session [MQTT-3.1.4-2]. A stolen credential must not be able to do that to
+// another station's device (or to a service), so every principal's client ids are its own: its
+// id, or its id, ':' and anything (several instances of one backend). Ids cannot contain ':'.
+const ownClientId = (clientId: string, id: string) =>
+  clientId === id || (clientId.length > id.length + 1 && clientId.startsWith(id) && clientId.charCodeAt(id.length) === 58 /* : */)
+const idOf = (p: Principal) => (p.principal === 'device' ? p.deviceId : p.serviceId)
 
 function sessionOf (p: Principal, ip: string): Session {
   return p.principal === 'device'
@@ -65,10 +66,11 @@ export function createAuthenticate (deps: { registry: Registry, sessions: Sessio
       return refuse(4, 'bad device or service id, or secret')
     }
     // Checked after the secret, so it tells nothing to someone who does not have it.
-    if (principal.principal === 'service' && !ownClientId(client.id, principal.serviceId)) {
+    if (!ownClientId(client.id, idOf(principal))) {
       metrics?.connectionsRefused.inc({ reason: 'client_id' })
-      logger.warn({ service: principal.serviceId, clientId: client.id.slice(0, 64), ip }, 'service client id refused')
-      return refuse(2, `a service's client id must be its id, or its id followed by ':' and a suffix`)
+      logger.warn({ [principal.principal]: idOf(principal), clientId: client.id.slice(0, 64), ip }, 'client id refused')
+      // [MQTT-3.2.2-5] CONNACK return code 2: identifier rejected.
+      return refuse(2, `the client id must be the ${principal.principal} id, or that id followed by ':' and a suffix`)
     }
     limits.recordSuccess(ip)
     verified.set(username, { secretDigest: sha256(secret), secretHash: principal.secretHash })

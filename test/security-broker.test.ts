@@ -53,6 +53,16 @@ describe('device ACL', () => {
     expect(env.length).toBe(0)
   })
 
+  test("a device's client id is its own: another station's credential cannot take over a device's session", async () => {
+    const door = await connectDevice(stack.mqttUrl, 'sec-1-door', secrets['sec-1-door']!)
+    // A stolen secret of station sec-2 used with sec-1-door's client id would otherwise drop
+    // that connection and take over its session [MQTT-3.1.4-2].
+    const thief = connectDevice(stack.mqttUrl, 'sec-2-door', secrets['sec-2-door']!, { clientId: 'sec-1-door' })
+    expect(await refused(thief)).toMatch(/Identifier rejected/)
+    expect(door.connected).toBe(true)
+    await door.endAsync()
+  })
+
   test('subscriptions: commands only for device kinds, own station for a hub, never other stations or $SYS', async () => {
     const sensors = await connectDevice(stack.mqttUrl, 'sec-1-sensors', secrets['sec-1-sensors']!)
     expect((await sensors.subscribeAsync(`stations/${S}/commands/#`, { qos: 1 }))[0]!.qos).toBe(1)
