@@ -21,6 +21,13 @@ export const errorResponses = {
   500: ErrorBody.describe('Unexpected error')
 }
 
+// The errors of a station's figure routes: the above, an unknown station, InfluxDB down.
+export const stationFigureErrors = {
+  ...errorResponses,
+  404: ErrorBody.describe('No such station'),
+  503: ErrorBody.describe('Time-series store unavailable')
+}
+
 type HttpError = Error & { statusCode: number }
 
 const REGISTRY_STATUS = { not_found: 404, conflict: 409, invalid: 400 } as const

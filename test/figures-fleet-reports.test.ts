@@ -5,15 +5,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { A, B, figureFixture, fixtureEvents, type FigureFixture } from './support/figure-fixture.ts'
+import { rolledUpFixture, A, B, type FigureFixture } from './support/figure-fixture.ts'
 
 let fx: FigureFixture
 let dir: string
 beforeAll(async () => {
-  fx = await figureFixture()
-  await fx.store(fixtureEvents())
-  fx.job.markRange([A, B], '2026-05-01', '2026-05-31')
-  await fx.job.drain()
+  fx = await rolledUpFixture('2026-05-01', '2026-05-31')
   dir = mkdtempSync(join(tmpdir(), 'waystation-report-'))
 })
 afterAll(async () => { await fx?.close(); rmSync(dir, { recursive: true, force: true }) })

@@ -2,14 +2,11 @@
 // A count holds from its message until the next one, at most 10 minutes; expectations below
 // are person-minutes over known minutes, worked out from the fixture's messages.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { A, B, figureFixture, fixtureEvents, type FigureFixture } from './support/figure-fixture.ts'
+import { rolledUpFixture, A, B, type FigureFixture } from './support/figure-fixture.ts'
 
 let fx: FigureFixture
 beforeAll(async () => {
-  fx = await figureFixture()
-  await fx.store(fixtureEvents())
-  fx.job.markRange([A, B], '2026-05-04', '2026-05-07')
-  await fx.job.drain()
+  fx = await rolledUpFixture('2026-05-04', '2026-05-07')
 })
 afterAll(() => fx?.close())
 

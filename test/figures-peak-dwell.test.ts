@@ -1,14 +1,11 @@
 // Peak hours (/stations/:id/peak-hours) and dwell time (/stations/:id/dwell) on the fixture of
 // test/support/figure-fixture.ts, worked out by hand.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { A, B, figureFixture, fixtureEvents, type FigureFixture } from './support/figure-fixture.ts'
+import { rolledUpFixture, A, B, type FigureFixture } from './support/figure-fixture.ts'
 
 let fx: FigureFixture
 beforeAll(async () => {
-  fx = await figureFixture()
-  await fx.store(fixtureEvents())
-  fx.job.markRange([A, B], '2026-05-04', '2026-05-07')
-  await fx.job.drain()
+  fx = await rolledUpFixture('2026-05-04', '2026-05-07')
 })
 afterAll(() => fx?.close())
 

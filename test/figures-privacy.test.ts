@@ -3,14 +3,11 @@
 // of the fixture, from rollups and from raw events, as JSON and CSV (the XLSX is built from the
 // same tables as the CSV), is searched for a pseudonym. docs/security.md.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { A, B, figureFixture, fixtureEvents, W, type FigureFixture } from './support/figure-fixture.ts'
+import { rolledUpFixture, A, B, W, type FigureFixture } from './support/figure-fixture.ts'
 
 let fx: FigureFixture
 beforeAll(async () => {
-  fx = await figureFixture()
-  await fx.store(fixtureEvents())
-  fx.job.markRange([A, B], '2026-05-01', '2026-05-31')
-  await fx.job.drain()
+  fx = await rolledUpFixture('2026-05-01', '2026-05-31')
 })
 afterAll(async () => { await fx?.close() })
 

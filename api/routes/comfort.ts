@@ -2,7 +2,7 @@
 // time inside the comfort band, and the worst hours.
 import { z } from 'zod'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
-import { ErrorBody, errorResponses } from '../errors.ts'
+import { stationFigureErrors } from '../errors.ts'
 import { bandOf, ComfortQuery } from '../figure-params.ts'
 import { loadStationDays } from '../figures/day-source.ts'
 import { aggOf, comfortFigures, sumDays, worstHours } from '../figures/figures.ts'
@@ -57,7 +57,7 @@ export const comfortRoute: FastifyPluginAsyncZod<FigureRouteOptions> = async (ap
       tags: ['figures'],
       params: StationParams,
       querystring: ComfortQuery,
-      response: { 200: ComfortBody, ...errorResponses, 404: ErrorBody.describe('No such station'), 503: ErrorBody.describe('Time-series store unavailable') }
+      response: { 200: ComfortBody, ...stationFigureErrors }
     }
   }, async (request) => {
     const station = stationOr404(registry, request.params.id)

@@ -3,7 +3,7 @@
 // count from a broken device is not read as a quiet day.
 import { z } from 'zod'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
-import { ErrorBody, errorResponses } from '../errors.ts'
+import { stationFigureErrors } from '../errors.ts'
 import { ScopedRangeQuery } from '../figure-params.ts'
 import { loadStationDays } from '../figures/day-source.ts'
 import { aggOf, completenessFigures, sumDays } from '../figures/figures.ts'
@@ -56,7 +56,7 @@ export const completenessRoute: FastifyPluginAsyncZod<FigureRouteOptions> = asyn
       tags: ['figures'],
       params: StationParams,
       querystring: ScopedRangeQuery,
-      response: { 200: CompletenessBody, ...errorResponses, 404: ErrorBody.describe('No such station'), 503: ErrorBody.describe('Time-series store unavailable') }
+      response: { 200: CompletenessBody, ...stationFigureErrors }
     }
   }, async (request) => {
     const station = stationOr404(registry, request.params.id)

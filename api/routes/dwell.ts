@@ -4,7 +4,7 @@
 import { z } from 'zod'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { addDwell, dwellStats, emptyDwell } from '../../rollups/dwell.ts'
-import { ErrorBody, errorResponses } from '../errors.ts'
+import { stationFigureErrors } from '../errors.ts'
 import { DwellQuery } from '../figure-params.ts'
 import { loadStationDays } from '../figures/day-source.ts'
 import { Provenance } from '../figures/schemas.ts'
@@ -50,7 +50,7 @@ export const dwellRoute: FastifyPluginAsyncZod<FigureRouteOptions> = async (app,
       tags: ['figures'],
       params: StationParams,
       querystring: DwellQuery,
-      response: { 200: DwellBody, ...errorResponses, 404: ErrorBody.describe('No such station'), 503: ErrorBody.describe('Time-series store unavailable') }
+      response: { 200: DwellBody, ...stationFigureErrors }
     }
   }, async (request) => {
     const station = stationOr404(registry, request.params.id)

@@ -4,7 +4,7 @@ import { z } from 'zod'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { OCCUPANCY_STALE_MS } from '../../rollups/raw-events.ts'
 import type { QueryFn } from '../../rollups/influx-query.ts'
-import { ErrorBody, errorResponses } from '../errors.ts'
+import { stationFigureErrors } from '../errors.ts'
 import { SeriesQuery } from '../figure-params.ts'
 import { loadStationDays } from '../figures/day-source.ts'
 import { aggOf, capacityMs, occupancyFigures, sumDays } from '../figures/figures.ts'
@@ -61,7 +61,7 @@ export const occupancyRoute: FastifyPluginAsyncZod<FigureRouteOptions> = async (
       tags: ['figures'],
       params: StationParams,
       querystring: SeriesQuery,
-      response: { 200: OccupancyBody, ...errorResponses, 404: ErrorBody.describe('No such station'), 503: ErrorBody.describe('Time-series store unavailable') }
+      response: { 200: OccupancyBody, ...stationFigureErrors }
     }
   }, async (request) => {
     const station = stationOr404(registry, request.params.id)

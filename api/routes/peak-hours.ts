@@ -2,7 +2,7 @@
 // busiest hour.
 import { z } from 'zod'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
-import { ErrorBody, errorResponses } from '../errors.ts'
+import { stationFigureErrors } from '../errors.ts'
 import { RangeQuery } from '../figure-params.ts'
 import { loadStationDays } from '../figures/day-source.ts'
 import { heatmapOf } from '../figures/figures.ts'
@@ -49,7 +49,7 @@ export const peakHoursRoute: FastifyPluginAsyncZod<FigureRouteOptions> = async (
       tags: ['figures'],
       params: StationParams,
       querystring: RangeQuery,
-      response: { 200: PeakHoursBody, ...errorResponses, 404: ErrorBody.describe('No such station'), 503: ErrorBody.describe('Time-series store unavailable') }
+      response: { 200: PeakHoursBody, ...stationFigureErrors }
     }
   }, async (request) => {
     const station = stationOr404(registry, request.params.id)

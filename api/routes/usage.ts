@@ -3,7 +3,7 @@
 import { z } from 'zod'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import type { Registry } from '../../registry/open-registry.ts'
-import { ErrorBody, errorResponses } from '../errors.ts'
+import { stationFigureErrors } from '../errors.ts'
 import { UsageQuery } from '../figure-params.ts'
 import { loadStationDays, type FigureSource } from '../figures/day-source.ts'
 import { loadWorkerSets } from '../figures/distinct-workers.ts'
@@ -40,7 +40,7 @@ export const usageRoute: FastifyPluginAsyncZod<FigureRouteOptions> = async (app,
       tags: ['figures'],
       params: StationParams,
       querystring: UsageQuery,
-      response: { 200: UsageBody, ...errorResponses, 404: ErrorBody.describe('No such station'), 503: ErrorBody.describe('Time-series store unavailable') }
+      response: { 200: UsageBody, ...stationFigureErrors }
     }
   }, async (request) => {
     const station = stationOr404(registry, request.params.id)

@@ -174,3 +174,12 @@ export async function figureFixture () {
 }
 
 export type FigureFixture = Awaited<ReturnType<typeof figureFixture>>
+
+/** The fixture with fixtureEvents() stored and both stations rolled up from `from` to `to`. */
+export async function rolledUpFixture (from: string, to: string): Promise<FigureFixture> {
+  const fx = await figureFixture()
+  await fx.store(fixtureEvents())
+  fx.job.markRange([A, B], from, to)
+  await fx.job.drain()
+  return fx
+}
