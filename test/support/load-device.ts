@@ -8,6 +8,19 @@ import { topicFor, type DoorEvent } from '../../contract/index.ts'
  * buffer. Payloads are deterministic: event n has seq n and ts = base + n s, so what was
  * produced can be checked exactly against InfluxDB.
  */
+/** The door event number `seq` of a load device: one a second from `baseTs`, in and out in turn. */
+export function loadDoorEvent (deviceId: string, baseTs: number, seq: number): DoorEvent {
+  return {
+    device: deviceId,
+    ts: baseTs + seq * 1000,
+    seq,
+    direction: seq % 2 === 0 ? 'in' : 'out',
+    method: 'face',
+    result: 'granted',
+    worker: `w_${(seq % 97).toString(16).padStart(16, '0')}`
+  }
+}
+
 export function createLoadDevice (opts: { url: string, stationId: string, deviceId: string, secret: string, ratePerSec: number, baseTs: number }) {
   const client: MqttClient = mqtt.connect(opts.url, {
     clientId: opts.deviceId,
@@ -26,17 +39,7 @@ export function createLoadDevice (opts: { url: string, stationId: string, device
   let timer: NodeJS.Timeout | undefined
   let waiters: Array<() => void> = []
 
-  function event (seq: number): DoorEvent {
-    return {
-      device: opts.deviceId,
-      ts: opts.baseTs + seq * 1000,
-      seq,
-      direction: seq % 2 === 0 ? 'in' : 'out',
-      method: 'face',
-      result: 'granted',
-      worker: `w_${(seq % 97).toString(16).padStart(16, '0')}`
-    }
-  }
+  const event = (seq: number) => loadDoorEvent(opts.deviceId, opts.baseTs, seq)
 
   function publishNext (): void {
     const seq = produced++

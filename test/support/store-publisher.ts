@@ -7,7 +7,8 @@
 //   publishOn: 'start' (before CONNACK: straight into the store) | 'connect' (on the wire),
 //   exitWhenDone: exit once its own messages and every recovered one are acknowledged }
 import mqtt from 'mqtt'
-import { topicFor, type DoorEvent } from '../../contract/index.ts'
+import { topicFor } from '../../contract/index.ts'
+import { loadDoorEvent } from './load-device.ts'
 import { durableOutgoing } from '../../simulators/file-store.ts'
 
 type Config = {
@@ -42,15 +43,7 @@ const client = mqtt.connect(cfg.url, {
 client.on('error', () => {}) // unreachable broker: keeps trying, publishes go to the store
 client.on('packetsend', (p) => { if (p.cmd === 'publish' && p.dup) dupSent++ })
 
-const event = (seq: number): DoorEvent => ({
-  device: cfg.deviceId,
-  ts: cfg.baseTs + seq * 1000,
-  seq,
-  direction: seq % 2 === 0 ? 'in' : 'out',
-  method: 'face',
-  result: 'granted',
-  worker: `w_${(seq % 97).toString(16).padStart(16, '0')}`
-})
+const event = (seq: number) => loadDoorEvent(cfg.deviceId, cfg.baseTs, seq)
 
 function publishAll (): void {
   for (let seq = cfg.from; seq < cfg.from + cfg.count; seq++) {
