@@ -130,12 +130,9 @@ export function createBatchWriter (opts: BatchWriterOptions) {
   }
 
   async function flush (batch: Entry[]): Promise<void> {
-    let body = batch[0]!.body
-    let points = batch[0]!.points
-    for (let i = 1; i < batch.length; i++) {
-      body += '\n' + batch[i]!.body
-      points += batch[i]!.points
-    }
+    const body = encodeBatch(batch)
+    let points = 0
+    for (const e of batch) points += e.points
     try {
       await writeWithRetry(body, points)
       stats.storedPoints += points
@@ -169,7 +166,7 @@ export function createBatchWriter (opts: BatchWriterOptions) {
     }
   }
 
-  async function writeWithRetry (body: string, points: number): Promise<void> {
+  async function writeWithRetry (body: Uint8Array, points: number): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       const started = performance.now()
       try {
@@ -249,4 +246,41 @@ export function createBatchWriter (opts: BatchWriterOptions) {
     close,
     stats: () => ({ ...stats, pendingPoints, pendingBytes, inFlight, queuedEntries: queue.length - queueHead })
   }
+}
+
+const utf8 = new TextEncoder()
+
+/**
+ * The entries' bodies as one UTF-8 request body, '\n' between them. Encoding each (short) entry
+ * into one buffer costs a third of concatenating a ~1,000-piece string that fetch must then
+ * measure and encode again (5% of the process under load). Sized for ASCII, which nearly every
+ * line is; a longer encoding (a rejected payload with CJK text) grows the buffer.
+ */
+export function encodeBatch (batch: ReadonlyArray<{ body: string, bytes: number }>): Uint8Array {
+  let size = 0
+  for (const e of batch) size += e.bytes
+  let buf: Buffer = Buffer.allocUnsafe(size)
+  let off = 0
+  for (let i = 0; i < batch.length; i++) {
+    const body = batch[i]!.body
+    if (i > 0) {
+      if (off === buf.length) buf = grow(buf, 1)
+      buf[off++] = 10
+    }
+    let read = 0
+    for (;;) {
+      const r = utf8.encodeInto(read === 0 ? body : body.slice(read), buf.subarray(off))
+      off += r.written
+      read += r.read
+      if (read === body.length) break
+      buf = grow(buf, (body.length - read) * 3)
+    }
+  }
+  return buf.subarray(0, off)
+}
+
+function grow (buf: Buffer, atLeast: number): Buffer {
+  const next = Buffer.allocUnsafe(Math.max(buf.length * 2, buf.length + atLeast))
+  buf.copy(next)
+  return next
 }

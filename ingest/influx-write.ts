@@ -25,7 +25,7 @@ export type InfluxWriteOptions = {
 }
 
 /** Resolves when InfluxDB accepted the body; `signal` abandons the request (shutdown). */
-export type WriteLines = (body: string, signal?: AbortSignal) => Promise<void>
+export type WriteLines = (body: string | Uint8Array, signal?: AbortSignal) => Promise<void>
 
 export function createInfluxWrite (opts: InfluxWriteOptions): WriteLines {
   const target = new URL('/write', opts.url)
@@ -38,7 +38,7 @@ export function createInfluxWrite (opts: InfluxWriteOptions): WriteLines {
   }
   const href = target.href
 
-  return async function writeLines (body: string, signal?: AbortSignal): Promise<void> {
+  return async function writeLines (body: string | Uint8Array, signal?: AbortSignal): Promise<void> {
     let res: Response
     const timeout = AbortSignal.timeout(opts.timeoutMs)
     try {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { inject } from 'vitest'
-import { BackpressureError, ClosedError, createBatchWriter, RefusedError } from '../ingest/batch-writer.ts'
+import { BackpressureError, ClosedError, createBatchWriter, encodeBatch, RefusedError } from '../ingest/batch-writer.ts'
 import { createInfluxWrite, WriteError, type WriteLines } from '../ingest/influx-write.ts'
 import { influxClient } from '../platform/influx.ts'
 
@@ -106,5 +106,17 @@ describe('batch writer', () => {
     await down.close(200)
     await expect(stuck).rejects.toBeInstanceOf(ClosedError)
     expect(Date.now() - started).toBeLessThan(5000)
+  })
+})
+
+describe('encodeBatch', () => {
+  const entry = (body: string) => ({ body, bytes: body.length + 1 })
+  test('joins entries with newlines as UTF-8, growing past the ASCII estimate', () => {
+    const bodies = ['a,k=v x=1i 1', 'rejected,station=s payload="工会驿站 😀" 2', '', 'b x=2i 3', '驿'.repeat(5000)]
+    const got = Buffer.from(encodeBatch(bodies.map(entry))).toString('utf8')
+    expect(got).toBe(bodies.join('\n'))
+  })
+  test('a single ASCII entry is encoded as is', () => {
+    expect(Buffer.from(encodeBatch([entry('m f=1 1')])).toString()).toBe('m f=1 1')
   })
 })
