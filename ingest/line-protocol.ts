@@ -13,7 +13,7 @@ const escKey = (s: string): string => (/[,= \\]/.test(s) ? s.replace(/[,= \\]/g,
 // Newlines would end the line early: they are not legal in tag values at all, and are escaped
 // in string fields.
 const escTagValue = (s: string): string => (/[,= \\\r\n]/.test(s) ? escKey(s.replace(/[\r\n]/g, ' ')) : s)
-const escString = (s: string): string =>
+export const escString = (s: string): string =>
   /["\\\r\n]/.test(s) ? `"${s.replace(/["\\]/g, '\\$&').replace(/\n/g, '\\n').replace(/\r/g, '\\r')}"` : `"${s}"`
 
 function formatField (v: FieldValue): string {

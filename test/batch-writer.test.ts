@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { inject } from 'vitest'
-import { BackpressureError, ClosedError, createBatchWriter, encodeBatch, RefusedError } from '../ingest/batch-writer.ts'
+import { BackpressureError, ClosedError, createBatchWriter, RefusedError } from '../ingest/batch-writer.ts'
+import { createLineArena, joinSpans } from '../ingest/line-arena.ts'
 import { createInfluxWrite, WriteError, type WriteLines } from '../ingest/influx-write.ts'
 import { influxClient } from '../platform/influx.ts'
 
@@ -109,14 +110,22 @@ describe('batch writer', () => {
   })
 })
 
-describe('encodeBatch', () => {
-  const entry = (body: string) => ({ body, bytes: body.length + 1 })
-  test('joins entries with newlines as UTF-8, growing past the ASCII estimate', () => {
-    const bodies = ['a,k=v x=1i 1', 'rejected,station=s payload="工会驿站 😀" 2', '', 'b x=2i 3', '驿'.repeat(5000)]
-    const got = Buffer.from(encodeBatch(bodies.map(entry))).toString('utf8')
-    expect(got).toBe(bodies.join('\n'))
+describe('line arena', () => {
+  const text = (b: Uint8Array) => Buffer.from(b).toString('utf8')
+  test('consecutive lines are one slice of a chunk, joined by newlines, as UTF-8', () => {
+    const arena = createLineArena(1024)
+    const lines = ['a,k=v x=1i 1', 'rejected,station=s payload="工会驿站 😀" 2', 'b x=2i 3']
+    const spans = lines.map((l) => arena.append(l))
+    expect(new Set(spans.map((s) => s.chunk)).size).toBe(1)
+    expect(text(joinSpans(spans))).toBe(lines.join('\n'))
+    expect(text(joinSpans(spans.slice(1, 2)))).toBe(lines[1])
   })
-  test('a single ASCII entry is encoded as is', () => {
-    expect(Buffer.from(encodeBatch([entry('m f=1 1')])).toString()).toBe('m f=1 1')
+  test('spans across chunks, out of order or larger than a chunk are copied together', () => {
+    const arena = createLineArena(64)
+    const lines = Array.from({ length: 20 }, (_, i) => `m,i=${i} v="${'驿'.repeat(i)}" ${i}`).concat(['big v="' + 'x'.repeat(500) + '" 1'])
+    const spans = lines.map((l) => arena.append(l))
+    expect(new Set(spans.map((s) => s.chunk)).size).toBeGreaterThan(5)
+    expect(text(joinSpans(spans))).toBe(lines.join('\n'))
+    expect(text(joinSpans([spans[3]!, spans[1]!]))).toBe(`${lines[3]}\n${lines[1]}`)
   })
 })
