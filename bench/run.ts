@@ -14,7 +14,7 @@ import { runE2E, type Ctx } from './scenarios/e2e.ts'
 import { runInfluxCeiling } from './scenarios/influx-ceiling.ts'
 import { runPipeline, type PipelineKind, type PipelineResult } from './scenarios/pipelines.ts'
 
-const SECTIONS = ['e2e', 'pipelines', 'overload', 'connections', 'queries'] as const
+const SECTIONS = ['e2e', 'pipelines', 'many', 'overload', 'connections', 'queries'] as const
 const { values: a } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, keep: { type: 'boolean', default: false }, 'render-only': { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } } })
 if (a['render-only']) {
   // Re-render RESULTS.md from the last run's results.json (after a change of the report's form).
@@ -29,8 +29,8 @@ const only = new Set(a.only?.split(',') ?? SECTIONS)
 const quick = a.quick
 // Full run: ~12-15 min. Every window is bounded; nothing waits for "until done".
 const plan = quick
-  ? { fleets: [200], e2eSeconds: 8, clients: 20, window: 100, seconds: 8, rounds: 1, influxSeconds: 5, connStations: 1000, idle: 5, active: 5, coldAuth: 20 }
-  : { fleets: [1000, 5000, 10000], e2eSeconds: 20, clients: 50, window: 100, seconds: 15, rounds: 2, influxSeconds: 15, connStations: 10_000, idle: 15, active: 20, coldAuth: 100 }
+  ? { fleets: [200], e2eSeconds: 8, clients: 20, window: 100, seconds: 8, rounds: 1, influxSeconds: 5, manyClients: 200, manyWindow: 10, connStations: 1000, idle: 5, active: 5, coldAuth: 20 }
+  : { fleets: [1000, 5000, 10000], e2eSeconds: 20, clients: 50, window: 100, seconds: 15, rounds: 2, influxSeconds: 15, manyClients: 1000, manyWindow: 10, connStations: 10_000, idle: 15, active: 20, coldAuth: 100 }
 
 // A signal does not run 'exit' handlers, which is where children (influxd, stacks) are
 // killed: turn Ctrl-C into an orderly exit.
@@ -69,6 +69,7 @@ if (a.only !== undefined && existsSync(previousPath)) {
     const keep = (name: string) => !only.has(name)
     if (keep('e2e')) results.e2e = prev.e2e
     if (keep('pipelines')) Object.assign(results, { pipelines: prev.pipelines, influxCeiling: prev.influxCeiling, profile: prev.profile })
+    if (keep('many') && prev.manyDevices !== undefined) results.manyDevices = prev.manyDevices
     if (keep('overload') && prev.overload !== undefined) results.overload = prev.overload
     if (keep('connections')) Object.assign(results, { connections: prev.connections, coldAuth: prev.coldAuth })
     if (keep('queries') && prev.queries !== undefined) results.queries = prev.queries
@@ -89,8 +90,8 @@ async function section (name: string, fn: () => Promise<void>): Promise<void> {
   ctx.log(`   (${((Date.now() - t0) / 1000).toFixed(0)} s)`)
 }
 
-const pipe = (kind: PipelineKind, extra: { label?: string, rate?: number, cpuProf?: boolean, window?: number } = {}) =>
-  runPipeline(ctx, { kind, clients: plan.clients, window: extra.window ?? plan.window, seconds: plan.seconds, ...extra })
+const pipe = (kind: PipelineKind, extra: { label?: string, rate?: number, cpuProf?: boolean, window?: number, clients?: number } = {}) =>
+  runPipeline(ctx, { kind, clients: extra.clients ?? plan.clients, window: extra.window ?? plan.window, seconds: plan.seconds, ...extra })
 
 const started = Date.now()
 await section('e2e', async () => {
@@ -116,6 +117,15 @@ await section('pipelines', async () => {
   const w = best.get('waystation')!
   for (const kind of ['mosquitto-batching', 'mosquitto-naive'] as const) results.pipelines.push(await pipe(kind, { label: `${kind} at Waystation's rate`, rate: w.storedPerSec }))
   results.influxCeiling = await runInfluxCeiling(ctx, { seconds: plan.influxSeconds })
+})
+await section('many', async () => {
+  // The shape of a fleet rather than of a few pipelined clients: many connections, few
+  // publishes in flight on each. Per-connection costs (a read and a write per socket per turn
+  // of the event loop) dominate here, where the 50 × 100 loop above amortises them.
+  results.manyDevices = []
+  for (const kind of ['waystation', 'aedes-count', 'aedes-batching', 'mosquitto-batching'] as const) {
+    results.manyDevices.push(await pipe(kind, { clients: plan.manyClients, window: plan.manyWindow }))
+  }
 })
 await section('overload', async () => {
   const ceiling = results.pipelines.find((p) => p.kind === 'waystation') ?? await pipe('waystation', { label: 'waystation-ceiling' })

@@ -85,7 +85,12 @@ export function createRollupJob (opts: RollupJobOptions) {
     if (!s) return
     const a = s.dateOf(from)
     const b = s.dateOf(to)
-    if (a === b) return markDates(station, [a])
+    if (a === b) {
+      // The common case, once per stored event: an already dirty day needs no allocation.
+      const e = closed ? undefined : dirty.get(station)?.get(a)
+      if (e) { e.version++; e.lastAt = now(); return }
+      return markDates(station, [a])
+    }
     const dates = [a]
     for (let d = addDays(a, 1); d <= b; d = addDays(d, 1)) dates.push(d)
     markDates(station, dates)

@@ -16,6 +16,8 @@ export type BenchResults = {
   quick: boolean
   e2e: E2EResult[]
   pipelines: PipelineResult[]
+  /** Section 2b: the same pipelines with many clients and few publishes in flight each. */
+  manyDevices?: PipelineResult[]
   influxCeiling?: { pointsPerSec: number, writers: number, batch: number, seconds: number, influxdCpuPct: number }
   overload?: { ceiling: PipelineResult, overload: PipelineResult, others?: PipelineResult[] }
   profile?: ProfileSummary
@@ -36,6 +38,23 @@ const usage = (u: Usage[] | undefined, name: string) => {
   return x === undefined ? '–' : `${n0(x.cpuPct)}% / ${n0(x.rssMaxMB)} MB`
 }
 const rest = (u: Usage[]) => `${n0(u.find((v) => v.name === 'rest of the machine')?.cpuPct ?? 0)}%`
+
+function pipelineTable (p: (s?: string) => void, rows: PipelineResult[], w: PipelineResult | undefined): void {
+  p('| pipeline | broker PUBACKs/s | stored/s by end of window | missing after 20 s drain | PUBACK p50 / p99 ms | broker | subscriber | influxd | load generator | rest | CPU µs per message: system / all | Waystation stored/s ÷ this |')
+  p('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
+  for (const x of rows) {
+    const broker = x.usage.find((u) => ['waystation', 'mosquitto', 'aedes (bare)'].includes(u.name))?.name ?? 'waystation'
+    const ratio = w === undefined || x === w ? '–' : `${(w.storedPerSec / Math.max(1, x.storedPerSec)).toFixed(2)}×`
+    const runs = (x.runs?.length ?? 0) > 1 ? ` (runs: ${x.runs!.map(n0).join(', ')})` : ''
+    // CPU seconds per acknowledged message: of the system under test (broker, subscriber,
+    // influxd) and of everything we started (plus the load generator). On a saturated
+    // 2-core machine, throughput is roughly 2 cores ÷ the latter.
+    const cpu = (names: (u: string) => boolean) => x.usage.filter((u) => u.name !== 'rest of the machine' && names(u.name)).reduce((t, u) => t + u.cpuSec, 0)
+    const perMsg = (sec: number) => (x.acked > 0 ? (1e6 * sec) / x.acked : Number.NaN)
+    const cost = `${n1(perMsg(cpu((n) => !n.startsWith('load'))))} / ${n1(perMsg(cpu(() => true)))}`
+    p(`| ${x.label}${x.offeredRate === undefined ? '' : ` (offered ${n0(x.offeredRate)}/s)`} | ${n0(x.ackedPerSec)} | ${n0(x.storedPerSec)}${x.kind === 'aedes-count' ? ' (delivered)' : ''}${runs} | ${n0(x.missing)} | ${n1(x.latencyMs.p50)} / ${n1(x.latencyMs.p99)} | ${usage(x.usage, broker)} | ${usage(x.usage, 'subscriber')} | ${usage(x.usage, 'influxd')} | ${usage(x.usage, 'load')} | ${rest(x.usage)} | ${cost} | ${ratio} |`)
+  }
+}
 
 export function renderResults (r: BenchResults): string {
   const out: string[] = []
@@ -61,28 +80,25 @@ export function renderResults (r: BenchResults): string {
   }
   if (r.pipelines.length > 0) {
     const w = r.pipelines.find((x) => x.kind === 'waystation' && x.offeredRate === undefined)
-    p('### 2. Side by side (same load generator: 50 clients × 100 unacknowledged QoS 1 publishes, realistic payloads; best of the listed runs)')
+    p(`### 2. Side by side (same load generator: ${r.pipelines[0]!.clients} clients × ${r.pipelines[0]!.window ?? 100} unacknowledged QoS 1 publishes, realistic payloads; best of the listed runs)`)
     p()
-    p('| pipeline | broker PUBACKs/s | stored/s by end of window | missing after 20 s drain | PUBACK p50 / p99 ms | broker | subscriber | influxd | load generator | rest | CPU µs per message: system / all | Waystation stored/s ÷ this |')
-    p('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
-    for (const x of r.pipelines) {
-      const broker = x.usage.find((u) => ['waystation', 'mosquitto', 'aedes (bare)'].includes(u.name))?.name ?? 'waystation'
-      const ratio = w === undefined || x === w ? '–' : `${(w.storedPerSec / Math.max(1, x.storedPerSec)).toFixed(2)}×`
-      const runs = (x.runs?.length ?? 0) > 1 ? ` (runs: ${x.runs!.map(n0).join(', ')})` : ''
-      // CPU seconds per acknowledged message: of the system under test (broker, subscriber,
-      // influxd) and of everything we started (plus the load generator). On a saturated
-      // 2-core machine, throughput is roughly 2 cores ÷ the latter.
-      const cpu = (names: (u: string) => boolean) => x.usage.filter((u) => u.name !== 'rest of the machine' && names(u.name)).reduce((t, u) => t + u.cpuSec, 0)
-      const perMsg = (sec: number) => (x.acked > 0 ? (1e6 * sec) / x.acked : Number.NaN)
-      const cost = `${n1(perMsg(cpu((n) => !n.startsWith('load'))))} / ${n1(perMsg(cpu(() => true)))}`
-      p(`| ${x.label}${x.offeredRate === undefined ? '' : ` (offered ${n0(x.offeredRate)}/s)`} | ${n0(x.ackedPerSec)} | ${n0(x.storedPerSec)}${x.kind === 'aedes-count' ? ' (delivered)' : ''}${runs} | ${n0(x.missing)} | ${n1(x.latencyMs.p50)} / ${n1(x.latencyMs.p99)} | ${usage(x.usage, broker)} | ${usage(x.usage, 'subscriber')} | ${usage(x.usage, 'influxd')} | ${usage(x.usage, 'load')} | ${rest(x.usage)} | ${cost} | ${ratio} |`)
-    }
+    pipelineTable(p, r.pipelines, w)
     if (r.influxCeiling !== undefined) {
       const c = r.influxCeiling
       p(`| (d) InfluxDB alone: pre-built line protocol, ${c.writers} writers × ${n0(c.batch)}-point batches | – | ${n0(c.pointsPerSec)} | – | – | – | – | ${n0(c.influxdCpuPct)}% | – | – | – | ${w === undefined ? '–' : `${(w.storedPerSec / c.pointsPerSec).toFixed(2)}×`} |`)
     }
     p()
     p('CPU µs per message: CPU seconds over the sending window ÷ messages acknowledged; "system" is broker + subscriber + influxd, "all" adds the load generator. A subscriber that falls behind keeps working after the window, so its figure is a lower bound.')
+    if (w?.writes !== undefined) p(`Waystation's group commit in its run: ${n0(w.writes.count)} InfluxDB writes of ${n0(w.writes.meanPoints)} points on average, ${n1(w.writes.meanMs)} ms each.`)
+    p()
+  }
+  if (r.manyDevices !== undefined && r.manyDevices.length > 0) {
+    const m = r.manyDevices
+    const w = m.find((x) => x.kind === 'waystation')
+    p(`### 2b. Side by side with many devices (${n0(m[0]!.clients)} clients × ${m[0]!.window} unacknowledged QoS 1 publishes = ${n0(m[0]!.clients * (m[0]!.window ?? 0))} in flight; one run each)`)
+    p()
+    pipelineTable(p, m, w)
+    p()
     if (w?.writes !== undefined) p(`Waystation's group commit in its run: ${n0(w.writes.count)} InfluxDB writes of ${n0(w.writes.meanPoints)} points on average, ${n1(w.writes.meanMs)} ms each.`)
     p()
   }

@@ -22,6 +22,8 @@ export type PipelineResult = {
   kind: PipelineKind
   label: string
   clients: number
+  /** Unacknowledged publishes allowed per client. */
+  window?: number
   sendSeconds: number
   offeredRate?: number
   acked: number
@@ -137,6 +139,7 @@ export async function runPipeline (ctx: Ctx, opts: { kind: PipelineKind, label?:
       kind: opts.kind,
       label,
       clients: opts.clients,
+      window: opts.window,
       sendSeconds,
       acked: summary.totals.acked,
       ackedPerSec: summary.totals.acked / (summary.elapsedMs / 1000),
