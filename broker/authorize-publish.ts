@@ -16,9 +16,10 @@ export const QUARANTINE_PREFIX = '$quarantine/'
 export type PublishGate = { accepting: boolean }
 
 /**
- * PUBACK ⇒ stored. Aedes writes PUBACK only after this callback, and keeps reading further
- * publishes from the same client while callbacks are pending, so holding the callback until
- * InfluxDB accepted the batch costs no throughput. An error passed to the callback closes the
+ * PUBACK ⇒ stored. Aedes writes PUBACK only after this callback. It runs this hook for every
+ * publish of one socket read at once and reads the socket again when all of them have called
+ * back, so holding the callback until InfluxDB accepted the batch costs one write round trip
+ * per read, not per message (docs/reliability.md). An error passed to the callback closes the
  * connection without PUBACK: under MQTT 3.1.1 that is the only refusal there is
  * [MQTT-3.3.5-2], and the device resends the message when it reconnects.
  */
