@@ -25,5 +25,13 @@ export function maySubscribe (kind: DeviceKind, stationId: string, topic: string
   if (!topic.startsWith(own)) return false
   const rest = topic.slice(own.length)
   if (kind === 'hub') return rest.length > 0
-  return rest === 'commands/#' || rest === 'commands' || rest.startsWith('commands/')
+  return isCommandsOnly(stationId, topic)
+}
+
+/** A subscription within `stations/{stationId}/commands`, which no data topic can match. */
+export function isCommandsOnly (stationId: string, topic: string): boolean {
+  const own = `${TOPIC_ROOT}/${stationId}/`
+  if (!topic.startsWith(own)) return false
+  const rest = topic.slice(own.length)
+  return rest === 'commands' || rest.startsWith('commands/')
 }

@@ -1,12 +1,12 @@
 import type { Client, PublishPacket } from 'aedes'
-import { parseOwnTopic } from '../contract/index.ts'
+import { parseOwnTopic, type Channel } from '../contract/index.ts'
 import { BackpressureError } from '../ingest/batch-writer.ts'
 import type { Ingest } from '../ingest/create-ingest.ts'
 import type { Logger } from '../platform/logger.ts'
 import type { Metrics } from '../platform/metrics.ts'
 import { mayPublish } from './acl.ts'
 import { serviceMayPublish } from './service-acl.ts'
-import type { ServiceSession, Sessions } from './sessions.ts'
+import type { DeviceSession, ServiceSession, Sessions } from './sessions.ts'
 
 // Messages that were stored as `rejected` are still acknowledged (so a device does not resend a
 // payload that can never be valid), but must not reach subscribers as data: they are moved to
@@ -24,7 +24,8 @@ export type PublishGate = { accepting: boolean }
  * [MQTT-3.3.5-2], and the device resends the message when it reconnects.
  */
 export function createAuthorizePublish (deps: { sessions: Sessions, ingest: Ingest, logger: Logger, gate: PublishGate, maxPendingPerClient: number, metrics?: Metrics }) {
-  const { sessions, ingest, logger, gate, maxPendingPerClient, metrics } = deps
+  const { sessions, logger, gate, maxPendingPerClient, metrics } = deps
+  const ingestDevicePublish = createDeviceIngest(deps)
   const refuse = (reason: string, message: string, done: (err: Error) => void) => {
     metrics?.refused.inc({ reason })
     done(new Error(message))
@@ -68,8 +69,22 @@ export function createAuthorizePublish (deps: { sessions: Sessions, ingest: Inge
       logger.warn({ device: session.deviceId, pending: session.pending }, 'too many unacknowledged publishes; closing connection')
       return refuse('client_cap', 'too many publishes awaiting storage', done)
     }
-    session.pending++
+    ingestDevicePublish(session, target, packet, done)
+  }
+}
 
+export type DevicePublishDeps = { ingest: Ingest, logger: Logger, metrics?: Metrics | undefined }
+export type DevicePublishTarget = { channel: Channel, batch: boolean }
+
+/**
+ * Hands an authorized device publish to ingest and calls back when it is stored (then the
+ * PUBACK may go out), or with the error that kept it out (then the connection must close
+ * without PUBACK). Shared by the Aedes hook above and the fast path (publish-fast-path.ts).
+ */
+export function createDeviceIngest (deps: DevicePublishDeps) {
+  const { ingest, logger, metrics } = deps
+  return function ingestDevicePublish (session: DeviceSession, target: DevicePublishTarget, packet: PublishPacket, done: (err: Error | null) => void): void {
+    session.pending++
     ingest.handleMessage({ stationId: session.stationId, channel: target.channel, batch: target.batch, deviceId: session.deviceId, payload: packet.payload as Buffer }, (err, outcome) => {
       session.pending--
       if (err) {

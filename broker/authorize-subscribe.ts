@@ -1,5 +1,5 @@
 import type { Client, Subscription } from 'aedes'
-import { maySubscribe } from './acl.ts'
+import { isCommandsOnly, maySubscribe } from './acl.ts'
 import { serviceMaySubscribe } from './service-acl.ts'
 import type { Sessions } from './sessions.ts'
 
@@ -16,6 +16,9 @@ export function createAuthorizeSubscribe (deps: { sessions: Sessions }) {
     const allowed = session !== undefined && (session.principal === 'device'
       ? maySubscribe(session.kind, session.stationId, sub.topic)
       : serviceMaySubscribe(session, sub.topic))
+    // Anything but a device's own commands can match live data: from now on, stored data is
+    // forwarded to subscribers (publish-fast-path.ts).
+    if (allowed && (session.principal === 'service' || !isCommandsOnly(session.stationId, sub.topic))) deps.sessions.markLiveSubscriber()
     done(null, allowed ? sub : null)
   }
 }

@@ -5,12 +5,13 @@ import type { Metrics } from '../platform/metrics.ts'
 import type { Registry } from '../registry/open-registry.ts'
 import { createAuthenticate } from './authenticate.ts'
 import { createAuthorizeForward } from './authorize-forward.ts'
-import { createAuthorizePublish, type PublishGate } from './authorize-publish.ts'
+import { createAuthorizePublish, createDeviceIngest, type PublishGate } from './authorize-publish.ts'
 import { createAuthorizeSubscribe } from './authorize-subscribe.ts'
 import { createCredentialWatch } from './credential-watch.ts'
 import { startListeners, type ListenerOptions } from './listeners.ts'
 import { createPreConnect } from './pre-connect.ts'
 import { createPresenceTracker } from './presence-tracker.ts'
+import { createPublishFastPath } from './publish-fast-path.ts'
 import { createSessions } from './sessions.ts'
 import { createSourceLimits, type SourceLimitOptions } from './source-limits.ts'
 
@@ -60,7 +61,20 @@ export async function startBroker (opts: BrokerOptions) {
   const presence = createPresenceTracker({ aedes, sessions, store: opts.registry.presence, brokerId: opts.id, flushMs: opts.presenceFlushMs, logger })
   const watch = createCredentialWatch({ aedes, registry: opts.registry, sessions, intervalMs: opts.credentialPollMs, logger })
 
-  const listeners = await startListeners(aedes.handle, opts.listeners, logger, () => metrics?.connectionsRefused.inc({ reason: 'packet_too_large' }))
+  // Stored data is forwarded to subscribers (services, hubs) once one has subscribed to
+  // something it can match. With a persistence that outlives the process (Redis), a session
+  // from before the restart may hold such subscriptions without having subscribed here.
+  const sessionsOutliveProcess = opts.persistence != null
+  const fastPath = createPublishFastPath({
+    aedes,
+    sessions,
+    gate,
+    maxPendingPerClient: opts.maxPendingPerClient,
+    ingestDevicePublish: createDeviceIngest({ ingest: opts.ingest, logger, metrics }),
+    liveConsumers: () => sessionsOutliveProcess || sessions.liveSubscriberSeen(),
+    seen: presence.touch
+  })
+  const listeners = await startListeners(fastPath, opts.listeners, logger, () => metrics?.connectionsRefused.inc({ reason: 'packet_too_large' }))
     .catch(async (err: Error) => {
       watch.close()
       presence.close()

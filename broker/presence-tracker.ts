@@ -94,6 +94,8 @@ export function createPresenceTracker (deps: { aedes: Aedes, sessions: Sessions,
 
   return {
     flush,
+    /** A sign of life from a client that Aedes' events do not report (publish-fast-path.ts). */
+    touch,
     connectedDevices: () => current.size,
     close (): void {
       clearInterval(timer)

@@ -33,9 +33,13 @@ export type Session = DeviceSession | ServiceSession
 // publish hot path tests it once and then reads only device fields.
 export function createSessions () {
   const sessions = new WeakMap<Client, Session>()
+  let liveSubscriber = false
   return {
     set: (client: Client, session: Session) => { sessions.set(client, session) },
-    get: (client: Client | null): Session | undefined => (client ? sessions.get(client) : undefined)
+    get: (client: Client | null): Session | undefined => (client ? sessions.get(client) : undefined),
+    /** A subscription that live data can match was granted (never reset: see publish-fast-path.ts). */
+    markLiveSubscriber: () => { liveSubscriber = true },
+    liveSubscriberSeen: () => liveSubscriber
   }
 }
 

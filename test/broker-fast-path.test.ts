@@ -1,0 +1,87 @@
+import mqtt from 'mqtt'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { createAdmin } from '../registry/admin.ts'
+import { connectDevice, publishEvent } from './support/device.ts'
+import { startTestStack, type TestStack } from './support/stack.ts'
+
+// Device data publishes skip Aedes' publish pipeline (broker/publish-fast-path.ts). What that
+// path must still do as Aedes would: keep the connection alive, PUBACK only what is stored,
+// mark the device as seen, and forward to subscribers once there can be any.
+
+const waitFor = async (cond: () => boolean | Promise<boolean>, what: string) => {
+  for (let i = 0; i < 200; i++) { if (await cond()) return; await new Promise((r) => setTimeout(r, 25)) }
+  throw new Error(`timed out waiting for ${what}`)
+}
+const S = 'fast-1'
+const door = (seq: number) => ({ device: `${S}-door`, ts: Date.UTC(2026, 8, 1, 3) + seq, seq, direction: 'in' as const, method: 'face' as const, result: 'granted' as const })
+
+let stack: TestStack
+const secrets: Record<string, string> = {}
+beforeAll(async () => {
+  stack = await startTestStack()
+  const admin = createAdmin(stack.registry)
+  admin.addStation('test', { id: S, name: 'Fast path' })
+  for (const [id, kind] of [[`${S}-door`, 'door'], [`${S}-hub`, 'hub']] as const) secrets[id] = (await admin.addDevice('test', S, id, kind)).secret
+})
+afterAll(async () => { await stack?.stop() })
+
+describe('device publishes on the fast path', () => {
+  test('a device that only publishes keeps its connection past its keep-alive (each publish counts)', async () => {
+    const client = await connectDevice(stack.mqttUrl, `${S}-door`, secrets[`${S}-door`]!, { keepalive: 1 })
+    // MQTT.js would send PINGREQ when idle; stop it so only the publishes keep the session.
+    ;(client as unknown as { pingTimer?: { clear (): void } }).pingTimer?.clear()
+    let closed = false
+    const gone = new Promise<void>((resolve) => client.once('close', () => { closed = true; resolve() }))
+    // 1 s keep-alive: the broker allows 1.5 s of silence [MQTT-3.1.2-24]; publish every 300 ms for 3 s.
+    for (let seq = 1; seq <= 10 && !closed; seq++) {
+      await Promise.race([publishEvent(client, S, 'door', door(seq)), gone])
+      await new Promise((r) => setTimeout(r, 300))
+    }
+    expect(closed).toBe(false)
+    await client.endAsync()
+    const [row] = await stack.query<{ count: number }>(`SELECT count(seq) AS count FROM door WHERE station = '${S}' AND seq <= 10`)
+    expect(row?.count).toBe(10)
+  })
+
+  test('a subscriber gets stored data from the moment it subscribes, and presence sees the publisher', async () => {
+    const dev = await connectDevice(stack.mqttUrl, `${S}-door`, secrets[`${S}-door`]!)
+    await publishEvent(dev, S, 'door', door(100)) // nobody subscribed yet: stored, not forwarded
+    const hub = await connectDevice(stack.mqttUrl, `${S}-hub`, secrets[`${S}-hub`]!)
+    const got: Array<{ topic: string, seq: number }> = []
+    hub.on('message', (topic, payload) => got.push({ topic, seq: (JSON.parse(payload.toString()) as { seq: number }).seq }))
+    await hub.subscribeAsync(`stations/${S}/door`, { qos: 1 })
+    await publishEvent(dev, S, 'door', door(101))
+    // Invalid, so stored as `rejected`: acknowledged, but never delivered as data.
+    await dev.publishAsync(`stations/${S}/door`, JSON.stringify({ ...door(102), direction: 'sideways' }), { qos: 1 })
+    await publishEvent(dev, S, 'door', door(103))
+    await waitFor(() => got.length >= 2, 'the two valid events at the hub')
+    expect(got).toEqual([{ topic: `stations/${S}/door`, seq: 101 }, { topic: `stations/${S}/door`, seq: 103 }])
+    // Presence: a publish a second after connecting moves "last seen" past the connect.
+    await new Promise((r) => setTimeout(r, 1100))
+    await publishEvent(dev, S, 'door', door(104))
+    stack.broker.flushPresence()
+    const presence = stack.registry.presence.ofStation(S).find((p) => p.deviceId === `${S}-door`)
+    expect(presence?.connected).toBe(true)
+    expect(Date.parse(presence!.lastSeenAt) - Date.parse(presence!.connectedAt!)).toBeGreaterThanOrEqual(1000)
+    await Promise.all([dev.endAsync(), hub.endAsync()])
+  })
+
+  test('a publish that cannot be stored is not acknowledged: the connection closes without PUBACK', async () => {
+    // A 2-point pending cap per device: the third unacknowledged publish takes Aedes' path,
+    // whose hook refuses it and closes the connection; the first two are stored.
+    const capped = await startTestStack({ INGEST_MAX_PENDING_PER_CLIENT: '2', INGEST_LINGER_MS: '200' })
+    try {
+      const admin = createAdmin(capped.registry)
+      admin.addStation('test', { id: S, name: 'Capped' })
+      const secret = (await admin.addDevice('test', S, `${S}-door`, 'door')).secret
+      const client = mqtt.connect(capped.mqttUrl, { clientId: `${S}-door`, username: `${S}-door`, password: secret, protocolVersion: 4, reconnectPeriod: 0 })
+      await new Promise((resolve) => client.once('connect', resolve))
+      const acks = [1, 2, 3].map((seq) => client.publishAsync(`stations/${S}/door`, JSON.stringify(door(seq)), { qos: 1 }).then(() => 'acked', () => 'not acked'))
+      await new Promise<void>((resolve) => client.once('close', () => resolve()))
+      client.end(true)
+      expect(await Promise.all(acks.map((a) => Promise.race([a, new Promise((r) => setTimeout(r, 500, 'not acked'))])))).toContain('not acked')
+    } finally {
+      await capped.stop()
+    }
+  })
+})
