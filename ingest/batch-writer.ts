@@ -123,7 +123,14 @@ export function createBatchWriter (opts: BatchWriterOptions) {
       }
       const batch = takeBatch()
       inFlight++
-      void flush(batch).finally(() => {
+      const seq = sentSeq++
+      const outcome: Outcome = []
+      void flush(batch, outcome).catch((err: Error) => {
+        // Not expected (flush records failures as outcomes), but a batch must never stay
+        // unanswered, nor hold back the ones after it.
+        const answered = new Set(outcome.flatMap(([b]) => b))
+        outcome.push([batch.filter((e) => !answered.has(e)), err])
+      }).then(() => release(seq, outcome)).finally(() => {
         inFlight--
         for (const e of batch) { pendingPoints -= e.points; pendingBytes -= e.bytes }
         if (queueHead < queue.length) pump()
@@ -132,29 +139,44 @@ export function createBatchWriter (opts: BatchWriterOptions) {
     }
   }
 
-  async function flush (batch: Entry[]): Promise<void> {
+  // Outcomes are settled in the order the batches were sent, even when a later write finishes
+  // first: a device's PUBACKs then follow the order of its PUBLISHes, and subscribers get a
+  // topic's messages in the order they arrived [MQTT-4.6.0-2] [MQTT-4.6.0-6].
+  type Outcome = Array<[Entry[], Error | null]>
+  let sentSeq = 0
+  let settledSeq = 0
+  const finished = new Map<number, Outcome>()
+  function release (seq: number, outcome: Outcome): void {
+    finished.set(seq, outcome)
+    for (let next = finished.get(settledSeq); next !== undefined; next = finished.get(settledSeq)) {
+      finished.delete(settledSeq++)
+      for (const [batch, err] of next) settle(batch, err)
+    }
+  }
+
+  async function flush (batch: Entry[], out: Outcome): Promise<void> {
     const body = joinSpans(batch)
     let points = 0
     for (const e of batch) points += e.points
     try {
       await writeWithRetry(body, points)
       stats.storedPoints += points
-      settle(batch, null)
+      out.push([batch, null])
     } catch (err) {
       if (err instanceof WriteError && err.kind === 'permanent') {
         if (batch.length === 1) {
           stats.refusedPoints += points
-          settle(batch, new RefusedError(err.message))
+          out.push([batch, new RefusedError(err.message)])
           return
         }
         // Bisect to isolate the entries InfluxDB refuses; rewriting the good half is safe
         // because points are idempotent.
         const mid = batch.length >> 1
-        await flush(batch.slice(0, mid))
-        await flush(batch.slice(mid))
+        await flush(batch.slice(0, mid), out)
+        await flush(batch.slice(mid), out)
         return
       }
-      settle(batch, err as Error)
+      out.push([batch, err as Error])
     }
   }
 

@@ -35,6 +35,19 @@ describe('batch writer', () => {
     expect(w.stats().storedPoints).toBe(2000)
   })
 
+  test('batches are answered in the order they were sent, even when a later write finishes first', async () => {
+    let writes = 0
+    // The first write takes 150 ms, the second returns at once: the second batch's callbacks
+    // still come after the first's (PUBACKs in PUBLISH order per device).
+    const w = writer(async (body) => { if (writes++ === 0) await new Promise((r) => setTimeout(r, 150)); await realWrite(body) }, { maxBatchPoints: 2 })
+    const order: number[] = []
+    const line = (i: number) => `ordered,k=a v=${i}i ${1_700_000_000_000_000_000n + BigInt(i)}`
+    await Promise.all([0, 1, 2, 3].map((i) => w.submit([line(i)]).then(() => { order.push(i) })))
+    expect(writes).toBe(2)
+    expect(order).toEqual([0, 1, 2, 3])
+    expect(await count('ordered')).toBe(4)
+  })
+
   test('a small write lingers for company; close() sends what lingers at once', async () => {
     let writes = 0
     const w = writer(async (body) => { writes++; await realWrite(body) }, { lingerMs: 300 })
