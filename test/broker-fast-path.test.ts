@@ -30,6 +30,11 @@ describe('device publishes on the fast path', () => {
     const client = await connectDevice(stack.mqttUrl, `${S}-door`, secrets[`${S}-door`]!, { keepalive: 1 })
     // MQTT.js would send PINGREQ when idle; stop it so only the publishes keep the session.
     ;(client as unknown as { pingTimer?: { clear (): void } }).pingTimer?.clear()
+    // Taken by the fast path, not by Aedes' publish pipeline (which would emit 'publish'): no
+    // subscriber exists yet, so nothing is forwarded.
+    const viaAedes: string[] = []
+    const onPublish = (packet: { topic: string }) => { if (packet.topic.startsWith(`stations/${S}/`)) viaAedes.push(packet.topic) }
+    stack.broker.aedes.on('publish', onPublish)
     let closed = false
     const gone = new Promise<void>((resolve) => client.once('close', () => { closed = true; resolve() }))
     // 1 s keep-alive: the broker allows 1.5 s of silence [MQTT-3.1.2-24]; publish every 300 ms for 3 s.
@@ -38,6 +43,8 @@ describe('device publishes on the fast path', () => {
       await new Promise((r) => setTimeout(r, 300))
     }
     expect(closed).toBe(false)
+    stack.broker.aedes.off('publish', onPublish)
+    expect(viaAedes).toEqual([])
     await client.endAsync()
     const [row] = await stack.query<{ count: number }>(`SELECT count(seq) AS count FROM door WHERE station = '${S}' AND seq <= 10`)
     expect(row?.count).toBe(10)
