@@ -14,7 +14,7 @@ import { runE2E, type Ctx } from './scenarios/e2e.ts'
 import { runInfluxCeiling } from './scenarios/influx-ceiling.ts'
 import { runPipeline, type PipelineKind, type PipelineResult } from './scenarios/pipelines.ts'
 
-const SECTIONS = ['e2e', 'pipelines', 'many', 'overload', 'connections', 'queries'] as const
+const SECTIONS = ['e2e', 'pipelines', 'many', 'depth', 'overload', 'connections', 'queries'] as const
 const { values: a } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, keep: { type: 'boolean', default: false }, 'render-only': { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } } })
 if (a['render-only']) {
   // Re-render RESULTS.md from the last run's results.json (after a change of the report's form).
@@ -29,8 +29,8 @@ const only = new Set(a.only?.split(',') ?? SECTIONS)
 const quick = a.quick
 // Full run: ~12-15 min. Every window is bounded; nothing waits for "until done".
 const plan = quick
-  ? { fleets: [200], e2eSeconds: 8, clients: 20, window: 100, seconds: 8, rounds: 1, influxSeconds: 5, manyClients: 200, manyWindow: 10, connStations: 1000, idle: 5, active: 5, coldAuth: 20 }
-  : { fleets: [1000, 5000, 10000], e2eSeconds: 20, clients: 50, window: 100, seconds: 15, rounds: 2, influxSeconds: 15, manyClients: 1000, manyWindow: 10, connStations: 10_000, idle: 15, active: 20, coldAuth: 100 }
+  ? { fleets: [200], e2eSeconds: 8, clients: 20, window: 100, seconds: 8, rounds: 1, influxSeconds: 5, manyClients: 200, manyWindow: 10, depthWindows: [200], connStations: 1000, idle: 5, active: 5, coldAuth: 20 }
+  : { fleets: [1000, 5000, 10000], e2eSeconds: 20, clients: 50, window: 100, seconds: 15, rounds: 2, influxSeconds: 15, manyClients: 1000, manyWindow: 10, depthWindows: [200, 400], connStations: 10_000, idle: 15, active: 20, coldAuth: 100 }
 
 // A signal does not run 'exit' handlers, which is where children (influxd, stacks) are
 // killed: turn Ctrl-C into an orderly exit.
@@ -70,6 +70,7 @@ if (a.only !== undefined && existsSync(previousPath)) {
     if (keep('e2e')) results.e2e = prev.e2e
     if (keep('pipelines')) Object.assign(results, { pipelines: prev.pipelines, influxCeiling: prev.influxCeiling, profile: prev.profile })
     if (keep('many') && prev.manyDevices !== undefined) results.manyDevices = prev.manyDevices
+    if (keep('depth') && prev.depth !== undefined) results.depth = prev.depth
     if (keep('overload') && prev.overload !== undefined) results.overload = prev.overload
     if (keep('connections')) Object.assign(results, { connections: prev.connections, coldAuth: prev.coldAuth })
     if (keep('queries') && prev.queries !== undefined) results.queries = prev.queries
@@ -125,6 +126,17 @@ await section('many', async () => {
   results.manyDevices = []
   for (const kind of ['waystation', 'aedes-count', 'aedes-batching', 'mosquitto-batching'] as const) {
     results.manyDevices.push(await pipe(kind, { clients: plan.manyClients, window: plan.manyWindow }))
+  }
+})
+await section('depth', async () => {
+  // The closed loop of section 2 with more publishes in flight per client: Little's law makes
+  // a loop with few in flight measure PUBACK latency as much as capacity, and a broker that
+  // acknowledges before storing has the shorter latency. One run each, waystation first.
+  results.depth = []
+  for (const window of plan.depthWindows) {
+    for (const kind of ['waystation', 'aedes-count', 'aedes-batching'] as const) {
+      results.depth.push(await pipe(kind, { window, label: `${kind}, ${plan.clients} × ${window}` }))
+    }
   }
 })
 await section('overload', async () => {

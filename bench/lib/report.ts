@@ -18,6 +18,8 @@ export type BenchResults = {
   pipelines: PipelineResult[]
   /** Section 2b: the same pipelines with many clients and few publishes in flight each. */
   manyDevices?: PipelineResult[]
+  /** Section 2c: section 2's closed loop with more publishes in flight per client. */
+  depth?: PipelineResult[]
   influxCeiling?: { pointsPerSec: number, writers: number, batch: number, seconds: number, influxdCpuPct: number }
   overload?: { ceiling: PipelineResult, overload: PipelineResult, others?: PipelineResult[] }
   profile?: ProfileSummary
@@ -102,13 +104,25 @@ export function renderResults (r: BenchResults): string {
     if (w?.writes !== undefined) p(`Waystation's group commit in its run: ${n0(w.writes.count)} InfluxDB writes of ${n0(w.writes.meanPoints)} points on average, ${n1(w.writes.meanMs)} ms each.`)
     p()
   }
+  if (r.depth !== undefined && r.depth.length > 0) {
+    const d = r.depth
+    p(`### 2c. The same closed loop, deeper (${d[0]!.clients} clients × ${[...new Set(d.map((x) => x.window))].join(' or ')} unacknowledged publishes; one run each)`)
+    p()
+    p('Ratios are against Waystation at the same depth.')
+    p()
+    for (const window of new Set(d.map((x) => x.window))) {
+      const rows = d.filter((x) => x.window === window)
+      pipelineTable(p, rows, rows.find((x) => x.kind === 'waystation'))
+      p()
+    }
+  }
   if (r.overload !== undefined) {
     const { ceiling: c, overload: o } = r.overload
-    p(`### 3. Offered twice the ceiling (${n0(o.offeredRate ?? 0)} events/s, up to ${n0(o.clients * 2000)} unacknowledged)`)
+    p(`### 3. Offered twice the closed-loop rate of section 2 (${n0(o.offeredRate ?? 0)} events/s, up to ${n0(o.clients * 2000)} unacknowledged)`)
     p()
     p('| run | acked = stored/s | PUBACK p50 / p99 ms | waystation CPU / peak RSS | reconnects/refusals |')
     p('|---|---:|---:|---:|---:|')
-    for (const [name, x] of [['closed loop (ceiling)', c], ['offered 2× ceiling', o]] as const) {
+    for (const [name, x] of [['closed loop, section 2', c], ['offered 2× that', o]] as const) {
       p(`| ${name} | ${n0(x.storedPerSec)} | ${n1(x.latencyMs.p50)} / ${n1(x.latencyMs.p99)} | ${usage(x.usage, 'waystation')} | ${x.missing} missing |`)
     }
     p()
