@@ -90,10 +90,10 @@ export function createPublishFastPath (deps: FastPathDeps) {
 function uncork (conn: Duplex): void { conn.uncork() }
 
 /**
- * PUBACK: fixed header 0x40, remaining length 2, packet identifier [MQTT-3.4]. MQTT 5 allows
- * the same four bytes: reason code and properties may be omitted for Success [MQTT-3.4.2.1].
- * Corked until the end of the tick, as mqtt-packet does, so the PUBACKs a write's completion
- * releases for one client leave in one system call.
+ * PUBACK: fixed header 0x40, remaining length 2, packet identifier [MQTT-3.4] (Aedes 1.2 speaks
+ * MQTT 3.1 and 3.1.1 only and refuses MQTT 5 at CONNECT). Corked until the end of the tick, as
+ * mqtt-packet does, so the PUBACKs a write's completion releases for one client leave in one
+ * system call.
  */
 function writePuback (conn: Duplex, messageId: number): void {
   if (conn.destroyed) return
