@@ -21,11 +21,9 @@ export function mayPublish (kind: DeviceKind, channel: Channel): boolean {
  * literally.
  */
 export function maySubscribe (kind: DeviceKind, stationId: string, topic: string): boolean {
+  if (kind !== 'hub') return isCommandsOnly(stationId, topic)
   const own = `${TOPIC_ROOT}/${stationId}/`
-  if (!topic.startsWith(own)) return false
-  const rest = topic.slice(own.length)
-  if (kind === 'hub') return rest.length > 0
-  return isCommandsOnly(stationId, topic)
+  return topic.startsWith(own) && topic.length > own.length
 }
 
 /** A subscription within `stations/{stationId}/commands`, which no data topic can match. */

@@ -1,5 +1,5 @@
 import type { Client, PublishPacket } from 'aedes'
-import { parseOwnTopic, type Channel } from '../contract/index.ts'
+import { parseOwnTopic, type OwnTopic } from '../contract/index.ts'
 import { BackpressureError } from '../ingest/batch-writer.ts'
 import type { Ingest } from '../ingest/create-ingest.ts'
 import type { Logger } from '../platform/logger.ts'
@@ -23,9 +23,35 @@ export type PublishGate = { accepting: boolean }
  * connection without PUBACK: under MQTT 3.1.1 that is the only refusal there is
  * [MQTT-3.3.5-2], and the device resends the message when it reconnects.
  */
-export function createAuthorizePublish (deps: { sessions: Sessions, ingest: Ingest, logger: Logger, gate: PublishGate, maxPendingPerClient: number, metrics?: Metrics }) {
-  const { sessions, logger, gate, maxPendingPerClient, metrics } = deps
-  const ingestDevicePublish = createDeviceIngest(deps)
+/** Why a device publish is refused: the metric's reason, the error, and what to log. */
+export type Refusal = { reason: 'acl' | 'client_cap', message: string, log: string, fields: Record<string, unknown> }
+
+/**
+ * The device publish rules, in one place for both paths (this hook and publish-fast-path.ts):
+ * its own station's topic, a channel its kind may send, and room under its cap. Returns the
+ * topic's channel, or why not.
+ */
+export function admitDevicePublish (session: DeviceSession, topic: string, maxPendingPerClient: number): OwnTopic | Refusal {
+  const target = parseOwnTopic(topic, session.stationId)
+  if (!target) {
+    // Also covers $SYS/...: a custom authorizePublish replaces Aedes' own $SYS guard.
+    return { reason: 'acl', message: `publish to ${topic.slice(0, 200)} not allowed`, log: 'publish outside own station refused; closing connection', fields: { device: session.deviceId, station: session.stationId, topic: topic.slice(0, 200) } }
+  }
+  if (!mayPublish(session.kind, target.channel)) {
+    return { reason: 'acl', message: `a ${session.kind} device may not publish ${target.channel}`, log: 'channel not allowed for this device kind; closing connection', fields: { device: session.deviceId, kind: session.kind, channel: target.channel } }
+  }
+  // One device flooding while InfluxDB is slow must not take the shared buffer from the
+  // others: past its cap it is disconnected (no PUBACK), keeps its messages and resends.
+  if (session.pending >= maxPendingPerClient) {
+    return { reason: 'client_cap', message: 'too many publishes awaiting storage', log: 'too many unacknowledged publishes; closing connection', fields: { device: session.deviceId, pending: session.pending } }
+  }
+  return target
+}
+
+export const isRefusal = (r: OwnTopic | Refusal): r is Refusal => 'reason' in r
+
+export function createAuthorizePublish (deps: { sessions: Sessions, ingestDevicePublish: DeviceIngest, logger: Logger, gate: PublishGate, maxPendingPerClient: number, metrics?: Metrics }) {
+  const { sessions, ingestDevicePublish, logger, gate, maxPendingPerClient, metrics } = deps
   const refuse = (reason: string, message: string, done: (err: Error) => void) => {
     metrics?.refused.inc({ reason })
     done(new Error(message))
@@ -50,31 +76,19 @@ export function createAuthorizePublish (deps: { sessions: Sessions, ingest: Inge
     if (!session) return refuse('unauthenticated', 'not authenticated', done)
     if (!gate.accepting) return refuse('shutdown', 'broker is shutting down', done)
     if (session.principal === 'service') return publishAsService(session, packet, done)
-    const target = parseOwnTopic(packet.topic, session.stationId)
-    if (!target) {
-      // Also covers $SYS/...: a custom authorizePublish replaces Aedes' own $SYS guard.
-      logger.warn({ device: session.deviceId, station: session.stationId, topic: packet.topic.slice(0, 200) }, 'publish outside own station refused; closing connection')
-      return refuse('acl', `publish to ${packet.topic.slice(0, 200)} not allowed`, done)
-    }
-    if (!mayPublish(session.kind, target.channel)) {
-      logger.warn({ device: session.deviceId, kind: session.kind, channel: target.channel }, 'channel not allowed for this device kind; closing connection')
-      return refuse('acl', `a ${session.kind} device may not publish ${target.channel}`, done)
+    const target = admitDevicePublish(session, packet.topic, maxPendingPerClient)
+    if (isRefusal(target)) {
+      logger.warn(target.fields, target.log)
+      return refuse(target.reason, target.message, done)
     }
     // Only the status channel is state ("online since…"); a retained door event would be
     // replayed to every new subscriber as if it had just happened.
     if (target.channel !== 'status' || target.batch) packet.retain = false
-    // One device flooding while InfluxDB is slow must not take the shared buffer from the
-    // others: past its cap it is disconnected (no PUBACK), keeps its messages and resends.
-    if (session.pending >= maxPendingPerClient) {
-      logger.warn({ device: session.deviceId, pending: session.pending }, 'too many unacknowledged publishes; closing connection')
-      return refuse('client_cap', 'too many publishes awaiting storage', done)
-    }
     ingestDevicePublish(session, target, packet, done)
   }
 }
 
 export type DevicePublishDeps = { ingest: Ingest, logger: Logger, metrics?: Metrics | undefined }
-export type DevicePublishTarget = { channel: Channel, batch: boolean }
 
 /**
  * Hands an authorized device publish to ingest and calls back when it is stored (then the
@@ -83,7 +97,7 @@ export type DevicePublishTarget = { channel: Channel, batch: boolean }
  */
 export function createDeviceIngest (deps: DevicePublishDeps) {
   const { ingest, logger, metrics } = deps
-  return function ingestDevicePublish (session: DeviceSession, target: DevicePublishTarget, packet: PublishPacket, done: (err: Error | null) => void): void {
+  return function ingestDevicePublish (session: DeviceSession, target: OwnTopic, packet: PublishPacket, done: (err: Error | null) => void): void {
     session.pending++
     ingest.handleMessage({ stationId: session.stationId, channel: target.channel, batch: target.batch, deviceId: session.deviceId, payload: packet.payload as Buffer }, (err, outcome) => {
       session.pending--
@@ -100,3 +114,5 @@ export function createDeviceIngest (deps: DevicePublishDeps) {
     })
   }
 }
+
+export type DeviceIngest = ReturnType<typeof createDeviceIngest>

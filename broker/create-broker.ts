@@ -41,6 +41,7 @@ export async function startBroker (opts: BrokerOptions) {
   const sessions = createSessions()
   const limits = createSourceLimits(opts.limits)
   const gate: PublishGate = { accepting: true }
+  const ingestDevicePublish = createDeviceIngest({ ingest: opts.ingest, logger, metrics })
   let broker: Aedes | undefined
   const aedes = broker = await Aedes.createBroker({
     id: opts.id,
@@ -51,7 +52,7 @@ export async function startBroker (opts: BrokerOptions) {
     maxClientsIdLength: opts.limits.maxClientIdLength,
     preConnect: createPreConnect({ aedes: () => broker!, limits, maxConnections: opts.limits.maxConnections, logger, ...m }),
     authenticate: createAuthenticate({ registry: opts.registry, sessions, limits, logger, ...m }),
-    authorizePublish: createAuthorizePublish({ sessions, ingest: opts.ingest, logger, gate, maxPendingPerClient: opts.maxPendingPerClient, ...m }),
+    authorizePublish: createAuthorizePublish({ sessions, ingestDevicePublish, logger, gate, maxPendingPerClient: opts.maxPendingPerClient, ...m }),
     authorizeSubscribe: createAuthorizeSubscribe({ sessions }),
     authorizeForward: createAuthorizeForward({ sessions })
   })
@@ -70,7 +71,7 @@ export async function startBroker (opts: BrokerOptions) {
     sessions,
     gate,
     maxPendingPerClient: opts.maxPendingPerClient,
-    ingestDevicePublish: createDeviceIngest({ ingest: opts.ingest, logger, metrics }),
+    ingestDevicePublish,
     liveConsumers: () => sessionsOutliveProcess || sessions.liveSubscriberSeen(),
     seen: presence.touch
   })

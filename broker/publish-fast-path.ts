@@ -1,9 +1,7 @@
 import type { Aedes, Client, PublishPacket } from 'aedes'
 import type { Duplex } from 'node:stream'
 import type { IncomingMessage } from 'node:http'
-import { parseOwnTopic } from '../contract/index.ts'
-import { mayPublish } from './acl.ts'
-import type { createDeviceIngest, PublishGate } from './authorize-publish.ts'
+import { admitDevicePublish, isRefusal, type DeviceIngest, type PublishGate } from './authorize-publish.ts'
 import type { Sessions } from './sessions.ts'
 
 // The publish every device sends all day (QoS 1, not retained, to its own station's data
@@ -17,7 +15,8 @@ import type { Sessions } from './sessions.ts'
 //
 // Everything else (QoS 0 and 2, retained status, services' commands, a device publishing
 // where it may not, a device over its cap, shutdown) takes Aedes' path, whose authorizePublish
-// hook refuses, logs and counts. This file only ever takes a publish that hook would accept.
+// hook refuses, logs and counts. Both apply the same rules (`admitDevicePublish`), so this file
+// only ever takes a publish that hook would accept.
 //
 // It leans on Aedes 1.2 internals, pinned by the exact version in package.json and covered
 // by every broker test: the parser's 'packet' listener, and the per-read counter
@@ -39,7 +38,7 @@ export type FastPathDeps = {
   sessions: Sessions
   gate: PublishGate
   maxPendingPerClient: number
-  ingestDevicePublish: ReturnType<typeof createDeviceIngest>
+  ingestDevicePublish: DeviceIngest
   /** False only while no subscription that live data can match exists: nothing to forward. */
   liveConsumers: () => boolean
   /** A publish counts as a sign of life (presence), as Aedes' 'publish' event would tell. */
@@ -54,9 +53,9 @@ export function createPublishFastPath (deps: FastPathDeps) {
   function take (client: AedesClient, packet: PublishPacket): boolean {
     if (packet.cmd !== 'publish' || packet.qos !== 1 || packet.retain || !client.connackSent || !gate.accepting) return false
     const session = sessions.get(client)
-    if (session === undefined || session.principal !== 'device' || session.pending >= deps.maxPendingPerClient) return false
-    const target = parseOwnTopic(packet.topic, session.stationId)
-    if (target === null || !mayPublish(session.kind, target.channel)) return false
+    if (session === undefined || session.principal !== 'device') return false
+    const target = admitDevicePublish(session, packet.topic, deps.maxPendingPerClient)
+    if (isRefusal(target)) return false
     // What Aedes' handler does for every packet: keep-alive, and hold the next socket read.
     if (client._keepaliveInterval > 0) client._keepaliveTimer?.refresh()
     client._parsingBatch++

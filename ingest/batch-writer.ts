@@ -125,12 +125,8 @@ export function createBatchWriter (opts: BatchWriterOptions) {
       inFlight++
       const seq = sentSeq++
       const outcome: Outcome = []
-      void flush(batch, outcome).catch((err: Error) => {
-        // Not expected (flush records failures as outcomes), but a batch must never stay
-        // unanswered, nor hold back the ones after it.
-        const answered = new Set(outcome.flatMap(([b]) => b))
-        outcome.push([batch.filter((e) => !answered.has(e)), err])
-      }).then(() => release(seq, outcome)).finally(() => {
+      // flush records every failure as an outcome and does not reject.
+      void flush(batch, outcome).then(() => release(seq, outcome)).finally(() => {
         inFlight--
         for (const e of batch) { pendingPoints -= e.points; pendingBytes -= e.bytes }
         if (queueHead < queue.length) pump()

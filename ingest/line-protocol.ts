@@ -63,5 +63,6 @@ export function formatLine (measurement: string, tags: Record<string, string>, f
  * lands on the same point and overwrites it, so retries and duplicate sends never count twice.
  */
 export function eventTimestampNs (tsMs: number, seq: number): string {
-  return `${tsMs}${String(seq % 1_000_000).padStart(6, '0')}`
+  const sub = seq % 1_000_000
+  return sub >= 100_000 ? `${tsMs}${sub}` : `${tsMs}${String(sub).padStart(6, '0')}`
 }

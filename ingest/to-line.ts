@@ -1,5 +1,5 @@
 import type { AnyEvent, Channel, PayloadOf } from '../contract/index.ts'
-import { escString } from './line-protocol.ts'
+import { escString, eventTimestampNs } from './line-protocol.ts'
 
 // One mapper per channel: the InfluxDB schema in one place (documented in
 // docs/influxdb-schema.md). Tags hold what queries filter and group by (low cardinality); the
@@ -13,11 +13,7 @@ import { escString } from './line-protocol.ts'
 // (firmware, fault) are escaped. test/to-line.test.ts checks each mapper against `formatLine`.
 type Mapper<C extends Channel> = (station: string, p: PayloadOf<C>) => string
 
-/** The point's timestamp; see eventTimestampNs in line-protocol.ts (same digits, inlined). */
-const ts = (p: { ts: number, seq: number }): string => {
-  const sub = p.seq % 1_000_000
-  return sub >= 100_000 ? `${p.ts}${sub}` : `${p.ts}${String(sub).padStart(6, '0')}`
-}
+const ts = (p: { ts: number, seq: number }): string => eventTimestampNs(p.ts, p.seq)
 
 const opt = (key: string, v: number | undefined): string => (v === undefined ? '' : `,${key}=${v}`)
 const optInt = (key: string, v: number | undefined): string => (v === undefined ? '' : `,${key}=${v}i`)
