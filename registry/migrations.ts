@@ -94,7 +94,10 @@ const MIGRATIONS: readonly string[] = [
    CREATE TRIGGER devices_id_not_a_service BEFORE INSERT ON devices
      WHEN EXISTS (SELECT 1 FROM services WHERE id = NEW.id)
      BEGIN SELECT RAISE(ABORT, 'id in use by a service'); END;
-   ALTER TABLE credential_changes ADD COLUMN service_id TEXT;`
+   ALTER TABLE credential_changes ADD COLUMN service_id TEXT;`,
+  // API tokens get a station scope like service clients: a community's staff see only their
+  // stations, a district union its district. Existing tokens keep seeing everything.
+  `ALTER TABLE api_tokens ADD COLUMN scope TEXT NOT NULL DEFAULT '{"kind":"all"}';`
 ]
 
 export function migrate (db: DatabaseSync): void {

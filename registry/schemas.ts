@@ -123,6 +123,10 @@ export const ServiceScope = z.discriminatedUnion('kind', [
 ])
 export type ServiceScope = z.infer<typeof ServiceScope>
 
+// People's API tokens are scoped the same way (api/auth/station-scope.ts enforces it).
+export const StationScope = ServiceScope
+export type StationScope = ServiceScope
+
 export const NewService = z.strictObject({
   id: ServiceId,
   name: fields.name,
@@ -159,6 +163,7 @@ export const ApiToken = z.object({
   id: z.string(),
   name: z.string(),
   role: Role,
+  scope: StationScope,
   createdAt: z.string(),
   createdBy: z.string(),
   expiresAt: z.string().nullable(),

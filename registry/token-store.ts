@@ -1,12 +1,12 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { DatabaseSync } from 'node:sqlite'
 import { RegistryError } from './registry-error.ts'
-import { Role, type ApiToken } from './schemas.ts'
+import { Role, StationScope, type ApiToken } from './schemas.ts'
 
-type Row = { id: string, name: string, role: string, token_hash: string, created_at: string, created_by: string, expires_at: string | null, last_used_at: string | null, revoked_at: string | null }
+type Row = { id: string, name: string, role: string, scope: string, token_hash: string, created_at: string, created_by: string, expires_at: string | null, last_used_at: string | null, revoked_at: string | null }
 
 const toToken = (r: Row): ApiToken => ({
-  id: r.id, name: r.name, role: r.role as ApiToken['role'], createdAt: r.created_at, createdBy: r.created_by,
+  id: r.id, name: r.name, role: r.role as ApiToken['role'], scope: StationScope.parse(JSON.parse(r.scope)), createdAt: r.created_at, createdBy: r.created_by,
   expiresAt: r.expires_at, lastUsedAt: r.last_used_at, revokedAt: r.revoked_at
 })
 
@@ -20,7 +20,7 @@ const LAST_USED_RESOLUTION_MS = 60_000
 
 export function createTokenStore (db: DatabaseSync) {
   const q = {
-    insert: db.prepare('INSERT INTO api_tokens (id, name, role, token_hash, created_at, created_by, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+    insert: db.prepare('INSERT INTO api_tokens (id, name, role, scope, token_hash, created_at, created_by, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
     get: db.prepare('SELECT * FROM api_tokens WHERE id = ?'),
     all: db.prepare('SELECT * FROM api_tokens ORDER BY created_at, id'),
     revoke: db.prepare('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
@@ -35,15 +35,17 @@ export function createTokenStore (db: DatabaseSync) {
   return {
     get,
     list: (): ApiToken[] => (q.all.all() as Row[]).map(toToken),
-    create (input: { name: string, role: string, createdBy: string, expiresAt?: string | null }): { token: ApiToken, secret: string } {
+    create (input: { name: string, role: string, createdBy: string, expiresAt?: string | null, scope?: StationScope }): { token: ApiToken, secret: string } {
       const name = input.name.trim()
       if (name.length < 1 || name.length > 100) throw new RegistryError('invalid', 'token name: 1-100 characters')
       const role = Role.safeParse(input.role)
       if (!role.success) throw new RegistryError('invalid', `role must be one of ${Role.options.join(', ')}`)
+      const scope = StationScope.safeParse(input.scope ?? { kind: 'all' })
+      if (!scope.success) throw new RegistryError('invalid', `scope: ${scope.error.issues.map((i) => i.message).join('; ')}`)
       if (input.expiresAt != null && !(Date.parse(input.expiresAt) > Date.now())) throw new RegistryError('invalid', 'expiresAt must be a future ISO date-time')
       const id = randomBytes(9).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, '0').slice(0, 12)
       const secret = `wst_${id}_${randomBytes(32).toString('base64url')}`
-      q.insert.run(id, name, role.data, digest(secret), new Date().toISOString(), input.createdBy,
+      q.insert.run(id, name, role.data, JSON.stringify(scope.data), digest(secret), new Date().toISOString(), input.createdBy,
         input.expiresAt == null ? null : new Date(input.expiresAt).toISOString())
       return { token: get(id)!, secret }
     },
