@@ -1,0 +1,82 @@
+// The live state of a station as the API serves it (GET /live, GET /stations/{id}/live) and
+// pushes it (GET /live/stream). The web app imports these types, so the two cannot drift.
+import { z } from 'zod'
+import { Appliance } from '../../contract/payloads.ts'
+
+export const LiveDevice = z.object({
+  id: z.string(),
+  kind: z.string(),
+  online: z.boolean(),
+  /** Last message or keep-alive seen from the device (ISO), null if never. */
+  lastSeen: z.string().nullable()
+})
+export type LiveDevice = z.infer<typeof LiveDevice>
+
+export const LiveClimate = z.object({
+  temperature: z.number().nullable(),
+  humidity: z.number().nullable(),
+  co2: z.number().nullable(),
+  pm25: z.number().nullable(),
+  /** Comfort of the last reading against the station's comfort band. */
+  comfort: z.enum(['good', 'fair', 'poor']).nullable(),
+  at: z.string()
+})
+export type LiveClimate = z.infer<typeof LiveClimate>
+
+export const LiveEquipment = z.object({
+  appliance: Appliance,
+  unit: z.int(),
+  state: z.enum(['on', 'off', 'fault']),
+  fault: z.string().nullable(),
+  at: z.string()
+})
+export type LiveEquipment = z.infer<typeof LiveEquipment>
+
+export const LiveSupply = z.object({
+  item: z.string(),
+  quantity: z.int(),
+  capacity: z.int().nullable(),
+  at: z.string()
+})
+export type LiveSupply = z.infer<typeof LiveSupply>
+
+/** quiet: open and below the busy threshold; busy: ≥ 70 % of capacity; full: at or over capacity. */
+export const LiveStationState = z.enum(['quiet', 'busy', 'full', 'offline'])
+export type LiveStationState = z.infer<typeof LiveStationState>
+
+export const StationLive = z.object({
+  stationId: z.string(),
+  name: z.string(),
+  district: z.string(),
+  timezone: z.string(),
+  capacity: z.int(),
+  lat: z.number().nullable(),
+  lon: z.number().nullable(),
+  status: z.enum(['active', 'suspended', 'retired']),
+  state: LiveStationState,
+  online: z.boolean(),
+  devices: z.array(LiveDevice),
+  occupancy: z.int().nullable(),
+  climate: LiveClimate.nullable(),
+  equipment: z.array(LiveEquipment),
+  supplies: z.array(LiveSupply),
+  /** Time of the last stored message of any channel (ISO), null if none. */
+  lastMessageAt: z.string().nullable(),
+  /** Granted entries since local midnight in the station's zone. */
+  visitsToday: z.int(),
+  /** Distinct workers among today's granted entries. */
+  uniqueWorkersToday: z.int(),
+  /** Entries per local hour today (24 numbers; 23/25 on DST days are folded into 24 clock hours). */
+  entriesByHourToday: z.array(z.int()),
+  /** Local date (YYYY-MM-DD) the "today" figures are for. */
+  today: z.string(),
+  /** Monotonic version of this station's state; grows with every change. */
+  version: z.int()
+})
+export type StationLive = z.infer<typeof StationLive>
+
+export const FleetLive = z.object({
+  generatedAt: z.string(),
+  stations: z.array(StationLive)
+})
+export type FleetLive = z.infer<typeof FleetLive>
