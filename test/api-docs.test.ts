@@ -55,14 +55,15 @@ describe('OpenAPI', () => {
   it('documents the bearer scheme and each route\'s role and auth answers', async () => {
     const doc = (await get('/docs/json')).json()
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' })
-    expect(doc.security).toEqual([{ bearerAuth: [] }])
+    expect(doc.security).toEqual([{ bearerAuth: [] }, { sessionCookie: [] }])
+    expect(doc.components.securitySchemes.sessionCookie).toMatchObject({ type: 'apiKey', in: 'cookie', name: 'wst_session' })
     const op = (path: string, method: string): Operation => doc.paths[path][method]
 
     expect(op('/health', 'get').security).toEqual([])
     expect(op('/health', 'get').description).toMatch(/Public/)
     expect(op('/health', 'get').responses['401']).toBeUndefined()
 
-    expect(op('/stations', 'get').security).toEqual([{ bearerAuth: [] }])
+    expect(op('/stations', 'get').security).toEqual([{ bearerAuth: [] }, { sessionCookie: [] }])
     expect(op('/stations', 'get').description).toMatch(/role \*\*viewer\*\*/)
     expect(Object.keys(op('/stations', 'get').responses)).toEqual(expect.arrayContaining(['401', '429']))
     expect(op('/stations', 'get').responses['403']).toBeUndefined()
