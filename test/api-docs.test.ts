@@ -31,12 +31,13 @@ describe('OpenAPI', () => {
     // Other routes (figures) are documented too; these are the ones this file knows.
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining([
       '/health', '/stations', '/stations/{id}', '/stations/{id}/visits', '/stations/{id}/presence', '/stations/import',
-      '/stations/{id}/devices', '/devices/{id}/rotate', '/devices/{id}/revoke', '/tokens', '/tokens/{id}/revoke', '/audit'
+      '/stations/{id}/devices', '/devices/{id}/rotate', '/devices/{id}/revoke', '/tokens', '/tokens/{id}/revoke', '/audit', '/session'
     ]))
+    expect(Object.keys(doc.paths['/session']).sort()).toEqual(['delete', 'get', 'post'])
     for (const [path, item] of Object.entries<Record<string, Operation>>(doc.paths)) {
       for (const [method, op] of Object.entries(item)) {
         const where = `${method} ${path}`
-        expect(['get', 'post', 'patch'], where).toContain(method)
+        expect(['get', 'post', 'patch', 'delete'], where).toContain(method)
         expect(op.summary, where).toBeTruthy()
         expect(Object.keys(op.responses).length, where).toBeGreaterThan(0)
         for (const p of op.parameters ?? []) expect(p, where).toMatchObject({ name: expect.any(String), in: expect.stringMatching(/^(path|query)$/), schema: expect.any(Object) })

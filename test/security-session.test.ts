@@ -188,6 +188,25 @@ describe('the end of a session', () => {
   })
 })
 
+describe('rate limit budget', () => {
+  it('a dashboard\'s busy minute stays well inside the default limit', async () => {
+    // Defaults only (no test override): what a deployment gets out of the box.
+    const plain = buildApp({ registry, influx, logger: createLogger('silent'), probes: { influx: ok, broker: ok } })
+    apps.push(plain)
+    const s = await signIn(as.secrets.viewer, plain)
+    // Six analytics page loads of ten routes at once, and a wall screen's five polls.
+    for (let page = 0; page < 6; page++) {
+      const loads = await Promise.all(Array.from({ length: 10 }, () => get('/stations', { cookie: s.cookie }, plain)))
+      for (const res of loads) expect(res.statusCode).toBe(200)
+    }
+    for (let poll = 0; poll < 5; poll++) expect((await get('/session', { cookie: s.cookie }, plain)).statusCode).toBe(200)
+    const after = await get('/stations', { cookie: s.cookie }, plain)
+    // 66 requests made: at least three quarters of the default 300 left.
+    expect(Number(after.headers['x-ratelimit-limit'])).toBeGreaterThanOrEqual(300)
+    expect(Number(after.headers['x-ratelimit-remaining'])).toBeGreaterThan(225)
+  })
+})
+
 describe('logs', () => {
   it('never hold the session id or the csrf token, whatever the outcome', async () => {
     const lines: string[] = []
