@@ -20,7 +20,8 @@ export type Session = {
 /** What a cookie's session id turned out to be. */
 export type SessionLookup =
   | { state: 'active', session: Session }
-  | { state: 'expired' | SessionEndReason }
+  | { state: 'expired', tokenId: string }
+  | { state: SessionEndReason }
   | { state: 'unknown' }
 
 type Row = { id_hash: string, token_id: string, csrf_token: string, created_at: string, expires_at: string, last_seen_at: string, ended_at: string | null, end_reason: SessionEndReason | null }
@@ -73,7 +74,7 @@ export function createSessionStore (db: DatabaseSync) {
       const row = q.get.get(digest(id)) as Row | undefined
       if (!row) return { state: 'unknown' }
       if (row.end_reason !== null) return { state: row.end_reason }
-      if (Date.parse(row.expires_at) <= now) return { state: 'expired' }
+      if (Date.parse(row.expires_at) <= now) return { state: 'expired', tokenId: row.token_id }
       return { state: 'active', session: toSession(row) }
     },
 

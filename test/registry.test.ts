@@ -92,7 +92,7 @@ describe('registry', () => {
     expect(r.sessions.lookup(id, t0 + 62_000)).toEqual({ state: 'active', session: slid.session })
     const late = t0 + 2.5 * hour
     expect(r.sessions.touch(slid.session, hour, token.expiresAt, late).session.expiresAt).toBe(tokenExpiry)
-    expect(r.sessions.lookup(id, Date.parse(tokenExpiry) + 1)).toEqual({ state: 'expired' })
+    expect(r.sessions.lookup(id, Date.parse(tokenExpiry) + 1)).toEqual({ state: 'expired', tokenId: token.id })
 
     // Sign-out and revocation end sessions; the reason stays readable, the csrf token does not.
     const other = r.sessions.open({ tokenId: token.id, ttlMs: hour, tokenExpiresAt: null })

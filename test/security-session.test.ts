@@ -185,6 +185,13 @@ describe('the end of a session', () => {
     const brief = await signIn(mintToken(registry, 'viewer', { name: 'brief', expiresAt }))
     expect(brief.body.expiresAt).toBe(expiresAt)
     expect(brief.setCookie).toMatch(/Max-Age=(59|60);/)
+
+    // A token that expires under a session: signing in again would not help, and the message says so.
+    const soon = mintToken(registry, 'viewer', { name: 'soon', expiresAt: new Date(Date.now() + 1500).toISOString() })
+    const doomed = await signIn(soon)
+    await expect.poll(async () => (await get('/session', { cookie: doomed.cookie })).json(), { timeout: 10_000, interval: 200 })
+      .toEqual({ error: 'Unauthorized', statusCode: 401, reason: 'session_expired', message: expect.stringMatching(/API token .* has expired/) })
+    expect((await get('/stations', { cookie: doomed.cookie })).json().message).toMatch(/API token .* has expired/)
   })
 })
 

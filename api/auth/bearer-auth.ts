@@ -38,7 +38,7 @@ declare module 'fastify' {
     /** The dashboard session the request was authenticated with; null for bearer or none. */
     apiSession: Session | null
     /** Why a session cookie sent with the request was refused; null when none was, or it was fine. */
-    sessionRefusal: SessionReason | null
+    sessionRefusal: { reason: SessionReason, message: string } | null
   }
 }
 
@@ -80,7 +80,7 @@ const bearerAuthPlugin: FastifyPluginAsync<BearerAuthOptions> = async (app, opts
     const level = request.is404 ? 'public' : levelOf(config)
     const identity = identify(request, opts, { ignoreCookie: config?.ignoreSessionCookie === true })
     if (identity.token) request.apiToken = identity.token
-    if (identity.token === null && identity.sessionReason) request.sessionRefusal = identity.sessionReason
+    if (identity.token === null && identity.sessionReason) request.sessionRefusal = { reason: identity.sessionReason, message: identity.reason }
     await limit.call(app, request, reply)
     if (identity.token && identity.via === 'session') {
       if (WRITES.has(request.method) && !csrfMatches(request.headers[CSRF_HEADER], identity.session.csrfToken)) {

@@ -3,7 +3,7 @@
 // without one, so a program's request never depends on what a browser happens to carry.
 import type { ApiToken } from '../../registry/schemas.ts'
 import type { Session, SessionLookup } from '../../registry/session-store.ts'
-import { sessionIdOf, SESSION_MESSAGES, type SessionReason } from './session-cookie.ts'
+import { sessionIdOf, SESSION_MESSAGES, TOKEN_EXPIRED_MESSAGE, type SessionReason } from './session-cookie.ts'
 import type { FastifyRequest } from 'fastify'
 
 export const REALM = 'Bearer realm="waystation"'
@@ -15,6 +15,7 @@ export type IdentifyDeps = {
   tokens: {
     verify (bearer: string): ApiToken | null
     check (id: string): ApiToken | 'revoked' | 'expired' | 'unknown'
+    get (id: string): ApiToken | null
   }
   sessions: {
     lookup (id: string): SessionLookup
@@ -42,7 +43,10 @@ function fromBearer (authorization: string, verify: IdentifyDeps['tokens']['veri
   return { token, via: 'bearer' }
 }
 
-const refused = (reason: SessionReason): Identity => ({ token: null, reason: SESSION_MESSAGES[reason], header: REALM, sessionReason: reason })
+const refused = (reason: SessionReason, message = SESSION_MESSAGES[reason]): Identity => ({ token: null, reason: message, header: REALM, sessionReason: reason })
+// A session never outlives its token; when the token is what ran out, signing in again with
+// it would not help, and the message says so.
+const tokenExpired = (token: ApiToken | null) => token?.expiresAt != null && Date.parse(token.expiresAt) <= Date.now()
 
 // A session names its reason: only its holder has the cookie, so saying "revoked" or
 // "signed out" tells nobody else anything, and tells the person what to do.
@@ -50,7 +54,7 @@ function fromSession (id: string, deps: IdentifyDeps): Identity {
   const found = deps.sessions.lookup(id)
   switch (found.state) {
     case 'unknown': return refused('no_session')
-    case 'expired': return refused('session_expired')
+    case 'expired': return refused('session_expired', tokenExpired(deps.tokens.get(found.tokenId)) ? TOKEN_EXPIRED_MESSAGE : undefined)
     case 'signed_out': case 'token_revoked': return refused(found.state)
     case 'active': break
   }
@@ -61,7 +65,7 @@ function fromSession (id: string, deps: IdentifyDeps): Identity {
     deps.sessions.end(found.session.idHash, 'token_revoked')
     return refused('token_revoked')
   }
-  if (token === 'expired') return refused('session_expired')
+  if (token === 'expired') return refused('session_expired', TOKEN_EXPIRED_MESSAGE)
   if (token === 'unknown') return refused('no_session')
   const { session, renewed } = deps.sessions.touch(found.session, deps.sessionTtlMs, token.expiresAt)
   return { token, via: 'session', session, renewed }

@@ -20,6 +20,8 @@ export const SESSION_MESSAGES: Record<SessionReason, string> = {
   signed_out: 'signed out: sign in again'
 }
 
+export const TOKEN_EXPIRED_MESSAGE = 'session expired: the API token it was opened with has expired; ask an administrator for a new one'
+
 /** The 401 of a request whose session cookie is no good: the error body plus `reason`. */
 export const AuthErrorBody = ErrorBody.extend({
   reason: z.enum(SESSION_REASONS).optional().describe('Set when a session cookie was refused: no_session, session_expired, token_revoked, signed_out')

@@ -89,8 +89,8 @@ export const sessionRoute: FastifyPluginAsyncZod<SessionRouteOptions> = async (a
   }, async (request, reply) => {
     reply.header('cache-control', 'no-store')
     if (!request.apiToken || !request.apiSession) {
-      const reason = request.sessionRefusal ?? 'no_session'
-      throw httpError(401, SESSION_MESSAGES[reason], reason)
+      const { reason, message } = request.sessionRefusal ?? { reason: 'no_session' as const, message: SESSION_MESSAGES.no_session }
+      throw httpError(401, message, reason)
     }
     return bodyOf(request.apiToken, request.apiSession)
   })
