@@ -14,6 +14,7 @@ import { bearerAuth } from './auth/bearer-auth.ts'
 import { docsCsp, httpHardening } from './auth/http-hardening.ts'
 import { openApiSecurity } from './auth/openapi-security.ts'
 import { publicScope } from './auth/public-scope.ts'
+import { stationAccess } from './auth/station-access.ts'
 import { DEFAULT_SECURITY, type SecurityOptions } from './auth/security-options.ts'
 import { errorHandler, frameworkErrorHandler, notFoundHandler } from './errors.ts'
 import { DEFAULT_PROBE_TIMEOUT_MS, guardProbe, type GuardedProbes, type Probes } from './probes.ts'
@@ -26,6 +27,7 @@ import { auditRoute } from './routes/audit.ts'
 import { healthRoute } from './routes/health.ts'
 import { metricsRoute } from './routes/metrics.ts'
 import { presenceRoute } from './routes/presence.ts'
+import { sessionRoute } from './routes/session.ts'
 import { stationRoute } from './routes/station.ts'
 import { stationsRoute } from './routes/stations.ts'
 import { visitsRoute } from './routes/visits.ts'
@@ -78,7 +80,14 @@ export function buildApp (deps: AppDeps) {
   // Before any route: headers and CORS, then authentication (every route needs a token
   // unless it declares `config: { auth: 'public' }`), rate limit and role checks.
   app.register(httpHardening, { corsOrigins: security.corsOrigins })
-  app.register(bearerAuth, { tokens: deps.registry.tokens, rateLimit: { max: security.rateLimitMax, timeWindowMs: security.rateLimitWindowMs } })
+  app.register(bearerAuth, {
+    tokens: deps.registry.tokens,
+    sessions: deps.registry.sessions,
+    sessionTtlMs: security.sessionTtlMs,
+    rateLimit: { max: security.rateLimitMax, timeWindowMs: security.rateLimitWindowMs }
+  })
+  // A scoped token's view: a station outside its scope is a 404 on every /stations/:id route.
+  app.register(stationAccess, { stations: { get: (id) => deps.registry.getStation(id) } })
 
   app.register(swagger, {
     openapi: {
@@ -91,6 +100,7 @@ export function buildApp (deps: AppDeps) {
       tags: [
         { name: 'stations', description: 'Registered stations and their figures' },
         { name: 'figures', description: 'Usage, occupancy, peak hours, dwell, comfort, completeness, fleet rankings and monthly reports (from rollups; see docs/rollups.md)' },
+        { name: 'session', description: 'Dashboard sign-in: an API token exchanged for a browser session cookie' },
         { name: 'admin', description: 'Stations, device and service credentials, API tokens and the audit log (admin role)' },
         { name: 'operations', description: 'Service health' }
       ],
@@ -109,6 +119,11 @@ export function buildApp (deps: AppDeps) {
   // route log level replaces the root one, so never go below what the root logger allows.
   const healthLogLevel = (deps.logger.levelVal >= 40 ? deps.logger.level : 'warn') as LogLevel
   app.register(healthRoute, { probes, registry: deps.registry, logLevel: healthLogLevel })
+  app.register(sessionRoute, {
+    registry: deps.registry,
+    ttlMs: security.sessionTtlMs,
+    signInLimit: { max: security.signInRateLimitMax, timeWindowMs: security.rateLimitWindowMs }
+  })
   app.register(stationsRoute, { registry: deps.registry })
   app.register(stationRoute, { registry: deps.registry })
   const figures = createFigureSource(deps.influx, deps.rollups ?? null)

@@ -32,9 +32,12 @@ type HttpError = Error & { statusCode: number }
 
 const REGISTRY_STATUS = { not_found: 404, conflict: 409, invalid: 400 } as const
 
-/** An error a route throws to answer `statusCode` with `message` (4xx only: safe to show). */
-export function httpError (statusCode: number, message: string): HttpError {
-  return Object.assign(new Error(message), { statusCode })
+/**
+ * An error a route throws to answer `statusCode` with `message` (4xx only: safe to show), and
+ * a machine-readable `reason` where the API documents one (a refused session).
+ */
+export function httpError (statusCode: number, message: string, reason?: string): HttpError {
+  return Object.assign(new Error(message), { statusCode }, reason === undefined ? {} : { reason })
 }
 
 export function errorBody (statusCode: number, message: string): ErrorBody {
@@ -77,7 +80,8 @@ export function errorHandler (err: unknown, request: FastifyRequest, reply: Fast
   // Client errors, ours (httpError) or Fastify's (malformed JSON, body too large, and the
   // AJV-style validation of any route that does not use zod) describe the request only.
   if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500 && err instanceof Error) {
-    return reply.code(statusCode).send(errorBody(statusCode, err.message))
+    const reason = (err as { reason?: unknown }).reason
+    return reply.code(statusCode).send({ ...errorBody(statusCode, err.message), ...(typeof reason === 'string' ? { reason } : {}) })
   }
   request.log.error({ err: summary(err) }, err instanceof StoreQueryError ? 'time-series query failed' : 'unhandled error')
   return reply.code(500).send(errorBody(500, 'internal server error'))

@@ -82,6 +82,12 @@ export const ConfigSchema = z.object({
   // false | true | comma-separated proxy addresses/CIDRs (Fastify's trustProxy).
   API_TRUST_PROXY: z.string().regex(/^(?:true|false|[0-9A-Fa-f.:/, ]+)$/, 'API_TRUST_PROXY: true, false or proxy addresses/CIDRs')
     .transform((v) => (v === 'true' ? true : v === 'false' ? false : v)).default(false),
+  // Dashboard sign-in (POST /session): attempts per window and client address; and how long a
+  // browser session lasts without a request (a duration like 30m, 12h, 7d; capped at the token's expiry).
+  API_SIGN_IN_RATE_LIMIT_MAX: positive.default(30),
+  SESSION_TTL: z.string().regex(/^[1-9][0-9]{0,5}[mhd]$/, 'SESSION_TTL: a duration like 30m, 12h or 7d')
+    .transform((v) => Number(v.slice(0, -1)) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[v.slice(-1) as 'm' | 'h' | 'd'])
+    .pipe(z.number().max(365 * 86_400_000, 'SESSION_TTL: at most 365d')).default(12 * 3_600_000),
   // /metrics without a token, for a Prometheus scraper on a trusted network.
   METRICS_PUBLIC: z.enum(['true', 'false']).transform((v) => v === 'true').default(false),
 

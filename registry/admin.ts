@@ -1,5 +1,5 @@
 import type { Registry } from './open-registry.ts'
-import type { NewService, NewStation, ServicePatch, Station, StationPatch } from './schemas.ts'
+import type { NewService, NewStation, ServicePatch, Station, StationPatch, StationScope } from './schemas.ts'
 import { parseStationCsv } from './station-import.ts'
 
 /**
@@ -74,7 +74,8 @@ export function createAdmin (registry: Registry) {
       return service
     },
 
-    createToken (actor: string, input: { name: string, role: string, expiresAt?: string | null }) {
+    /** `scope` absent: all stations (what every token could see before scopes existed). */
+    createToken (actor: string, input: { name: string, role: string, expiresAt?: string | null, scope?: StationScope }) {
       const result = registry.tokens.create({ ...input, createdBy: actor })
       audit({ actor, action: 'token.create', target: `token:${result.token.id}`, after: result.token })
       return result
@@ -82,6 +83,8 @@ export function createAdmin (registry: Registry) {
 
     revokeToken (actor: string, id: string) {
       const { before, token } = registry.tokens.revoke(id)
+      // Its browser sessions end too (each request re-checks the token anyway).
+      registry.sessions.endForToken(id)
       audit({ actor, action: 'token.revoke', target: `token:${id}`, before, after: token })
       return token
     },

@@ -95,9 +95,25 @@ const MIGRATIONS: readonly string[] = [
      WHEN EXISTS (SELECT 1 FROM services WHERE id = NEW.id)
      BEGIN SELECT RAISE(ABORT, 'id in use by a service'); END;
    ALTER TABLE credential_changes ADD COLUMN service_id TEXT;`,
-  // API tokens get a station scope like service clients: a community's staff see only their
+  // 6: API tokens get a station scope like service clients: a community's staff see only their
   // stations, a district union its district. Existing tokens keep seeing everything.
-  `ALTER TABLE api_tokens ADD COLUMN scope TEXT NOT NULL DEFAULT '{"kind":"all"}';`
+  `ALTER TABLE api_tokens ADD COLUMN scope TEXT NOT NULL DEFAULT '{"kind":"all"}';`,
+  // 7: browser sessions of the dashboard, each opened with an API token (registry/session-store.ts).
+  // Only the sha256 of the session id is stored. A session that ends (sign-out, revoked token)
+  // keeps its row, unusable, until it would have expired, so that a late request with the old
+  // cookie is told why (signed out, token revoked) rather than just "no session".
+  `CREATE TABLE api_sessions (
+     id_hash      TEXT PRIMARY KEY,
+     token_id     TEXT NOT NULL REFERENCES api_tokens(id),
+     csrf_token   TEXT NOT NULL,
+     created_at   TEXT NOT NULL,
+     expires_at   TEXT NOT NULL,
+     last_seen_at TEXT NOT NULL,
+     ended_at     TEXT,
+     end_reason   TEXT CHECK (end_reason IN ('signed_out', 'token_revoked'))
+   ) STRICT;
+   CREATE INDEX api_sessions_token ON api_sessions(token_id);
+   CREATE INDEX api_sessions_expiry ON api_sessions(expires_at);`
 ]
 
 export function migrate (db: DatabaseSync): void {

@@ -7,6 +7,7 @@ import { migrate } from './migrations.ts'
 import { createPresenceStore } from './presence-store.ts'
 import { RegistryError } from './registry-error.ts'
 import type { NewStation } from './schemas.ts'
+import { createSessionStore } from './session-store.ts'
 import { createServiceStore, type AuthenticatedService } from './service-store.ts'
 import { createStationStore } from './station-store.ts'
 import { createTokenStore } from './token-store.ts'
@@ -43,6 +44,7 @@ export function openRegistry (path: string) {
     devices,
     services,
     tokens: createTokenStore(db),
+    sessions: createSessionStore(db),
     audit: createAuditStore(db),
     presence: createPresenceStore(db),
     /** Runs fn in one transaction (all or nothing), e.g. a CSV import. */

@@ -32,6 +32,13 @@ export function createTokenStore (db: DatabaseSync) {
     return row ? toToken(row) : null
   }
 
+  function markUsed (row: Row): void {
+    const now = Date.now()
+    if (row.last_used_at === null || now - Date.parse(row.last_used_at) > LAST_USED_RESOLUTION_MS) {
+      q.used.run(new Date(now).toISOString(), row.id)
+    }
+  }
+
   return {
     get,
     list: (): ApiToken[] => (q.all.all() as Row[]).map(toToken),
@@ -42,6 +49,9 @@ export function createTokenStore (db: DatabaseSync) {
       if (!role.success) throw new RegistryError('invalid', `role must be one of ${Role.options.join(', ')}`)
       const scope = StationScope.safeParse(input.scope ?? { kind: 'all' })
       if (!scope.success) throw new RegistryError('invalid', `scope: ${scope.error.issues.map((i) => i.message).join('; ')}`)
+      // Admin routes manage the whole fleet (stations, credentials, tokens, audit log): a token
+      // that could do that but see only some stations would be a contradiction, not a safeguard.
+      if (role.data === 'admin' && scope.data.kind !== 'all') throw new RegistryError('invalid', 'an admin token is always scoped to all stations: give a scoped token the viewer or operator role')
       if (input.expiresAt != null && !(Date.parse(input.expiresAt) > Date.now())) throw new RegistryError('invalid', 'expiresAt must be a future ISO date-time')
       const id = randomBytes(9).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, '0').slice(0, 12)
       const secret = `wst_${id}_${randomBytes(32).toString('base64url')}`
@@ -56,6 +66,18 @@ export function createTokenStore (db: DatabaseSync) {
       q.revoke.run(new Date().toISOString(), id)
       return { before, token: get(id)! }
     },
+    /**
+     * A token by id for a request made with a session opened with it: the record while it is
+     * usable, else why not. Marks it used like `verify`.
+     */
+    check (id: string): ApiToken | 'revoked' | 'expired' | 'unknown' {
+      const row = q.get.get(id) as Row | undefined
+      if (!row) return 'unknown'
+      if (row.revoked_at !== null) return 'revoked'
+      if (row.expires_at !== null && Date.parse(row.expires_at) <= Date.now()) return 'expired'
+      markUsed(row)
+      return toToken(row)
+    },
     /** The token's record when the bearer string is a valid, unrevoked, unexpired token. */
     verify (bearer: string): ApiToken | null {
       const m = TOKEN_RE.exec(bearer)
@@ -66,10 +88,7 @@ export function createTokenStore (db: DatabaseSync) {
       const a = Buffer.from(row.token_hash, 'hex')
       const b = Buffer.from(digest(bearer), 'hex')
       if (a.length !== b.length || !timingSafeEqual(a, b)) return null
-      const now = Date.now()
-      if (row.last_used_at === null || now - Date.parse(row.last_used_at) > LAST_USED_RESOLUTION_MS) {
-        q.used.run(new Date(now).toISOString(), row.id)
-      }
+      markUsed(row)
       return toToken(row)
     }
   }

@@ -31,12 +31,13 @@ describe('OpenAPI', () => {
     // Other routes (figures) are documented too; these are the ones this file knows.
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining([
       '/health', '/stations', '/stations/{id}', '/stations/{id}/visits', '/stations/{id}/presence', '/stations/import',
-      '/stations/{id}/devices', '/devices/{id}/rotate', '/devices/{id}/revoke', '/tokens', '/tokens/{id}/revoke', '/audit'
+      '/stations/{id}/devices', '/devices/{id}/rotate', '/devices/{id}/revoke', '/tokens', '/tokens/{id}/revoke', '/audit', '/session'
     ]))
+    expect(Object.keys(doc.paths['/session']).sort()).toEqual(['delete', 'get', 'post'])
     for (const [path, item] of Object.entries<Record<string, Operation>>(doc.paths)) {
       for (const [method, op] of Object.entries(item)) {
         const where = `${method} ${path}`
-        expect(['get', 'post', 'patch'], where).toContain(method)
+        expect(['get', 'post', 'patch', 'delete'], where).toContain(method)
         expect(op.summary, where).toBeTruthy()
         expect(Object.keys(op.responses).length, where).toBeGreaterThan(0)
         for (const p of op.parameters ?? []) expect(p, where).toMatchObject({ name: expect.any(String), in: expect.stringMatching(/^(path|query)$/), schema: expect.any(Object) })
@@ -55,14 +56,15 @@ describe('OpenAPI', () => {
   it('documents the bearer scheme and each route\'s role and auth answers', async () => {
     const doc = (await get('/docs/json')).json()
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' })
-    expect(doc.security).toEqual([{ bearerAuth: [] }])
+    expect(doc.security).toEqual([{ bearerAuth: [] }, { sessionCookie: [] }])
+    expect(doc.components.securitySchemes.sessionCookie).toMatchObject({ type: 'apiKey', in: 'cookie', name: 'wst_session' })
     const op = (path: string, method: string): Operation => doc.paths[path][method]
 
     expect(op('/health', 'get').security).toEqual([])
     expect(op('/health', 'get').description).toMatch(/Public/)
     expect(op('/health', 'get').responses['401']).toBeUndefined()
 
-    expect(op('/stations', 'get').security).toEqual([{ bearerAuth: [] }])
+    expect(op('/stations', 'get').security).toEqual([{ bearerAuth: [] }, { sessionCookie: [] }])
     expect(op('/stations', 'get').description).toMatch(/role \*\*viewer\*\*/)
     expect(Object.keys(op('/stations', 'get').responses)).toEqual(expect.arrayContaining(['401', '429']))
     expect(op('/stations', 'get').responses['403']).toBeUndefined()

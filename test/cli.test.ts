@@ -148,6 +148,29 @@ describe('waystation CLI', () => {
     }
   })
 
+  test('tokens carry a station scope: set at creation, shown in the list, audited; never on an admin', () => {
+    const district = JSON.parse(cli(['tokens', 'create', '--name', 'north union', '--role', 'viewer', '--district', '福田区']).stdout)
+    expect(district).toMatchObject({ role: 'viewer', scope: { kind: 'district', district: '福田区' } })
+    const listed = JSON.parse(cli(['tokens', 'create', '--name', 'staff', '--role', 'operator', '--stations', 'sz-cli-001, sz-cli-002']).stdout)
+    expect(listed.scope).toEqual({ kind: 'stations', stations: ['sz-cli-001', 'sz-cli-002'] })
+    // No scope option: all stations, as every token before scopes existed.
+    expect(JSON.parse(cli(['tokens', 'create', '--name', 'city', '--role', 'viewer']).stdout).scope).toEqual({ kind: 'all' })
+    const tokens = json(['tokens', 'list', '--json']) as Array<{ id: string, scope: unknown }>
+    expect(tokens.find((t) => t.id === district.id)?.scope).toEqual({ kind: 'district', district: '福田区' })
+    const table = cli(['tokens', 'list'])
+    expect(table.stdout).toContain('district 福田区')
+    expect(table.stdout).toContain('stations sz-cli-001,sz-cli-002')
+    const [entry] = json(['audit', '--target', `token:${district.id}`, '--json']) as Array<{ action: string, after: { scope: unknown } }>
+    expect(entry).toMatchObject({ action: 'token.create', after: { scope: { kind: 'district', district: '福田区' } } })
+
+    const admin = cli(['tokens', 'create', '--name', 'x', '--role', 'admin', '--district', '福田区'])
+    expect(admin.status).toBe(1)
+    expect(admin.stderr).toMatch(/admin token is always scoped to all stations/)
+    const both = cli(['tokens', 'create', '--name', 'x', '--role', 'viewer', '--district', 'a', '--stations', 'b'])
+    expect(both.status).toBe(2)
+    expect(both.stderr).toMatch(/one scope only/)
+  })
+
   test('a bad configuration exits 1 naming the variable', () => {
     const r = cli(['start'], { API_PORT: 'eighty', INFLUX_URL: 'not a url', API_CORS_ORIGINS: 'dash.example.org', RAW_RETENTION: '30m' })
     expect(r.status).toBe(1)

@@ -68,4 +68,55 @@ describe('registry', () => {
     raw.close()
     r.close()
   })
+
+  test('sessions: only the id\'s hash is stored, expiry slides at most once a minute up to the token\'s, ends are remembered', () => {
+    const r = openRegistry(':memory:')
+    const tokenExpiry = new Date(Date.now() + 3 * 3_600_000).toISOString()
+    const { token } = r.tokens.create({ name: 'wall', role: 'viewer', createdBy: 'test', expiresAt: tokenExpiry, scope: { kind: 'district', district: 'North' } })
+    const t0 = Date.now()
+    const hour = 3_600_000
+    const { id, session } = r.sessions.open({ tokenId: token.id, ttlMs: hour, tokenExpiresAt: token.expiresAt, now: t0 })
+    expect(id).toMatch(/^[A-Za-z0-9_-]{43}$/)
+    expect(session.idHash).toMatch(/^[0-9a-f]{64}$/)
+    expect(session.idHash).not.toContain(id)
+    expect(Date.parse(session.expiresAt)).toBe(t0 + hour)
+    expect(r.sessions.lookup(id, t0 + 1000)).toEqual({ state: 'active', session })
+    expect(r.sessions.lookup('A'.repeat(43))).toEqual({ state: 'unknown' })
+    expect(r.sessions.lookup('not a session id')).toEqual({ state: 'unknown' })
+
+    // Within a minute nothing is written; after it, the expiry slides, capped at the token's.
+    expect(r.sessions.touch(session, hour, token.expiresAt, t0 + 30_000)).toEqual({ session, renewed: false })
+    const slid = r.sessions.touch(session, hour, token.expiresAt, t0 + 61_000)
+    expect(slid.renewed).toBe(true)
+    expect(Date.parse(slid.session.expiresAt)).toBe(t0 + 61_000 + hour)
+    expect(r.sessions.lookup(id, t0 + 62_000)).toEqual({ state: 'active', session: slid.session })
+    const late = t0 + 2.5 * hour
+    expect(r.sessions.touch(slid.session, hour, token.expiresAt, late).session.expiresAt).toBe(tokenExpiry)
+    expect(r.sessions.lookup(id, Date.parse(tokenExpiry) + 1)).toEqual({ state: 'expired', tokenId: token.id })
+
+    // Sign-out and revocation end sessions; the reason stays readable, the csrf token does not.
+    const other = r.sessions.open({ tokenId: token.id, ttlMs: hour, tokenExpiresAt: null })
+    r.sessions.end(slid.session.idHash)
+    expect(r.sessions.lookup(id)).toEqual({ state: 'signed_out' })
+    expect(r.sessions.activeCount(token.id)).toBe(1)
+    expect(r.sessions.endForToken(token.id)).toBe(1)
+    expect(r.sessions.lookup(other.id)).toEqual({ state: 'token_revoked' })
+    // Rows long past their expiry are purged at the next sign-in.
+    r.sessions.open({ tokenId: token.id, ttlMs: hour, tokenExpiresAt: null, now: Date.now() + 30 * 24 * hour })
+    expect(r.sessions.lookup(id)).toEqual({ state: 'unknown' })
+    r.close()
+  })
+
+  test('tokens: a scope like a service\'s; an admin token is always scoped to all stations', () => {
+    const r = openRegistry(':memory:')
+    const create = (role: string, scope: unknown) => r.tokens.create({ name: 'x', role, createdBy: 'test', scope: scope as never })
+    expect(create('viewer', { kind: 'stations', stations: ['sz-1'] }).token.scope).toEqual({ kind: 'stations', stations: ['sz-1'] })
+    expect(create('operator', undefined).token.scope).toEqual({ kind: 'all' })
+    expect(create('admin', { kind: 'all' }).token.role).toBe('admin')
+    expect(() => create('admin', { kind: 'district', district: 'North' })).toThrow(/always scoped to all stations/)
+    expect(() => create('viewer', { kind: 'stations', stations: [] })).toThrow(/scope/)
+    expect(() => create('viewer', { kind: 'district', district: '' })).toThrow(/scope/)
+    expect(() => create('viewer', { kind: 'everything' })).toThrow(/scope/)
+    r.close()
+  })
 })

@@ -20,11 +20,16 @@ const db = `security_api_${randomBytes(4).toString('hex')}`
 const influx = createInfluxClient({ INFLUX_URL: inject('influxUrl'), INFLUX_DB: db })
 await ensureDatabase(influx, db)
 // Figures of one station that must never leak through another's URL.
-await influx.writePoints([{ measurement: 'door', tags: { station: 'sec-alpha', device: 'sec-alpha-door', direction: 'in', result: 'granted', method: 'face' }, fields: { seq: 1 }, timestamp: new Date('2026-05-01T04:00:00Z') }])
+await influx.writePoints([
+  { measurement: 'door', tags: { station: 'sec-alpha', device: 'sec-alpha-door', direction: 'in', result: 'granted', method: 'face' }, fields: { seq: 1 }, timestamp: new Date('2026-05-01T04:00:00Z') },
+  // Beta has more visits than alpha, so a total or a ranking that counted it would show.
+  ...[1, 2, 3].map((seq) => ({ measurement: 'door', tags: { station: 'sec-beta', device: 'sec-beta-door', direction: 'in', result: 'granted', method: 'face' }, fields: { seq }, timestamp: new Date(`2026-05-01T0${4 + seq}:00:00Z`) }))
+])
 
 const registry = openRegistry(':memory:')
-registry.addStation({ id: 'sec-alpha', name: 'Alpha 驿站', timezone: 'Asia/Shanghai' })
-registry.addStation({ id: 'sec-beta', name: 'Beta 驿站', timezone: 'Asia/Shanghai' })
+// Two districts of one station each: a token scoped to one must see nothing of the other.
+registry.addStation({ id: 'sec-alpha', name: 'Alpha 驿站', district: 'North', timezone: 'Asia/Shanghai' })
+registry.addStation({ id: 'sec-beta', name: 'Beta 驿站', district: 'South', timezone: 'Asia/Shanghai' })
 await registry.addDevice('sec-alpha', 'sec-alpha-door', 'door')
 const as = apiTokens(registry)
 
@@ -71,8 +76,13 @@ const DOCUMENTED: Record<string, AuthLevel> = {
   'GET /tokens': 'admin',
   'POST /tokens': 'admin',
   'POST /tokens/:id/revoke': 'admin',
-  'GET /audit': 'admin'
+  'GET /audit': 'admin',
+  'POST /session': 'public',
+  'GET /session': 'public',
+  'DELETE /session': 'public'
 }
+// Public routes whose answer without a session is a 401 (with a reason): that is what they report.
+const SESSION_STATUS = new Set(['GET /session', 'HEAD /session'])
 
 type Endpoint = { method: string, url: string, level: AuthLevel }
 const endpoints: Endpoint[] = routes.flatMap((r) => [r.method].flat().map((method) => ({ method, url: r.url, level: r.config?.auth as AuthLevel })))
@@ -118,7 +128,7 @@ describe('authentication and roles on every route', () => {
     for (const [what, headers] of REFUSED) {
       const res = await call(e.method, url, headers)
       if (e.level === 'public') {
-        expect([401, 403], `${what}: ${res.statusCode}`).not.toContain(res.statusCode)
+        if (!SESSION_STATUS.has(`${e.method} ${e.url}`)) expect([401, 403], `${what}: ${res.statusCode}`).not.toContain(res.statusCode)
         continue
       }
       expect(res.statusCode, what).toBe(401)
@@ -127,7 +137,9 @@ describe('authentication and roles on every route', () => {
     }
     for (const role of ROLES) {
       const res = await call(e.method, url, as[role])
-      if (allows(role, e.level)) {
+      if (SESSION_STATUS.has(`${e.method} ${e.url}`)) {
+        expect(res.statusCode, role).toBe(401)
+      } else if (allows(role, e.level)) {
         expect([401, 403, 500], `${role}: ${res.statusCode} ${res.body.slice(0, 200)}`).not.toContain(res.statusCode)
       } else {
         expect(res.statusCode, role).toBe(403)
@@ -141,6 +153,133 @@ describe('authentication and roles on every route', () => {
     expect((await call('GET', '/stations', { authorization: `bEaReR ${as.secrets.viewer}` })).statusCode).toBe(200)
     expect((await call('GET', '/nowhere')).statusCode).toBe(404)
     expect((await call('GET', '/nowhere', as.admin)).statusCode).toBe(404)
+  })
+})
+
+// Scoped tokens on every route: a token scoped to district North (alpha) and one scoped to the
+// list [sec-beta] never see the other station: not its id, not its name, not in a count. Each
+// route is called as the scoped token by bearer and by a session cookie, with the station in
+// scope and the one out of scope in its path, and checked against what an all-stations token
+// gets for the same question asked of the in-scope station alone.
+const STATIONS = {
+  alpha: { id: 'sec-alpha', name: 'Alpha 驿站', district: 'North' },
+  beta: { id: 'sec-beta', name: 'Beta 驿站', district: 'South' }
+} as const
+const scopedTokens = {
+  north: mintToken(registry, 'viewer', { name: 'north union', scope: { kind: 'district', district: 'North' } }),
+  betaOnly: mintToken(registry, 'operator', { name: 'beta staff', scope: { kind: 'stations', stations: ['sec-beta'] } })
+}
+const SCOPED = [
+  { who: 'district North (viewer)', secret: scopedTokens.north, role: 'viewer' as const, sees: STATIONS.alpha, hidden: STATIONS.beta },
+  { who: 'stations [sec-beta] (operator)', secret: scopedTokens.betaOnly, role: 'operator' as const, sees: STATIONS.beta, hidden: STATIONS.alpha }
+]
+// Each scoped token also signs in, so every check runs over the session cookie too.
+const cookieOf = async (secret: string) => {
+  const res = await app.inject({ method: 'POST', url: '/session', payload: { token: secret } })
+  expect(res.statusCode).toBe(200)
+  return { cookie: String(res.headers['set-cookie']).split(';')[0]!, csrf: res.json().csrfToken as string }
+}
+
+// A URL for the route with `station` in :id, a valid month, and valid values for the other
+// query parameters (but no station list or district filter: tried separately below).
+function scopedUrl (e: Endpoint, station: string): string {
+  const url = e.url.replace(':id', station).replace(':month', '2026-05').replace(/:\w+/g, PLACEHOLDER).replace('*', 'swagger-ui.css')
+  const params = doc.paths[toOpenApi(e.url)]?.[e.method.toLowerCase()]?.parameters ?? []
+  const qs = params.filter((q) => q.in === 'query' && q.name !== 'stations' && q.name !== 'district' && q.name !== 'target').map((q) => {
+    const valid = VALID_QUERY[q.name] ?? q.schema?.example
+    return valid === undefined ? '' : `${q.name}=${encodeURIComponent(String(valid))}`
+  }).filter(Boolean).join('&')
+  return qs ? `${url}?${qs}` : url
+}
+
+// What may not appear anywhere in an answer to a token that does not see `hidden`.
+function expectNothingOf (hidden: { id: string, name: string, district: string }, body: string, what: string) {
+  expect(body, what).not.toContain(hidden.id)
+  expect(body, what).not.toContain(hidden.name)
+  expect(body, what).not.toContain(hidden.district)
+}
+
+describe('station scopes on every route', () => {
+  it('a scoped admin token cannot be made, by the API or otherwise', async () => {
+    const res = await app.inject({ method: 'POST', url: '/tokens', headers: as.admin, payload: { name: 'x', role: 'admin', scope: { kind: 'district', district: 'North' } } })
+    expect(res.statusCode).toBe(400)
+    expect(res.json().message).toMatch(/admin token is always scoped to all stations/)
+    expect(() => mintToken(registry, 'admin', { scope: { kind: 'stations', stations: ['sec-alpha'] } })).toThrow(/all stations/)
+  })
+
+  it.each(SCOPED.map((t) => [t.who, t] as const))('%s: every route, by bearer and by session cookie', async (_who, t) => {
+    const session = await cookieOf(t.secret)
+    const ways: Array<[string, Record<string, string>]> = [['bearer', bearer(t.secret)], ['cookie', { cookie: session.cookie, 'x-csrf-token': session.csrf }]]
+    for (const e of endpoints.filter((x) => x.method !== 'HEAD' && x.url !== '/session')) {
+      for (const [way, headers] of ways) {
+        const where = `${e.method} ${e.url} (${way})`
+        const own = await call(e.method, scopedUrl(e, t.sees.id), headers)
+        const other = await call(e.method, scopedUrl(e, t.hidden.id), headers)
+        if (!allows(t.role, e.level)) {
+          expect([own.statusCode, other.statusCode], where).toEqual([403, 403])
+          continue
+        }
+        if (e.level === 'admin' || e.url === '/metrics') {
+          // The whole fleet's business: a scoped token is turned away whatever its role.
+          expect([own.statusCode, other.statusCode], where).toEqual([403, 403])
+          expect(other.json().message, where).toMatch(/needs a token scoped to all stations/)
+          continue
+        }
+        expect([401, 403, 500], `${where}: ${own.statusCode} ${own.body.slice(0, 200)}`).not.toContain(own.statusCode)
+        expectNothingOf(t.hidden, own.body, `${where}, own station`)
+        if (e.url.startsWith('/stations/:id')) {
+          // Out of scope answers exactly like a station that does not exist.
+          const none = await call(e.method, scopedUrl(e, PLACEHOLDER), headers)
+          expect(other.statusCode, where).toBe(404)
+          expect(other.body.replaceAll(t.hidden.id, PLACEHOLDER), where).toBe(none.body)
+        }
+        expectNothingOf(t.hidden, other.body.replaceAll(`station ${t.hidden.id} not found`, ''), `${where}, other station`)
+      }
+    }
+  })
+
+  it.each(SCOPED.map((t) => [t.who, t] as const))('%s: lists, counts and totals cover the scope only', async (_who, t) => {
+    const as1 = bearer(t.secret)
+    const stations = (await call('GET', '/stations', as1)).json().stations as Array<{ id: string }>
+    expect(stations.map((s) => s.id)).toEqual([t.sees.id])
+
+    // The fleet summary and report equal an all-stations token's for the in-scope station alone.
+    for (const url of ['/fleet/summary?from=2026-05-01&to=2026-05-02', '/fleet/reports/2026-05?format=json']) {
+      const scoped = await call('GET', url, as1)
+      const reference = await call('GET', `${url}&stations=${t.sees.id}`, as.admin)
+      expect(scoped.statusCode, url).toBe(200)
+      expect(scoped.json(), url).toEqual(reference.json())
+      expectNothingOf(t.hidden, scoped.body, url)
+    }
+    const summary = (await call('GET', '/fleet/summary?from=2026-05-01&to=2026-05-02', as1)).json()
+    const visits = t.sees.id === 'sec-alpha' ? 1 : 3
+    expect(summary.totals).toMatchObject({ stations: 1, visits })
+    expect(summary.districts).toEqual([expect.objectContaining({ district: t.sees.district, stations: 1, visits })])
+    // The whole fleet, for contrast: both stations, four visits.
+    expect((await call('GET', '/fleet/summary?from=2026-05-01&to=2026-05-02', as.admin)).json().totals).toMatchObject({ stations: 2, visits: 4 })
+
+    // Asking for the other station by list or district is answered as for one that does not exist.
+    for (const url of ['/fleet/summary?from=2026-05-01&to=2026-05-02', '/fleet/reports/2026-05?format=csv']) {
+      const listed = await call('GET', `${url}&stations=${t.hidden.id}`, as1)
+      const unknown = await call('GET', `${url}&stations=${PLACEHOLDER}`, as1)
+      expect(listed.statusCode, url).toBe(404)
+      expect(listed.body.replaceAll(t.hidden.id, PLACEHOLDER), url).toBe(unknown.body)
+      const district = await call('GET', `${url}&district=${encodeURIComponent(t.hidden.district)}`, as1)
+      const noDistrict = await call('GET', `${url}&district=Nowhere`, as1)
+      expect(district.statusCode, url).toBe(404)
+      expect(district.body, url).toBe(noDistrict.body)
+    }
+  })
+
+  it('the scope is resolved per request: a station moved into the district is seen at once', async () => {
+    const north = bearer(scopedTokens.north)
+    expect((await call('GET', '/stations/sec-gamma-moved', north)).statusCode).toBe(404)
+    registry.addStation({ id: 'sec-gamma-moved', name: 'Moved', district: 'South' })
+    expect((await call('GET', '/stations/sec-gamma-moved', north)).statusCode).toBe(404)
+    registry.stations.update('sec-gamma-moved', { district: 'North' })
+    expect((await call('GET', '/stations/sec-gamma-moved', north)).statusCode).toBe(200)
+    expect(((await call('GET', '/stations', north)).json().stations as Array<{ id: string }>).map((s) => s.id)).toEqual(['sec-alpha', 'sec-gamma-moved'])
+    registry.stations.update('sec-gamma-moved', { status: 'retired', district: 'South' })
   })
 })
 
@@ -186,6 +325,10 @@ describe('hostile parameters', () => {
 
   it.each(probes.map((p) => [`${p.method} ${p.url} ${p.where}:${p.param}`, p] as const))('%s', async (_name, p) => {
     for (const value of HOSTILE) {
+      // As a district-scoped viewer too: whatever the value, nothing of the other district.
+      const scoped = await call(p.method, hostileUrl(p, value), bearer(scopedTokens.north))
+      expect([400, 403, 404], `scoped: ${scoped.statusCode}`).toContain(scoped.statusCode)
+      expect(scoped.body).not.toMatch(/Beta 驿站|South/)
       const res = await call(p.method, hostileUrl(p, value), as.admin)
       const what = `${JSON.stringify(value.slice(0, 40))} → ${res.statusCode} ${res.body.slice(0, 200)}`
       // The docs' file server (@fastify/send) answers a name too long for the file system

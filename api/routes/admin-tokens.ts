@@ -6,7 +6,7 @@ import { z } from 'zod'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import type { Admin } from '../../registry/admin.ts'
 import type { Registry } from '../../registry/open-registry.ts'
-import { ApiToken, Role } from '../../registry/schemas.ts'
+import { ApiToken, Role, StationScope } from '../../registry/schemas.ts'
 import { actorOf } from '../auth/roles.ts'
 import { ErrorBody, errorResponses } from '../errors.ts'
 
@@ -16,15 +16,17 @@ export type AdminTokensRouteOptions = { admin: Admin, registry: Registry }
 const TokenParams = z.object({ id: z.string().regex(/^[a-z0-9]{12}$/, 'token id: 12 characters of a-z and 0-9').describe('Token id') })
 
 const tokenExample = {
-  id: 'k3x9m2p7q4ab', name: 'district dashboard', role: 'viewer', createdAt: '2026-05-01T08:00:00.000Z',
+  id: 'k3x9m2p7q4ab', name: 'district dashboard', role: 'viewer', scope: { kind: 'district', district: '福田区' }, createdAt: '2026-05-01T08:00:00.000Z',
   createdBy: 'token:a1b2c3d4e5f6:ops', expiresAt: '2027-05-01T00:00:00.000Z', lastUsedAt: null, revokedAt: null
 }
 
 const NewToken = z.strictObject({
   name: z.string().trim().min(1).max(100).describe('Who or what uses the token; shown in the audit log'),
   role: Role.describe('viewer: read figures; operator: viewer + operational writes; admin: everything'),
-  expiresAt: z.iso.datetime({ offset: true }).nullable().optional().describe('ISO date-time in the future; absent or null: never expires')
-}).meta({ example: { name: 'district dashboard', role: 'viewer', expiresAt: '2027-05-01T00:00:00Z' } })
+  expiresAt: z.iso.datetime({ offset: true }).nullable().optional().describe('ISO date-time in the future; absent or null: never expires'),
+  scope: StationScope.optional().describe('Which stations the token sees: {"kind":"all"} (the default), {"kind":"district","district":…} or ' +
+    '{"kind":"stations","stations":[…]}. Other stations answer 404 and fleet figures cover the scope only. An admin token is always scoped to all.')
+}).meta({ example: { name: 'district dashboard', role: 'viewer', expiresAt: '2027-05-01T00:00:00Z', scope: { kind: 'district', district: '福田区' } } })
 
 const Created = z.object({
   token: ApiToken,
@@ -46,13 +48,14 @@ export const adminTokensRoute: FastifyPluginAsyncZod<AdminTokensRouteOptions> = 
     config: { auth: 'admin' },
     schema: {
       summary: 'Create an API token',
+      description: 'With a station scope for people who should see only some stations (a community, a district). The creation is audited.',
       tags: ['admin'],
       body: NewToken,
       response: { 201: Created, ...errorResponses }
     }
   }, async (request, reply) => {
-    const { name, role, expiresAt } = request.body
-    const created = admin.createToken(actorOf(request), { name, role, expiresAt: expiresAt ?? null })
+    const { name, role, expiresAt, scope } = request.body
+    const created = admin.createToken(actorOf(request), { name, role, expiresAt: expiresAt ?? null, ...(scope ? { scope } : {}) })
     return reply.code(201).send(created)
   })
 

@@ -2,6 +2,9 @@
 import { z } from 'zod'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import type { Registry } from '../../registry/open-registry.ts'
+import type { StationScope } from '../../registry/schemas.ts'
+import { callerScope, stationNotFound } from '../auth/station-access.ts'
+import { stationInScope } from '../auth/station-scope.ts'
 import { errorResponses, ErrorBody, httpError } from '../errors.ts'
 import { FleetQuery } from '../figure-params.ts'
 import { districtsOf, loadFleet, rank, stationSummary } from '../figures/fleet.ts'
@@ -56,25 +59,34 @@ export const FleetBody = z.object({
   }
 })
 
-export function selectStations (registry: Registry, q: { stations?: string[] | undefined, district?: string | undefined }): { stations: StationInfo[], everyStation: boolean } {
-  let stations = q.stations ? q.stations.map((id) => stationOr404(registry, id)) : registry.listStations().map((s) => stationOr404(registry, s.id))
+/**
+ * The stations a fleet figure covers: those asked for (a list, a district, or all) among those
+ * the caller's `scope` lets it see. A listed station outside the scope is a 404 like an unknown
+ * one, and rankings, district counts and totals are computed over the visible stations only.
+ */
+export function selectStations (registry: Registry, q: { stations?: string[] | undefined, district?: string | undefined }, scope: StationScope): { stations: StationInfo[], everyStation: boolean } {
+  const visible = (s: StationInfo) => stationInScope(scope, s)
+  let stations = q.stations
+    ? q.stations.map((id) => { const s = stationOr404(registry, id); if (!visible(s)) throw stationNotFound(id); return s })
+    : registry.listStations().map((s) => stationOr404(registry, s.id)).filter(visible)
   if (q.district !== undefined) stations = stations.filter((s) => s.district === q.district)
   if (stations.length === 0) throw httpError(404, 'no station matches')
-  return { stations, everyStation: !q.stations && q.district === undefined }
+  // "Every station" lets the figures read fleet-wide rollups: only for a caller who sees them all.
+  return { stations, everyStation: scope.kind === 'all' && !q.stations && q.district === undefined }
 }
 
 export const fleetRoute: FastifyPluginAsyncZod<FigureRouteOptions> = async (app, { registry, figures }) => {
   app.get('/fleet/summary', {
     schema: {
       summary: 'Figures of every station, ranked',
-      description: 'Visits, distinct workers, first-time visitors, utilisation, comfort and completeness per station over local days from..to (each station in its own time zone), with district totals.',
+      description: 'Visits, distinct workers, first-time visitors, utilisation, comfort and completeness per station over local days from..to (each station in its own time zone), with district totals. Only the stations the token may see: a scoped token\'s rankings, district counts and totals cover its stations alone.',
       tags: ['figures'],
       querystring: FleetQuery,
       response: { 200: FleetBody, ...errorResponses, 404: ErrorBody.describe('An unknown station id, or no station matches'), 503: ErrorBody.describe('Time-series store unavailable') }
     }
   }, async (request) => {
     const { from, to, sort } = request.query
-    const { stations, everyStation } = selectStations(registry, request.query)
+    const { stations, everyStation } = selectStations(registry, request.query, callerScope(request))
     const { periods, provenance } = await loadFleet(figures, stations, from, to, everyStation)
     const rows = periods.map((p) => stationSummary(p, from, to))
     const sum = (f: (r: typeof rows[number]) => number | null) => rows.some((r) => f(r) === null) ? null : rows.reduce((n, r) => n + (f(r) ?? 0), 0)

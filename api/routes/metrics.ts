@@ -4,7 +4,8 @@ import type { FastifyPluginAsync } from 'fastify'
 import type { Registry } from 'prom-client'
 
 export const metricsRoute: FastifyPluginAsync<{ metrics: Registry }> = async (app, { metrics }) => {
-  app.get('/metrics', { schema: { hide: true }, logLevel: 'warn' }, async (_req, reply) => {
+  // Counts over the whole fleet: not for a token scoped to some stations.
+  app.get('/metrics', { schema: { hide: true }, logLevel: 'warn', config: { allStations: true } }, async (_req, reply) => {
     reply.header('content-type', metrics.contentType)
     reply.header('cache-control', 'no-store')
     return metrics.metrics()

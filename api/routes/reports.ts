@@ -3,6 +3,7 @@
 import { z } from 'zod'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { StationId } from '../../contract/index.ts'
+import { callerScope } from '../auth/station-access.ts'
 import { ErrorBody, errorResponses } from '../errors.ts'
 import { District, Month, ReportFormat, StationList } from '../figure-params.ts'
 import { stationOr404 } from '../figures/station.ts'
@@ -63,7 +64,7 @@ export const reportsRoute: FastifyPluginAsyncZod<FigureRouteOptions> = async (ap
       response: responses
     }
   }, async (request, reply) => {
-    const { stations, everyStation } = selectStations(registry, request.query)
+    const { stations, everyStation } = selectStations(registry, request.query, callerScope(request))
     const report = await fleetReport(figures, stations, request.params.month, everyStation)
     return send(reply, request.query.format, `waystation-fleet-${request.params.month}`, report) as never
   })

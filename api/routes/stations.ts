@@ -1,8 +1,10 @@
-// GET /stations: every registered station, ordered by id (the registry's order).
+// GET /stations: the registered stations the caller's token may see, ordered by id (the
+// registry's order).
 import { z } from 'zod'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import type { Registry } from '../../registry/open-registry.ts'
 import { Station } from '../../registry/schemas.ts'
+import { visibleStations } from '../auth/station-access.ts'
 import { errorResponses } from '../errors.ts'
 
 export const StationList = z.object({ stations: z.array(Station) })
@@ -13,8 +15,9 @@ export const stationsRoute: FastifyPluginAsyncZod<StationsRouteOptions> = async 
   app.get('/stations', {
     schema: {
       summary: 'List stations',
+      description: 'Every station the token may see: all of them, its district\'s, or its list.',
       tags: ['stations'],
       response: { 200: StationList, 500: errorResponses[500] }
     }
-  }, async () => ({ stations: registry.listStations() }))
+  }, async (request) => ({ stations: visibleStations(request, registry.listStations()) }))
 }

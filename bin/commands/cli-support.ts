@@ -6,6 +6,7 @@ import { parseArgs, type ParseArgsOptionsConfig } from 'node:util'
 import type { Config } from '../../platform/config.ts'
 import { createAdmin, type Admin } from '../../registry/admin.ts'
 import { openRegistry, RegistryError, type Registry } from '../../registry/open-registry.ts'
+import type { StationScope } from '../../registry/schemas.ts'
 
 /** A command line that does not fit the usage: exit 2 with the usage text. */
 export class UsageError extends Error {}
@@ -82,6 +83,23 @@ export function printRows<T extends object> (rows: T[], json: boolean | undefine
   else if (rows.length === 0) console.log('(none)')
   else console.table(rows.map(pick))
 }
+
+/** The station scope options of services and tokens: at most one of them. */
+export const SCOPE = '--all-stations | --district NAME | --stations ID,ID,…'
+export const SCOPE_OPTIONS = { 'all-stations': { type: 'boolean' }, district: { type: 'string' }, stations: { type: 'string' } } as const
+
+// At most one scope option: they do not combine, and guessing which one wins would be worse.
+export function scopeOf (v: { 'all-stations'?: boolean, district?: string, stations?: string }): StationScope | undefined {
+  const given = [v['all-stations'] ? 'all' : null, v.district !== undefined ? 'district' : null, v.stations !== undefined ? 'stations' : null].filter(Boolean)
+  if (given.length > 1) throw new UsageError(`one scope only: ${SCOPE}`)
+  if (v['all-stations']) return { kind: 'all' }
+  if (v.district !== undefined) return { kind: 'district', district: v.district }
+  if (v.stations !== undefined) return { kind: 'stations', stations: v.stations.split(',').map((s) => s.trim()).filter(Boolean) }
+  return undefined
+}
+
+export const scopeText = (scope: StationScope): string =>
+  scope.kind === 'all' ? 'all' : scope.kind === 'district' ? `district ${scope.district}` : `stations ${scope.stations.join(',')}`
 
 /** The warning that goes with every secret printed. */
 export function warnSecretShownOnce (advice: string): void {

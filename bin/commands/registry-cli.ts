@@ -5,7 +5,7 @@
 import type { Config } from '../../platform/config.ts'
 import { RegistryError } from '../../registry/open-registry.ts'
 import { DEVICE_KINDS, ROLES } from '../../registry/schemas.ts'
-import { num, parse, printJson, printRows, required, runRegistryCommand, UsageError, warnSecretShownOnce } from './cli-support.ts'
+import { num, parse, printJson, printRows, required, runRegistryCommand, SCOPE, SCOPE_OPTIONS, scopeOf, scopeText, UsageError, warnSecretShownOnce } from './cli-support.ts'
 
 export const DEVICES_USAGE = `usage:
   waystation devices add --station STATION_ID --id DEVICE_ID --kind ${DEVICE_KINDS.join('|')}
@@ -16,12 +16,14 @@ export const DEVICES_USAGE = `usage:
   kinds: door (door events), sensors (climate), shelf (supplies), hub (everything of its station)`
 
 export const TOKENS_USAGE = `usage:
-  waystation tokens create --name NAME --role ${ROLES.join('|')} [--expires ISO_DATE_TIME]
+  waystation tokens create --name NAME --role ${ROLES.join('|')} [${SCOPE}] [--expires ISO_DATE_TIME]
   waystation tokens list [--json]
-  waystation tokens revoke TOKEN_ID
+  waystation tokens revoke TOKEN_ID        also ends the dashboard sessions opened with it
 
   roles: viewer reads figures; operator also records operational changes; admin also manages
-  stations, devices, services and tokens and reads the audit log. The token is shown once.`
+  stations, devices, services and tokens and reads the audit log. The token is shown once.
+  scope: which stations the token sees (default --all-stations): a district's, or a list; it
+  sees nothing of the others. An admin token is always scoped to all stations.`
 
 export const AUDIT_USAGE = `usage:
   waystation audit [--limit N] [--before ID] [--target station:ID|device:ID|service:ID|token:ID] [--json]`
@@ -69,15 +71,19 @@ export function tokensCommand (config: Config, argv: string[]): Promise<number> 
   return runRegistryCommand(config, TOKENS_USAGE, ({ registry, admin, actor }) => {
     switch (sub) {
       case 'create': {
-        const { values } = parse(args, { name: { type: 'string' }, role: { type: 'string' }, expires: { type: 'string' } })
-        const { token, secret } = admin.createToken(actor, { name: required(values.name, '--name'), role: required(values.role, '--role'), expiresAt: values.expires ?? null })
+        const { values } = parse(args, { name: { type: 'string' }, role: { type: 'string' }, expires: { type: 'string' }, ...SCOPE_OPTIONS })
+        const scope = scopeOf(values)
+        const { token, secret } = admin.createToken(actor, {
+          name: required(values.name, '--name'), role: required(values.role, '--role'), expiresAt: values.expires ?? null, ...(scope ? { scope } : {})
+        })
         printJson({ ...token, secret })
         warnSecretShownOnce('Keep it now; clients send it as "Authorization: Bearer <secret>".')
         return 0
       }
       case 'list': {
         const { values } = parse(args, { json: { type: 'boolean' } })
-        printRows(registry.tokens.list(), values.json)
+        // The table shows the scope as text; --json has it as an object.
+        printRows(registry.tokens.list(), values.json, (t) => ({ id: t.id, name: t.name, role: t.role, scope: scopeText(t.scope).slice(0, 60), createdAt: t.createdAt, expiresAt: t.expiresAt, lastUsedAt: t.lastUsedAt, revokedAt: t.revokedAt }))
         return 0
       }
       case 'revoke': {

@@ -2,10 +2,9 @@
 // operator consoles) from the server's shell. Same code path as the admin API
 // (registry/admin.ts), audited as `cli:<os user>`.
 import type { Config } from '../../platform/config.ts'
-import { SERVICE_PERMISSIONS, type Service, type ServicePatch, type ServicePermission, type ServiceScope } from '../../registry/schemas.ts'
-import { parse, printJson, printRows, required, runRegistryCommand, UsageError, warnSecretShownOnce } from './cli-support.ts'
+import { SERVICE_PERMISSIONS, type Service, type ServicePatch, type ServicePermission } from '../../registry/schemas.ts'
+import { parse, printJson, printRows, required, runRegistryCommand, SCOPE, SCOPE_OPTIONS, scopeOf, scopeText, UsageError, warnSecretShownOnce } from './cli-support.ts'
 
-const SCOPE = '--all-stations | --district NAME | --stations ID,ID,…'
 
 export const SERVICES_USAGE = `usage:
   waystation services add --id SERVICE_ID --name NAME (${SCOPE}) [--permission ${SERVICE_PERMISSIONS.join('|')}]
@@ -20,22 +19,7 @@ export const SERVICES_USAGE = `usage:
   level (stations/+/door, stations/#) needs --all-stations. Service ids must differ from device
   ids. Changing scope or permission, rotating and revoking drop the live connections.`
 
-const scopeOptions = {
-  'all-stations': { type: 'boolean' }, district: { type: 'string' }, stations: { type: 'string' }, permission: { type: 'string' }
-} as const
-
-// At most one scope option: they do not combine, and guessing which one wins would be worse.
-function scopeOf (v: { 'all-stations'?: boolean, district?: string, stations?: string }): ServiceScope | undefined {
-  const given = [v['all-stations'] ? 'all' : null, v.district !== undefined ? 'district' : null, v.stations !== undefined ? 'stations' : null].filter(Boolean)
-  if (given.length > 1) throw new UsageError(`one scope only: ${SCOPE}`)
-  if (v['all-stations']) return { kind: 'all' }
-  if (v.district !== undefined) return { kind: 'district', district: v.district }
-  if (v.stations !== undefined) return { kind: 'stations', stations: v.stations.split(',').map((s) => s.trim()).filter(Boolean) }
-  return undefined
-}
-
-const scopeText = (scope: ServiceScope): string =>
-  scope.kind === 'all' ? 'all' : scope.kind === 'district' ? `district ${scope.district}` : `stations ${scope.stations.join(',')}`
+const scopeOptions = { ...SCOPE_OPTIONS, permission: { type: 'string' } } as const
 
 // The table for people: one line per service, the scope as text.
 const row = (s: Service) => ({ id: s.id, name: s.name, scope: scopeText(s.scope).slice(0, 60), permission: s.permission, status: s.status, createdAt: s.createdAt })

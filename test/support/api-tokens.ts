@@ -5,15 +5,15 @@
 //   fetch(url, { headers: stack.auth('admin') })
 import { createAdmin } from '../../registry/admin.ts'
 import type { Registry } from '../../registry/open-registry.ts'
-import type { Role } from '../../registry/schemas.ts'
+import type { Role, StationScope } from '../../registry/schemas.ts'
 
 export type AuthHeaders = { authorization: string }
 
 export const bearer = (secret: string): AuthHeaders => ({ authorization: `Bearer ${secret}` })
 
 /** Mints a new token of `role` and returns its secret. */
-export function mintToken (registry: Registry, role: Role, opts: { name?: string, expiresAt?: string } = {}): string {
-  return createAdmin(registry).createToken('test:support', { name: opts.name ?? `test-${role}`, role, expiresAt: opts.expiresAt ?? null }).secret
+export function mintToken (registry: Registry, role: Role, opts: { name?: string, expiresAt?: string, scope?: StationScope } = {}): string {
+  return createAdmin(registry).createToken('test:support', { name: opts.name ?? `test-${role}`, role, expiresAt: opts.expiresAt ?? null, ...(opts.scope ? { scope: opts.scope } : {}) }).secret
 }
 
 /** One token per role: `secrets` to look for in logs, headers to send. */
