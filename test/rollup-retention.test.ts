@@ -91,7 +91,9 @@ describe('the rollups policy', () => {
 describe('upgrading from rollups in the default policy', () => {
   it('the first start recomputes every day that had a rollup there into "rollups", once', async () => {
     const d = await database()
-    const days = ['2026-10-01', '2026-10-02']
+    // Recent days (relative to the clock): well inside the RAW_RETENTION of 400d the job runs with.
+    const today = localDate(Date.now(), TZ)
+    const days = [addDays(today, -10), addDays(today, -9)]
     await d.store([entry(days[0]!, '09:00:00', 1), entry(days[1]!, '09:00:00', 1), entry(days[1]!, '12:00:00', 2)])
     // What an older version left: its state file, and day rollups in the default policy (only
     // `ymd` matters to the upgrade; the figures were those of an older layout).
@@ -121,7 +123,8 @@ describe('upgrading from rollups in the default policy', () => {
 describe('RAW_RETENTION and the job', () => {
   it('a day whose raw events may be past RAW_RETENTION is not recomputed: its rollup stays', async () => {
     const d = await database()
-    const day = '2026-06-01'
+    // Older than the 30-day retention of job b, by the test's clock.
+    const day = addDays(localDate(Date.now(), TZ), -60)
     const rollupWrite = createInfluxWrite({ url: influxUrl, database: d.db, timeoutMs: 10_000, retentionPolicy: ROLLUP_RETENTION_POLICY })
     const job = (rawRetentionMs: number | null) => {
       const state = openRollupState(':memory:')
