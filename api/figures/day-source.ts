@@ -3,12 +3,12 @@
 // or where the job still has the day marked dirty (a late upload not rolled up yet). The
 // answer says how many days came from where.
 import { DEFAULT_BAND, sameBand, type ComfortBand } from '../../rollups/comfort-band.ts'
-import { computeDays, type DayRow, type FirstSeenLookup } from '../../rollups/compute-days.ts'
+import { computeDays, computeDaysFromInflux, type DayRow, type FirstSeenLookup } from '../../rollups/compute-days.ts'
 import type { HourRow } from '../../rollups/compute-hours.ts'
 import { datesBetween, localDayOf } from '../../rollups/day-bounds.ts'
 import type { QueryFn } from '../../rollups/influx-query.ts'
 import type { OpeningHours } from '../../rollups/opening-hours.ts'
-import { loadRawEvents, type Stream } from '../../rollups/raw-events.ts'
+import type { Stream } from '../../rollups/raw-events.ts'
 import type { DirtyDay } from '../../rollups/rollup-state.ts'
 import { readDays, readHours } from '../../rollups/rollup-store.ts'
 import { addDays, localDate } from '../../platform/local-day.ts'
@@ -75,15 +75,17 @@ export async function computeFromRaw (src: FigureSource, station: StationFacts, 
   })
   for (const run of runs) {
     const local = run.map((d) => localDayOf(d, station.timezone))
-    const raw = empty(run[0]!) ? NO_EVENTS : await loadRawEvents(src.query, station.id, local[0]!.start, local.at(-1)!.end, opts.streams)
-    const computed = computeDays(raw, local, {
+    const ctx = {
       stationId: station.id,
       capacity: station.capacity,
       timeZone: station.timezone,
       openingHours: station.openingHours,
       band: opts.band ?? DEFAULT_BAND,
       firstSeen: src.status?.firstSeen ?? null
-    })
+    }
+    const computed = empty(run[0]!)
+      ? computeDays(NO_EVENTS, local, ctx)
+      : await computeDaysFromInflux(src.query, local, ctx, opts.streams ? { streams: opts.streams } : {})
     days.push(...computed.days)
     hours.push(...computed.hours)
   }
