@@ -17,6 +17,7 @@ import { readDays } from './rollup-store.ts'
 import { periodOf } from './period.ts'
 import { createStationChanges } from './station-changes.ts'
 import { createStationInfo, type StationLookup } from './station-info.ts'
+import { transcodeRollups } from './transcode-rollups.ts'
 
 export type RollupJobOptions = {
   state: RollupState
@@ -67,6 +68,7 @@ export function createRollupJob (opts: RollupJobOptions) {
   let sweeper: NodeJS.Timeout | undefined
   let settingsTimer: NodeJS.Timeout | undefined
   let closed = false
+  let transcode: ReturnType<typeof transcodeRollups> | undefined
   const changes = createStationChanges({ state, stations: opts.stations, query, logger, rawRetentionMs: opts.rawRetentionMs ?? null, now, markDates, exclusive })
 
   function markDates (station: string, dates: readonly string[]): void {
@@ -268,6 +270,8 @@ export function createRollupJob (opts: RollupJobOptions) {
         }
       }
       sweep(reconcile)
+      // Points of an older rollup layout: rewritten, never recomputed (raw events may be gone).
+      transcode = transcodeRollups({ state, query, write, logger, exclusive, now })
       const checkStations = () => { changes.check().catch((err: Error) => logger.error({ err: err.message }, 'cannot compare station settings with their rollups')) }
       checkStations() // also catches changes made while the job was not running
       settingsTimer = setInterval(checkStations, opts.settingsPollMs ?? 10_000)
@@ -277,12 +281,15 @@ export function createRollupJob (opts: RollupJobOptions) {
       sweeper = setInterval(() => sweep(2), SWEEP_MS)
       sweeper.unref()
     },
+    /** Settles once rollup points of older layouts have been rewritten in the current one (after start()). */
+    transcoded: (): Promise<void> => transcode?.done ?? Promise.resolve(),
     pending: () => [...dirty.values()].reduce((n, d) => n + d.size, 0),
     stats: () => ({ ...counts, pendingDays: [...dirty.values()].reduce((n, d) => n + d.size, 0), inFlight: inFlight.size, stationChanges: changes.stats() }),
     async close (): Promise<void> {
       clearInterval(timer)
       clearInterval(sweeper)
       clearInterval(settingsTimer)
+      transcode?.cancel()
       await changes.close()
       // In-flight recomputes finish (and may still mark days); nothing new starts.
       await Promise.allSettled([...inFlight.values()])
