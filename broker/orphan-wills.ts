@@ -49,13 +49,22 @@ export function createOrphanWills (deps: OrphanWillDeps) {
     return null
   }
 
+  function unpublished (will: StoredWill): void {
+    will.topic = QUARANTINE_PREFIX + will.topic
+    will.retain = false
+  }
+
   function drop (will: StoredWill, why: string, done: (err: Error | null) => void): void {
     logger.warn({ clientId: will.clientId?.slice(0, 64), brokerId: will.brokerId, topic: will.topic.slice(0, 200), why }, 'will of a client of a dead broker refused; deleted unpublished')
     metrics?.orphanWills.inc({ outcome: 'refused' })
-    will.topic = QUARANTINE_PREFIX + will.topic
-    will.retain = false
+    unpublished(will)
     done(null)
   }
+
+  // Aedes starts a sweep every 4 heartbeats even when the last one is still storing: the same
+  // will may come again meanwhile. The second waits for the first: published, it is deleted
+  // unpublished; not stored, it is kept as well.
+  const inFlight = new Map<string, Array<(err: Error | null) => void>>()
 
   return function authorizeOrphanWill (will: StoredWill, done: (err: Error | null) => void): void {
     const device = typeof will.clientId === 'string' ? deviceOf(will.clientId) : null
@@ -68,14 +77,24 @@ export function createOrphanWills (deps: OrphanWillDeps) {
     const target = admitDevicePublish(session, will.topic, Infinity)
     if (isRefusal(target)) return drop(will, target.message, done)
     if (target.channel !== 'status' || target.batch) return drop(will, 'a will must be the device\'s status', done)
+    const key = `${will.brokerId}\n${will.clientId}`
+    const waiting = inFlight.get(key)
+    if (waiting) {
+      waiting.push((err) => { if (!err) unpublished(will); done(err) })
+      return
+    }
+    inFlight.set(key, [])
     ingestDevicePublish(session, target, will, (err) => {
+      const others = inFlight.get(key)!
+      inFlight.delete(key)
       if (err) {
         metrics?.orphanWills.inc({ outcome: 'not_stored' })
-        return done(err)
+      } else {
+        metrics?.orphanWills.inc({ outcome: 'published' })
+        logger.info({ device: device.id, brokerId: will.brokerId }, 'will of a device of a dead broker stored and published')
       }
-      metrics?.orphanWills.inc({ outcome: 'published' })
-      logger.info({ device: device.id, brokerId: will.brokerId }, 'will of a device of a dead broker stored and published')
-      done(null)
+      done(err)
+      for (const other of others) other(err)
     })
   }
 }

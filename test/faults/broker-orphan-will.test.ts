@@ -18,7 +18,7 @@ import { createStackProcess } from '../support/stack-process.ts'
 const HEARTBEAT_MS = 200 // the sweep runs every 4 heartbeats: 0.8 s
 const S = 'orphan-will-1'
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-const waitFor = async (cond: () => boolean | Promise<boolean>, what: string, ms = 30_000) => {
+const waitFor = async (cond: () => boolean | Promise<boolean>, what: string, ms = 60_000) => {
   for (const end = Date.now() + ms; Date.now() < end;) { if (await cond()) return; await sleep(50) }
   throw new Error(`timed out waiting for ${what}`)
 }
@@ -43,7 +43,7 @@ let redis: RedisServer
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'waystation-orphan-will-'))
   redis = await startRedis({ dataDir: join(dir, 'redis') })
-}, 120_000)
+}, 180_000)
 afterAll(async () => {
   await redis?.stop()
   await rm(dir, { recursive: true, force: true })
@@ -114,15 +114,19 @@ test('a killed broker\'s wills: another broker stays up, stores a device\'s will
     // Presence: node-a's connections are gone, whatever became of the wills.
     for (const p of registry.presence.ofStation(S)) expect(p).toMatchObject({ connected: false, disconnectReason: 'broker lost' })
 
-    // The broker counted what it did, and no error reached Aedes' 'error' event.
+    // The broker counted what it did. On a loaded machine the first sweep may come before
+    // ingest has its database: that will is kept, counted as not stored and an error (logged,
+    // not fatal), and stored at a later sweep.
     const metrics = await (await fetch(`${b.apiUrl}/metrics`)).text()
-    expect(metrics).toMatch(/waystation_mqtt_orphan_wills_total\{outcome="published"\} 1\n/)
-    expect(metrics).toMatch(/waystation_mqtt_orphan_wills_total\{outcome="refused"\} 2\n/)
-    expect(metrics).toMatch(/waystation_broker_errors_total 0\n/)
+    const count = (re: RegExp) => Number(re.exec(metrics)?.[1] ?? 0)
+    expect(count(/^waystation_mqtt_orphan_wills_total\{outcome="published"\} (\d+)$/m)).toBe(1)
+    expect(count(/^waystation_mqtt_orphan_wills_total\{outcome="refused"\} (\d+)$/m)).toBe(2)
+    const errors = count(/^waystation_broker_errors_total (\d+)$/m)
+    expect(errors === 0 || count(/^waystation_mqtt_orphan_wills_total\{outcome="not_stored"\} (\d+)$/m) > 0).toBe(true)
   } finally {
     await a.stop('SIGKILL')
     await b.stop('SIGTERM')
     registry.close()
     await influx.dropDatabase(db).catch(() => {})
   }
-}, 120_000)
+}, 180_000)
