@@ -39,6 +39,9 @@ export function createPresenceStore (db: DatabaseSync) {
   const resetBroker = db.prepare(`
     UPDATE device_presence SET connected = 0, disconnected_at = ?, disconnect_reason = ?
     WHERE broker_id = ? AND connected = 1`)
+  const lostWithBroker = db.prepare(`
+    UPDATE device_presence SET connected = 0, disconnected_at = ?, disconnect_reason = ?
+    WHERE device_id = ? AND broker_id = ? AND connected = 1`)
 
   return {
     /** Applies updates in one transaction (the broker flushes in batches). */
@@ -58,6 +61,13 @@ export function createPresenceStore (db: DatabaseSync) {
     /** A broker (re)starting has no connections: whatever it recorded as connected is not. */
     resetBroker (brokerId: string, at: string, reason: string): void {
       resetBroker.run(at, reason, brokerId)
+    },
+    /**
+     * A device's connection through `brokerId` is gone (that broker died); a no-op when the
+     * device has connected through another broker since. True when the row changed.
+     */
+    connectionLost (deviceId: string, brokerId: string, at: string, reason: string): boolean {
+      return Number(lostWithBroker.run(at, reason, deviceId, brokerId).changes) > 0
     },
     ofStation (stationId: string): DevicePresence[] {
       return (ofStation.all(stationId) as Row[]).map((r) => ({
