@@ -62,5 +62,10 @@ if (!targets[command] || !targets[command][0]) {
   process.exit(2)
 }
 ensureDependencies()
+// The API serves the dashboard's build: make sure it exists and matches web/'s sources.
+if (command === 'demo' || command === 'test' || (command === 'run' && rest[0] === 'bin/waystation.ts' && rest[1] === 'start')) {
+  const { ensureWebBuild } = await import('./web-build.mjs')
+  ensureWebBuild()
+}
 const [file, args] = targets[command]
 process.exitCode = await run(join(root, file), args)
