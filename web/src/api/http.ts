@@ -7,11 +7,14 @@ export class ApiError extends Error {
   readonly status: number
   /** The API's reason for a 401 (session_expired, token_revoked, …), when it gave one. */
   readonly reason: string | null
-  constructor (status: number, message: string, reason: string | null) {
+  /** Per-item errors, e.g. the refused rows of a CSV import (422 `errors`). */
+  readonly details: string[]
+  constructor (status: number, message: string, reason: string | null, details: string[] = []) {
     super(message)
     this.name = 'ApiError'
     this.status = status
     this.reason = reason
+    this.details = details
   }
 }
 
@@ -37,12 +40,14 @@ export function withQuery (path: string, query?: Query): string {
 async function errorOf (res: Response): Promise<ApiError> {
   let message = res.statusText || `HTTP ${res.status}`
   let reason: string | null = null
+  let details: string[] = []
   try {
-    const body = await res.json() as { message?: unknown, reason?: unknown }
+    const body = await res.json() as { message?: unknown, reason?: unknown, errors?: unknown }
     if (typeof body.message === 'string') message = body.message
     if (typeof body.reason === 'string') reason = body.reason
+    if (Array.isArray(body.errors)) details = body.errors.map(String)
   } catch { /* not JSON: keep the status text */ }
-  return new ApiError(res.status, message, reason)
+  return new ApiError(res.status, message, reason, details)
 }
 
 export function createHttp (opts: HttpOptions) {

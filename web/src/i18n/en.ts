@@ -133,6 +133,7 @@ export default {
   },
   admin: {
     title: 'Administration',
+    forbidden: 'Only administrators can see this page.',
     tabs: { stations: 'Stations', devices: 'Devices', services: 'Service clients', tokens: 'API tokens', audit: 'Audit log' },
     secretOnce: 'Copy this secret now: it is shown only once.',
     secret: 'Secret',

@@ -135,6 +135,7 @@ const zhCN: Messages = {
   },
   admin: {
     title: '系统管理',
+    forbidden: '只有管理员可以查看此页面。',
     tabs: { stations: '站点', devices: '设备', services: '服务客户端', tokens: 'API 令牌', audit: '审计日志' },
     secretOnce: '请立即复制此密钥：它只显示这一次。',
     secret: '密钥',
