@@ -25,6 +25,7 @@ export function useEventStream (url: Ref<string | null>, handlers: StreamHandler
   let retry: ReturnType<typeof setTimeout> | undefined
   let watchdog: ReturnType<typeof setInterval> | undefined
   let delay = 1000
+  let lastId = ''
   let heartbeats = false
   let disposed = false
 
@@ -36,15 +37,18 @@ export function useEventStream (url: Ref<string | null>, handlers: StreamHandler
     clearTimeout(retry)
   }
 
+  // A new EventSource does not send Last-Event-ID: the API also takes it as ?lastEventId=
+  // and resumes where we were (or sends a fresh snapshot).
   function open (u: string) {
     close()
-    const es = new EventSource(u, { withCredentials: true })
+    const es = new EventSource(lastId ? `${u}${u.includes('?') ? '&' : '?'}lastEventId=${encodeURIComponent(lastId)}` : u, { withCredentials: true })
     source = es
     es.onopen = () => { if (source === es) { state.value = 'live'; delay = 1000 } }
     for (const [name, handle] of Object.entries(handlers)) {
       es.addEventListener(name, (ev) => {
         const msg = ev as MessageEvent<string>
         try { handle(JSON.parse(msg.data), msg.lastEventId) } catch { return }
+        if (msg.lastEventId) lastId = msg.lastEventId
         seen()
       })
     }
@@ -76,6 +80,7 @@ export function useEventStream (url: Ref<string | null>, handlers: StreamHandler
   }, 5000)
 
   watch(url, (u) => {
+    lastId = ''
     close()
     if (u) { state.value = 'connecting'; open(u) }
   }, { immediate: true })
