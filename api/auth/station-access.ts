@@ -10,6 +10,9 @@ import fp from 'fastify-plugin'
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import type { StationScope } from '../../registry/schemas.ts'
 import { httpError } from '../errors.ts'
+// For FastifyRequest.apiToken: declared where roles are, and needed wherever this file is
+// type-checked alone (the web app's typecheck reaches it through the route body types).
+import type {} from './roles.ts'
 import { stationInScope, stationsInScope, type ScopedStation } from './station-scope.ts'
 
 export type StationAccessOptions = {
