@@ -3,7 +3,10 @@
 //   1. identify: a valid token in `Authorization: Bearer …` becomes `request.apiToken`;
 //   2. rate limit: per verified token, else per client address. It runs before the verdict
 //      so that failed attempts are counted too, and keys only on *verified* tokens: a key
-//      taken from an unverified header would give each guessed token a fresh allowance;
+//      taken from an unverified header would give each guessed token a fresh allowance.
+//      Public routes (/health, /docs, a public /metrics) are not limited: a load balancer's
+//      health check or a scraper behind the same address as a guessing client must never
+//      get 429 (and be taken for an outage), and none of them reads data or checks a token;
 //   3. verdict from the route's `config.auth`: 401 (no usable token) or 403 (role too low).
 // Wrapped with fastify-plugin so the hooks apply to every route of the app, including
 // those registered by plugins added after this one.
@@ -68,6 +71,8 @@ const bearerAuthPlugin: FastifyPluginAsync<BearerAuthOptions> = async (app, opts
     const level = request.is404 ? 'public' : levelOf(request.routeOptions.config)
     const identity = identify(request.headers.authorization, opts.tokens.verify)
     if (identity.token) request.apiToken = identity.token
+    // Unknown URLs stay limited: they are what scanners send.
+    if (level === 'public' && !request.is404) return
     await limit.call(app, request, reply)
     if (level === 'public') return
     if (!identity.token) {

@@ -1,7 +1,7 @@
 // How authentication appears in the OpenAPI document: one bearer scheme, required by default,
 // and on every route its role, its `security` (empty for public routes) and the 401/403/429
-// answers the auth hook can give. Done at route registration from the route's own `auth`
-// declaration, so the document cannot drift from what the hook enforces.
+// answers the auth hook can give (none for public routes). Done at route registration from the
+// route's own `auth` declaration, so the document cannot drift from what the hook enforces.
 import type { RouteOptions } from 'fastify'
 import { ErrorBody } from '../errors.ts'
 import type { AuthLevel } from './roles.ts'
@@ -39,9 +39,10 @@ type Schema = { hide?: boolean, description?: string, response?: Record<string |
 export function documentAuth (route: RouteOptions, level: AuthLevel): void {
   const schema = route.schema as Schema | undefined
   if (!schema || schema.hide) return
-  const answers: Record<number, unknown> = {
-    429: ErrorBody.describe('Too many requests from this token (or address, without a token); see Retry-After')
-  }
+  // Public routes are not rate-limited (api/auth/bearer-auth.ts).
+  const answers: Record<number, unknown> = level === 'public'
+    ? {}
+    : { 429: ErrorBody.describe('Too many requests from this token (or address, without a token); see Retry-After') }
   if (level !== 'public') answers[401] = ErrorBody.describe('No token, or a malformed, unknown, expired or revoked one')
   if (level === 'operator' || level === 'admin') answers[403] = ErrorBody.describe(`Valid token, but its role is below ${level}`)
   // A new object: GET and its generated HEAD route may share the schema, and the note must
