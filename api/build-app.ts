@@ -130,7 +130,7 @@ export function buildApp (deps: AppDeps) {
   app.register(stationsRoute, { registry: deps.registry })
   app.register(stationRoute, { registry: deps.registry })
   const figures = createFigureSource(deps.influx, deps.rollups ?? null)
-  app.register(visitsRoute, { registry: deps.registry, influx: deps.influx, figures })
+  app.register(visitsRoute, { registry: deps.registry, figures })
   app.register(figureRoutes, { registry: deps.registry, figures })
   app.register(presenceRoute, { registry: deps.registry, offlineAfterSeconds: deps.offlineAfterSeconds ?? 300 })
   if (deps.metrics) {

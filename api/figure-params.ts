@@ -99,4 +99,7 @@ export const FleetQuery = z.object({
 }).superRefine(checkRange)
 
 export const Month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'expected a month YYYY-MM').refine((m) => m >= '1970-01' && m <= '2199-12', 'month out of range')
-export const ReportFormat = z.enum(['json', 'csv', 'xlsx']).default('json').describe('json, csv (UTF-8 with BOM, opens in Excel/WPS) or xlsx')
+export const ReportFormat = z.enum(['json', 'csv', 'xlsx']).optional()
+  .describe('json, csv (UTF-8 with BOM, opens in Excel/WPS) or xlsx; wins over the Accept header. Without either: json')
+export const ReportLang = z.enum(['zh-CN', 'en']).optional()
+  .describe('Language of the CSV/XLSX headings and title block; wins over Accept-Language. Default zh-CN. JSON keys never change')

@@ -2,6 +2,7 @@
 // Process entry: `waystation start|broker|api|stations|devices|services|tokens|audit`. Parses
 // configuration once, makes the root logger, and hands over to the command.
 import { ConfigError, loadConfig, type Config } from '../platform/config.ts'
+import { createLifecycle } from '../platform/lifecycle.ts'
 import { createLogger } from '../platform/logger.ts'
 import { RegistryError } from '../registry/open-registry.ts'
 import { auditCommand, devicesCommand, tokensCommand } from './commands/registry-cli.ts'
@@ -10,7 +11,7 @@ import { stationsCommand } from './commands/stations-cli.ts'
 
 const USAGE = `usage: waystation <command>
 
-  start       broker (with ingest) and API in one process
+  start       broker (with ingest) and API in one process (without INFLUX_URL: a private influxd)
   broker      MQTT broker with ingest only
   api         HTTP API only
   stations    add | list | show | update | suspend | activate | retire | import
@@ -45,7 +46,16 @@ async function main (argv: string[]): Promise<number> {
         const roles = { broker: command !== 'api', api: command !== 'broker' }
         // Loaded here so registry commands don't pay for Aedes and Fastify start-up.
         const { serve } = await import('./commands/serve.ts')
-        const running = await serve(config, logger, roles)
+        const lifecycle = createLifecycle(logger, config.SHUTDOWN_GRACE_MS)
+        // The all-in-one process needs nothing installed: without INFLUX_URL it runs a private
+        // influxd (stopped last). The single roles are for deployments that name their server.
+        if (command === 'start') {
+          const { withInflux } = await import('./commands/embedded-influx.ts')
+          config = await withInflux(config, process.env, lifecycle, logger)
+        } else if (!process.env.INFLUX_URL) {
+          logger.info({ url: config.INFLUX_URL }, 'INFLUX_URL is not set: using the default')
+        }
+        const running = await serve(config, logger, roles, lifecycle)
         running.lifecycle.handleSignals()
         return -1 // keep running until a signal
       }

@@ -10,6 +10,7 @@ import type { NewStation } from './schemas.ts'
 import { createSessionStore } from './session-store.ts'
 import { createServiceStore, type AuthenticatedService } from './service-store.ts'
 import { createStationStore } from './station-store.ts'
+import { dummySecretHash, verifySecret, type VerifySecret } from './secrets.ts'
 import { createTokenStore } from './token-store.ts'
 
 export { RegistryError } from './registry-error.ts'
@@ -76,10 +77,15 @@ export function openRegistry (path: string) {
     deviceIfHashMatches: devices.ifHashMatches,
     /**
      * An MQTT login: device ids and service ids never collide (migration 4), so at most one of
-     * the two has a row and at most one scrypt check runs.
+     * the two has a row. Exactly one scrypt check runs, against the credential's hash or, for
+     * an unknown, revoked or suspended id, a dummy hash of the same cost: the time taken does
+     * not tell which ids exist. `verify` is injectable so tests can count the checks.
      */
-    authenticatePrincipal: async (id: string, secret: string): Promise<Principal | null> =>
-      (await devices.authenticate(id, secret)) ?? await services.authenticate(id, secret),
+    authenticatePrincipal: async (id: string, secret: string, verify: VerifySecret = verifySecret): Promise<Principal | null> => {
+      const principal: Principal | null = devices.usableCredential(id) ?? services.usableCredential(id)
+      const ok = await verify(secret, principal?.secretHash ?? await dummySecretHash())
+      return ok ? principal : null
+    },
     principalIfHashMatches: (id: string, secretHash: string): Principal | null =>
       devices.ifHashMatches(id, secretHash) ?? services.ifHashMatches(id, secretHash),
     close: () => db.close()

@@ -10,8 +10,8 @@ export function isTimeZone (tz: string): boolean {
   }
 }
 
-// IANA names only ("Asia/Shanghai", "UTC"): they end up inside InfluxQL tz('...'), so the
-// shape is restricted as well as checked against the runtime's zone database.
+// IANA names only ("Asia/Shanghai", "UTC"): the shape is restricted as well as checked against
+// the runtime's zone database, so a zone is safe wherever it is echoed (a query, a file name).
 export const TimeZone = z.string()
   .regex(/^[A-Za-z][A-Za-z0-9_+-]*(?:\/[A-Za-z0-9_+-]+){0,2}$/, 'timezone must be an IANA name such as Asia/Shanghai')
   .refine(isTimeZone, 'unknown IANA timezone')

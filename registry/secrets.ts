@@ -31,6 +31,19 @@ export async function hashSecret (secret: string): Promise<string> {
   return `scrypt$${N}$${R}$${P}$${salt.toString('base64url')}$${key.toString('base64url')}`
 }
 
+export type VerifySecret = (secret: string, stored: string) => Promise<boolean>
+
+let dummy: Promise<string> | undefined
+/**
+ * The hash of a secret nobody has, with the current parameters: a login for an id without a
+ * usable credential is checked against it, so that it costs the same scrypt work as one for a
+ * real id and the answer's timing does not tell which ids exist (or are revoked).
+ */
+export function dummySecretHash (): Promise<string> {
+  dummy ??= hashSecret(generateSecret())
+  return dummy
+}
+
 export async function verifySecret (secret: string, stored: string): Promise<boolean> {
   const parts = stored.split('$')
   if (parts.length !== 6 || parts[0] !== 'scrypt') return false

@@ -2,27 +2,16 @@
 // API in this process, five demo stations with 14 days of history, then live traffic.
 // Ctrl-C stops everything in reverse order.
 import { join } from 'node:path'
+import { withInflux } from '../bin/commands/embedded-influx.ts'
 import { serve } from '../bin/commands/serve.ts'
 import { ConfigError, loadConfig, type Config } from '../platform/config.ts'
 import { createLifecycle } from '../platform/lifecycle.ts'
 import { createLogger } from '../platform/logger.ts'
 import { createStationSimulator, type StationSimulator } from '../simulators/station-simulator.ts'
 import { provisionDemoFleet } from './demo-fleet.ts'
-import { startInfluxd, type InfluxServer } from './influxd.ts'
 
 const BACKFILL_DAYS = 14
 const speed = Number(process.env.DEMO_SPEED ?? '1')
-
-async function influxFor (dataDir: string, log: (line: string) => void): Promise<InfluxServer> {
-  const opts = { dataDir: join(dataDir, 'influxdb'), log }
-  try {
-    return await startInfluxd({ ...opts, port: 8086 })
-  } catch (err) {
-    if (!/in use/i.test((err as Error).message)) throw err
-    log('port 8086 is taken; using a free port')
-    return startInfluxd(opts)
-  }
-}
 
 async function main (): Promise<void> {
   let config: Config
@@ -38,11 +27,7 @@ async function main (): Promise<void> {
 
   // Closed in reverse order: simulators, API, broker, ingest (flush), registry, influxd.
   const lifecycle = createLifecycle(logger, config.SHUTDOWN_GRACE_MS)
-  if (!process.env.INFLUX_URL) {
-    const influxd = await influxFor(config.DATA_DIR, log)
-    lifecycle.add('influxd', influxd.stop)
-    config = { ...config, INFLUX_URL: influxd.url }
-  }
+  config = await withInflux(config, process.env, lifecycle, logger)
   const running = await serve(config, logger, { broker: true, api: true }, lifecycle)
   const simulators: StationSimulator[] = []
   running.lifecycle.add('simulators', async () => { await Promise.all(simulators.map((s) => s.stop())) })

@@ -18,7 +18,7 @@ export type StartInfluxOptions = {
 const ZONEINFO_PROBE = '/usr/share/zoneinfo/Asia/Shanghai'
 const WHAT = 'influxd (InfluxDB 1.x)'
 const MANUAL_HINT = '  - Debian/Ubuntu: sudo apt-get install influxdb\n' +
-  '  - or set INFLUX_URL to an existing InfluxDB 1.8+ / 2.x (1.x compatibility API) server, e.g. INFLUX_URL=http://127.0.0.1:8086\n' +
+  '  - or set INFLUX_URL to an existing InfluxDB 1.x server (tested: 1.6.7, Debian bookworm), e.g. INFLUX_URL=http://127.0.0.1:8086\n' +
   '  - or Docker: docker run -d -p 8086:8086 influxdb:1.8'
 const install = (packages: string[], log: Log) => aptInstall(packages, log, { what: WHAT, manualHint: MANUAL_HINT, processName: 'influxd' })
 

@@ -63,6 +63,7 @@ describe('OpenAPI', () => {
     expect(op('/health', 'get').security).toEqual([])
     expect(op('/health', 'get').description).toMatch(/Public/)
     expect(op('/health', 'get').responses['401']).toBeUndefined()
+    expect(op('/health', 'get').responses['429']).toBeUndefined() // public routes are not limited
 
     expect(op('/stations', 'get').security).toEqual([{ bearerAuth: [] }, { sessionCookie: [] }])
     expect(op('/stations', 'get').description).toMatch(/role \*\*viewer\*\*/)

@@ -35,6 +35,10 @@ describe('waystation CLI', () => {
     const add = cli(['stations', 'add', '--id', 'sz-cli-001', '--name', '测试驿站', '--capacity', '9', '--lat', '22.5', '--lon', '114.05', '--hours', '1-5 06:00-22:00', '--amenities', 'wifi,ac'])
     expect(add.status, add.stderr).toBe(0)
     expect(JSON.parse(add.stdout)).toMatchObject({ id: 'sz-cli-001', capacity: 9, timezone: 'Asia/Shanghai', lat: 22.5, amenities: ['ac', 'wifi'], openingHours: [{ days: [1, 2, 3, 4, 5] }] })
+    // The zone was not given: the CLI says which one it took (and the capacity it was given).
+    expect(add.stderr).toBe('station sz-cli-001: timezone Asia/Shanghai (default: no --timezone given), capacity 9\n')
+    const berlin = cli(['stations', 'add', '--id', 'cli-berlin', '--name', 'Berlin', '--timezone', 'Europe/Berlin'], { REGISTRY_PATH: join(dir, 'other.sqlite') })
+    expect(berlin.stderr).toMatch(/^station cli-berlin: timezone Europe\/Berlin, capacity \d+ \(default: no --capacity given\)\n$/)
 
     const dup = cli(['stations', 'add', '--id', 'sz-cli-001', '--name', 'again'])
     expect(dup.status).toBe(1)
@@ -44,15 +48,24 @@ describe('waystation CLI', () => {
     expect(bad.status).toBe(1)
     expect(bad.stderr).toMatch(/--lat must be a number/)
 
+    // For people: field lines, the secret alone on the last line; a script greps it out even
+    // with text before it (npm's banner without --silent).
     const dev = cli(['devices', 'add', '--station', 'sz-cli-001', '--id', 'sz-cli-001-door', '--kind', 'door'])
     expect(dev.status, dev.stderr).toBe(0)
-    expect(JSON.parse(dev.stdout)).toMatchObject({ kind: 'door', secret: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) })
+    const devLines = dev.stdout.trimEnd().split('\n')
+    expect(devLines).toContain('kind: door')
+    expect(devLines.at(-1)).toMatch(/^secret: [A-Za-z0-9_-]{43}$/)
+    expect(dev.stdout.match(/^secret: /gm)).toHaveLength(1)
     expect(dev.stderr).toMatch(/shown once/)
+    // --json: one JSON line, the last one.
+    const devJson = cli(['devices', 'add', '--station', 'sz-cli-001', '--id', 'sz-cli-001-sensors', '--kind', 'sensors', '--json'])
+    expect(devJson.stdout.trimEnd().split('\n')).toHaveLength(1)
+    expect(JSON.parse(devJson.stdout)).toMatchObject({ kind: 'sensors', secret: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) })
 
     const list = cli(['stations', 'list', '--json'])
     expect(JSON.parse(list.stdout).map((s: { id: string }) => s.id)).toEqual(['sz-cli-001'])
     const show = cli(['stations', 'show', 'sz-cli-001'])
-    expect(JSON.parse(show.stdout).devices.map((d: { id: string }) => d.id)).toEqual(['sz-cli-001-door'])
+    expect(JSON.parse(show.stdout).devices.map((d: { id: string }) => d.id)).toEqual(['sz-cli-001-door', 'sz-cli-001-sensors'])
     expect(show.stdout).not.toMatch(/secret/i)
   })
 
@@ -75,8 +88,8 @@ describe('waystation CLI', () => {
     expect(json(['stations', 'list', '--json']).map((s: { id: string }) => s.id)).not.toContain('sz-cli-012')
     expect(json(['stations', 'retire', 'sz-cli-011']).status).toBe('retired')
 
-    const first = json(['devices', 'add', '--station', 'sz-cli-010', '--id', 'sz-cli-010-hub', '--kind', 'hub'])
-    const rotated = json(['devices', 'rotate', 'sz-cli-010-hub'])
+    const first = json(['devices', 'add', '--station', 'sz-cli-010', '--id', 'sz-cli-010-hub', '--kind', 'hub', '--json'])
+    const rotated = json(['devices', 'rotate', 'sz-cli-010-hub', '--json'])
     expect(rotated.secret).not.toBe(first.secret)
     expect(json(['devices', 'revoke', 'sz-cli-010-hub']).revokedAt).toEqual(expect.any(String))
     expect(cli(['devices', 'revoke', 'sz-cli-010-hub']).status).toBe(1)
@@ -94,7 +107,7 @@ describe('waystation CLI', () => {
   })
 
   test('services add, list, update, rotate and revoke, audited as cli:<user>; ids shared with devices refused', () => {
-    const added = json(['services', 'add', '--id', 'cli-board', '--name', '福田 board', '--district', '福田区'])
+    const added = json(['services', 'add', '--id', 'cli-board', '--name', '福田 board', '--district', '福田区', '--json'])
     expect(added).toMatchObject({ id: 'cli-board', scope: { kind: 'district', district: '福田区' }, permission: 'subscribe', secret: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) })
     const listed = json(['services', 'list', '--json'])
     expect(listed).toEqual([expect.objectContaining({ id: 'cli-board', status: 'active' })])
@@ -104,7 +117,7 @@ describe('waystation CLI', () => {
 
     expect(json(['services', 'update', 'cli-board', '--stations', 'sz-cli-001,sz-cli-010', '--permission', 'subscribe+commands']))
       .toMatchObject({ scope: { kind: 'stations', stations: ['sz-cli-001', 'sz-cli-010'] }, permission: 'subscribe+commands' })
-    const rotated = json(['services', 'rotate', 'cli-board'])
+    const rotated = json(['services', 'rotate', 'cli-board', '--json'])
     expect(rotated.secret).not.toBe(added.secret)
     expect(json(['services', 'revoke', 'cli-board'])).toMatchObject({ status: 'revoked' })
     expect(cli(['services', 'revoke', 'cli-board']).status).toBe(1)
@@ -149,12 +162,12 @@ describe('waystation CLI', () => {
   })
 
   test('tokens carry a station scope: set at creation, shown in the list, audited; never on an admin', () => {
-    const district = JSON.parse(cli(['tokens', 'create', '--name', 'north union', '--role', 'viewer', '--district', '福田区']).stdout)
+    const district = JSON.parse(cli(['tokens', 'create', '--name', 'north union', '--role', 'viewer', '--district', '福田区', '--json']).stdout)
     expect(district).toMatchObject({ role: 'viewer', scope: { kind: 'district', district: '福田区' } })
-    const listed = JSON.parse(cli(['tokens', 'create', '--name', 'staff', '--role', 'operator', '--stations', 'sz-cli-001, sz-cli-002']).stdout)
+    const listed = JSON.parse(cli(['tokens', 'create', '--name', 'staff', '--role', 'operator', '--stations', 'sz-cli-001, sz-cli-002', '--json']).stdout)
     expect(listed.scope).toEqual({ kind: 'stations', stations: ['sz-cli-001', 'sz-cli-002'] })
     // No scope option: all stations, as every token before scopes existed.
-    expect(JSON.parse(cli(['tokens', 'create', '--name', 'city', '--role', 'viewer']).stdout).scope).toEqual({ kind: 'all' })
+    expect(JSON.parse(cli(['tokens', 'create', '--name', 'city', '--role', 'viewer', '--json']).stdout).scope).toEqual({ kind: 'all' })
     const tokens = json(['tokens', 'list', '--json']) as Array<{ id: string, scope: unknown }>
     expect(tokens.find((t) => t.id === district.id)?.scope).toEqual({ kind: 'district', district: '福田区' })
     const table = cli(['tokens', 'list'])
@@ -182,12 +195,15 @@ describe('waystation CLI', () => {
   })
 
   test('broker and api run as separate processes; the first admin token comes from the CLI', async () => {
-    const secret = JSON.parse(cli(['devices', 'add', '--station', 'sz-cli-001', '--id', 'sz-cli-001-hub', '--kind', 'hub']).stdout).secret as string
+    const secret = JSON.parse(cli(['devices', 'add', '--station', 'sz-cli-001', '--id', 'sz-cli-001-hub', '--kind', 'hub', '--json']).stdout).secret as string
     // Bootstrap: nobody can call the admin API before someone at the server makes a token.
-    const created = cli(['tokens', 'create', '--name', 'ops', '--role', 'admin'])
+    const created = cli(['tokens', 'create', '--name', 'ops', '--role', 'admin', '--json'])
     expect(created.status, created.stderr).toBe(0)
     const admin = JSON.parse(created.stdout)
     expect(admin).toMatchObject({ name: 'ops', role: 'admin', createdBy: expect.stringMatching(/^cli:/), secret: expect.stringMatching(/^wst_[a-z0-9]{12}_/) })
+    const forPeople = cli(['tokens', 'create', '--name', 'ops-2', '--role', 'viewer'])
+    expect(forPeople.stdout).toMatch(/^name: ops-2$/m)
+    expect(forPeople.stdout.trimEnd().split('\n').at(-1)).toMatch(/^secret: wst_[a-z0-9]{12}_\S+$/)
     expect(json(['tokens', 'list', '--json'])[0]).not.toHaveProperty('secret')
 
     const [mqttPort, apiPort, metricsPort] = [await freePort(), await freePort(), await freePort()]

@@ -1,11 +1,28 @@
 // Fleet rankings (/fleet/summary) and monthly reports (JSON, CSV, XLSX) on the fixture of
-// test/support/figure-fixture.ts. The XLSX is checked with the system's unzip and parsed back.
-import { execFileSync } from 'node:child_process'
+// test/support/figure-fixture.ts. The XLSX is read back with openpyxl (test/support/read-xlsx.py).
+import { execFileSync, spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { rolledUpFixture, A, B, type FigureFixture } from './support/figure-fixture.ts'
+
+type XlsxCell = { v: string | number | boolean | null, fmt: string, bold: boolean }
+type XlsxSheet = { name: string, freeze: string | null, rows: XlsxCell[][] }
+// The interpreter that has openpyxl: a python3 first on PATH (pyenv, say) may not; Debian's
+// has it with python3-openpyxl (.ci/run installs it).
+const python = ['python3', '/usr/bin/python3'].find((p) => spawnSync(p, ['-c', 'import openpyxl']).status === 0)
+function readXlsx (data: Buffer, name: string): XlsxSheet[] {
+  if (!python) throw new Error('openpyxl is needed to check the XLSX: apt-get install python3-openpyxl')
+  const file = join(dir, name)
+  writeFileSync(file, data)
+  return JSON.parse(execFileSync(python, [join(import.meta.dirname, 'support', 'read-xlsx.py'), file]).toString())
+}
+function cellAt (sheet: XlsxSheet, ref: string): XlsxCell {
+  const m = /^([A-Z]+)(\d+)$/.exec(ref)!
+  const col = [...m[1]!].reduce((n, ch) => n * 26 + ch.charCodeAt(0) - 64, 0) - 1
+  return sheet.rows[Number(m[2]) - 1]?.[col] ?? { v: null, fmt: 'General', bold: false }
+}
 
 let fx: FigureFixture
 let dir: string
@@ -100,18 +117,43 @@ describe('monthly reports', () => {
     })
   })
 
-  it('station report as CSV (UTF-8 with BOM; formulas neutralised)', async () => {
+  it('station report as CSV: UTF-8 with BOM, title block, zh-CN headings, shown numbers; formulas neutralised', async () => {
     const res = (await fx.get(`/stations/${A}/reports/2026-05?format=csv`)).res
     expect(res.statusCode).toBe(200)
     expect(res.headers['content-type']).toBe('text/csv; charset=utf-8')
     expect(res.headers['content-disposition']).toBe('attachment; filename="waystation-sh-a-2026-05.csv"')
-    const lines = res.body.split('\r\n')
-    expect(lines[0]).toBe('\ufeffdate,visits,uniqueWorkers,denied,counterEntries,firstTimeVisitors,meanOccupancy,maxOccupancy,utilisation,minutesAtCapacity,medianDwellMinutes,comfortShare,temperatureMean,humidityMean,co2Mean,pm25Mean,environmentShare,occupancyGaps,doorSilentHours,complete')
-    expect(lines).toHaveLength(1 + 31 + 1) // header, 31 days, final line end
-    expect(lines[4]).toBe(`2026-05-04,4,3,1,5,3,1.63,4,0.8125,20,30,0.4545,22.69,53.13,771.43,25,${r(10 / 1440, 4)},2,0,false`)
-    expect(lines[6]).toBe('2026-05-06,0,0,0,,0,,,,0,,,,,,,0,1,0,false')
+    expect(res.headers['content-language']).toBe('zh-CN')
+    expect(res.rawPayload.subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf])) // the BOM Excel needs for UTF-8
+    const lines = res.body.slice(1).split('\r\n')
+    expect(lines.slice(0, 7)).toEqual([
+      '驿站月度报表', '驿站,静安区爱心驿站 (sh-a)', '所属区域,静安区', '月份,2026-05', '时区,Asia/Shanghai',
+      expect.stringMatching(/^生成时间,\d{4}-\d\d-\d\d \d\d:\d\d \(Asia\/Shanghai\)$/), ''
+    ])
+    expect(lines[7]).toBe('日期,进站人次,服务人数（人）,拒绝进入（次）,客流计数器进站（人次）,首次到访（人）,平均在站人数（人）,最高在站人数（人）,座位利用率（%）,满员时长（分钟）,停留时长中位数（分钟）,环境舒适时间占比（%）,平均温度（°C）,平均湿度（%RH）,平均二氧化碳浓度（ppm）,平均 PM2.5（µg/m³）,环境数据完整率（%）,在站人数数据中断（次）,门禁无数据时长（小时）,数据完整')
+    expect(lines).toHaveLength(8 + 31 + 1) // title block, blank, headings, 31 days, final line end
+    expect(lines[8 + 3]).toBe('2026-05-04,4,3,1,5,3,1.6,4,81.3%,20,30,45.5%,22.7,53.1,771,25.0,0.7%,2,0,否')
+    expect(lines[8 + 5]).toBe('2026-05-06,0,0,0,,0,,,,0,,,,,,,0.0%,1,0,否')
+    const en = (await fx.get(`/stations/${A}/reports/2026-05?format=csv&lang=en`)).res
+    expect(en.headers['content-language']).toBe('en')
+    expect(en.body.split('\r\n')[7]).toMatch(/^Date,Visits \(entries\),Workers served \(people\),/)
     const fleet = (await fx.get('/fleet/reports/2026-05?format=csv')).res.body.split('\r\n')
-    expect(fleet[2]).toMatch(/^2,berlin-b,"'=Mitte, ""Rast""",Mitte,3,3,0,3,0,2,3,/)
+    expect(fleet[0]).toBe('\ufeff驿站月度汇总报表')
+    expect(fleet[1]).toBe('范围,全部驿站')
+    expect(fleet[8]).toMatch(/^2,berlin-b,"'=Mitte, ""Rast""",Mitte,3,3,0,3,0,2,3,/)
+  })
+
+  it('every heading and figure has words in both languages', async () => {
+    const { LABELS, COLUMN_KINDS, SUMMARY_KINDS } = await import('../api/reports/labels/index.ts')
+    for (const l of Object.values(LABELS)) {
+      for (const k of Object.keys(COLUMN_KINDS)) expect((l.columns as Record<string, string>)[k], k).toMatch(/\S/)
+      for (const k of Object.keys(SUMMARY_KINDS)) expect((l.figures as Record<string, string>)[k], k).toMatch(/\S/)
+    }
+    // And every key the reports produce is one of them (no camelCase key left as a heading).
+    for (const [url, line] of [[`/stations/${A}/reports/2026-05?format=csv`, 7], ['/fleet/reports/2026-05?format=csv', 6], [`/stations/${A}/reports/2026-05?format=csv&lang=en`, 7]] as const) {
+      const headings = (await fx.get(url)).res.body.split('\r\n')[line]!.split(',')
+      expect(headings.length, url).toBeGreaterThan(5)
+      for (const h of headings) expect(h, url).not.toMatch(/^[a-z]+[A-Z]\w*$/)
+    }
   })
 
   it('fleet report as JSON: distinct workers across the fleet', async () => {
@@ -120,30 +162,72 @@ describe('monthly reports', () => {
     expect(body.stations.map((s: { stationId: string, rank: number, medianDwellMinutes: number }) => [s.stationId, s.rank, s.medianDwellMinutes])).toEqual([[A, 1, 30], [B, 2, 15]])
   })
 
-  it('station and fleet reports as XLSX that unzip and parse', async () => {
+  it('station and fleet reports as XLSX, read back by openpyxl: headings, title block, number formats, values', async () => {
     const res = (await fx.get(`/stations/${A}/reports/2026-05?format=xlsx`)).res
     expect(res.headers['content-type']).toBe('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
-    const file = join(dir, 'a.xlsx')
-    writeFileSync(file, res.rawPayload)
-    expect(execFileSync('unzip', ['-tq', file]).toString()).toMatch(/No errors detected/)
-    expect(execFileSync('unzip', ['-Z1', file]).toString().trim().split('\n')).toEqual([
-      '[Content_Types].xml', '_rels/.rels', 'xl/workbook.xml', 'xl/_rels/workbook.xml.rels', 'xl/styles.xml', 'xl/worksheets/sheet1.xml', 'xl/worksheets/sheet2.xml'
-    ])
-    const workbook = execFileSync('unzip', ['-p', file, 'xl/workbook.xml']).toString()
-    expect(workbook).toContain('<sheet name="Days" sheetId="1" r:id="rId1"/><sheet name="Summary" sheetId="2" r:id="rId2"/>')
-    const days = execFileSync('unzip', ['-p', file, 'xl/worksheets/sheet1.xml']).toString()
-    expect(days).toContain('<c r="A5" t="inlineStr"><is><t xml:space="preserve">2026-05-04</t></is></c><c r="B5"><v>4</v></c><c r="C5"><v>3</v></c>')
-    expect(days).toContain('<c r="T5" t="b"><v>0</v></c>') // complete: false
-    const summary = execFileSync('unzip', ['-p', file, 'xl/worksheets/sheet2.xml']).toString()
-    expect(summary).toContain('<t xml:space="preserve">station.name</t></is></c><c r="B3" t="inlineStr"><is><t xml:space="preserve">静安区爱心驿站</t>')
+    const [days, summary] = readXlsx(res.rawPayload, 'a.xlsx')
+    expect(days!.name).toBe('每日明细')
+    expect(summary!.name).toBe('汇总')
+    const v = cellAt
+    // Title block: bold title, station, district, month, zone, generated at; then the headings (frozen below them).
+    expect(v(days!, 'A1')).toMatchObject({ v: '驿站月度报表', bold: true })
+    expect([v(days!, 'A2').v, v(days!, 'B2').v]).toEqual(['驿站', '静安区爱心驿站 (sh-a)'])
+    expect([v(days!, 'A4').v, v(days!, 'B4').v, v(days!, 'B5').v]).toEqual(['月份', '2026-05', 'Asia/Shanghai'])
+    expect(v(days!, 'B6').v).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d \(Asia\/Shanghai\)$/)
+    expect(v(days!, 'A7')).toMatchObject({ v: '日期', bold: true })
+    expect(v(days!, 'I7').v).toBe('座位利用率（%）')
+    expect(days!.freeze).toBe('A8')
+    // 2026-05-04 is row 11: numbers stay numbers, shown through their formats.
+    expect(v(days!, 'A11').v).toBe('2026-05-04')
+    expect(v(days!, 'B11')).toMatchObject({ v: 4, fmt: '#,##0' })
+    expect(v(days!, 'G11')).toMatchObject({ v: r(65 / 40, 2), fmt: '0.0' }) // mean occupancy
+    expect(v(days!, 'I11')).toMatchObject({ v: r(65 / 80, 4), fmt: '0.0%' }) // utilisation
+    expect(v(days!, 'M11')).toMatchObject({ v: r(226.9 / 10, 2), fmt: '0.0' }) // temperature
+    expect(v(days!, 'T11').v).toBe('否')
+    // Summary: figure names and values with their formats.
+    const figure = (name: string) => summary!.rows.find((row) => row[0]?.v === name)?.[1]
+    expect(figure('进站人次')).toMatchObject({ v: 8, fmt: '#,##0' })
+    expect(figure('服务人数（人）')).toMatchObject({ v: 4 })
+    expect(figure('座位利用率（%）')).toMatchObject({ v: r(70 / 110, 4), fmt: '0.0%' })
+    expect(figure('平均停留时长（分钟）')).toMatchObject({ v: r(355 / 7, 2), fmt: '0.0' })
+    expect(figure('最繁忙时段')).toMatchObject({ v: '10:00–11:00' })
+    expect(summary!.rows.some((row) => /^[a-z]+([A-Z.]\w*)+$/.test(String(row[0]?.v)))).toBe(false) // no machine key left
 
-    const fleet = (await fx.get('/fleet/reports/2026-05?format=xlsx')).res
-    writeFileSync(join(dir, 'f.xlsx'), fleet.rawPayload)
-    const stations = execFileSync('unzip', ['-p', join(dir, 'f.xlsx'), 'xl/worksheets/sheet1.xml']).toString()
-    expect(stations).toContain('<t xml:space="preserve">=Mitte, &quot;Rast&quot;</t>') // a text cell: never a formula
+    const en = readXlsx((await fx.get(`/stations/${A}/reports/2026-05?format=xlsx`, { 'accept-language': 'en-GB,en;q=0.9,zh;q=0.5' })).res.rawPayload, 'a-en.xlsx')
+    expect(en.map((s) => s.name)).toEqual(['Days', 'Summary'])
+    expect(cellAt(en[0]!, 'A1').v).toBe('Station monthly report')
+    expect(cellAt(en[0]!, 'T11').v).toBe('no')
+
+    const fleet = readXlsx((await fx.get('/fleet/reports/2026-05?format=xlsx')).res.rawPayload, 'f.xlsx')
+    expect(fleet.map((s) => s.name)).toEqual(['各驿站', '各区域', '汇总'])
+    expect([cellAt(fleet[0]!, 'A1').v, cellAt(fleet[0]!, 'B2').v, cellAt(fleet[0]!, 'B4').v]).toEqual(['驿站月度汇总报表', '全部驿站', '各驿站当地时间'])
+    expect(cellAt(fleet[0]!, 'C8').v).toBe('=Mitte, "Rast"') // a text cell: never a formula
+    expect(cellAt(fleet[1]!, 'A6').v).toBe('排名')
   })
 
-  it('400 for a bad month or format, 404 for an unknown station', async () => {
+  it('the Accept header chooses the format when ?format= is absent; 406 for one it cannot produce', async () => {
+    const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
+    const get = async (url: string, accept?: string) => (await fx.get(url, accept === undefined ? {} : { accept })).res
+    const xlsx = await get(`/stations/${A}/reports/2026-05`, XLSX)
+    expect(xlsx.headers['content-type']).toBe(XLSX)
+    expect(xlsx.headers.vary).toMatch(/Accept, Accept-Language/)
+    expect((await get(`/stations/${A}/reports/2026-05`, 'text/csv')).headers['content-type']).toBe('text/csv; charset=utf-8')
+    expect((await get('/fleet/reports/2026-05', 'text/csv;q=0.5, application/json;q=0.4')).headers['content-type']).toBe('text/csv; charset=utf-8')
+    expect((await get(`/stations/${A}/reports/2026-05`, 'text/html, */*;q=0.1')).headers['content-type']).toMatch(/^application\/json/)
+    expect((await get(`/stations/${A}/reports/2026-05`)).headers['content-type']).toMatch(/^application\/json/)
+    // ?format= wins over Accept.
+    expect((await get(`/stations/${A}/reports/2026-05?format=json`, 'text/csv')).headers['content-type']).toMatch(/^application\/json/)
+    expect((await get(`/stations/${A}/reports/2026-05?format=csv`, XLSX)).headers['content-type']).toBe('text/csv; charset=utf-8')
+    for (const accept of ['application/pdf', 'text/html', 'text/csv;q=0, application/xml']) {
+      const refused = await get(`/stations/${A}/reports/2026-05`, accept)
+      expect(refused.statusCode, accept).toBe(406)
+      expect(refused.json().message).toMatch(/text\/csv/)
+      expect(refused.headers.vary).toMatch(/Accept/)
+    }
+  })
+
+  it('400 for a bad month, format or language, 404 for an unknown station', async () => {
+    expect((await fx.get(`/stations/${A}/reports/2026-05?lang=fr`)).status).toBe(400)
     expect((await fx.get(`/stations/${A}/reports/2026-13`)).status).toBe(400)
     expect((await fx.get(`/stations/${A}/reports/2026-05?format=pdf`)).status).toBe(400)
     expect((await fx.get('/stations/nowhere/reports/2026-05')).status).toBe(404)

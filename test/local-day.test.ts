@@ -2,7 +2,6 @@
 // that decides which UTC instants bound a station's day.
 import { describe, expect, it } from 'vitest'
 import { addDays, daysBetween, isCalendarDate, localDate, localMidnightUtc } from '../platform/local-day.ts'
-import { tzClause, visitsStatements } from '../api/queries/visits.ts'
 
 const iso = (d: Date) => d.toISOString()
 
@@ -58,16 +57,5 @@ describe('calendar helpers', () => {
   it('reads the local date of an instant', () => {
     expect(localDate(new Date('2026-05-01T15:59:59Z'), 'Asia/Shanghai')).toBe('2026-05-01')
     expect(localDate(new Date('2026-05-01T16:00:00Z'), 'Asia/Shanghai')).toBe('2026-05-02')
-  })
-})
-
-describe('InfluxQL', () => {
-  it('binds station and range, splices only a checked zone name', () => {
-    const statements = visitsStatements('Europe/Berlin')
-    expect(statements).toHaveLength(3)
-    for (const s of statements) expect(s).toContain('"station" = $station AND time >= $from AND time < $to')
-    expect(statements[0]).toContain("GROUP BY time(1d) fill(0) tz('Europe/Berlin')")
-    expect(tzClause('America/Argentina/Buenos_Aires')).toBe("tz('America/Argentina/Buenos_Aires')")
-    for (const bad of ["UTC') ; DROP DATABASE x; --", 'Europe/../etc', '', 'a/b/c/d']) expect(() => tzClause(bad), bad).toThrow()
   })
 })

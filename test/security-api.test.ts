@@ -463,8 +463,13 @@ describe('rate limit and logs', () => {
     // token does not buy more attempts.
     for (let i = 0; i < 3; i++) expect((await get('/stations', bearer(`guess-${i}`), '10.0.0.2')).statusCode).toBe(401)
     expect((await get('/stations', bearer('guess-3'), '10.0.0.2')).statusCode).toBe(429)
-    expect((await get('/health', {}, '10.0.0.2')).statusCode).toBe(429)
-    expect((await get('/health', {}, '10.0.0.3')).statusCode).toBe(200)
+    // Public routes are never limited: a load balancer's health check behind the same address
+    // must not be refused (and read as an outage), nor the documentation.
+    for (let i = 0; i < 5; i++) expect((await get('/health', {}, '10.0.0.2')).statusCode).toBe(200)
+    expect((await get('/docs/json', {}, '10.0.0.2')).statusCode).toBe(200)
+    // Unknown URLs still count (scanners): the address stays limited.
+    expect((await get('/no-such-route', {}, '10.0.0.2')).statusCode).toBe(429)
+    expect((await get('/stations', bearer('guess-4'), '10.0.0.2')).statusCode).toBe(429)
     await limited.close()
   })
 

@@ -4,7 +4,10 @@
 //      session cookie, becomes `request.apiToken` (identify.ts);
 //   2. rate limit: per verified token, else per client address. It runs before the verdict
 //      so that failed attempts are counted too, and keys only on *verified* tokens: a key
-//      taken from an unverified header would give each guessed token a fresh allowance;
+//      taken from an unverified header would give each guessed token a fresh allowance.
+//      Public routes (/health, /docs, a public /metrics, /session, the web app) are not
+//      limited: a load balancer's health check or a scraper behind the same address as a
+//      guessing client must never get 429 (and be taken for an outage);
 //   3. CSRF: a write authenticated by the session cookie must echo the session's csrf token
 //      in `x-csrf-token` (bearer requests need none: a browser never adds that header itself);
 //   4. verdict from the route's `config.auth`: 401 (no usable token) or 403 (role too low,
@@ -81,7 +84,8 @@ const bearerAuthPlugin: FastifyPluginAsync<BearerAuthOptions> = async (app, opts
     const identity = identify(request, opts, { ignoreCookie: config?.ignoreSessionCookie === true })
     if (identity.token) request.apiToken = identity.token
     if (identity.token === null && identity.sessionReason) request.sessionRefusal = { reason: identity.sessionReason, message: identity.reason }
-    await limit.call(app, request, reply)
+    // Unknown URLs stay limited: they are what scanners send.
+    if (level !== 'public' || request.is404) await limit.call(app, request, reply)
     if (identity.token && identity.via === 'session') {
       if (WRITES.has(request.method) && !csrfMatches(request.headers[CSRF_HEADER], identity.session.csrfToken)) {
         throw httpError(403, `a write with a session cookie needs the ${CSRF_HEADER} header from POST /session (or GET /session)`)

@@ -1,7 +1,7 @@
 // How authentication appears in the OpenAPI document: one bearer scheme, required by default,
 // and on every route its role, its `security` (empty for public routes) and the 401/403/429
-// answers the auth hook can give. Done at route registration from the route's own `auth`
-// declaration, so the document cannot drift from what the hook enforces.
+// answers the auth hook can give (none for public routes). Done at route registration from the
+// route's own `auth` declaration, so the document cannot drift from what the hook enforces.
 import type { RouteOptions } from 'fastify'
 import { ErrorBody } from '../errors.ts'
 import { AuthErrorBody, CSRF_HEADER, SESSION_COOKIE } from './session-cookie.ts'
@@ -50,9 +50,10 @@ export function documentAuth (route: RouteOptions, level: AuthLevel): void {
   const allStations = route.config?.allStations === true
   const schema = route.schema as Schema | undefined
   if (!schema || schema.hide) return
-  const answers: Record<number, unknown> = {
-    429: ErrorBody.describe('Too many requests from this token (or address, without a token); see Retry-After')
-  }
+  // Public routes are not rate-limited (api/auth/bearer-auth.ts).
+  const answers: Record<number, unknown> = level === 'public'
+    ? {}
+    : { 429: ErrorBody.describe('Too many requests from this token (or address, without a token); see Retry-After') }
   if (level !== 'public') answers[401] = AuthErrorBody.describe('No token, or a malformed, unknown, expired or revoked one; or a session cookie that is no longer good (see `reason`)')
   if (level === 'operator' || level === 'admin') answers[403] = ErrorBody.describe(`Valid token, but its role is below ${level}${level === 'admin' ? ', or it is scoped to some stations' : ''}`)
   if (level !== 'public' && allStations) answers[403] = ErrorBody.describe('Valid token, but scoped to some stations: this route covers the whole fleet')

@@ -1,8 +1,10 @@
 // The /stations/:id/visits answer (its shape predates the figure endpoints) from the same
 // engine: rollups first, raw events for days without one.
-import type { VisitsFigures } from '../queries/visits.ts'
 import { loadStationDays, type FigureSource, type StationFacts } from './day-source.ts'
 import { loadWorkerSets } from './distinct-workers.ts'
+
+export type DayFigures = { date: string, visits: number, uniqueWorkers: number, denied: number }
+export type VisitsFigures = { days: DayFigures[], totals: { visits: number, uniqueWorkers: number, denied: number } }
 
 export async function visitsFromFigures (src: FigureSource, station: StationFacts, from: string, to: string): Promise<VisitsFigures> {
   const loaded = await loadStationDays(src, station, from, to, { streams: ['door'] })

@@ -1,5 +1,6 @@
-// Monthly reports, per station and per fleet: the figures of the month as JSON, and as
-// tables for CSV and XLSX. Built from the same loaders as the figure endpoints.
+// Monthly reports, per station and per fleet: the figures of the month as JSON (machine keys;
+// report-tables.ts makes the tables for people of the CSV and XLSX from it). Built from the
+// same loaders as the figure endpoints.
 import type { DayRow } from '../../rollups/compute-days.ts'
 import { monthBounds } from '../../rollups/day-bounds.ts'
 import { addDwell, DEFAULT_DWELL_CAP_MIN, dwellStats, emptyDwell } from '../../rollups/dwell.ts'
@@ -11,7 +12,6 @@ import { capacityMs, comfortFigures, completenessFigures, heatmapOf, occupancyFi
 import { districtsOf, loadFleet, rank, stationSummary, type StationPeriod } from '../figures/fleet.ts'
 import type { StationInfo } from '../figures/station.ts'
 import { usageOf } from '../figures/usage.ts'
-import type { Cell, Table } from './table.ts'
 
 const dwellOf = (days: readonly DayRow[]) => {
   const d = emptyDwell()
@@ -48,22 +48,6 @@ function dayRow (d: DayRow) {
   }
 }
 
-function tableOf (name: string, rows: ReadonlyArray<Record<string, unknown>>): Table {
-  const columns = Object.keys(rows[0] ?? {})
-  return { name, columns, rows: rows.map((r) => columns.map((c) => (r[c] ?? null) as Cell)) }
-}
-
-function flatten (prefix: string, value: unknown, out: Array<[string, Cell]>): Array<[string, Cell]> {
-  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-    for (const [k, v] of Object.entries(value)) flatten(prefix ? `${prefix}.${k}` : k, v, out)
-  } else {
-    out.push([prefix, Array.isArray(value) ? JSON.stringify(value) : (value ?? null) as Cell])
-  }
-  return out
-}
-
-const summaryTable = (summary: object): Table => ({ name: 'Summary', columns: ['figure', 'value'], rows: flatten('', summary, []) })
-
 export async function stationReport (src: FigureSource, station: StationInfo, month: string) {
   const { first, last } = monthBounds(month)
   const loaded = await loadStationDays(src, station, first, last, { dwell: true })
@@ -86,7 +70,7 @@ export async function stationReport (src: FigureSource, station: StationInfo, mo
     days,
     provenance: loaded.provenance
   }
-  return { json, tables: [tableOf('Days', days), summaryTable({ station: json.station, month, ...summary })] }
+  return json
 }
 
 /** Distinct workers across the stations: the union of their monthly sets (day sets where the month rollup was not used). */
@@ -122,5 +106,5 @@ export async function fleetReport (src: FigureSource, stations: readonly Station
     counterEntries: rows.some((r) => r.counterEntries !== null) ? rows.reduce((n, r) => n + (r.counterEntries ?? 0), 0) : null
   }
   const json = { kind: 'fleet' as const, month, summary, stations: rows, districts, provenance }
-  return { json, tables: [tableOf('Stations', rows), tableOf('Districts', districts), summaryTable({ month, ...summary })] }
+  return json
 }

@@ -1,6 +1,8 @@
 // Office Open XML spreadsheet (ECMA-376 / ISO/IEC 29500 SpreadsheetML), the smallest package
 // Excel, WPS and LibreOffice open without repair: content types, relationships, a workbook,
-// a stylesheet (bold header) and one worksheet per table with inline strings.
+// a stylesheet (title, bold headings, number formats) and one worksheet per table with inline
+// strings: the table's title block, its heading row (frozen) and its rows.
+import type { Kind } from './labels/index.ts'
 import type { Cell, Table } from './table.ts'
 import { zip } from './zip.ts'
 
@@ -19,26 +21,51 @@ export function columnName (i: number): string {
   return s
 }
 
-function cell (v: Cell, ref: string, style = ''): string {
+// Style ids (cellXfs below): 0 plain, 1 heading, 2 title, then one per number format.
+const HEADING = 1
+const TITLE = 2
+const NUMBER_STYLE: Partial<Record<Kind, number>> = { int: 3, pct: 4, dec1: 5, dec2: 6 }
+
+function cell (v: Cell, ref: string, styleId = 0): string {
+  const style = styleId ? ` s="${styleId}"` : ''
   if (v === null) return ''
   if (typeof v === 'number') return Number.isFinite(v) ? `<c r="${ref}"${style}><v>${v}</v></c>` : ''
-  if (typeof v === 'boolean') return `<c r="${ref}"${style} t="b"><v>${v ? 1 : 0}</v></c>`
   return `<c r="${ref}"${style} t="inlineStr"><is><t xml:space="preserve">${esc(v)}</t></is></c>`
 }
 
+// Column width in characters: CJK characters are about two wide.
+const displayWidth = (v: Cell) => (v === null ? 0 : [...String(v)].reduce((n, ch) => n + (/[\u1100-\uffff]/.test(ch) ? 2 : 1), 0))
+
 function sheet (t: Table): string {
-  const rows = [t.columns, ...t.rows].map((r, i) =>
-    `<row r="${i + 1}">${r.map((v, j) => cell(v, `${columnName(j)}${i + 1}`, i === 0 ? ' s="1"' : '')).join('')}</row>`)
-  // The header row stays visible while scrolling.
-  const view = '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/></sheetView></sheetViews>'
-  return `${XML}<worksheet xmlns="${NS}">${view}<sheetData>${rows.join('')}</sheetData></worksheet>`
+  const head = t.title.length // title rows, then headings, then rows
+  const row = (cells: string[], r: number) => `<row r="${r}">${cells.join('')}</row>`
+  const rows = [
+    ...t.title.map((r, i) => row(r.map((v, j) => cell(v, `${columnName(j)}${i + 1}`, i === 0 && j === 0 ? TITLE : 0)), i + 1)),
+    row(t.columns.map((v, j) => cell(v, `${columnName(j)}${head + 1}`, HEADING)), head + 1),
+    ...t.rows.map((r, i) => row(r.map((v, j) => cell(v, `${columnName(j)}${head + i + 2}`, NUMBER_STYLE[t.kinds[i]?.[j] ?? 'text'] ?? 0)), head + i + 2))
+  ]
+  const widths = t.columns.map((c, j) => Math.min(50, Math.max(8, displayWidth(c), ...t.rows.map((r) => displayWidth(r[j] ?? null))) + 2))
+  const cols = `<cols>${widths.map((w, j) => `<col min="${j + 1}" max="${j + 1}" width="${w}" customWidth="1"/>`).join('')}</cols>`
+  // The heading row stays visible while scrolling.
+  const top = `${columnName(0)}${head + 2}`
+  const view = `<sheetViews><sheetView workbookViewId="0"><pane ySplit="${head + 1}" topLeftCell="${top}" activePane="bottomLeft" state="frozen"/></sheetView></sheetViews>`
+  return `${XML}<worksheet xmlns="${NS}">${view}${cols}<sheetData>${rows.join('')}</sheetData></worksheet>`
 }
 
-const STYLES = `${XML}<styleSheet xmlns="${NS}"><fonts count="2"><font><sz val="11"/><name val="Calibri"/></font><font><b/><sz val="11"/><name val="Calibri"/></font></fonts>` +
+// Number formats: built-in 3 is #,##0; 164+ are custom (ECMA-376 §18.8.30).
+const STYLES = `${XML}<styleSheet xmlns="${NS}">` +
+  '<numFmts count="3"><numFmt numFmtId="164" formatCode="0.0%"/><numFmt numFmtId="165" formatCode="0.0"/><numFmt numFmtId="166" formatCode="0.00"/></numFmts>' +
+  '<fonts count="3"><font><sz val="11"/><name val="Calibri"/></font><font><b/><sz val="11"/><name val="Calibri"/></font><font><b/><sz val="14"/><name val="Calibri"/></font></fonts>' +
   '<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills>' +
   '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>' +
   '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>' +
-  '<cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/><xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs>' +
+  '<cellXfs count="7"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>' +
+  '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>' +
+  '<xf numFmtId="0" fontId="2" fillId="0" borderId="0" xfId="0" applyFont="1"/>' +
+  '<xf numFmtId="3" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>' +
+  '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>' +
+  '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>' +
+  '<xf numFmtId="166" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>' +
   '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>'
 
 /** Sheet names: at most 31 characters, none of \ / ? * [ ] :, unique. */

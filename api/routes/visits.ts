@@ -2,12 +2,10 @@
 // days are the station's own (its registry time zone), because "how many riders came in on
 // Tuesday" means Tuesday where the station stands, not in UTC or on the server.
 import { z } from 'zod'
-import type { InfluxDB } from 'influx'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import type { Registry } from '../../registry/open-registry.ts'
-import { ErrorBody, errorResponses, httpError } from '../errors.ts'
+import { ErrorBody, errorResponses } from '../errors.ts'
 import { DateRangeQuery, StationParams } from '../params.ts'
-import { queryVisits } from '../queries/visits.ts'
 import type { FigureSource } from '../figures/day-source.ts'
 import { stationOr404 } from '../figures/station.ts'
 import { visitsFromFigures } from '../figures/visits.ts'
@@ -34,10 +32,10 @@ export const VisitsBody = z.object({
   }
 })
 
-/** With `figures`, days come from the rollups (raw events for days not rolled up yet). */
-export type VisitsRouteOptions = { registry: Registry, influx: InfluxDB, figures?: FigureSource }
+/** Days come from the rollups (raw events for days not rolled up yet). */
+export type VisitsRouteOptions = { registry: Registry, figures: FigureSource }
 
-export const visitsRoute: FastifyPluginAsyncZod<VisitsRouteOptions> = async (app, { registry, influx, figures: source }) => {
+export const visitsRoute: FastifyPluginAsyncZod<VisitsRouteOptions> = async (app, { registry, figures: source }) => {
   app.get('/stations/:id/visits', {
     schema: {
       summary: 'Daily visits of a station',
@@ -55,11 +53,8 @@ export const visitsRoute: FastifyPluginAsyncZod<VisitsRouteOptions> = async (app
   }, async (request) => {
     const { id } = request.params
     const { from, to } = request.query
-    const station = registry.getStation(id)
-    if (!station) throw httpError(404, `station ${id} not found`)
-    const figures = source
-      ? await visitsFromFigures(source, stationOr404(registry, id), from, to)
-      : await queryVisits(influx, { stationId: id, timeZone: station.timezone, from, to })
+    const station = stationOr404(registry, id)
+    const figures = await visitsFromFigures(source, station, from, to)
     return { stationId: id, timezone: station.timezone, from, to, ...figures }
   })
 }

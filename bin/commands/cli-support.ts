@@ -101,7 +101,19 @@ export function scopeOf (v: { 'all-stations'?: boolean, district?: string, stati
 export const scopeText = (scope: StationScope): string =>
   scope.kind === 'all' ? 'all' : scope.kind === 'district' ? `district ${scope.district}` : `stations ${scope.stations.join(',')}`
 
-/** The warning that goes with every secret printed. */
-export function warnSecretShownOnce (advice: string): void {
+/**
+ * A record with its one-time secret. For people: `field: value` lines, then the secret alone on
+ * the last line as `secret: …`; with `--json`: the record and secret as one JSON object on one
+ * line. Either survives text printed before it on stdout (npm's banner when run as
+ * `npm run waystation` without --silent): `grep '^secret: '` or `tail -n 1 | jq -r .secret`.
+ * The warning goes to stderr.
+ */
+export function printWithSecret (record: object, secret: string, json: boolean | undefined, advice: string): void {
+  if (json) {
+    console.log(JSON.stringify({ ...record, secret }))
+  } else {
+    const text = (v: unknown) => (v !== null && typeof v === 'object' ? JSON.stringify(v) : String(v))
+    console.log([...Object.entries(record).map(([k, v]) => `${k}: ${text(v)}`), `secret: ${secret}`].join('\n'))
+  }
   console.error(`The secret is shown once and stored only as a hash. ${advice}`)
 }

@@ -5,23 +5,25 @@
 import type { Config } from '../../platform/config.ts'
 import { RegistryError } from '../../registry/open-registry.ts'
 import { DEVICE_KINDS, ROLES } from '../../registry/schemas.ts'
-import { num, parse, printJson, printRows, required, runRegistryCommand, SCOPE, SCOPE_OPTIONS, scopeOf, scopeText, UsageError, warnSecretShownOnce } from './cli-support.ts'
+import { num, parse, printJson, printRows, printWithSecret, required, runRegistryCommand, SCOPE, SCOPE_OPTIONS, scopeOf, scopeText, UsageError } from './cli-support.ts'
 
 export const DEVICES_USAGE = `usage:
-  waystation devices add --station STATION_ID --id DEVICE_ID --kind ${DEVICE_KINDS.join('|')}
+  waystation devices add --station STATION_ID --id DEVICE_ID --kind ${DEVICE_KINDS.join('|')} [--json]
   waystation devices list --station STATION_ID [--json]
-  waystation devices rotate DEVICE_ID      new secret (shown once); the old one stops working at once
+  waystation devices rotate DEVICE_ID [--json]   new secret (shown once); the old one stops working at once
   waystation devices revoke DEVICE_ID      the device can no longer connect
 
-  kinds: door (door events), sensors (climate), shelf (supplies), hub (everything of its station)`
+  kinds: door (door events), sensors (climate), shelf (supplies), hub (everything of its station)
+  The secret is printed once, on the last line as "secret: …" (--json: one JSON line).`
 
 export const TOKENS_USAGE = `usage:
-  waystation tokens create --name NAME --role ${ROLES.join('|')} [${SCOPE}] [--expires ISO_DATE_TIME]
+  waystation tokens create --name NAME --role ${ROLES.join('|')} [${SCOPE}] [--expires ISO_DATE_TIME] [--json]
   waystation tokens list [--json]
   waystation tokens revoke TOKEN_ID        also ends the dashboard sessions opened with it
 
   roles: viewer reads figures; operator also records operational changes; admin also manages
-  stations, devices, services and tokens and reads the audit log. The token is shown once.
+  stations, devices, services and tokens and reads the audit log. The token is shown once, on
+  the last line as "secret: …" (--json: one JSON line).
   scope: which stations the token sees (default --all-stations): a district's, or a list; it
   sees nothing of the others. An admin token is always scoped to all stations.`
 
@@ -33,12 +35,11 @@ export function devicesCommand (config: Config, argv: string[]): Promise<number>
   return runRegistryCommand(config, DEVICES_USAGE, async ({ registry, admin, actor }) => {
     switch (sub) {
       case 'add': {
-        const { values } = parse(args, { station: { type: 'string' }, id: { type: 'string' }, kind: { type: 'string' } })
+        const { values } = parse(args, { station: { type: 'string' }, id: { type: 'string' }, kind: { type: 'string' }, json: { type: 'boolean' } })
         // No default kind: it decides what the device may publish, and the most convenient
         // default (hub) would also be the most powerful.
         const { device, secret } = await admin.addDevice(actor, required(values.station, '--station'), required(values.id, '--id'), required(values.kind, '--kind'))
-        printJson({ ...device, secret })
-        warnSecretShownOnce('Configure the device with it now.')
+        printWithSecret(device, secret, values.json, 'Configure the device with it now.')
         return 0
       }
       case 'list': {
@@ -49,10 +50,9 @@ export function devicesCommand (config: Config, argv: string[]): Promise<number>
         return 0
       }
       case 'rotate': {
-        const { positionals } = parse(args, {}, 1)
+        const { values, positionals } = parse(args, { json: { type: 'boolean' } }, 1)
         const { device, secret } = await admin.rotateDevice(actor, required(positionals[0], 'DEVICE_ID'))
-        printJson({ ...device, secret })
-        warnSecretShownOnce('Configure the device with it now: the old secret no longer works.')
+        printWithSecret(device, secret, values.json, 'Configure the device with it now: the old secret no longer works.')
         return 0
       }
       case 'revoke': {
@@ -71,13 +71,12 @@ export function tokensCommand (config: Config, argv: string[]): Promise<number> 
   return runRegistryCommand(config, TOKENS_USAGE, ({ registry, admin, actor }) => {
     switch (sub) {
       case 'create': {
-        const { values } = parse(args, { name: { type: 'string' }, role: { type: 'string' }, expires: { type: 'string' }, ...SCOPE_OPTIONS })
+        const { values } = parse(args, { name: { type: 'string' }, role: { type: 'string' }, expires: { type: 'string' }, json: { type: 'boolean' }, ...SCOPE_OPTIONS })
         const scope = scopeOf(values)
         const { token, secret } = admin.createToken(actor, {
           name: required(values.name, '--name'), role: required(values.role, '--role'), expiresAt: values.expires ?? null, ...(scope ? { scope } : {})
         })
-        printJson({ ...token, secret })
-        warnSecretShownOnce('Keep it now; clients send it as "Authorization: Bearer <secret>".')
+        printWithSecret(token, secret, values.json, 'Keep it now; clients send it as "Authorization: Bearer <secret>".')
         return 0
       }
       case 'list': {

@@ -3,14 +3,14 @@
 // (registry/admin.ts), audited as `cli:<os user>`.
 import type { Config } from '../../platform/config.ts'
 import { SERVICE_PERMISSIONS, type Service, type ServicePatch, type ServicePermission } from '../../registry/schemas.ts'
-import { parse, printJson, printRows, required, runRegistryCommand, SCOPE, SCOPE_OPTIONS, scopeOf, scopeText, UsageError, warnSecretShownOnce } from './cli-support.ts'
+import { parse, printJson, printRows, printWithSecret, required, runRegistryCommand, SCOPE, SCOPE_OPTIONS, scopeOf, scopeText, UsageError } from './cli-support.ts'
 
 
 export const SERVICES_USAGE = `usage:
-  waystation services add --id SERVICE_ID --name NAME (${SCOPE}) [--permission ${SERVICE_PERMISSIONS.join('|')}]
+  waystation services add --id SERVICE_ID --name NAME (${SCOPE}) [--permission ${SERVICE_PERMISSIONS.join('|')}] [--json]
   waystation services list [--json]
   waystation services update SERVICE_ID [--name NAME] [${SCOPE}] [--permission …]
-  waystation services rotate SERVICE_ID    new secret (shown once); the old one stops working at once
+  waystation services rotate SERVICE_ID [--json]   new secret (shown once); the old one stops working at once
   waystation services revoke SERVICE_ID    the service can no longer connect
 
   A service logs in to the broker with its id as username and client id (or id:suffix for
@@ -29,15 +29,14 @@ export function servicesCommand (config: Config, argv: string[]): Promise<number
   return runRegistryCommand(config, SERVICES_USAGE, async ({ registry, admin, actor }) => {
     switch (sub) {
       case 'add': {
-        const { values } = parse(args, { id: { type: 'string' }, name: { type: 'string' }, ...scopeOptions })
+        const { values } = parse(args, { id: { type: 'string' }, name: { type: 'string' }, ...scopeOptions, json: { type: 'boolean' } })
         // No default scope: the convenient one (all stations) would also be the widest.
         const scope = required(scopeOf(values), `a scope (${SCOPE})`)
         const permission = values.permission as ServicePermission | undefined
         const { service, secret } = await admin.addService(actor, {
           id: required(values.id, '--id'), name: required(values.name, '--name'), scope, ...(permission !== undefined ? { permission } : {})
         })
-        printJson({ ...service, secret })
-        warnSecretShownOnce('Configure the service with it now (MQTT username and client id: its id).')
+        printWithSecret(service, secret, values.json, 'Configure the service with it now (MQTT username and client id: its id).')
         return 0
       }
       case 'list': {
@@ -57,10 +56,9 @@ export function servicesCommand (config: Config, argv: string[]): Promise<number
         return 0
       }
       case 'rotate': {
-        const { positionals } = parse(args, {}, 1)
+        const { values, positionals } = parse(args, { json: { type: 'boolean' } }, 1)
         const { service, secret } = await admin.rotateService(actor, required(positionals[0], 'SERVICE_ID'))
-        printJson({ ...service, secret })
-        warnSecretShownOnce('Configure the service with it now: the old secret no longer works.')
+        printWithSecret(service, secret, values.json, 'Configure the service with it now: the old secret no longer works.')
         return 0
       }
       case 'revoke': {

@@ -55,7 +55,12 @@ export function stationsCommand (config: Config, argv: string[]): Promise<number
       case 'add': {
         const { values } = parse(args, { id: { type: 'string' }, ...fieldOptions })
         const station = { id: required(values.id, '--id'), ...fields(values), name: required(values.name, '--name') }
-        printJson(admin.addStation(actor, station as NewStation))
+        const added = admin.addStation(actor, station as NewStation)
+        printJson(added)
+        // The zone decides which local day every event counts on: a default taken silently
+        // would shift a foreign station's figures by hours. Say what was chosen.
+        const chosen = (given: string | undefined, what: string) => (given === undefined ? `${what} (default: no --${what.split(' ')[0]} given)` : what)
+        console.error(`station ${added.id}: ${chosen(values.timezone, `timezone ${added.timezone}`)}, ${chosen(values.capacity, `capacity ${added.capacity}`)}`)
         return 0
       }
       case 'list': {

@@ -145,8 +145,8 @@ export async function figureFixture () {
     for (const e of events) job.onStored(e.station, e.event)
   }
 
-  async function get (url: string) {
-    const res = await app.inject({ method: 'GET', url, headers: tokens.viewer })
+  async function get (url: string, headers: Record<string, string> = {}) {
+    const res = await app.inject({ method: 'GET', url, headers: { ...tokens.viewer, ...headers } })
     return { status: res.statusCode, body: res.headers['content-type']?.toString().startsWith('application/json') ? res.json() : undefined, res }
   }
 
