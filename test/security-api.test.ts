@@ -79,7 +79,10 @@ const DOCUMENTED: Record<string, AuthLevel> = {
   'GET /audit': 'admin',
   'POST /session': 'public',
   'GET /session': 'public',
-  'DELETE /session': 'public'
+  'DELETE /session': 'public',
+  // The dashboard's page and its assets: static files, no data (the app signs in by itself).
+  'GET /': 'public',
+  'GET /assets/*': 'public'
 }
 // Public routes whose answer without a session is a 401 (with a reason): that is what they report.
 const SESSION_STATUS = new Set(['GET /session', 'HEAD /session'])
