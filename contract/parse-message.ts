@@ -49,9 +49,23 @@ function decodeJson (payload: Uint8Array, limit: number): { ok: true, value: unk
     const text = Buffer.isBuffer(payload) ? payload.toString('utf8') : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8')
     return { ok: true, value: JSON.parse(text) }
   } catch (err) {
-    return { ok: false, reason: `invalid JSON: ${(err as Error).message}` }
+    return { ok: false, reason: `invalid JSON: ${jsonErrorWithoutInput((err as Error).message)}` }
   }
 }
+
+// V8 quotes the payload in some messages (`Unexpected token 'X', "…" is not valid JSON`), and a
+// reason is stored and logged: it must not carry what the device sent (a name, a phone
+// number). The message up to its first quote says what is wrong; positions are kept.
+function jsonErrorWithoutInput (message: string): string {
+  const quote = message.search(/['"]/)
+  return quote < 0 ? message : message.slice(0, quote).replace(/[\s,]+$/, '')
+}
+
+// Every key a payload of the contract may carry, and the batch envelope's. A reason or a
+// rejected record names these; any other key is the device's text and is shown only as its
+// length (`<key:11>`): a device could send `{"13812345678": …}`.
+export const CONTRACT_KEYS: ReadonlySet<string> = new Set(['events', ...CHANNELS.flatMap((c) => Object.keys(channels[c].shape))])
+export const maskedKey = (key: string): string => (CONTRACT_KEYS.has(key) ? key : `<key:${key.length}>`)
 
 // Each channel's schema compiled once by zod (`z.compile`): valid payloads take generated code
 // (0.12 instead of 0.48 µs for a door event, 0.07 instead of 0.86 for an environment reading),
@@ -67,9 +81,16 @@ function validateEvent (channel: Channel, json: unknown): ParseResult {
   return { ok: true, event: { channel, payload: result.data } as AnyEvent }
 }
 
+// zod's messages say what was expected, never the value received, except for unknown keys
+// (`Unrecognized key: "…"`), which are rebuilt with the keys masked.
 function formatIssues (error: z.ZodError): string {
   return error.issues
     .slice(0, 5)
-    .map((i) => (i.path.length > 0 ? `${i.path.join('.')}: ${i.message}` : i.message))
+    .map((i) => {
+      const message = i.code === 'unrecognized_keys'
+        ? `Unrecognized key${i.keys.length > 1 ? 's' : ''}: ${i.keys.map((k) => (CONTRACT_KEYS.has(k) ? `"${k}"` : maskedKey(k))).join(', ')}`
+        : i.message
+      return i.path.length > 0 ? `${i.path.map((p) => (typeof p === 'string' ? maskedKey(p) : String(p))).join('.')}: ${message}` : message
+    })
     .join('; ')
 }

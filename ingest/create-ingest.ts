@@ -50,11 +50,11 @@ export function createIngest (deps: { writer: BatchWriter, logger: Logger, metri
   const storedIn = channelCounters(metrics?.stored)
 
   /** Store a `rejected` record; calls back with false, or with the error that kept it out. */
-  function reject (input: IngestInput, reason: string, payload: Uint8Array, done: (err: Error | null) => void): void {
+  function reject (input: IngestInput, reason: string, payload: Uint8Array, batch: boolean, done: (err: Error | null) => void): void {
     counts.rejected++
     metrics?.rejected.inc({ reason: rejectionCode(reason) })
     logger.warn({ station: input.stationId, channel: input.channel, device: input.deviceId, reason }, 'event rejected')
-    const line = rejectedLine({ station: input.stationId, channel: input.channel, client: input.deviceId, reason, payload })
+    const line = rejectedLine({ station: input.stationId, channel: input.channel, client: input.deviceId, reason, payload, batch })
     const refused = writer.enqueue(line, 1, done)
     if (refused) done(refused)
   }
@@ -73,13 +73,14 @@ export function createIngest (deps: { writer: BatchWriter, logger: Logger, metri
 
   /** Calls back true when stored as data, false when stored as rejected. */
   function storeOne (input: IngestInput, parsed: ParseResult, raw: () => Uint8Array, label: string, done: (err: Error | null, asData?: boolean) => void): void {
-    const asRejected = (reason: string) => reject(input, label + reason, raw(), (err) => done(err, false))
+    const asRejected = (reason: string) => reject(input, label + reason, raw(), false, (err) => done(err, false))
     if (!parsed.ok) return asRejected(parsed.reason)
     // (device, seq) must be unique for de-duplication to be sound, so a device may only speak
     // for itself: one credential per device.
     const event = parsed.event
     if (event.payload.device !== input.deviceId) {
-      return asRejected(`device "${event.payload.device}" does not match the authenticated device "${input.deviceId}"`)
+      // Masked like any value of a refused payload: a slug can be a phone number.
+      return asRejected(`device "<string:${event.payload.device.length}>" does not match the authenticated device "${input.deviceId}"`)
     }
     let line: string
     try {
@@ -116,7 +117,7 @@ export function createIngest (deps: { writer: BatchWriter, logger: Logger, metri
   async function handleBatch (input: IngestInput): Promise<IngestOutcome> {
     const batch = parseBatch(input.channel, input.payload)
     if (!batch.ok) {
-      await new Promise<void>((resolve, fail) => reject(input, `batch: ${batch.reason}`, input.payload, (err) => { if (err) fail(err); else resolve() }))
+      await new Promise<void>((resolve, fail) => reject(input, `batch: ${batch.reason}`, input.payload, true, (err) => { if (err) fail(err); else resolve() }))
       return REJECTED_ONE
     }
     // Each event is its own writer entry: they still travel in one InfluxDB write, but a point

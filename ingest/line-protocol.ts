@@ -57,12 +57,26 @@ export function formatLine (measurement: string, tags: Record<string, string>, f
   return `${line} ${timestampNs}`
 }
 
+// A message is identified by (device, ts, seq) (contract/README.md). One InfluxDB point is
+// identified by its series (measurement and tags) and its nanosecond timestamp, which has room
+// for the millisecond ts and six more digits: not for a 32-bit seq. So the point carries seq in
+// two places: seq mod 10^6 in the sub-millisecond digits, and seq div 10^6 in the `seqhi` tag
+// (only from seq 10^6 on, so points of seq < 10^6 keep the series they always had). Together
+// they are seq exactly: two different messages of a device never land on one point, and a
+// retransmission of the same (device, ts, seq) lands on its own point and overwrites it.
+// A device's seqhi changes once per million messages, so the tag adds at most one series per
+// device and tag set per million messages (at most 4,295 over a 32-bit counter's life).
+
 /**
  * Nanosecond timestamp from device time and sequence: milliseconds, then the sequence number
- * modulo 10^6 in the sub-millisecond digits. A retransmission of the same (device, ts, seq)
- * lands on the same point and overwrites it, so retries and duplicate sends never count twice.
+ * modulo 10^6 in the sub-millisecond digits (the rest of seq is the `seqhi` tag).
  */
 export function eventTimestampNs (tsMs: number, seq: number): string {
   const sub = seq % 1_000_000
   return sub >= 100_000 ? `${tsMs}${sub}` : `${tsMs}${String(sub).padStart(6, '0')}`
+}
+
+/** `seq div 10^6` as the `seqhi` tag value, or '' (no tag) below 10^6. */
+export function seqHigh (seq: number): string {
+  return seq < 1_000_000 ? '' : String(Math.floor(seq / 1_000_000))
 }

@@ -1,14 +1,19 @@
+import type { Channel } from '../contract/index.ts'
 import { formatLine } from './line-protocol.ts'
+import { maskPayload } from './mask-payload.ts'
 
 export const MAX_STORED_PAYLOAD_CHARS = 1024
 export const MAX_REASON_CHARS = 500
 
 export type Rejection = {
   station: string
-  channel: string
+  channel: Channel
   client: string
+  /** Why: built from the contract's messages, which never quote the payload's values. */
   reason: string
   payload: Uint8Array
+  /** The payload is a whole batch envelope `{ "events": [...] }` (not one event of it). */
+  batch: boolean
 }
 
 // Rejected points are keyed by receive time. A counter in the sub-millisecond digits keeps two
@@ -22,11 +27,12 @@ function receiveTimestampNs (): string {
   return `${ms}${String(counter % 1_000_000).padStart(6, '0')}`
 }
 
-/** The `rejected` point: what arrived, from whom, and why it was not stored as data. */
+/**
+ * The `rejected` point: what arrived (its shape, with the values masked: ingest/mask-payload.ts),
+ * from whom, and why it was not stored as data.
+ */
 export function rejectedLine (r: Rejection): string {
-  const text = Buffer.from(r.payload.buffer, r.payload.byteOffset, r.payload.byteLength)
-    .subarray(0, MAX_STORED_PAYLOAD_CHARS * 4)
-    .toString('utf8')
+  const text = maskPayload(r.payload, { channel: r.channel, client: r.client, batch: r.batch })
   return formatLine('rejected',
     { station: r.station, channel: r.channel },
     {

@@ -18,6 +18,52 @@ export type DailyFigures = {
   visitsByHour: number[]
   /** Highest number of people inside at once. */
   peakOccupancy: number
+  /** Stays of the granted entries, as the door saw them (the API's dwell figures). */
+  dwell: DwellTruth
+}
+
+export type DwellTruth = {
+  /** Whole minutes (floored) from a scanned entry to the exit it pairs with → how many. */
+  minutes: Record<number, number>
+  /** Scanned entries whose worker's next scanned door event was not an exit within 4 hours (the door stood open when they left). */
+  withoutExit: number
+  /** Granted entries without a worker id (the simulator always scans one: 0). */
+  unidentified: number
+}
+
+const emptyDwell = (): DwellTruth => ({ minutes: {}, withoutExit: 0, unidentified: 0 })
+const DWELL_HORIZON_MS = 4 * 3_600_000
+
+/**
+ * The stay of each visit as the door recorded it, by the API's documented rule: a scanned entry
+ * pairs with the same worker's next scanned door event when that is an exit within 4 hours;
+ * otherwise it has no exit (null). So a worker who walked out while the door stood open and
+ * later came in through it again pairs with that later exit. Unscanned entries: undefined.
+ * Only the plan's own day is searched: everybody leaves before midnight, so only an entry whose
+ * exit went unscanned late in the evening could pair past it (no fault of the tests does that).
+ */
+function doorStays (plan: DayPlan): Array<number | null | undefined> {
+  const byWorker = new Map<string, Array<{ ms: number, exit: boolean }>>()
+  const add = (worker: string | undefined, ms: number, exit: boolean) => {
+    if (worker === undefined || doorWasOpen(plan, ms)) return
+    let list = byWorker.get(worker)
+    if (list === undefined) { list = []; byWorker.set(worker, list) }
+    list.push({ ms, exit })
+  }
+  for (const v of plan.visits) { add(v.worker, v.enterMs, false); add(v.worker, v.exitMs, true) }
+  for (const d of plan.denied) add(d.worker, d.ms, false)
+  for (const list of byWorker.values()) list.sort((a, b) => a.ms - b.ms)
+  return plan.visits.map((v) => {
+    if (doorWasOpen(plan, v.enterMs)) return undefined
+    const next = byWorker.get(v.worker)!.find((e) => e.ms > v.enterMs)
+    return next !== undefined && next.exit && next.ms - v.enterMs <= DWELL_HORIZON_MS ? Math.floor((next.ms - v.enterMs) / 60_000) : null
+  })
+}
+
+function addStay (d: DwellTruth, minutes: number | null | undefined): void {
+  if (minutes === undefined) return
+  if (minutes === null) d.withoutExit++
+  else d.minutes[minutes] = (d.minutes[minutes] ?? 0) + 1
 }
 
 export type DayTruth = DailyFigures & {
@@ -51,7 +97,8 @@ export function expectedDailyFigures (plan: DayPlan): DailyFigures {
     uniqueWorkers: new Set(scanned.map((v) => v.worker)).size,
     denied: plan.denied.filter((d) => !doorWasOpen(plan, d.ms)).length,
     visitsByHour,
-    peakOccupancy: peakOccupancy(plan)
+    peakOccupancy: peakOccupancy(plan),
+    dwell: doorStays(plan).reduce((d, m) => { addStay(d, m); return d }, emptyDwell())
   }
 }
 
@@ -104,7 +151,7 @@ export function createStationTruth (opts: { timeZone: string, from: number, unti
     let r = byDate.get(date)
     if (r === undefined) {
       const t = dayTruth({ ...plan, visits: [], denied: [], turnedAway: 0 })
-      r = { ...t, date, visitsByHour: new Array<number>(24).fill(0), firstTimeVisitors: 0, partial: true }
+      r = { ...t, date, visitsByHour: new Array<number>(24).fill(0), dwell: emptyDwell(), firstTimeVisitors: 0, partial: true }
       byDate.set(date, r)
     }
     return r
@@ -115,8 +162,9 @@ export function createStationTruth (opts: { timeZone: string, from: number, unti
       if (plan.startMs >= until || plan.endMs <= from) return
       // Amenities, weather and counter figures belong to the plan's own day.
       const own = row(plan.date, plan)
-      Object.assign(own, { ...dayTruth(plan), visits: own.visits, uniqueWorkers: own.uniqueWorkers, denied: own.denied, visitsByHour: own.visitsByHour, firstTimeVisitors: own.firstTimeVisitors, partial: plan.startMs < from || plan.endMs > until })
-      for (const v of plan.visits) {
+      Object.assign(own, { ...dayTruth(plan), visits: own.visits, uniqueWorkers: own.uniqueWorkers, denied: own.denied, visitsByHour: own.visitsByHour, dwell: own.dwell, firstTimeVisitors: own.firstTimeVisitors, partial: plan.startMs < from || plan.endMs > until })
+      const stays = doorStays(plan)
+      for (const [i, v] of plan.visits.entries()) {
         if (v.enterMs < from || v.enterMs >= until || doorWasOpen(plan, v.enterMs)) continue
         const ts = v.enterMs + skew(v.enterMs)
         const date = localDateOf(ts, timeZone)
@@ -125,6 +173,7 @@ export function createStationTruth (opts: { timeZone: string, from: number, unti
         const day = localDay(date, timeZone)
         const hour = Math.min(23, Math.max(0, Math.floor(day.minuteOfDay(ts) / 60)))
         r.visitsByHour[hour] = (r.visitsByHour[hour] ?? 0) + 1
+        addStay(r.dwell, stays[i]) // counted on the day of entry, as the API does
         const set = workers.get(date) ?? new Set<string>()
         workers.set(date, set)
         set.add(v.worker)

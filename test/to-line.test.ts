@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest'
 import { Appliance, CHANNELS, channels, MAX_SEQ, MAX_TS, MIN_TS, type AnyEvent, type Channel, type PayloadOf } from '../contract/index.ts'
-import { eventTimestampNs, formatLine } from '../ingest/line-protocol.ts'
+import { eventTimestampNs, formatLine, seqHigh } from '../ingest/line-protocol.ts'
 import { eventToLine } from '../ingest/to-line.ts'
 import { createRng, type Rng } from '../simulators/random.ts'
 
@@ -10,12 +10,12 @@ import { createRng, type Rng } from '../simulators/random.ts'
 // contract's limits (and free text full of what line protocol must escape).
 const int = (n: number | undefined) => (n === undefined ? undefined : { int: n })
 const reference: { [C in Channel]: (station: string, p: PayloadOf<C>) => string } = {
-  door: (station, p) => formatLine('door', { device: p.device, direction: p.direction, method: p.method, result: p.result, station }, { seq: int(p.seq), worker: p.worker }, eventTimestampNs(p.ts, p.seq)),
-  occupancy: (station, p) => formatLine('occupancy', { device: p.device, station }, { count: int(p.count), entered: int(p.entered), exited: int(p.exited), seq: int(p.seq) }, eventTimestampNs(p.ts, p.seq)),
-  environment: (station, p) => formatLine('environment', { device: p.device, station }, { temperature: p.temperature, humidity: p.humidity, co2: p.co2, pm25: p.pm25, seq: int(p.seq) }, eventTimestampNs(p.ts, p.seq)),
-  status: (station, p) => formatLine('status', { device: p.device, station }, { state: p.state, firmware: p.firmware, uptime: int(p.uptime), seq: int(p.seq) }, eventTimestampNs(p.ts, p.seq)),
-  equipment: (station, p) => formatLine('equipment', { appliance: p.appliance, device: p.device, station, unit: String(p.unit) }, { state: p.state, powerW: p.powerW, setpoint: p.setpoint, fault: p.fault, seq: int(p.seq) }, eventTimestampNs(p.ts, p.seq)),
-  supply: (station, p) => formatLine('supply', { device: p.device, item: p.item, station }, { quantity: int(p.quantity), capacity: int(p.capacity), seq: int(p.seq) }, eventTimestampNs(p.ts, p.seq))
+  door: (station, p) => formatLine('door', { device: p.device, direction: p.direction, method: p.method, result: p.result, seqhi: seqHigh(p.seq), station }, { seq: int(p.seq), worker: p.worker }, eventTimestampNs(p.ts, p.seq)),
+  occupancy: (station, p) => formatLine('occupancy', { device: p.device, seqhi: seqHigh(p.seq), station }, { count: int(p.count), entered: int(p.entered), exited: int(p.exited), seq: int(p.seq) }, eventTimestampNs(p.ts, p.seq)),
+  environment: (station, p) => formatLine('environment', { device: p.device, seqhi: seqHigh(p.seq), station }, { temperature: p.temperature, humidity: p.humidity, co2: p.co2, pm25: p.pm25, seq: int(p.seq) }, eventTimestampNs(p.ts, p.seq)),
+  status: (station, p) => formatLine('status', { device: p.device, seqhi: seqHigh(p.seq), station }, { state: p.state, firmware: p.firmware, uptime: int(p.uptime), seq: int(p.seq) }, eventTimestampNs(p.ts, p.seq)),
+  equipment: (station, p) => formatLine('equipment', { appliance: p.appliance, device: p.device, seqhi: seqHigh(p.seq), station, unit: String(p.unit) }, { state: p.state, powerW: p.powerW, setpoint: p.setpoint, fault: p.fault, seq: int(p.seq) }, eventTimestampNs(p.ts, p.seq)),
+  supply: (station, p) => formatLine('supply', { device: p.device, item: p.item, seqhi: seqHigh(p.seq), station }, { quantity: int(p.quantity), capacity: int(p.capacity), seq: int(p.seq) }, eventTimestampNs(p.ts, p.seq))
 }
 
 const SLUG = 'abcdefghijklmnopqrstuvwxyz0123456789-'

@@ -4,7 +4,7 @@ import type { InfluxDB } from 'influx'
 import { serve } from '../../bin/commands/serve.ts'
 import { loadConfig, type Config } from '../../platform/config.ts'
 import { ensureDatabase, influxClient } from '../../platform/influx.ts'
-import { createLogger } from '../../platform/logger.ts'
+import { createLogger, type Logger } from '../../platform/logger.ts'
 import { openRegistry } from '../../registry/open-registry.ts'
 import type { NewStation, Role } from '../../registry/schemas.ts'
 import { apiTokens } from './api-tokens.ts'
@@ -15,7 +15,7 @@ export type TestStack = Awaited<ReturnType<typeof startTestStack>>
  * The real thing on free ports: Aedes broker with ingest and the Fastify API in one process
  * (as `waystation start` runs them), a fresh registry file and a fresh InfluxDB database.
  */
-export async function startTestStack (overrides: Record<string, string> = {}) {
+export async function startTestStack (overrides: Record<string, string> = {}, opts: { logger?: Logger } = {}) {
   const suffix = randomBytes(4).toString('hex')
   const config: Config = loadConfig({
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
@@ -33,7 +33,8 @@ export async function startTestStack (overrides: Record<string, string> = {}) {
     API_RATE_LIMIT_MAX: '1000000',
     ...overrides
   })
-  const logger = createLogger(config.LOG_LEVEL)
+  // A test that reads the log passes its own logger (e.g. writing to memory).
+  const logger = opts.logger ?? createLogger(config.LOG_LEVEL)
   const running = await serve(config, logger, { broker: true, api: true })
   const influx: InfluxDB = influxClient(config)
   // Ingest creates the database and policies in the background; tests that drain the rollup
