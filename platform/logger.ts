@@ -1,19 +1,49 @@
+import { createRequire } from 'node:module'
 import { pino, type Logger } from 'pino'
 
 export type { Logger }
 
-// One root logger per process; components take a child (`logger.child({ component: 'ingest' })`).
-// Secrets never reach the output even if someone logs a whole object that holds them.
-export function createLogger (level: string = 'info'): Logger {
-  return pino({
-    level,
-    base: { pid: process.pid },
-    redact: {
-      paths: [
-        'password', '*.password', 'secret', '*.secret', 'token', '*.token',
-        'req.headers.authorization', 'headers.authorization', 'INFLUX_PASSWORD', '*.INFLUX_PASSWORD', 'REDIS_URL', '*.REDIS_URL'
-      ],
-      censor: '[redacted]'
-    }
+/** Where log lines go: anything with write(); isTTY decides the default format. */
+export type LogDestination = { write (line: string): unknown, isTTY?: boolean }
+export type LoggerOptions = {
+  /** Human-readable lines (pino-pretty) instead of JSON; default: when the destination is a terminal. */
+  pretty?: boolean
+  /** Default: stdout. */
+  destination?: LogDestination
+}
+
+const REDACT = [
+  'password', '*.password', 'secret', '*.secret', 'token', '*.token',
+  'req.headers.authorization', 'headers.authorization', 'INFLUX_PASSWORD', '*.INFLUX_PASSWORD', 'REDIS_URL', '*.REDIS_URL'
+]
+
+type PrettyModule = { prettyFactory (opts: object): (line: string) => string, isColorSupported: boolean }
+
+// pino-pretty as a plain function in this thread, not a transport: a transport is a worker
+// thread (its start-up and a second event loop for a handful of lines a person reads), and
+// its lines arrive asynchronously, interleaved at random with what the demo prints itself
+// (its summary and progress bar). Loaded only when wanted: JSON output never pays for it.
+function prettyDestination (out: LogDestination): LogDestination {
+  const { prettyFactory, isColorSupported } = createRequire(import.meta.url)('pino-pretty') as PrettyModule
+  const format = prettyFactory({
+    colorize: out.isTTY === true && isColorSupported,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname,component',
+    // "INFO  broker: MQTT listener ready {"port":1883}": one line per record, fields after it.
+    messageFormat: '{if component}{component}: {end}{msg}',
+    singleLine: true
   })
+  return { write: (line: string) => out.write(format(line)) }
+}
+
+// One root logger per process; components take a child (`logger.child({ component: 'ingest' })`).
+// Secrets never reach the output even if someone logs a whole object that holds them: pino
+// redacts before serialising, so the pretty lines are made from the redacted record.
+// JSON lines for machines (files, pipes, log collectors); pretty lines on a terminal.
+export function createLogger (level: string = 'info', opts: LoggerOptions = {}): Logger {
+  const out = opts.destination ?? process.stdout
+  const pretty = opts.pretty ?? out.isTTY === true
+  const options = { level, base: { pid: process.pid }, redact: { paths: REDACT, censor: '[redacted]' } }
+  if (pretty) return pino(options, prettyDestination(out))
+  return opts.destination === undefined ? pino(options) : pino(options, opts.destination)
 }
