@@ -1,7 +1,12 @@
-// Finds (installing on Debian when we are root) the Chromium that the browser tests and the
-// dashboard benchmark drive through playwright-core, and the CJK fonts it needs: without
-// fonts-noto-cjk every Chinese character renders as a tofu box, in screenshots and on a kiosk.
+// Finds (installing on Debian when we are root) and launches the Chromium that the browser
+// tests and the dashboard benchmark drive through playwright-core, and the CJK fonts it needs:
+// without fonts-noto-cjk every Chinese character renders as a tofu box, in screenshots and on
+// a kiosk.
 import { existsSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { chromium, type Browser } from 'playwright-core'
 import { aptInstall, findExecutable, isExecutable, manualInstallError, run, type Log } from './system.ts'
 
 const WHAT = 'Chromium with CJK fonts (for the browser tests)'
@@ -46,6 +51,35 @@ export function ensureChromiumInstalled (log: Log = () => {}): Promise<string> {
   })()
   installing.catch(() => { installing = undefined }) // let a later call retry
   return installing
+}
+
+// Debian's chromium as root in a container: no sandbox (root), no /dev/shm of any size, no GPU,
+// and no crash reporter, whose chrome_crashpad_handler exits with "--database is required"
+// when HOME is not writable (it also gets a writable HOME of its own).
+export const CHROMIUM_ARGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-crash-reporter']
+
+export type LaunchedBrowser = Browser & { /** ms from launch() to a connected browser */ launchMs: number }
+
+/** Starts headless Chromium through playwright-core (installing it first when missing). */
+export async function launchChromium (log: Log = () => {}): Promise<LaunchedBrowser> {
+  const executablePath = await ensureChromiumInstalled(log)
+  const home = await mkdtemp(join(tmpdir(), 'waystation-chromium-home-'))
+  const started = performance.now()
+  const browser = await chromium.launch({
+    executablePath,
+    // Playwright's plain --headless is swapped for the explicit new headless mode.
+    headless: true,
+    ignoreDefaultArgs: ['--headless'],
+    args: CHROMIUM_ARGS,
+    env: { ...process.env, HOME: home, XDG_CONFIG_HOME: join(home, '.config'), XDG_CACHE_HOME: join(home, '.cache') },
+    timeout: 60_000
+  }).catch(async (err: Error) => {
+    await rm(home, { recursive: true, force: true })
+    throw new Error(`cannot launch ${executablePath}: ${err.message}`)
+  })
+  const launchMs = performance.now() - started
+  browser.on('disconnected', () => { void rm(home, { recursive: true, force: true }) })
+  return Object.assign(browser, { launchMs })
 }
 
 if (import.meta.main) {

@@ -1,43 +1,21 @@
 // Real Chromium for the browser tests: Debian's chromium (or CHROMIUM_PATH) driven by
 // playwright-core, installed with its CJK fonts when missing (scripts/chromium.ts). One launch
 // per test file (beforeAll), one context + page per test (newPage).
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { onTestFinished } from 'vitest'
-import { ensureChromiumInstalled } from '../../scripts/chromium.ts'
+import { launchChromium, type LaunchedBrowser } from '../../scripts/chromium.ts'
 
 const ROOT = join(import.meta.dirname, '..', '..')
 /** Git-ignored (.tmp/): look at them, e.g. a zh-CN page, before trusting a rendering. */
 export const SCREENSHOT_DIR = join(ROOT, '.tmp', 'screenshots')
 
-// Debian's chromium as root in a container: no sandbox (root), no /dev/shm of any size, no GPU,
-// and no crash reporter, whose chrome_crashpad_handler exits with "--database is required"
-// when HOME is not writable (we also give it a writable HOME of its own).
-export const CHROMIUM_ARGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-crash-reporter']
+export type { LaunchedBrowser }
 
-export type LaunchedBrowser = Browser & { /** ms from launch() to a connected browser */ launchMs: number }
-
-export async function launchBrowser (): Promise<LaunchedBrowser> {
-  const executablePath = await ensureChromiumInstalled((line) => console.error(`[chromium] ${line}`))
-  const home = await mkdtemp(join(tmpdir(), 'waystation-chromium-home-'))
-  const started = performance.now()
-  const browser = await chromium.launch({
-    executablePath,
-    // Playwright's plain --headless is swapped for the explicit new headless mode.
-    headless: true,
-    ignoreDefaultArgs: ['--headless'],
-    args: CHROMIUM_ARGS,
-    env: { ...process.env, HOME: home, XDG_CONFIG_HOME: join(home, '.config'), XDG_CACHE_HOME: join(home, '.cache') },
-    timeout: 60_000
-  }).catch(async (err: Error) => {
-    await rm(home, { recursive: true, force: true })
-    throw new Error(`cannot launch ${executablePath}: ${err.message}`)
-  })
-  const launchMs = performance.now() - started
-  browser.on('disconnected', () => { void rm(home, { recursive: true, force: true }) })
-  return Object.assign(browser, { launchMs })
+/** One per test file, in beforeAll; close it in afterAll. */
+export function launchBrowser (): Promise<LaunchedBrowser> {
+  return launchChromium((line) => console.error(`[chromium] ${line}`))
 }
 
 /** A console error, an uncaught exception or a Content-Security-Policy violation. */
