@@ -1,7 +1,23 @@
 import { createRequire } from 'node:module'
-import { pino, type Logger } from 'pino'
+import { pino, type Logger, type LoggerOptions as PinoOptions } from 'pino'
 
 export type { Logger }
+
+// One root logger per process; components take a child (`logger.child({ component: 'ingest' })`).
+// Secrets never reach the output even if someone logs a whole object that holds them.
+export function createLogger (level: string = 'info', opts: LoggerOptions = {}): Logger {
+  return pinoTo(opts, {
+    level,
+    base: { pid: process.pid },
+    redact: {
+      paths: [
+        'password', '*.password', 'secret', '*.secret', 'token', '*.token',
+        'req.headers.authorization', 'headers.authorization', 'INFLUX_PASSWORD', '*.INFLUX_PASSWORD', 'REDIS_URL', '*.REDIS_URL'
+      ],
+      censor: '[redacted]'
+    }
+  })
+}
 
 /** Where log lines go: anything with write(); isTTY decides the default format. */
 export type LogDestination = { write (line: string): unknown, isTTY?: boolean }
@@ -12,10 +28,13 @@ export type LoggerOptions = {
   destination?: LogDestination
 }
 
-const REDACT = [
-  'password', '*.password', 'secret', '*.secret', 'token', '*.token',
-  'req.headers.authorization', 'headers.authorization', 'INFLUX_PASSWORD', '*.INFLUX_PASSWORD', 'REDIS_URL', '*.REDIS_URL'
-]
+// JSON lines for machines (files, pipes, log collectors); pretty lines on a terminal. pino
+// redacts before serialising, so the pretty lines are made from the redacted record.
+function pinoTo (opts: LoggerOptions, options: PinoOptions): Logger {
+  const out = opts.destination ?? process.stdout
+  if (opts.pretty ?? out.isTTY === true) return pino(options, prettyDestination(out))
+  return opts.destination === undefined ? pino(options) : pino(options, opts.destination)
+}
 
 type PrettyModule = { prettyFactory (opts: object): (line: string) => string, isColorSupported: boolean }
 
@@ -29,21 +48,9 @@ function prettyDestination (out: LogDestination): LogDestination {
     colorize: out.isTTY === true && isColorSupported,
     translateTime: 'SYS:HH:MM:ss.l',
     ignore: 'pid,hostname,component',
-    // "INFO  broker: MQTT listener ready {"port":1883}": one line per record, fields after it.
+    // "INFO: broker: MQTT listener ready {"port":1883}": one line per record, fields after it.
     messageFormat: '{if component}{component}: {end}{msg}',
     singleLine: true
   })
   return { write: (line: string) => out.write(format(line)) }
-}
-
-// One root logger per process; components take a child (`logger.child({ component: 'ingest' })`).
-// Secrets never reach the output even if someone logs a whole object that holds them: pino
-// redacts before serialising, so the pretty lines are made from the redacted record.
-// JSON lines for machines (files, pipes, log collectors); pretty lines on a terminal.
-export function createLogger (level: string = 'info', opts: LoggerOptions = {}): Logger {
-  const out = opts.destination ?? process.stdout
-  const pretty = opts.pretty ?? out.isTTY === true
-  const options = { level, base: { pid: process.pid }, redact: { paths: REDACT, censor: '[redacted]' } }
-  if (pretty) return pino(options, prettyDestination(out))
-  return opts.destination === undefined ? pino(options) : pino(options, opts.destination)
 }
