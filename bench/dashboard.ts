@@ -1,4 +1,4 @@
-// `node bench/dashboard.ts [--quick] [--stations N] [--runs N] [--events N] [--path /] [--keep]`
+// `node bench/dashboard.ts [--quick] [--stations N] [--runs N] [--events N] [--path /] [--keep] [--screenshots]`
 // (also `npm run bench -- --only dashboard`). The dashboard in real Chromium against
 // `waystation start` (its own process, a throw-away influxd):
 //   (a) the fleet map with N stations (default 10,000 over a province): navigation until the
@@ -31,7 +31,7 @@ const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); retu
 export async function main (argv: string[] = process.argv.slice(2)): Promise<string> {
   const { values: a } = parseArgs({
     args: argv,
-    options: { quick: { type: 'boolean', default: false }, stations: { type: 'string' }, runs: { type: 'string' }, events: { type: 'string' }, path: { type: 'string', default: '/' }, keep: { type: 'boolean', default: false } }
+    options: { quick: { type: 'boolean', default: false }, stations: { type: 'string' }, runs: { type: 'string' }, events: { type: 'string' }, path: { type: 'string', default: '/' }, keep: { type: 'boolean', default: false }, screenshots: { type: 'boolean', default: false } }
   })
   const quick = a.quick ?? false
   const stations = Number(a.stations ?? (quick ? 1000 : 10_000))
@@ -58,10 +58,17 @@ export async function main (argv: string[] = process.argv.slice(2)): Promise<str
       const { run, page, context } = await measureFleetLoad(browser, { apiUrl: stack.apiUrl, token: fleet.viewerToken, path, markers: stations, timeoutMs: 120_000 })
       loads.push(run)
       log(`   load ${r + 1}/${runs}: map ready ${n0(run.mapReadyMs)} ms, ${kb(Object.values(run.bytes).reduce((s, b) => s + b, 0))} in ${run.requests} responses`)
-      if (r === runs - 1) interaction = await measurePanZoom(page)
+      // --screenshots: the map loaded, zoomed in and panned, to check the inputs reach it.
+      const shot = async (name: string) => {
+        if (!a.screenshots) return
+        const file = join(ROOT, '.tmp', 'screenshots', `bench-dashboard-${name}.png`)
+        await page.screenshot({ path: file })
+        log(`   screenshot: ${file}`)
+      }
+      if (r === runs - 1) interaction = await measurePanZoom(page, shot)
       await context.close()
     }
-    const context = await signedInContext(browser, stack.apiUrl, fleet.viewerToken)
+    const context = await signedInContext(browser, stack.apiUrl, fleet.viewerToken, { bypassCSP: true })
     const sse = await measureSseLatency(context, { apiUrl: stack.apiUrl, mqttUrl: stack.mqttUrl, fleet, events, intervalMs: 50, log })
     await context.close()
 

@@ -51,8 +51,8 @@ const recorder = (page: Page) => page.evaluate(() => (globalThis as unknown as {
 const pageNow = (page: Page) => page.evaluate(() => (globalThis as unknown as { performance: { now (): number } }).performance.now())
 
 /** A fresh context (cold cache) signed in with the token through the API's cookie session. */
-export async function signedInContext (browser: Browser, apiUrl: string, token: string): Promise<BrowserContext> {
-  const context = await browser.newContext({ locale: 'zh-CN', timezoneId: 'Asia/Shanghai', viewport: { width: 1920, height: 1080 } })
+export async function signedInContext (browser: Browser, apiUrl: string, token: string, opts: { bypassCSP?: boolean } = {}): Promise<BrowserContext> {
+  const context = await browser.newContext({ locale: 'zh-CN', timezoneId: 'Asia/Shanghai', viewport: { width: 1920, height: 1080 }, bypassCSP: opts.bypassCSP ?? false })
   // context.request shares the context's cookie jar, so the page gets the session cookie.
   const res = await context.request.post(`${apiUrl}/session`, { data: { token }, failOnStatusCode: false })
   const cookies = await context.cookies(apiUrl)
@@ -132,7 +132,7 @@ export async function measureFleetLoad (browser: Browser, opts: { apiUrl: string
 export type Interaction = { longestTaskMs: number, longTasks: number, longestFrameMs: number, frames: number, seconds: number }
 
 /** Wheel zoom in and out over the map's centre, then a drag (pan): the main thread's longest task and frame in each. */
-export async function measurePanZoom (page: Page): Promise<{ zoom: Interaction, pan: Interaction }> {
+export async function measurePanZoom (page: Page, shot: (name: string) => Promise<void> = async () => {}): Promise<{ zoom: Interaction, pan: Interaction }> {
   const box = await page.locator(MAP).boundingBox()
   if (box === null) throw new Error(`${MAP} has no box on the page: cannot zoom or pan it`)
   const cx = box.x + box.width / 2
@@ -149,13 +149,17 @@ export async function measurePanZoom (page: Page): Promise<{ zoom: Interaction, 
     return { longestTaskMs: Math.max(0, ...tasks.map((t) => t.duration)), longTasks: tasks.length, longestFrameMs: Math.max(0, ...gaps), frames: rec.frames.length, seconds: (t1 - t0) / 1000 }
   }
   await page.mouse.move(cx, cy)
+  await shot('loaded')
   const zoom = await during(async () => {
-    for (const dy of [-300, -300, -300, 300, 300, 300]) { await page.mouse.wheel(0, dy); await page.waitForTimeout(150) }
+    for (const dy of [-300, -300, -300]) { await page.mouse.wheel(0, dy); await page.waitForTimeout(150) }
+    await shot('zoomed-in') // outside the timed inputs' spacing, inside the window: a bounded extra
+    for (const dy of [300, 300, 300]) { await page.mouse.wheel(0, dy); await page.waitForTimeout(150) }
   })
   const pan = await during(async () => {
     await page.mouse.down()
     for (let i = 1; i <= 15; i++) await page.mouse.move(cx + i * 20, cy + i * 10, { steps: 2 })
     await page.mouse.up()
   })
+  await shot('panned')
   return { zoom, pan }
 }

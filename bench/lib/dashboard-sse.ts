@@ -16,7 +16,7 @@ import type { DashboardFleet } from './dashboard-fleet.ts'
 export type SseLatency = { events: number, seen: number, p50: number, p90: number, p99: number, min: number, max: number, pubackP50: number }
 
 type Arrival = [stationId: string, visitsToday: number, at: number]
-type PageGlobals = { __sse: Arrival[], EventSource: new (url: string) => { addEventListener (t: string, cb: (e: { data: string }) => void): void, close (): void }, performance: { timeOrigin: number, now (): number } }
+type PageGlobals = { __sse: Arrival[], __snapshots: number, EventSource: new (url: string) => { addEventListener (t: string, cb: (e: { data: string }) => void): void, close (): void }, performance: { timeOrigin: number, now (): number } }
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? Number.NaN
 const worker = (n: number) => `w_${n.toString(16).padStart(16, '0')}`
@@ -25,6 +25,8 @@ export async function measureSseLatency (context: BrowserContext, opts: { apiUrl
   const { apiUrl, fleet } = opts
   const page = await context.newPage()
   // A light same-origin page: the EventSource gets the session cookie and nothing else runs.
+  // The API's own pages forbid connections (CSP default-src 'none'): the caller's context
+  // bypasses CSP, which plays no part in how fast an event arrives.
   await page.goto(`${apiUrl}/health`)
   const probe = await page.evaluate(async () => {
     const ctl = new AbortController()
@@ -47,12 +49,14 @@ export async function measureSseLatency (context: BrowserContext, opts: { apiUrl
   await page.evaluate(async (ids) => {
     const g = globalThis as unknown as PageGlobals
     g.__sse = []
+    g.__snapshots = 0
     const mine = new Set(ids)
     const es = new g.EventSource('/live/stream')
     await new Promise<void>((resolve, reject) => {
       es.addEventListener('open', () => resolve())
       es.addEventListener('error', () => reject(new Error('EventSource error before open')))
     })
+    es.addEventListener('snapshot', () => { g.__snapshots++ })
     es.addEventListener('station', (e) => {
       const at = g.performance.timeOrigin + g.performance.now()
       const d = JSON.parse(e.data) as { stationId: string, visitsToday: number }
@@ -94,7 +98,10 @@ export async function measureSseLatency (context: BrowserContext, opts: { apiUrl
       const hit = arrivals.find(([id, v]) => id === s.stationId && v >= s.expected)
       if (hit !== undefined) latencies.push(hit[2] - s.puback)
     }
-    if (latencies.length === 0) throw new Error(`none of ${sent.length} door entries reached the page as a /live/stream "station" event with a higher visitsToday within 15 s (${arrivals.length} events of these stations arrived)`)
+    if (latencies.length === 0) {
+      const snapshots = await page.evaluate(() => (globalThis as unknown as PageGlobals).__snapshots)
+      throw new Error(`none of ${sent.length} door entries reached the page as a /live/stream "station" event with a higher visitsToday within 15 s (${arrivals.length} events of these stations and ${snapshots} snapshot events arrived)`)
+    }
     latencies.sort((a, b) => a - b)
     const pubacks = sent.map((s) => s.puback - s.sentAt).sort((a, b) => a - b)
     opts.log(`   SSE: ${latencies.length}/${sent.length} entries seen in the browser`)
