@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--only e2e,pipelines,overload,connections,queries]`
+// `npm run bench [-- --quick] [--only e2e,pipelines,overload,connections,queries,dashboard]`
 // Runs every benchmark one after the other, each bounded in time, on 127.0.0.1 only, and
 // writes the figures into bench/RESULTS.md (generated section) and bench/results.json.
 import { execFileSync } from 'node:child_process'
@@ -14,7 +14,7 @@ import { runE2E, type Ctx } from './scenarios/e2e.ts'
 import { runInfluxCeiling } from './scenarios/influx-ceiling.ts'
 import { runPipeline, type PipelineKind, type PipelineResult } from './scenarios/pipelines.ts'
 
-const SECTIONS = ['e2e', 'pipelines', 'many', 'depth', 'overload', 'connections', 'queries'] as const
+const SECTIONS = ['e2e', 'pipelines', 'many', 'depth', 'overload', 'connections', 'queries', 'dashboard'] as const
 const { values: a } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, keep: { type: 'boolean', default: false }, 'render-only': { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } } })
 if (a['render-only']) {
   // Re-render RESULTS.md from the last run's results.json (after a change of the report's form).
@@ -74,6 +74,7 @@ if (a.only !== undefined && existsSync(previousPath)) {
     if (keep('overload') && prev.overload !== undefined) results.overload = prev.overload
     if (keep('connections')) Object.assign(results, { connections: prev.connections, coldAuth: prev.coldAuth })
     if (keep('queries') && prev.queries !== undefined) results.queries = prev.queries
+    if (keep('dashboard') && prev.dashboard !== undefined) results.dashboard = prev.dashboard
     results.sections = Object.fromEntries(SECTIONS.map((s) => [s, keep(s) ? prev.sections?.[s] ?? prev.date : results.date]))
   }
 }
@@ -171,6 +172,20 @@ await section('queries', async () => {
   const code = timedOut ? -1 : await p.exited
   results.queries = { command: ['node bench/query-latency.ts', ...args].join(' '), exitCode: code, output: `${readFileSync(log, 'utf8')}${timedOut ? `\n(stopped after ${limitMin} minutes)` : ''}` }
   ctx.log(`   query-latency exited ${code}${timedOut ? ' (timed out)' : ''}`)
+})
+
+await section('dashboard', async () => {
+  // Real Chromium against `waystation start`; like the query run, its own process and its own
+  // section of RESULTS.md (full runs). Fails with a message naming a missing web/live contract.
+  const log = join(ctx.dir, 'dashboard.log')
+  const args = quick ? ['--quick'] : []
+  const p = start('dashboard', NODE, [join(ROOT, 'bench/dashboard.ts'), ...args], { log })
+  const timedOut = await Promise.race([p.exited.then(() => false), new Promise<boolean>((resolve) => setTimeout(resolve, 15 * 60_000, true).unref())])
+  if (timedOut) await stopTree(p)
+  const code = timedOut ? -1 : await p.exited
+  results.dashboard = { command: ['node bench/dashboard.ts', ...args].join(' '), exitCode: code, output: `${readFileSync(log, 'utf8')}${timedOut ? '\n(stopped after 15 minutes)' : ''}` }
+  ctx.log(`   dashboard exited ${code}${timedOut ? ' (timed out)' : ''}`)
+  if (code !== 0) throw new Error(results.dashboard.output.trim().split('\n').at(-1) ?? `exit ${code}`)
 })
 
 results.machine['load average at end'] = loadavg().map((x) => x.toFixed(2)).join(' ')

@@ -20,7 +20,7 @@ export const DEMO_STATIONS: Array<NewStation & { busyness: number }> = [
   { id: 'sz-longgang-005', name: '龙岗区坂田爱心驿站', address: '深圳市龙岗区坂田街道五和大道 118 号', district: '龙岗区', lat: 22.6330, lon: 114.0650, capacity: 8, areaM2: 12, amenities: [...BASIC], busyness: 50 }
 ]
 
-type FleetFile = { backfilledAt?: string, devices: Record<string, string>, viewerToken?: string }
+type FleetFile = { backfilledAt?: string, devices: Record<string, string>, viewerToken?: string, adminToken?: string }
 
 /**
  * Registers the demo stations and their three devices each, idempotently. Device secrets exist
@@ -50,17 +50,24 @@ export async function provisionDemoFleet (registry: Registry, dataDir: string) {
     }
     stations.push({ station: registry.getStation(station.id)!, busyness, devices })
   }
-  // A read-only API token to try the API with, kept here for the same reason as the device
-  // secrets; a new one if it was revoked.
-  let viewerToken = file.viewerToken
-  if (viewerToken === undefined || registry.tokens.verify(viewerToken) === null) {
-    viewerToken = createAdmin(registry).createToken('demo', { name: 'demo viewer', role: 'viewer' }).secret
-    file.viewerToken = viewerToken
-    save()
+  // API tokens to sign in to the dashboard and try the API with, an admin and a read-only one,
+  // kept here for the same reason as the device secrets; a new one if one was revoked.
+  const token = (key: 'viewerToken' | 'adminToken', role: 'viewer' | 'admin'): string => {
+    let secret = file[key]
+    if (secret === undefined || registry.tokens.verify(secret) === null) {
+      secret = createAdmin(registry).createToken('demo', { name: `demo ${role}`, role }).secret
+      file[key] = secret
+      save()
+    }
+    return secret
   }
+  const viewerToken = token('viewerToken', 'viewer')
+  const adminToken = token('adminToken', 'admin')
   return {
     stations,
+    path,
     viewerToken,
+    adminToken,
     backfilledAt: file.backfilledAt ? Date.parse(file.backfilledAt) : undefined,
     markBackfilled: (at: number) => { file.backfilledAt = new Date(at).toISOString(); save() }
   }

@@ -6,6 +6,8 @@ export type ProgressLine = {
   update (fraction: number | undefined, text: string): void
   /** Final line; stays on screen. */
   done (text: string): void
+  /** Erases the bar on a terminal so another line can be printed; the next update redraws it. */
+  clear (): void
 }
 
 export function createProgress (opts: { label: string, stream?: NodeJS.WriteStream, logEveryMs?: number, width?: number }): ProgressLine {
@@ -37,6 +39,12 @@ export function createProgress (opts: { label: string, stream?: NodeJS.WriteStre
       } else {
         stream.write(`${line(fraction, text)}\n`)
       }
+    },
+    clear () {
+      if (!tty || !drawn) return
+      stream.write('\r\x1b[2K')
+      drawn = false
+      last = 0
     },
     done (text) {
       stream.write(`${tty && drawn ? '\r\x1b[2K' : ''}${opts.label} ${text}\n`)

@@ -38,12 +38,17 @@ export type StationSimulatorOptions = {
 }
 
 export type StationSimulator = {
-  /** Publish every message of the `days` days before `until` (default now); resolves when all are acknowledged or failed. */
-  backfill (opts: { days: number, until?: number }): Promise<{ sent: number, acked: number }>
+  /**
+   * Publish every message of the `days` days before `until` (default now); resolves when all are
+   * acknowledged or failed. `onProgress` is called once the total is known and on every PUBACK.
+   */
+  backfill (opts: { days: number, until?: number, onProgress?: (p: BackfillProgress) => void }): Promise<{ sent: number, acked: number }>
   /** Publish messages as their time comes, `speed` times faster than real time (default 1), from the end of the last backfill or now. */
   startLive (opts?: { speed?: number }): void
   stop (): Promise<void>
 }
+
+export type BackfillProgress = { total: number, sent: number, acked: number }
 
 const DAY = 86_400_000
 const FIRMWARE = 'sim-1.0.0'
@@ -140,17 +145,25 @@ export function createStationSimulator (opts: StationSimulatorOptions): StationS
   let resumeFrom: number | undefined
   let live: { abort: AbortController, done: Promise<void> } | undefined
 
-  const backfill: StationSimulator['backfill'] = async ({ days, until = Date.now() }) => {
+  const backfill: StationSimulator['backfill'] = async ({ days, until = Date.now(), onProgress }) => {
     if (!(days > 0)) throw new Error('backfill days must be > 0')
     await connect()
     const from = until - days * DAY
+    const inRange = (event: AnyEvent) => event.payload.ts >= from && event.payload.ts < until
+    const dates: string[] = []
+    for (let date = localDateOf(from, timeZone); date <= localDateOf(until - 1, timeZone); date = addDays(date, 1)) dates.push(date)
+    // A counting pass for a progress bar's total: planning is ~2% of a backfill's time (0.4 s
+    // of CPU for the demo's 14 days × 5 stations, ~200k messages).
+    const total = onProgress === undefined ? 0 : dates.reduce((n, date) => n + eventsFor(date).filter(inRange).length, 0)
     let sent = 0
     let acked = 0
-    for (let date = localDateOf(from, timeZone); date <= localDateOf(until - 1, timeZone); date = addDays(date, 1)) {
+    onProgress?.({ total, sent, acked })
+    const onAcked = onProgress === undefined ? () => { acked++ } : () => { acked++; onProgress({ total, sent, acked }) }
+    for (const date of dates) {
       for (const event of eventsFor(date)) {
-        if (event.payload.ts < from || event.payload.ts >= until) continue
+        if (!inRange(event)) continue
         sent++
-        await publish(event, () => { acked++ })
+        await publish(event, onAcked)
       }
       logger?.info({ stationId, date, sent }, 'backfill day queued')
     }

@@ -26,6 +26,8 @@ export type BenchResults = {
   connections: ConnectionsResult[]
   coldAuth?: { devices: number, seconds: number, perSecond: number, extrapolated10kSeconds: number, hash?: string }
   queries?: { command: string, exitCode: number, output: string }
+  /** bench/dashboard.ts, which writes its own section of RESULTS.md on full runs. */
+  dashboard?: { command: string, exitCode: number, output: string }
   /** When sections come from different runs (`--only`): section → date of its run. */
   sections?: Record<string, string>
   errors: string[]
@@ -167,6 +169,19 @@ export function renderResults (r: BenchResults): string {
     const lines = r.queries.output.trim().split('\n')
     const end = lines.findIndex((l) => l.startsWith('## ') || l.includes('<!--'))
     p(lines.slice(0, end < 0 ? lines.length : end).filter((l) => !/^\s+loaded \d/.test(l)).slice(-40).join('\n'))
+    p('```')
+    p()
+  }
+  if (r.dashboard !== undefined) {
+    p('### 5b. Dashboard in Chromium (`bench/dashboard.ts`)')
+    p()
+    p(`\`${r.dashboard.command}\` exited ${r.dashboard.exitCode}${r.dashboard.command.includes('--quick') ? ' (a smoke run with 1,000 stations; the full run writes' : '; the full run writes'} the section "Dashboard in Chromium" below${r.dashboard.command.includes('--quick') ? ')' : ''}. Its output:`)
+    p()
+    p('```')
+    // Its progress log only: the markdown it prints is its own section of this file.
+    const lines = r.dashboard.output.trim().split('\n')
+    const end = lines.findIndex((l) => l.startsWith('## ') || l.includes('<!--'))
+    p(lines.slice(0, end < 0 ? lines.length : end).slice(-20).join('\n'))
     p('```')
     p()
   }
