@@ -32,6 +32,8 @@ import { visitsRoute } from './routes/visits.ts'
 import { createFigureSource } from './figures/figure-source.ts'
 import type { RollupStatus } from './figures/day-source.ts'
 import { figureRoutes } from './routes/figures.ts'
+import type { LiveService } from './live/live-service.ts'
+import { liveRoutes } from './live/routes.ts'
 
 export type { Probe, ProbeOutcome, ProbeResult, Probes } from './probes.ts'
 
@@ -53,6 +55,8 @@ export type AppDeps = {
   metrics?: MetricsRegistry
   /** Rate limit, CORS, body limits, /metrics access (defaults: api/auth/security-options.ts). */
   security?: Partial<SecurityOptions>
+  /** The live view (api/live/): GET /live, /stations/{id}/live, /live/stream. Omitted: no live routes. */
+  live?: LiveService
 }
 
 // Station ids are at most 64 characters, but a longer one must reach validation and get a
@@ -90,6 +94,7 @@ export function buildApp (deps: AppDeps) {
       },
       tags: [
         { name: 'stations', description: 'Registered stations and their figures' },
+        { name: 'live', description: 'Live state of the stations: JSON and Server-Sent Events (see docs/dashboard.md)' },
         { name: 'figures', description: 'Usage, occupancy, peak hours, dwell, comfort, completeness, fleet rankings and monthly reports (from rollups; see docs/rollups.md)' },
         { name: 'admin', description: 'Stations, device and service credentials, API tokens and the audit log (admin role)' },
         { name: 'operations', description: 'Service health' }
@@ -115,6 +120,7 @@ export function buildApp (deps: AppDeps) {
   app.register(visitsRoute, { registry: deps.registry, influx: deps.influx, figures })
   app.register(figureRoutes, { registry: deps.registry, figures })
   app.register(presenceRoute, { registry: deps.registry, offlineAfterSeconds: deps.offlineAfterSeconds ?? 300 })
+  if (deps.live) app.register(liveRoutes, { live: deps.live, tokens: deps.registry.tokens })
   if (deps.metrics) {
     const metricsOptions = { metrics: deps.metrics }
     // Public only on request (METRICS_PUBLIC), for a scraper that cannot send a token.

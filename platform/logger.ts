@@ -11,7 +11,7 @@ export function createLogger (level: string = 'info'): Logger {
     redact: {
       paths: [
         'password', '*.password', 'secret', '*.secret', 'token', '*.token',
-        'req.headers.authorization', 'headers.authorization', 'INFLUX_PASSWORD', '*.INFLUX_PASSWORD', 'REDIS_URL', '*.REDIS_URL'
+        'req.headers.authorization', 'headers.authorization', 'INFLUX_PASSWORD', '*.INFLUX_PASSWORD', 'LIVE_MQTT_SERVICE_SECRET', '*.LIVE_MQTT_SERVICE_SECRET', 'REDIS_URL', '*.REDIS_URL'
       ],
       censor: '[redacted]'
     }
