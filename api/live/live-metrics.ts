@@ -14,8 +14,8 @@ export function createLiveMetrics (registry: Registry) {
       new Gauge({ name: 'waystation_live_sse_connections', help: 'Open GET /live/stream connections', registers })),
     pushed: once(registry, 'waystation_live_sse_events_pushed_total', () =>
       new Counter({ name: 'waystation_live_sse_events_pushed_total', help: 'Station events written to SSE clients (one per client and event)', registers })),
-    snapshots: once(registry, 'waystation_live_sse_snapshots_total', () =>
-      new Counter({ name: 'waystation_live_sse_snapshots_total', help: 'Snapshots sent on GET /live/stream, by why', labelNames: ['reason'] as const, registers }))
+    streams: once(registry, 'waystation_live_sse_streams_total', () =>
+      new Counter({ name: 'waystation_live_sse_streams_total', help: 'GET /live/stream connections, by how they started: snapshot (new), resumed (missed events replayed), resume_refused (id unknown or too old: snapshot)', labelNames: ['start'] as const, registers }))
   }
 }
 

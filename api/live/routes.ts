@@ -117,7 +117,7 @@ export const liveRoutes: FastifyPluginAsyncZod<LiveRoutesOptions> = async (app, 
       : fleet(scope, district)))
     const lastEventId = request.headers['last-event-id'] ?? request.query.lastEventId
     const resume = lastEventId === undefined ? null : hub.since(lastEventId, wants)
-    metrics?.snapshots.inc({ reason: lastEventId === undefined ? 'new' : resume === null ? 'resume_refused' : 'resumed' })
+    metrics?.streams.inc({ start: lastEventId === undefined ? 'snapshot' : resume === null ? 'resume_refused' : 'resumed' })
 
     reply.hijack()
     metrics?.connections.inc()
