@@ -56,11 +56,12 @@ export function createLiveService (opts: LiveServiceOptions) {
   const stream: StreamOptions = { heartbeatMs: 15_000, retryMs: 3_000, maxBufferedBytes: 1024 * 1024, ...opts.stream }
   let rebuilt = false
 
-  async function rebuild (): Promise<RebuildResult> {
+  /** Merges InfluxDB's state in; `routine` (a periodic re-read) logs at debug. */
+  async function rebuild (routine = false): Promise<RebuildResult> {
     try {
       const result = await rebuildLive({ store, query: opts.query, ...(opts.lookbackMs === undefined ? {} : { lookbackMs: opts.lookbackMs }) })
       rebuilt = true
-      logger.info(result, 'live state rebuilt from InfluxDB')
+      logger[routine ? 'debug' : 'info'](result, 'live state rebuilt from InfluxDB')
       return result
     } catch (err) {
       logger.warn({ err: (err as Error).message }, 'cannot rebuild the live state from InfluxDB')

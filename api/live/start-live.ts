@@ -43,12 +43,12 @@ export async function startLive (opts: { config: LiveConfig, registry: Registry,
         secret: config.LIVE_MQTT_SERVICE_SECRET,
         logger: live.logger,
         onStored: live.onStored,
-        resync: live.rebuild
+        resync: () => live.rebuild()
       })
       closeSource = feed.close
     } else {
       live.logger.warn({ everyMs: POLL_MS }, 'live view: no LIVE_MQTT_SERVICE_ID/SECRET, so it is re-read from InfluxDB periodically instead of pushed within a second (docs/dashboard.md)')
-      const timer = setInterval(() => { void live.rebuild().catch(() => {}) }, POLL_MS)
+      const timer = setInterval(() => { void live.rebuild(true).catch(() => {}) }, POLL_MS)
       timer.unref()
       closeSource = async () => clearInterval(timer)
     }
