@@ -198,6 +198,9 @@ describe('stream resume', () => {
     expect((await fetch(`${stack.apiUrl}/live/stream?station=${B}&district=x`, { headers: stack.auth() })).status).toBe(400)
     expect((await fetch(`${stack.apiUrl}/live/stream?station=nope`, { headers: stack.auth() })).status).toBe(404)
     expect((await fetch(`${stack.apiUrl}/live/stream`)).status).toBe(401)
+    const head = await fetch(`${stack.apiUrl}/live/stream`, { method: 'HEAD', headers: stack.auth() })
+    expect(head.status).toBe(200)
+    expect(head.headers.get('content-type')).toMatch(/^text\/event-stream/)
   })
 })
 

@@ -115,6 +115,8 @@ export const liveRoutes: FastifyPluginAsyncZod<LiveRoutesOptions> = async (app, 
     const snapshot = () => JSON.stringify(fleetLive(station !== undefined
       ? [store.get(station)].filter((s): s is StationRec => s !== undefined && stationInScope(scope, s.meta))
       : fleet(scope, district)))
+    // Fastify answers HEAD with the GET handler: headers only, no endless body.
+    if (request.method === 'HEAD') return reply.type('text/event-stream; charset=utf-8').header('cache-control', 'no-cache').send('')
     const lastEventId = request.headers['last-event-id'] ?? request.query.lastEventId
     const resume = lastEventId === undefined ? null : hub.since(lastEventId, wants)
     metrics?.streams.inc({ start: lastEventId === undefined ? 'snapshot' : resume === null ? 'resume_refused' : 'resumed' })
