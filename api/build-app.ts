@@ -35,6 +35,8 @@ import { createFigureSource } from './figures/figure-source.ts'
 import type { RollupStatus } from './figures/day-source.ts'
 import { figureRoutes } from './routes/figures.ts'
 import { DEFAULT_WEB_ROOT, webApp } from './web-app.ts'
+import type { LiveService } from './live/live-service.ts'
+import { liveRoutes } from './live/routes.ts'
 
 export type { Probe, ProbeOutcome, ProbeResult, Probes } from './probes.ts'
 
@@ -58,6 +60,8 @@ export type AppDeps = {
   security?: Partial<SecurityOptions>
   /** The built dashboard served at / (default web/dist; null: not served). */
   webRoot?: string | null
+  /** The live view (api/live/): GET /live, /stations/{id}/live, /live/stream. Omitted: no live routes. */
+  live?: LiveService
 }
 
 // Station ids are at most 64 characters, but a longer one must reach validation and get a
@@ -102,6 +106,7 @@ export function buildApp (deps: AppDeps) {
       },
       tags: [
         { name: 'stations', description: 'Registered stations and their figures' },
+        { name: 'live', description: 'Live state of the stations: JSON and Server-Sent Events (see docs/dashboard.md)' },
         { name: 'figures', description: 'Usage, occupancy, peak hours, dwell, comfort, completeness, fleet rankings and monthly reports (from rollups; see docs/rollups.md)' },
         { name: 'session', description: 'Dashboard sign-in: an API token exchanged for a browser session cookie' },
         { name: 'admin', description: 'Stations, device and service credentials, API tokens and the audit log (admin role)' },
@@ -133,6 +138,7 @@ export function buildApp (deps: AppDeps) {
   app.register(visitsRoute, { registry: deps.registry, figures })
   app.register(figureRoutes, { registry: deps.registry, figures })
   app.register(presenceRoute, { registry: deps.registry, offlineAfterSeconds: deps.offlineAfterSeconds ?? 300 })
+  if (deps.live) app.register(liveRoutes, { live: deps.live, tokens: deps.registry.tokens, sessions: deps.registry.sessions })
   if (deps.metrics) {
     const metricsOptions = { metrics: deps.metrics }
     // Public only on request (METRICS_PUBLIC), for a scraper that cannot send a token.

@@ -13,6 +13,7 @@ import { buildApp, type App } from './build-app.ts'
 import type { RollupStatus } from './figures/day-source.ts'
 import { createBrokerProbe } from './broker-probe.ts'
 import { createInfluxProbe, DEFAULT_PROBE_TIMEOUT_MS, type Probes } from './probes.ts'
+import type { LiveService } from './live/live-service.ts'
 
 export type ApiConfig = Pick<Config, 'API_HOST' | 'API_PORT' | 'STATION_OFFLINE_AFTER_S' | 'INFLUX_URL' | 'INFLUX_DB' | 'INFLUX_USERNAME' | 'INFLUX_PASSWORD' | 'BROKER_URL'> &
   Partial<SecurityConfig>
@@ -27,6 +28,8 @@ export type StartApiOptions = {
   metrics?: MetricsRegistry
   /** The rollup job's status (dirty days, first-seen index), see api/figures/day-source.ts. */
   rollups?: RollupStatus | null
+  /** The live view (api/live/start-live.ts). */
+  live?: LiveService
 }
 
 export type RunningApi = { app: App, url: string, close (): Promise<void> }
@@ -40,7 +43,7 @@ export function createInfluxClient (config: Pick<Config, 'INFLUX_URL' | 'INFLUX_
   return influxClient(config, { requestTimeoutMs: QUERY_TIMEOUT_MS, maxRetries: 0 })
 }
 
-export async function startApi ({ config, logger, registry, probes, metrics, rollups }: StartApiOptions): Promise<RunningApi> {
+export async function startApi ({ config, logger, registry, probes, metrics, rollups, live }: StartApiOptions): Promise<RunningApi> {
   const influx = createInfluxClient(config)
   const app = buildApp({
     registry,
@@ -51,6 +54,7 @@ export async function startApi ({ config, logger, registry, probes, metrics, rol
     security: securityFromConfig(config),
     ...(metrics ? { metrics } : {}),
     rollups: rollups ?? null,
+    ...(live ? { live } : {}),
     probes: {
       influx: probes?.influx ?? createInfluxProbe(influx, DEFAULT_PROBE_TIMEOUT_MS),
       broker: probes?.broker ?? createBrokerProbe(config.BROKER_URL, DEFAULT_PROBE_TIMEOUT_MS)

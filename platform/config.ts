@@ -1,5 +1,6 @@
 import { resolve } from 'node:path'
 import { z } from 'zod'
+import { ServiceId } from '../contract/ids.ts'
 
 const port = z.coerce.number().int().min(0).max(65535)
 const positive = z.coerce.number().int().positive()
@@ -77,6 +78,14 @@ export const ConfigSchema = z.object({
   // Where a stand-alone API process finds the broker for /health.
   BROKER_URL: z.string().regex(/^mqtts?:\/\/[^/]+$/, 'BROKER_URL: mqtt://host:port').default('mqtt://127.0.0.1:1883'),
 
+  // Live view (GET /live, /live/stream; docs/dashboard.md). An API process without the broker
+  // follows stored events as this MQTT service client (`waystation services add --all-stations`)
+  // at BROKER_URL; without one it re-reads InfluxDB every 30 s.
+  LIVE_MQTT_SERVICE_ID: ServiceId.optional(),
+  LIVE_MQTT_SERVICE_SECRET: z.string().min(1).optional(),
+  // Comment line on open event streams, so proxies keep them and clients see they are alive.
+  LIVE_HEARTBEAT_S: positive.max(3600).default(15),
+
   // /metrics for a broker-only process (with the API in the process, the API serves it).
   METRICS_PORT: port.optional(),
 
@@ -132,6 +141,9 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   }
   if (c.MQTT_PORT === 'off' && tls === 0 && c.MQTT_WS_PORT === undefined && c.MQTT_SOCKET_PATH === undefined) {
     throw new ConfigError('Invalid configuration:\n✖ MQTT_PORT=off needs MQTT_TLS_PORT, MQTT_WS_PORT or MQTT_SOCKET_PATH\n  → at MQTT_PORT')
+  }
+  if ((c.LIVE_MQTT_SERVICE_ID === undefined) !== (c.LIVE_MQTT_SERVICE_SECRET === undefined)) {
+    throw new ConfigError('Invalid configuration:\n✖ LIVE_MQTT_SERVICE_ID and LIVE_MQTT_SERVICE_SECRET go together\n  → at LIVE_MQTT_SERVICE_ID')
   }
   if (c.BROKER_PERSISTENCE === 'redis' && !c.REDIS_URL) {
     throw new ConfigError('Invalid configuration:\n✖ REDIS_URL is required when BROKER_PERSISTENCE=redis\n  → at REDIS_URL')

@@ -9,7 +9,7 @@ export const REDACT_PATHS = [
   'req.headers.authorization', 'headers.authorization',
   // The dashboard's session cookie is a credential like a token.
   'req.headers.cookie', 'headers.cookie', 'res.headers["set-cookie"]', 'headers["set-cookie"]',
-  'INFLUX_PASSWORD', '*.INFLUX_PASSWORD', 'REDIS_URL', '*.REDIS_URL'
+  'INFLUX_PASSWORD', '*.INFLUX_PASSWORD', 'LIVE_MQTT_SERVICE_SECRET', '*.LIVE_MQTT_SERVICE_SECRET', 'REDIS_URL', '*.REDIS_URL'
 ]
 
 // One root logger per process; components take a child (`logger.child({ component: 'ingest' })`).

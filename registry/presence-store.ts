@@ -19,6 +19,8 @@ export type DevicePresence = {
   disconnectReason: string | null
 }
 
+export type DeviceLiveness = { deviceId: string, stationId: string, kind: string, connected: boolean, lastSeenAt: string | null }
+
 type Row = { device_id: string, connected: number, last_seen_at: string, connected_at: string | null, disconnected_at: string | null, disconnect_reason: string | null }
 
 /** Device presence as the broker last reported it; the API may read it from another process. */
@@ -36,6 +38,9 @@ export function createPresenceStore (db: DatabaseSync) {
   const ofStation = db.prepare(`
     SELECT p.* FROM device_presence p JOIN devices d ON d.id = p.device_id
     WHERE d.station_id = ? ORDER BY p.device_id`)
+  const allDevices = db.prepare(`
+    SELECT d.id, d.station_id, d.kind, p.connected, p.last_seen_at FROM devices d
+    LEFT JOIN device_presence p ON p.device_id = d.id WHERE d.revoked_at IS NULL ORDER BY d.station_id, d.id`)
   const resetBroker = db.prepare(`
     UPDATE device_presence SET connected = 0, disconnected_at = ?, disconnect_reason = ?
     WHERE broker_id = ? AND connected = 1`)
@@ -68,6 +73,11 @@ export function createPresenceStore (db: DatabaseSync) {
      */
     connectionLost (deviceId: string, brokerId: string, at: string, reason: string): boolean {
       return Number(lostWithBroker.run(at, reason, deviceId, brokerId).changes) > 0
+    },
+    /** Every unrevoked device of every station with its presence, in one query (the live view polls it). */
+    allDevices (): DeviceLiveness[] {
+      return (allDevices.all() as Array<{ id: string, station_id: string, kind: string, connected: number | null, last_seen_at: string | null }>)
+        .map((r) => ({ deviceId: r.id, stationId: r.station_id, kind: r.kind, connected: r.connected === 1, lastSeenAt: r.last_seen_at }))
     },
     ofStation (stationId: string): DevicePresence[] {
       return (ofStation.all(stationId) as Row[]).map((r) => ({

@@ -56,6 +56,15 @@ export function createSessionStore (db: DatabaseSync) {
     activeOf: db.prepare('SELECT count(*) AS n FROM api_sessions WHERE token_id = ? AND ended_at IS NULL AND expires_at > ?')
   }
 
+  // By the id's hash: what a request keeps of its session (`Session.idHash`).
+  function lookupHash (idHash: string, now = Date.now()): SessionLookup {
+    const row = q.get.get(idHash) as Row | undefined
+    if (!row) return { state: 'unknown' }
+    if (row.end_reason !== null) return { state: row.end_reason }
+    if (Date.parse(row.expires_at) <= now) return { state: 'expired', tokenId: row.token_id }
+    return { state: 'active', session: toSession(row) }
+  }
+
   return {
     /** A new session for a verified token; the id goes into the cookie and nowhere else. */
     open (input: { tokenId: string, ttlMs: number, tokenExpiresAt: string | null, now?: number }): { id: string, session: Session } {
@@ -71,12 +80,12 @@ export function createSessionStore (db: DatabaseSync) {
     /** The session behind a cookie value, or why there is none. */
     lookup (id: string, now = Date.now()): SessionLookup {
       if (!SESSION_ID_RE.test(id)) return { state: 'unknown' }
-      const row = q.get.get(digest(id)) as Row | undefined
-      if (!row) return { state: 'unknown' }
-      if (row.end_reason !== null) return { state: row.end_reason }
-      if (Date.parse(row.expires_at) <= now) return { state: 'expired', tokenId: row.token_id }
-      return { state: 'active', session: toSession(row) }
+      return lookupHash(digest(id), now)
     },
+
+    /** The session by the id's hash, or why there is none (a long-lived stream re-checks its session). */
+    lookupHash,
+
 
     /**
      * Slides the expiry of an active session (at most once a minute): a wall screen that keeps

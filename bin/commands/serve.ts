@@ -8,6 +8,7 @@ import { createMetrics } from '../../platform/metrics.ts'
 import { startMetricsServer } from '../../platform/metrics-server.ts'
 import { openRegistry } from '../../registry/open-registry.ts'
 import { startApi } from '../../api/main.ts'
+import { startLive } from '../../api/live/start-live.ts'
 import { readRollupStatus, startRollups, type RollupStatusView } from '../../rollups/start-rollups.ts'
 
 export type ServeRoles = { broker: boolean, api: boolean }
@@ -27,8 +28,15 @@ export async function serve (config: Config, logger: Logger, roles: ServeRoles, 
     let broker: Awaited<ReturnType<typeof startBroker>> | undefined
     let rollupStatus: RollupStatusView | undefined
     let rollups: ReturnType<typeof startRollups> | undefined
+    let live: Awaited<ReturnType<typeof startLive>> | undefined
+    if (roles.api) {
+      // Before ingest: it closes after the broker, and every stored event finds it listening.
+      live = await startLive({ config, registry, logger, metrics: metrics.registry, source: roles.broker ? 'hook' : 'broker' })
+      lifecycle.add('live', live.close)
+    }
     if (roles.broker) {
       const ingest = startIngest(config, logger, metrics)
+      if (live) ingest.ingest.onStored(live.live.onStored)
       // Added before ingest, so it closes after it: every stored event has marked its days.
       rollups = startRollups({ config, registry, ingest: ingest.ingest, logger })
       lifecycle.add('rollups', rollups.close)
@@ -90,7 +98,7 @@ export async function serve (config: Config, logger: Logger, roles: ServeRoles, 
         lifecycle.add('rollup-status', async () => reader.close())
         rollupStatus = reader.status
       }
-      api = await startApi({ config, logger, registry, metrics: metrics.registry, rollups: rollupStatus, ...(probes ? { probes } : {}) })
+      api = await startApi({ config, logger, registry, metrics: metrics.registry, rollups: rollupStatus, ...(live ? { live: live.live } : {}), ...(probes ? { probes } : {}) })
       lifecycle.add('api', api.close)
     }
     return { lifecycle, broker, api, metrics, rollups, shutdown: lifecycle.shutdown }

@@ -1,0 +1,189 @@
+// The live state of every station, in memory. Three things change it:
+//   - stored events (ingest's stored-events hook, or the broker's feed in an API-only process):
+//     O(1) per event on the ingest hot path, a few fields of the station's record and a mark;
+//   - a poll of the registry every `pollMs`: stations added or edited, devices with their
+//     presence, devices going silent (online/offline is a matter of time passing), local midnight;
+//   - the rebuild from InfluxDB at start (rebuild.ts), merged with the same setters.
+// Changed stations are pushed together, at most `flushMs` after the first change, never per event.
+import type { AnyEvent } from '../../contract/index.ts'
+import type { DeviceLiveness } from '../../registry/presence-store.ts'
+import type { Station } from '../../registry/schemas.ts'
+import type { StationLive } from './schemas.ts'
+import { applyEvent, newStationRec, onlineKey, viewOf, type StationMeta, type StationRec } from './station-state.ts'
+import { startDay } from './today.ts'
+
+export type LiveRegistry = {
+  listStations: () => Station[]
+  presence: { allDevices: () => DeviceLiveness[] }
+}
+
+export type LiveStoreOptions = {
+  registry: LiveRegistry
+  /** A device silent for longer is offline (STATION_OFFLINE_AFTER_S). */
+  offlineAfterMs: number
+  /** Coalescing window: changes are pushed at most this long after the first one. */
+  flushMs?: number
+  /** Registry and presence poll. */
+  pollMs?: number
+  now?: () => number
+  /** Called by the flush with each changed station, in change order. */
+  onChange: (view: StationLive) => void
+  /** A station's time zone changed: its "today" restarted empty and needs the rebuild. */
+  onZoneChange?: (stationId: string) => void
+}
+
+const MAX_UNKNOWN = 1000
+const META_KEYS = ['name', 'district', 'timezone', 'capacity', 'lat', 'lon', 'status'] as const
+
+export function createLiveStore (opts: LiveStoreOptions) {
+  const now = opts.now ?? Date.now
+  const flushMs = opts.flushMs ?? 100
+  const stations = new Map<string, StationRec>()
+  const dirty = new Set<StationRec>()
+  let flushTimer: NodeJS.Timeout | null = null
+  let closed = false
+  let unknown: Array<[string, AnyEvent]> = []
+
+  function markChanged (s: StationRec): void {
+    s.version++
+    dirty.add(s)
+    if (flushTimer === null && !closed) flushTimer = setTimeout(flush, flushMs)
+  }
+
+  function flush (): void {
+    flushTimer = null
+    if (dirty.size === 0) return
+    const t = now()
+    const batch = [...dirty]
+    dirty.clear()
+    for (const s of batch) {
+      s.onlineKey = onlineKey(s, t, opts.offlineAfterMs)
+      opts.onChange(viewOf(s, t, opts.offlineAfterMs))
+    }
+  }
+
+  /** The hook: called once per stored event, on the ingest hot path. */
+  function onStored (stationId: string, event: AnyEvent): void {
+    const s = stations.get(stationId)
+    if (s !== undefined) {
+      if (applyEvent(s, event, now())) markChanged(s)
+      return
+    }
+    // A station registered since the last poll (its devices may publish at once): keep the
+    // event, read the registry now, then apply it. Only registered stations' devices can log
+    // in, so this queue holds a few events at most; the cap is a guard, not a working limit.
+    if (unknown.length < MAX_UNKNOWN) unknown.push([stationId, event])
+    if (unknown.length === 1) setImmediate(syncUnknown)
+  }
+
+  function syncUnknown (): void {
+    const events = unknown
+    unknown = []
+    if (closed) return
+    try {
+      sync()
+    } catch {
+      return
+    }
+    for (const [stationId, event] of events) {
+      const s = stations.get(stationId)
+      if (s !== undefined && applyEvent(s, event, now())) markChanged(s)
+    }
+  }
+
+  function syncStations (t: number): void {
+    for (const st of opts.registry.listStations()) {
+      const meta: StationMeta = { id: st.id, name: st.name, district: st.district, timezone: st.timezone, capacity: st.capacity, lat: st.lat, lon: st.lon, status: st.status }
+      const s = stations.get(st.id)
+      if (s === undefined) {
+        const rec = newStationRec(meta, t)
+        stations.set(st.id, rec)
+        markChanged(rec)
+        continue
+      }
+      if (META_KEYS.every((k) => s.meta[k] === meta[k])) continue
+      const zoneChanged = s.meta.timezone !== meta.timezone
+      s.meta = meta
+      if (zoneChanged) {
+        s.today = startDay(meta.timezone, t)
+        opts.onZoneChange?.(st.id)
+      }
+      markChanged(s)
+    }
+  }
+
+  function syncDevices (t: number): void {
+    const seen = new Map<StationRec, Set<string>>()
+    for (const d of opts.registry.presence.allDevices()) {
+      const s = stations.get(d.stationId)
+      if (s === undefined) continue
+      let ids = seen.get(s)
+      if (!ids) seen.set(s, ids = new Set())
+      ids.add(d.deviceId)
+      const lastSeenMs = d.lastSeenAt === null ? null : Date.parse(d.lastSeenAt)
+      const rec = s.devices.get(d.deviceId)
+      if (rec === undefined) {
+        s.devices.set(d.deviceId, { id: d.deviceId, kind: d.kind, connected: d.connected, lastSeenMs })
+        markChanged(s)
+        continue
+      }
+      rec.connected = d.connected
+      // Seen here (a stored event) may be later than the presence tracker has written yet.
+      if (lastSeenMs !== null && (rec.lastSeenMs === null || lastSeenMs > rec.lastSeenMs)) rec.lastSeenMs = lastSeenMs
+    }
+    for (const s of stations.values()) {
+      const ids = seen.get(s)
+      for (const id of s.devices.keys()) {
+        if (ids?.has(id) !== true) { s.devices.delete(id); markChanged(s) } // revoked
+      }
+      if (s.today.endMs <= t) { s.today = startDay(s.meta.timezone, t); markChanged(s) }
+      if (!dirty.has(s) && onlineKey(s, t, opts.offlineAfterMs) !== s.onlineKey) markChanged(s)
+    }
+  }
+
+  /** Registry, presence, local midnight. Also run once before the first request. */
+  function sync (): void {
+    const t = now()
+    syncStations(t)
+    syncDevices(t)
+  }
+
+  sync()
+  const pollTimer = setInterval(() => {
+    try {
+      sync()
+    } catch {
+      // The registry is a local SQLite file: a failure here is a busy lock, retried next poll.
+    }
+  }, opts.pollMs ?? 2000)
+  pollTimer.unref()
+
+  return {
+    onStored,
+    sync,
+    /** Changes a station's record (rebuild); fn returns true when it changed something. */
+    update (stationId: string, fn: (s: StationRec) => boolean): void {
+      const s = stations.get(stationId)
+      if (s !== undefined && fn(s)) markChanged(s)
+    },
+    records: (): IterableIterator<StationRec> => stations.values(),
+    get: (stationId: string): StationRec | undefined => stations.get(stationId),
+    /** The station's state now (fresh online state and last-seen times). */
+    view (s: StationRec): StationLive {
+      return viewOf(s, now(), opts.offlineAfterMs)
+    },
+    /** Pushes what is pending now (tests, shutdown). */
+    flush (): void {
+      if (flushTimer !== null) clearTimeout(flushTimer)
+      flush()
+    },
+    close (): void {
+      closed = true
+      clearInterval(pollTimer)
+      if (flushTimer !== null) clearTimeout(flushTimer)
+      flushTimer = null
+    }
+  }
+}
+
+export type LiveStore = ReturnType<typeof createLiveStore>
