@@ -30,6 +30,7 @@ export type SupplyModelOptions = { registry: Registry, admin: SupplyAdmin, query
 
 export function createSupplyModel ({ registry, admin, query, historyDays = HISTORY_DAYS }: SupplyModelOptions) {
   const states = new Map<string, StationState>()
+  const refreshedAt = new Map<string, number>()
   const historyMs = historyDays * 24 * HOUR_MS
 
   async function load (ids: string[], now: number): Promise<void> {
@@ -101,8 +102,17 @@ export function createSupplyModel ({ registry, admin, query, historyDays = HISTO
       for (let i = 0; i < ids.length; i += BATCH) {
         const batch = ids.slice(i, i + BATCH)
         await load(batch, now)
-        for (const id of batch) learn(id, now)
+        for (const id of batch) {
+          learn(id, now)
+          refreshedAt.set(id, now)
+        }
       }
+    },
+
+    /** Refreshes the stations last refreshed more than maxAgeMs before `now` (or never). */
+    async refreshStale (stationIds: readonly string[], maxAgeMs: number, now = Date.now()): Promise<void> {
+      const stale = stationIds.filter((id) => { const t = refreshedAt.get(id); return t === undefined || now - t > maxAgeMs || now < t })
+      if (stale.length > 0) await this.refresh(stale, now)
     },
 
     /** Whether the model holds anything for the station (refreshed at least once). */
