@@ -44,7 +44,13 @@ export function visitProfile (hourly: ReadonlyMap<number, number>, timeZone: str
   const sum = { how: new Float64Array(168), hodKind: new Float64Array(48), hod: new Float64Array(24) }
   const n = { how: new Float64Array(168), hodKind: new Float64Array(48), hod: new Float64Array(24) }
   let visits = 0
+  // Hours before the station's first visit are not history (fill(0) pads the window with them).
+  let first = Infinity
+  for (const [t, v] of hourly) if (v > 0 && t < first) first = t
+  let hours = 0
   for (const [t, v] of hourly) {
+    if (t < first) continue
+    hours++
     const { how } = localHour(t, timeZone)
     const hod = hourOfDay(how)
     const kind = (isWeekend(how) ? 24 : 0) + hod
@@ -59,7 +65,7 @@ export function visitProfile (hourly: ReadonlyMap<number, number>, timeZone: str
     const kind = (isWeekend(how) ? 24 : 0) + hod
     expected[how] = n.how[how]! > 0 ? sum.how[how]! / n.how[how]! : n.hodKind[kind]! > 0 ? sum.hodKind[kind]! / n.hodKind[kind]! : n.hod[hod]! > 0 ? sum.hod[hod]! / n.hod[hod]! : 0
   }
-  return { expected, visits, hours: hourly.size }
+  return { expected, visits, hours }
 }
 
 /**

@@ -15,6 +15,8 @@ import { weatherFactor } from './weather-factor.ts'
 export const HISTORY_DAYS = 14
 /** Re-read this much before the previous refresh: late uploads of buffered readings. */
 const OVERLAP_MS = 6 * HOUR_MS
+/** A sensor reading younger than this is the level now (sensors report at least hourly). */
+const SENSOR_FRESH_MS = 2 * HOUR_MS
 /** Stations per InfluxDB round trip. */
 const BATCH = 25
 
@@ -139,7 +141,8 @@ export function createSupplyModel ({ registry, admin, query, historyDays = HISTO
           const count = counts.get(item)
           const useCount = count !== undefined && (last === undefined || Date.parse(count.at) > last.t)
           const level = useCount ? count.quantity : last?.quantity ?? null
-          const levelAt = useCount ? Date.parse(count.at) : last?.t ?? null
+          // A shelf sensor reports every change and every hour: a recent reading is the level now.
+          const levelAt = useCount ? Date.parse(count.at) : last === undefined ? null : now - last.t <= SENSOR_FRESH_MS ? Math.max(last.t, now) : last.t
           const capacity = cat?.capacity ?? last?.capacity ?? null
           const threshold = cat?.threshold ?? null
           const own = st?.rates.get(item)
@@ -149,7 +152,7 @@ export function createSupplyModel ({ registry, admin, query, historyDays = HISTO
           const base: ItemForecast = {
             stationId: id, item, level, capacity, threshold,
             percent: level !== null && capacity !== null ? Math.round(level / capacity * 1000) / 10 : null,
-            lastReadingAt: levelAt === null ? null : new Date(levelAt).toISOString(),
+            lastReadingAt: useCount ? count.at : last === undefined ? null : new Date(last.t).toISOString(),
             levelSource: levelAt === null ? 'none' : useCount ? 'manual' : 'sensor',
             perVisit: rates ? rates.perVisit : null,
             rateSource: rates === null || rates === undefined ? 'none' : rates === own ? 'station' : 'district',

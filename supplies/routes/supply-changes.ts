@@ -10,6 +10,7 @@ import { actorOf } from '../../api/auth/roles.ts'
 import { ErrorBody, errorResponses, httpError } from '../../api/errors.ts'
 import { DateRangeQuery, StationParams } from '../../api/params.ts'
 import { SupplyItem } from '../../contract/index.ts'
+import { addDays, localMidnightUtc } from '../../platform/local-day.ts'
 import type { Registry } from '../../registry/open-registry.ts'
 import { CatalogItem, CatalogItemInput, Delivery, ManualCount, NewCount, NewDelivery, NewRestock, Restock, WeatherDay } from '../schemas.ts'
 import type { SupplyAdmin } from '../supply-admin.ts'
@@ -40,7 +41,7 @@ export const supplyChangesRoute: FastifyPluginAsyncZod<SupplyChangesOptions> = a
 
   app.get('/stations/:id/supplies/restocks', {
     schema: {
-      summary: 'Restocks of a station (logged and unlogged)',
+      summary: 'Restocks of a station (logged and unlogged), local days from..to',
       tags: ['supplies'],
       params: StationParams,
       querystring: DateRangeQuery,
@@ -48,11 +49,12 @@ export const supplyChangesRoute: FastifyPluginAsyncZod<SupplyChangesOptions> = a
     }
   }, async (request) => {
     const id = request.params.id
-    if (!registry.getStation(id)) throw httpError(404, `station ${id} not found`)
-    // UTC days widened by a day each side, then cut to the station's local days would be exact;
-    // the restock log is small, so the caller's range is taken as UTC dates.
-    const to = new Date(Date.parse(request.query.to) + 86_400_000).toISOString()
-    return { stationId: id, restocks: registry.supplies.restocksBetween(id, new Date(request.query.from).toISOString(), to) }
+    const station = registry.getStation(id)
+    if (!station) throw httpError(404, `station ${id} not found`)
+    // The station's local days.
+    const from = localMidnightUtc(request.query.from, station.timezone).toISOString()
+    const to = localMidnightUtc(addDays(request.query.to, 1), station.timezone).toISOString()
+    return { stationId: id, restocks: registry.supplies.restocksBetween(id, from, to) }
   })
 
   app.post('/stations/:id/supplies/counts', {
