@@ -1,6 +1,6 @@
 // Weather-driven items (raincoats, heat and cold packs, water in heat): how much more (or less)
 // is taken per visit on a day of the item's weather, learnt from the history days for which
-// weather was given (PUT /supplies/weather, or a daily forecast file through the CLI). The
+// weather was given (POST /supplies/weather, or a daily forecast file through the CLI). The
 // classes are definitions, not fitted numbers: a wet day has ≥ 1 mm of rain, a hot day a
 // maximum ≥ 30 °C, a cold day a maximum ≤ 5 °C.
 import type { ItemRates } from './consumption-model.ts'

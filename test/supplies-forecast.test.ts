@@ -94,7 +94,7 @@ beforeAll(async () => {
   await store(events)
   for (const d of ['东区', '西区']) {
     for (const it of ITEMS) {
-      const res = await inject_('PUT', `/supplies/districts/${encodeURIComponent(d)}/items/${it.item}`, as.admin, { nameZh: it.item, nameEn: it.item, capacity: it.capacity, threshold: it.threshold })
+      const res = await inject_('POST', `/supplies/districts/${encodeURIComponent(d)}/items/${it.item}`, as.admin, { nameZh: it.item, nameEn: it.item, capacity: it.capacity, threshold: it.threshold })
       expect(res.statusCode, res.body).toBe(200)
     }
   }
@@ -169,7 +169,7 @@ describe('supplies forecast against the simulator (50 stations, 2 days of histor
 
   it('a station without a sensor: hand count, then a logged restock resets its forecast (district rates)', async () => {
     registry.addStation({ id: 'sp-manual', name: '手工盘点驿站', district: '东区', timezone: TZ })
-    expect((await inject_('PUT', '/stations/sp-manual/supplies/items/bottled-water', as.admin, { nameZh: '瓶装水', nameEn: 'Bottled water', capacity: 300, threshold: 80 })).statusCode).toBe(200)
+    expect((await inject_('POST', '/stations/sp-manual/supplies/items/bottled-water', as.admin, { nameZh: '瓶装水', nameEn: 'Bottled water', capacity: 300, threshold: 80 })).statusCode).toBe(200)
     expect((await inject_('POST', '/stations/sp-manual/supplies/counts', as.operator, { item: 'bottled-water', quantity: 40, at: new Date(clock).toISOString() })).statusCode).toBe(201)
     const get = async () => ((await inject_('GET', '/stations/sp-manual/supplies', as.viewer)).json() as { items: ItemForecast[] }).items[0]!
     const counted = await get()

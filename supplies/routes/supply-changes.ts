@@ -1,7 +1,7 @@
 // Changes to supplies over the API, each audited (supplies/supply-admin.ts):
 //   operator: POST /stations/:id/supplies/restocks, POST /stations/:id/supplies/counts,
-//             PUT /supplies/weather;
-//   admin:    PUT|DELETE /stations/:id/supplies/items/:item, PUT /supplies/districts/:district/items/:item,
+//             POST /supplies/weather;
+//   admin:    POST|DELETE /stations/:id/supplies/items/:item, POST /supplies/districts/:district/items/:item,
 //             POST /stations/:id/supplies/deliveries, DELETE /stations/:id/supplies/deliveries/:deliveryId.
 // Reading: GET /stations/:id/supplies/restocks?from=&to= (viewer).
 import { z } from 'zod'
@@ -14,6 +14,7 @@ import { addDays, localMidnightUtc } from '../../platform/local-day.ts'
 import type { Registry } from '../../registry/open-registry.ts'
 import { CatalogItem, CatalogItemInput, Delivery, ManualCount, NewCount, NewDelivery, NewRestock, Restock, WeatherDay } from '../schemas.ts'
 import type { SupplyAdmin } from '../supply-admin.ts'
+import { stationFirst } from './station-first.ts'
 
 export type SupplyChangesOptions = { registry: Registry, admin: SupplyAdmin }
 
@@ -22,7 +23,9 @@ const notFound = { 404: ErrorBody.describe('No such station (or item)') }
 const tokenName = (actor: string) => actor.split(':').slice(2).join(':') || actor
 
 export const supplyChangesRoute: FastifyPluginAsyncZod<SupplyChangesOptions> = async (app, { registry, admin }) => {
+  const preValidation = stationFirst(registry)
   app.post('/stations/:id/supplies/restocks', {
+    preValidation,
     config: { auth: 'operator' },
     schema: {
       summary: 'Record a restock',
@@ -58,6 +61,7 @@ export const supplyChangesRoute: FastifyPluginAsyncZod<SupplyChangesOptions> = a
   })
 
   app.post('/stations/:id/supplies/counts', {
+    preValidation,
     config: { auth: 'operator' },
     schema: {
       summary: 'Record a hand count of the shelf',
@@ -72,7 +76,7 @@ export const supplyChangesRoute: FastifyPluginAsyncZod<SupplyChangesOptions> = a
     return reply.code(201).send(admin.addCount(actor, request.params.id, { ...request.body, by: request.body.by ?? tokenName(actor) }))
   })
 
-  app.put('/supplies/weather', {
+  app.post('/supplies/weather', {
     config: { auth: 'operator' },
     schema: {
       summary: 'Give daily weather for the forecast of weather-driven items',
@@ -83,7 +87,8 @@ export const supplyChangesRoute: FastifyPluginAsyncZod<SupplyChangesOptions> = a
     }
   }, async (request) => admin.setWeather(actorOf(request), request.body))
 
-  app.put('/stations/:id/supplies/items/:item', {
+  app.post('/stations/:id/supplies/items/:item', {
+    preValidation,
     config: { auth: 'admin' },
     schema: {
       summary: 'Add or replace a catalog item of a station',
@@ -95,11 +100,12 @@ export const supplyChangesRoute: FastifyPluginAsyncZod<SupplyChangesOptions> = a
   }, async (request) => admin.setItem(actorOf(request), request.params.id, request.params.item, request.body))
 
   app.delete('/stations/:id/supplies/items/:item', {
+    preValidation,
     config: { auth: 'admin' },
     schema: { summary: 'Remove a catalog item', tags: ['supplies'], params: ItemParams, response: { 200: CatalogItem, ...errorResponses, ...notFound } }
   }, async (request) => admin.removeItem(actorOf(request), request.params.id, request.params.item))
 
-  app.put('/supplies/districts/:district/items/:item', {
+  app.post('/supplies/districts/:district/items/:item', {
     config: { auth: 'admin' },
     schema: {
       summary: 'Set a catalog item for every station of a district',
@@ -111,6 +117,7 @@ export const supplyChangesRoute: FastifyPluginAsyncZod<SupplyChangesOptions> = a
   }, async (request) => admin.setDistrictItem(actorOf(request), request.params.district, request.params.item, request.body))
 
   app.post('/stations/:id/supplies/deliveries', {
+    preValidation,
     config: { auth: 'admin' },
     schema: {
       summary: 'Add a scheduled delivery',
@@ -122,6 +129,7 @@ export const supplyChangesRoute: FastifyPluginAsyncZod<SupplyChangesOptions> = a
   }, async (request, reply) => reply.code(201).send(admin.addDelivery(actorOf(request), request.params.id, request.body)))
 
   app.delete('/stations/:id/supplies/deliveries/:deliveryId', {
+    preValidation,
     config: { auth: 'admin' },
     schema: {
       summary: 'Remove a scheduled delivery',

@@ -53,11 +53,13 @@ export const supplyLevelsRoute: FastifyPluginAsyncZod<SupplyRouteOptions> = asyn
       description: 'The stations the token may see (a district\'s with `district`), items sorted by time to empty, soonest first.',
       tags: ['supplies'],
       querystring: z.object({ horizon: Horizon, district: z.string().max(100).optional() }),
-      response: { 200: z.object({ at: z.string(), horizonHours: z.int(), stations: z.int(), items: StationSupplies.shape.items }), ...errorResponses, 503: stationFigureErrors[503] }
+      response: { 200: z.object({ at: z.string(), horizonHours: z.int(), stations: z.int(), items: StationSupplies.shape.items }), ...errorResponses, 404: stationFigureErrors[404].describe('No station of that district in view'), 503: stationFigureErrors[503] }
     }
   }, async (request) => {
     const { district, horizon } = request.query
     const ids = visibleStations(request, registry.listStations()).filter((s) => s.status !== 'retired' && (district === undefined || s.district === district)).map((s) => s.id)
+    // A district the caller cannot see is answered like one that does not exist.
+    if (district !== undefined && ids.length === 0) throw httpError(404, 'no station matches')
     const t = now()
     await model.refreshStale(ids, maxAgeMs, t)
     const items = named(model.forecastStationItems(ids, horizon, t))
