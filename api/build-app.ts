@@ -34,6 +34,10 @@ import { visitsRoute } from './routes/visits.ts'
 import { createFigureSource } from './figures/figure-source.ts'
 import type { RollupStatus } from './figures/day-source.ts'
 import { figureRoutes } from './routes/figures.ts'
+import { createSupplyAdmin } from '../supplies/supply-admin.ts'
+import { createSupplyModel, type SupplyModel } from '../supplies/supply-model.ts'
+import { supplyChangesRoute } from '../supplies/routes/supply-changes.ts'
+import { supplyLevelsRoute } from '../supplies/routes/supply-levels.ts'
 
 export type { Probe, ProbeOutcome, ProbeResult, Probes } from './probes.ts'
 
@@ -55,6 +59,8 @@ export type AppDeps = {
   metrics?: MetricsRegistry
   /** Rate limit, CORS, body limits, /metrics access (defaults: api/auth/security-options.ts). */
   security?: Partial<SecurityOptions>
+  /** Supplies: the clock of forecasts (tests) and how old the in-memory model may be (default 60 s). */
+  supplies?: { now?: () => number, maxAgeMs?: number }
 }
 
 // Station ids are at most 64 characters, but a longer one must reach validation and get a
@@ -101,6 +107,7 @@ export function buildApp (deps: AppDeps) {
         { name: 'stations', description: 'Registered stations and their figures' },
         { name: 'figures', description: 'Usage, occupancy, peak hours, dwell, comfort, completeness, fleet rankings and monthly reports (from rollups; see docs/rollups.md)' },
         { name: 'session', description: 'Dashboard sign-in: an API token exchanged for a browser session cookie' },
+        { name: 'supplies', description: 'Free supplies: catalog, levels, restocks, hand counts and forecasts (see docs/supplies.md)' },
         { name: 'admin', description: 'Stations, device and service credentials, API tokens and the audit log (admin role)' },
         { name: 'operations', description: 'Service health' }
       ],
@@ -136,6 +143,11 @@ export function buildApp (deps: AppDeps) {
     if (security.metricsPublic) app.register(publicScope(metricsRoute, metricsOptions))
     else app.register(metricsRoute, metricsOptions)
   }
+
+  const supplyAdmin = createSupplyAdmin(deps.registry)
+  const supplyModel: SupplyModel = createSupplyModel({ registry: deps.registry, admin: supplyAdmin, query: figures.query })
+  app.register(supplyLevelsRoute, { registry: deps.registry, model: supplyModel, now: deps.supplies?.now ?? Date.now, maxAgeMs: deps.supplies?.maxAgeMs ?? 60_000 })
+  app.register(supplyChangesRoute, { registry: deps.registry, admin: supplyAdmin })
 
   const admin = createAdmin(deps.registry)
   app.register(adminStationsRoute, { admin })

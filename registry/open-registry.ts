@@ -11,6 +11,7 @@ import { createSessionStore } from './session-store.ts'
 import { createServiceStore, type AuthenticatedService } from './service-store.ts'
 import { createStationStore } from './station-store.ts'
 import { createTokenStore } from './token-store.ts'
+import { createSupplyStore } from '../supplies/supply-store.ts'
 
 export { RegistryError } from './registry-error.ts'
 
@@ -47,6 +48,8 @@ export function openRegistry (path: string) {
     sessions: createSessionStore(db),
     audit: createAuditStore(db),
     presence: createPresenceStore(db),
+    /** Supplies catalog, deliveries, restocks, counts, weather (supplies/). */
+    supplies: createSupplyStore(db),
     /** Runs fn in one transaction (all or nothing), e.g. a CSV import. */
     transaction<T> (fn: () => T): T {
       db.exec('BEGIN IMMEDIATE')
