@@ -38,6 +38,7 @@ import { createSupplyAdmin } from '../supplies/supply-admin.ts'
 import { createSupplyModel, type SupplyModel } from '../supplies/supply-model.ts'
 import { supplyChangesRoute } from '../supplies/routes/supply-changes.ts'
 import { supplyLevelsRoute } from '../supplies/routes/supply-levels.ts'
+import { restockPlanRoute } from '../supplies/routes/restock-plan.ts'
 
 export type { Probe, ProbeOutcome, ProbeResult, Probes } from './probes.ts'
 
@@ -147,6 +148,7 @@ export function buildApp (deps: AppDeps) {
   const supplyAdmin = createSupplyAdmin(deps.registry)
   const supplyModel: SupplyModel = createSupplyModel({ registry: deps.registry, admin: supplyAdmin, query: figures.query })
   app.register(supplyLevelsRoute, { registry: deps.registry, model: supplyModel, now: deps.supplies?.now ?? Date.now, maxAgeMs: deps.supplies?.maxAgeMs ?? 60_000 })
+  app.register(restockPlanRoute, { registry: deps.registry, model: supplyModel, now: deps.supplies?.now ?? Date.now, maxAgeMs: deps.supplies?.maxAgeMs ?? 60_000 })
   app.register(supplyChangesRoute, { registry: deps.registry, admin: supplyAdmin })
 
   const admin = createAdmin(deps.registry)
