@@ -25,14 +25,15 @@ const pct = (s: number[], p: number) => s[Math.min(s.length - 1, Math.ceil(p * s
 
 type Case = { name: string, stations: PlanStation[], inputs: PlanInput[], capacity: number | null }
 
-function instance (name: string, n: number, items: number, spreadDeg: number, capacity: number | null): Case {
+function instance (name: string, n: number, items: number, spreadDeg: number, capacity: number | null, allDue = false): Case {
   const rng = createRng(name)
   const stations: PlanStation[] = Array.from({ length: n }, (_, i) => ({ id: `b-${i}`, name: `驿站 ${i}`, address: '', district: 'd', lat: 22.55 + rng.uniform(-spreadDeg, spreadDeg), lon: 114.05 + rng.uniform(-spreadDeg, spreadDeg) }))
   const inputs: PlanInput[] = stations.flatMap((s) => Array.from({ length: items }, (_, k) => {
     const capacity = 30 + 10 * k
-    const level = rng.int(0, capacity)
-    const rate = rng.uniform(0.2, 3)
     const threshold = Math.round(capacity / 4)
+    // The district cases: every stop needs a refill, so all 1,000 are routed.
+    const level = allDue ? rng.int(0, threshold) : rng.int(0, capacity)
+    const rate = rng.uniform(0.2, 3)
     return { stationId: s.id, item: `item-${k}`, nameZh: `物资 ${k}`, nameEn: `Item ${k}`, unit: 'pcs', level, capacity, threshold, timeToThresholdHours: level <= threshold ? 0 : (level - threshold) / rate, timeToEmptyHours: level / rate, band: { low: null, high: null } }
   }))
   return { name, stations, inputs, capacity }
@@ -40,8 +41,8 @@ function instance (name: string, n: number, items: number, spreadDeg: number, ca
 
 const cases: Case[] = [
   instance('city: 341 stations × 6 items, vehicle 600 units', 341, 6, 0.25, 600),
-  instance('district: 1,000 stops, one trip', 1000, 1, 0.08, null),
-  instance('district: 1,000 stops, vehicle 1,500 units', 1000, 1, 0.08, 1500)
+  instance('district: 1,000 stops, one trip', 1000, 1, 0.08, null, true),
+  instance('district: 1,000 stops, vehicle 1,500 units', 1000, 1, 0.08, 1500, true)
 ]
 const rows: string[] = []
 for (const c of cases) {
