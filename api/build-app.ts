@@ -37,6 +37,11 @@ import { figureRoutes } from './routes/figures.ts'
 import { DEFAULT_WEB_ROOT, webApp } from './web-app.ts'
 import type { LiveService } from './live/live-service.ts'
 import { liveRoutes } from './live/routes.ts'
+import { createSupplyAdmin } from '../supplies/supply-admin.ts'
+import { createSupplyModel, type SupplyModel } from '../supplies/supply-model.ts'
+import { supplyChangesRoute } from '../supplies/routes/supply-changes.ts'
+import { supplyLevelsRoute } from '../supplies/routes/supply-levels.ts'
+import { restockPlanRoute } from '../supplies/routes/restock-plan.ts'
 
 export type { Probe, ProbeOutcome, ProbeResult, Probes } from './probes.ts'
 
@@ -62,6 +67,8 @@ export type AppDeps = {
   webRoot?: string | null
   /** The live view (api/live/): GET /live, /stations/{id}/live, /live/stream. Omitted: no live routes. */
   live?: LiveService
+  /** Supplies: the clock of forecasts (tests) and how old the in-memory model may be (default 60 s). */
+  supplies?: { now?: () => number, maxAgeMs?: number }
 }
 
 // Station ids are at most 64 characters, but a longer one must reach validation and get a
@@ -109,6 +116,7 @@ export function buildApp (deps: AppDeps) {
         { name: 'live', description: 'Live state of the stations: JSON and Server-Sent Events (see docs/dashboard.md)' },
         { name: 'figures', description: 'Usage, occupancy, peak hours, dwell, comfort, completeness, fleet rankings and monthly reports (from rollups; see docs/rollups.md)' },
         { name: 'session', description: 'Dashboard sign-in: an API token exchanged for a browser session cookie' },
+        { name: 'supplies', description: 'Free supplies: catalog, levels, restocks, hand counts and forecasts (see docs/supplies.md)' },
         { name: 'admin', description: 'Stations, device and service credentials, API tokens and the audit log (admin role)' },
         { name: 'operations', description: 'Service health' }
       ],
@@ -145,6 +153,12 @@ export function buildApp (deps: AppDeps) {
     if (security.metricsPublic) app.register(publicScope(metricsRoute, metricsOptions))
     else app.register(metricsRoute, metricsOptions)
   }
+
+  const supplyAdmin = createSupplyAdmin(deps.registry)
+  const supplyModel: SupplyModel = createSupplyModel({ registry: deps.registry, admin: supplyAdmin, query: figures.query })
+  app.register(supplyLevelsRoute, { registry: deps.registry, model: supplyModel, now: deps.supplies?.now ?? Date.now, maxAgeMs: deps.supplies?.maxAgeMs ?? 60_000 })
+  app.register(restockPlanRoute, { registry: deps.registry, model: supplyModel, now: deps.supplies?.now ?? Date.now, maxAgeMs: deps.supplies?.maxAgeMs ?? 60_000 })
+  app.register(supplyChangesRoute, { registry: deps.registry, admin: supplyAdmin })
 
   const admin = createAdmin(deps.registry)
   app.register(adminStationsRoute, { admin })

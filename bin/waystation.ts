@@ -8,6 +8,7 @@ import { RegistryError } from '../registry/open-registry.ts'
 import { auditCommand, devicesCommand, tokensCommand } from './commands/registry-cli.ts'
 import { servicesCommand } from './commands/services-cli.ts'
 import { stationsCommand } from './commands/stations-cli.ts'
+import { suppliesCommand } from './commands/supplies-cli.ts'
 
 const USAGE = `usage: waystation <command>
 
@@ -19,6 +20,7 @@ const USAGE = `usage: waystation <command>
   services    add | list | update | rotate | revoke   MQTT service clients (dashboards, alerting)
   tokens      create | list | revoke           API tokens (the first admin token: tokens create)
   audit       [--limit N] [--target T]         who changed what
+  supplies    list | set | remove | delivery | restock | count | weather   free supplies (docs/supplies.md)
 
 \`waystation <command>\` without arguments shows the command's usage.
 
@@ -64,6 +66,7 @@ async function main (argv: string[]): Promise<number> {
       case 'services': return await servicesCommand(config, rest)
       case 'tokens': return await tokensCommand(config, rest)
       case 'audit': return await auditCommand(config, rest)
+      case 'supplies': return await suppliesCommand(config, rest)
       default:
         console.error(`unknown command ${JSON.stringify(command)}\n\n${USAGE}`)
         return 2

@@ -113,7 +113,67 @@ const MIGRATIONS: readonly string[] = [
      end_reason   TEXT CHECK (end_reason IN ('signed_out', 'token_revoked'))
    ) STRICT;
    CREATE INDEX api_sessions_token ON api_sessions(token_id);
-   CREATE INDEX api_sessions_expiry ON api_sessions(expires_at);`
+   CREATE INDEX api_sessions_expiry ON api_sessions(expires_at);`,
+  // 8: supplies (supplies/supply-store.ts): each station's catalog of free consumables, the
+  // deliveries it gets on a schedule, restocks (logged by a person, or a sensor jump nobody
+  // logged: kind 'sensor'; one later explained by a logged restock is superseded, never counted
+  // twice), hand counts for stations without shelf sensors, and daily weather for the forecast.
+  `CREATE TABLE supply_items (
+     station_id  TEXT NOT NULL REFERENCES stations(id),
+     item        TEXT NOT NULL,
+     name_zh     TEXT NOT NULL,
+     name_en     TEXT NOT NULL,
+     unit        TEXT NOT NULL,
+     capacity    INTEGER NOT NULL,
+     threshold   INTEGER NOT NULL,
+     weather     TEXT NOT NULL CHECK (weather IN ('none', 'rain', 'heat', 'cold')),
+     price_cents INTEGER,
+     updated_at  TEXT NOT NULL,
+     PRIMARY KEY (station_id, item)
+   ) STRICT;
+   CREATE TABLE supply_deliveries (
+     id          INTEGER PRIMARY KEY AUTOINCREMENT,
+     station_id  TEXT NOT NULL REFERENCES stations(id),
+     item        TEXT NOT NULL,
+     quantity    INTEGER NOT NULL,
+     supplier    TEXT NOT NULL,
+     source      TEXT NOT NULL CHECK (source IN ('purchase', 'donation')),
+     days        TEXT NOT NULL,
+     at          TEXT NOT NULL,
+     created_at  TEXT NOT NULL
+   ) STRICT;
+   CREATE INDEX supply_deliveries_station ON supply_deliveries(station_id);
+   CREATE TABLE supply_restocks (
+     id            INTEGER PRIMARY KEY AUTOINCREMENT,
+     station_id    TEXT NOT NULL REFERENCES stations(id),
+     item          TEXT NOT NULL,
+     quantity      INTEGER NOT NULL,
+     source        TEXT NOT NULL CHECK (source IN ('purchase', 'donation', 'unknown')),
+     donor         TEXT,
+     by            TEXT NOT NULL,
+     at            TEXT NOT NULL,
+     kind          TEXT NOT NULL CHECK (kind IN ('logged', 'sensor')),
+     superseded_by INTEGER REFERENCES supply_restocks(id),
+     created_at    TEXT NOT NULL
+   ) STRICT;
+   CREATE INDEX supply_restocks_station_at ON supply_restocks(station_id, at);
+   CREATE UNIQUE INDEX supply_restocks_sensor ON supply_restocks(station_id, item, at) WHERE kind = 'sensor';
+   CREATE TABLE supply_counts (
+     id          INTEGER PRIMARY KEY AUTOINCREMENT,
+     station_id  TEXT NOT NULL REFERENCES stations(id),
+     item        TEXT NOT NULL,
+     quantity    INTEGER NOT NULL,
+     by          TEXT NOT NULL,
+     at          TEXT NOT NULL
+   ) STRICT;
+   CREATE INDEX supply_counts_station_at ON supply_counts(station_id, at);
+   CREATE TABLE supply_weather (
+     district TEXT NOT NULL,
+     date     TEXT NOT NULL,
+     max_c    REAL NOT NULL,
+     rain_mm  REAL NOT NULL,
+     PRIMARY KEY (district, date)
+   ) STRICT;`
 ]
 
 export function migrate (db: DatabaseSync): void {

@@ -12,6 +12,7 @@ import { createServiceStore, type AuthenticatedService } from './service-store.t
 import { createStationStore } from './station-store.ts'
 import { dummySecretHash, verifySecret, type VerifySecret } from './secrets.ts'
 import { createTokenStore } from './token-store.ts'
+import { createSupplyStore } from '../supplies/supply-store.ts'
 
 export { RegistryError } from './registry-error.ts'
 
@@ -48,6 +49,8 @@ export function openRegistry (path: string) {
     sessions: createSessionStore(db),
     audit: createAuditStore(db),
     presence: createPresenceStore(db),
+    /** Supplies catalog, deliveries, restocks, counts, weather (supplies/). */
+    supplies: createSupplyStore(db),
     /** Runs fn in one transaction (all or nothing), e.g. a CSV import. */
     transaction<T> (fn: () => T): T {
       db.exec('BEGIN IMMEDIATE')

@@ -74,13 +74,13 @@ const MIN = 60_000
 export const MAX_WAIT_MS = 20 * MIN
 // Nobody arrives in the last 10 minutes and everybody is out 20-90 s before local midnight:
 // days are independent (each starts empty), so any day can be planned without its predecessor.
-const LAST_ARRIVAL_MS = 10 * MIN
+export const LAST_ARRIVAL_MS = 10 * MIN
 const RETURN_GAP_MS = 20 * MIN
 const DWELL_MEDIAN_MIN: Record<Segment, number> = { rider: 11, courier: 10, sanitation: 15, other: 12 }
 const DWELL_SIGMA = 0.55
 const NEWCOMER_SHARE = 0.1
 const P_DENIED_FIRST = 0.013
-const P_STRANGER = 0.006
+export const P_STRANGER = 0.006
 
 type Regular = { id: string, profile: WorkerProfile }
 

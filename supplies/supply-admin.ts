@@ -1,0 +1,119 @@
+// Every change to supplies, for the API and the CLI alike, audited like every admin change
+// (registry/admin.ts): the catalog and deliveries (admin), restocks and hand counts (operator),
+// weather input, and the restocks the model recognises from a sensor jump nobody logged.
+import type { Registry } from '../registry/open-registry.ts'
+import { RegistryError } from '../registry/registry-error.ts'
+import type { CatalogItem, CatalogItemInput, NewCount, NewDelivery, NewRestock, Restock, WeatherDay } from './schemas.ts'
+import { NewRestock as NewRestockSchema } from './schemas.ts'
+import { invalid } from '../registry/registry-error.ts'
+
+/** A logged restock and a sensor jump this close in time are the same restock. */
+export const RESTOCK_MATCH_MS = 2 * 3_600_000
+/** The actor of changes the supply model makes by itself. */
+export const MODEL_ACTOR = 'system:supply-model'
+
+const iso = (at: string | undefined, now: () => number) => new Date(at === undefined ? now() : Date.parse(at)).toISOString()
+const shift = (at: string, ms: number) => new Date(Date.parse(at) + ms).toISOString()
+
+export function createSupplyAdmin (registry: Registry, opts: { now?: () => number } = {}) {
+  const store = registry.supplies
+  const audit = registry.audit.append
+  const now = opts.now ?? Date.now
+  const station = (id: string) => {
+    const s = registry.getStation(id)
+    if (!s) throw new RegistryError('not_found', `station ${id} not found`)
+    return s
+  }
+
+  /** The unsuperseded restock of the other kind closest to `at` within RESTOCK_MATCH_MS. */
+  function partner (stationId: string, item: string, at: string, kind: Restock['kind']): Restock | undefined {
+    const t = Date.parse(at)
+    return store.restocksBetween(stationId, shift(at, -RESTOCK_MATCH_MS), shift(at, RESTOCK_MATCH_MS + 1))
+      .filter((r) => r.item === item && r.kind === kind && r.supersededBy === null)
+      .sort((a, b) => Math.abs(Date.parse(a.at) - t) - Math.abs(Date.parse(b.at) - t))[0]
+  }
+
+  return {
+    setItem (actor: string, stationId: string, item: string, input: CatalogItemInput): CatalogItem {
+      station(stationId)
+      const [before, after] = store.setItem(stationId, item, input)
+      audit({ actor, action: before ? 'supply.item.update' : 'supply.item.create', target: `station:${stationId}`, before, after })
+      return after
+    },
+
+    /** The same item for every station of a district, in one transaction and one audit record. */
+    setDistrictItem (actor: string, district: string, item: string, input: CatalogItemInput): CatalogItem[] {
+      const stations = registry.listStations().filter((s) => s.district === district && s.status !== 'retired')
+      if (district === '' || stations.length === 0) throw new RegistryError('not_found', `no station in district ${JSON.stringify(district)}`)
+      return registry.transaction(() => {
+        const changes = stations.map((s) => store.setItem(s.id, item, input))
+        audit({ actor, action: 'supply.item.district', target: `district:${district}`, before: changes.map(([b]) => b), after: changes.map(([, a]) => a) })
+        return changes.map(([, a]) => a)
+      })
+    },
+
+    removeItem (actor: string, stationId: string, item: string): CatalogItem {
+      const before = store.removeItem(stationId, item)
+      audit({ actor, action: 'supply.item.remove', target: `station:${stationId}`, before })
+      return before
+    },
+
+    addDelivery (actor: string, stationId: string, input: NewDelivery) {
+      station(stationId)
+      const delivery = store.addDelivery(stationId, input)
+      audit({ actor, action: 'supply.delivery.create', target: `station:${stationId}`, after: delivery })
+      return delivery
+    },
+
+    removeDelivery (actor: string, stationId: string, id: number) {
+      const before = store.removeDelivery(stationId, id)
+      audit({ actor, action: 'supply.delivery.remove', target: `station:${stationId}`, before })
+      return before
+    },
+
+    /**
+     * An operator's restock. A sensor restock already recognised for the same item within
+     * RESTOCK_MATCH_MS is superseded by it, so the restock counts once.
+     */
+    logRestock (actor: string, stationId: string, input: NewRestock & { by: string }): Restock {
+      station(stationId)
+      const parsed = NewRestockSchema.safeParse(input)
+      if (!parsed.success) throw invalid(parsed.error)
+      const r = parsed.data
+      const at = iso(r.at, now)
+      return registry.transaction(() => {
+        const restock = store.insertRestock({ stationId, item: r.item, quantity: r.quantity, source: r.source, donor: r.donor ?? null, by: input.by, at, kind: 'logged' })!
+        const sensor = partner(stationId, r.item, at, 'sensor')
+        if (sensor) store.supersede(sensor.id, restock.id)
+        audit({ actor, action: 'supply.restock', target: `station:${stationId}`, before: sensor ? { superseded: sensor } : undefined, after: restock })
+        return restock
+      })
+    },
+
+    /**
+     * A sensor jump upward at `at`: recorded as an unlogged restock unless a logged restock
+     * explains it (or it was recognised before). Returns the new row, or null.
+     */
+    recordSensorRestock (stationId: string, item: string, quantity: number, at: string): Restock | null {
+      if (partner(stationId, item, at, 'logged')) return null
+      const restock = store.insertRestock({ stationId, item, quantity, source: 'unknown', donor: null, by: MODEL_ACTOR, at, kind: 'sensor' })
+      if (restock) audit({ actor: MODEL_ACTOR, action: 'supply.restock.unlogged', target: `station:${stationId}`, after: restock })
+      return restock
+    },
+
+    addCount (actor: string, stationId: string, input: NewCount & { by: string }) {
+      station(stationId)
+      const count = store.addCount(stationId, { ...input, at: iso(input.at, now) })
+      audit({ actor, action: 'supply.count', target: `station:${stationId}`, after: count })
+      return count
+    },
+
+    setWeather (actor: string, days: WeatherDay[]): WeatherDay[] {
+      const stored = registry.transaction(() => store.setWeather(days))
+      audit({ actor, action: 'supply.weather', target: `weather:${stored.length}`, after: stored })
+      return stored
+    }
+  }
+}
+
+export type SupplyAdmin = ReturnType<typeof createSupplyAdmin>
