@@ -113,7 +113,85 @@ const MIGRATIONS: readonly string[] = [
      end_reason   TEXT CHECK (end_reason IN ('signed_out', 'token_revoked'))
    ) STRICT;
    CREATE INDEX api_sessions_token ON api_sessions(token_id);
-   CREATE INDEX api_sessions_expiry ON api_sessions(expires_at);`
+   CREATE INDEX api_sessions_expiry ON api_sessions(expires_at);`,
+  // 8: alerts (docs/alerts.md). One open alert per station + rule + subject, enforced by the
+  // partial unique index, so a rule evaluated twice cannot open a duplicate. Every state change
+  // writes its transition in the same transaction; the notifier reads alert_transitions in id
+  // order as its outbox. Settings are overrides (fleet < district < station) of the built-in
+  // defaults; silences hold notifications, not evaluation.
+  `CREATE TABLE alerts (
+     id               INTEGER PRIMARY KEY AUTOINCREMENT,
+     station_id       TEXT NOT NULL,
+     district         TEXT NOT NULL,
+     rule             TEXT NOT NULL,
+     subject          TEXT NOT NULL DEFAULT '',
+     severity         TEXT NOT NULL CHECK (severity IN ('critical', 'warning', 'info')),
+     state            TEXT NOT NULL CHECK (state IN ('pending', 'firing', 'acknowledged', 'resolved')),
+     summary          TEXT NOT NULL,
+     value            REAL,
+     threshold        REAL,
+     pending_since    TEXT NOT NULL,
+     fired_at         TEXT,
+     acknowledged_at  TEXT,
+     acknowledged_by  TEXT,
+     clearing_since   TEXT,
+     resolved_at      TEXT,
+     resolved_by      TEXT,
+     escalation_level INTEGER NOT NULL DEFAULT 0,
+     updated_at       TEXT NOT NULL
+   ) STRICT;
+   CREATE UNIQUE INDEX alerts_one_open ON alerts(station_id, rule, subject) WHERE state <> 'resolved';
+   CREATE INDEX alerts_station ON alerts(station_id, pending_since);
+   CREATE INDEX alerts_district ON alerts(district, pending_since);
+   CREATE INDEX alerts_open_state ON alerts(state) WHERE state <> 'resolved';
+   CREATE TABLE alert_transitions (
+     id               INTEGER PRIMARY KEY AUTOINCREMENT,
+     alert_id         INTEGER NOT NULL REFERENCES alerts(id),
+     at               TEXT NOT NULL,
+     kind             TEXT NOT NULL CHECK (kind IN ('pending', 'cancelled', 'fired', 'acknowledged', 'escalated', 'resolved')),
+     from_state       TEXT,
+     to_state         TEXT NOT NULL,
+     actor            TEXT NOT NULL,
+     note             TEXT,
+     station_id       TEXT NOT NULL,
+     district         TEXT NOT NULL,
+     rule             TEXT NOT NULL,
+     subject          TEXT NOT NULL,
+     severity         TEXT NOT NULL,
+     escalation_level INTEGER NOT NULL DEFAULT 0,
+     target           TEXT,
+     notify           INTEGER NOT NULL CHECK (notify IN (0, 1))
+   ) STRICT;
+   CREATE INDEX alert_transitions_alert ON alert_transitions(alert_id, id);
+   CREATE TABLE alert_settings (
+     scope      TEXT NOT NULL CHECK (scope IN ('fleet', 'district', 'station')),
+     scope_id   TEXT NOT NULL,
+     rule       TEXT NOT NULL,
+     settings   TEXT NOT NULL,
+     updated_at TEXT NOT NULL,
+     updated_by TEXT NOT NULL,
+     PRIMARY KEY (scope, scope_id, rule)
+   ) STRICT;
+   CREATE TABLE alert_silences (
+     id         INTEGER PRIMARY KEY AUTOINCREMENT,
+     scope      TEXT NOT NULL CHECK (scope IN ('station', 'district')),
+     scope_id   TEXT NOT NULL,
+     rule       TEXT,
+     starts_at  TEXT NOT NULL,
+     ends_at    TEXT NOT NULL,
+     reason     TEXT NOT NULL,
+     created_by TEXT NOT NULL,
+     created_at TEXT NOT NULL,
+     ended_at   TEXT,
+     ended_by   TEXT
+   ) STRICT;
+   CREATE INDEX alert_silences_end ON alert_silences(ends_at);
+   CREATE TABLE alert_hourly_entries (
+     station_id TEXT NOT NULL,
+     hour       INTEGER NOT NULL,
+     entries    INTEGER NOT NULL,
+     PRIMARY KEY (station_id, hour)
+   ) STRICT;`
 ]
 
 export function migrate (db: DatabaseSync): void {
