@@ -64,6 +64,9 @@ export const ConfigSchema = z.object({
   PRESENCE_FLUSH_MS: positive.default(5_000),
   // A station with no message or keep-alive from any device for this long counts as offline.
   STATION_OFFLINE_AFTER_S: positive.default(300),
+  // Alert rule evaluation (docs/alerts.md) in the process that runs ingest; how often the
+  // time-based conditions (offline, pending periods, hold-offs, escalation) are evaluated.
+  ALERTS_TICK_MS: positive.default(1_000),
   // Where a stand-alone API process finds the broker for /health.
   BROKER_URL: z.string().regex(/^mqtts?:\/\/[^/]+$/, 'BROKER_URL: mqtt://host:port').default('mqtt://127.0.0.1:1883'),
 

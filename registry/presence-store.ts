@@ -36,6 +36,9 @@ export function createPresenceStore (db: DatabaseSync) {
   const ofStation = db.prepare(`
     SELECT p.* FROM device_presence p JOIN devices d ON d.id = p.device_id
     WHERE d.station_id = ? ORDER BY p.device_id`)
+  const fleet = db.prepare(`
+    SELECT d.id, d.station_id, d.kind, p.connected, p.last_seen_at FROM devices d LEFT JOIN device_presence p ON p.device_id = d.id
+    WHERE d.revoked_at IS NULL ORDER BY d.station_id, d.id`)
   const resetBroker = db.prepare(`
     UPDATE device_presence SET connected = 0, disconnected_at = ?, disconnect_reason = ?
     WHERE broker_id = ? AND connected = 1`)
@@ -59,6 +62,9 @@ export function createPresenceStore (db: DatabaseSync) {
     resetBroker (brokerId: string, at: string, reason: string): void {
       resetBroker.run(at, reason, brokerId)
     },
+    /** Every device that is not revoked, with its presence (null when it never connected). */
+    devices: (): Array<{ id: string, station_id: string, kind: string, connected: number | null, last_seen_at: string | null }> =>
+      fleet.all() as Array<{ id: string, station_id: string, kind: string, connected: number | null, last_seen_at: string | null }>,
     ofStation (stationId: string): DevicePresence[] {
       return (ofStation.all(stationId) as Row[]).map((r) => ({
         deviceId: r.device_id,

@@ -8,6 +8,7 @@ import { createMetrics } from '../../platform/metrics.ts'
 import { startMetricsServer } from '../../platform/metrics-server.ts'
 import { openRegistry } from '../../registry/open-registry.ts'
 import { startApi } from '../../api/main.ts'
+import { startAlerts } from '../../alerts/start-alerts.ts'
 import { readRollupStatus, startRollups, type RollupStatusView } from '../../rollups/start-rollups.ts'
 
 export type ServeRoles = { broker: boolean, api: boolean }
@@ -27,12 +28,15 @@ export async function serve (config: Config, logger: Logger, roles: ServeRoles, 
     let broker: Awaited<ReturnType<typeof startBroker>> | undefined
     let rollupStatus: RollupStatusView | undefined
     let rollups: ReturnType<typeof startRollups> | undefined
+    let alerts: ReturnType<typeof startAlerts> | undefined
     if (roles.broker) {
       const ingest = startIngest(config, logger, metrics)
       // Added before ingest, so it closes after it: every stored event has marked its days.
       rollups = startRollups({ config, registry, ingest: ingest.ingest, logger })
       lifecycle.add('rollups', rollups.close)
       rollupStatus = rollups.status
+      alerts = startAlerts({ registry, ingest: ingest.ingest, logger, tickMs: config.ALERTS_TICK_MS })
+      lifecycle.add('alerts', alerts.close)
       lifecycle.add('ingest', () => ingest.close(config.SHUTDOWN_GRACE_MS))
       broker = await startBroker({
         registry,
@@ -90,7 +94,7 @@ export async function serve (config: Config, logger: Logger, roles: ServeRoles, 
       api = await startApi({ config, logger, registry, metrics: metrics.registry, rollups: rollupStatus, ...(probes ? { probes } : {}) })
       lifecycle.add('api', api.close)
     }
-    return { lifecycle, broker, api, metrics, rollups, shutdown: lifecycle.shutdown }
+    return { lifecycle, broker, api, metrics, rollups, alerts, shutdown: lifecycle.shutdown }
   } catch (err) {
     await lifecycle.shutdown('start-up failed')
     throw err
