@@ -24,6 +24,9 @@ import { adminStationImportRoute } from './routes/admin-station-import.ts'
 import { adminStationsRoute } from './routes/admin-stations.ts'
 import { adminTokensRoute } from './routes/admin-tokens.ts'
 import { auditRoute } from './routes/audit.ts'
+import { alertsRoute } from './routes/alerts.ts'
+import { alertSettingsRoute } from './routes/alert-settings.ts'
+import { createAlertAdmin } from '../alerts/alert-admin.ts'
 import { healthRoute } from './routes/health.ts'
 import { metricsRoute } from './routes/metrics.ts'
 import { presenceRoute } from './routes/presence.ts'
@@ -102,6 +105,7 @@ export function buildApp (deps: AppDeps) {
         { name: 'figures', description: 'Usage, occupancy, peak hours, dwell, comfort, completeness, fleet rankings and monthly reports (from rollups; see docs/rollups.md)' },
         { name: 'session', description: 'Dashboard sign-in: an API token exchanged for a browser session cookie' },
         { name: 'admin', description: 'Stations, device and service credentials, API tokens and the audit log (admin role)' },
+        { name: 'alerts', description: 'Alerts and their history (viewer), acknowledge, resolve and silences (operator), rule settings (admin): docs/alerts.md' },
         { name: 'operations', description: 'Service health' }
       ],
       ...openApiSecurity
@@ -144,6 +148,9 @@ export function buildApp (deps: AppDeps) {
   app.register(adminServicesRoute, { admin, registry: deps.registry })
   app.register(adminTokensRoute, { admin, registry: deps.registry })
   app.register(auditRoute, { registry: deps.registry })
+  const alertAdmin = createAlertAdmin(deps.registry)
+  app.register(alertSettingsRoute, { registry: deps.registry, alertAdmin })
+  app.register(alertsRoute, { registry: deps.registry, alertAdmin })
 
   return app
 }
