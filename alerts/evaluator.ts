@@ -46,6 +46,7 @@ export function createEvaluator (deps: EvaluatorDeps) {
   let overrides: RuleOverride[] = []
   let settingsVersion = ''
   const cache = new Map<string, RuleSettings>()
+  let stale = false
 
   function load (): void {
     open.clear()
@@ -53,6 +54,7 @@ export function createEvaluator (deps: EvaluatorDeps) {
   }
 
   function refresh (): void {
+    stale = false
     const v = settings.version()
     if (v !== settingsVersion) { overrides = settings.overrides(); settingsVersion = v; cache.clear() }
     const seen = new Set<string>()
@@ -81,6 +83,7 @@ export function createEvaluator (deps: EvaluatorDeps) {
   }
 
   function tick (): number {
+    if (stale) refresh()
     const now = clock()
     const ops: Op[] = []
     let station: StationState
@@ -146,8 +149,14 @@ export function createEvaluator (deps: EvaluatorDeps) {
     tick,
     /** ingest's stored hook: cheap, synchronous, never throws on a station it does not know. */
     onStored (stationId: string, event: AnyEvent): void {
-      const s = stations.get(stationId)
-      if (s !== undefined) applyEvent(s, event, clock())
+      let s = stations.get(stationId)
+      if (s === undefined) {
+        // A station added since the last refresh: keep its events, learn its facts before the next tick.
+        s = newStationState(stationId, '', 'UTC', 1)
+        stations.set(stationId, s)
+        stale = true
+      }
+      applyEvent(s, event, clock())
     },
     stations: () => stations,
     openCount: () => open.size
