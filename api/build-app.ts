@@ -37,6 +37,7 @@ import { visitsRoute } from './routes/visits.ts'
 import { createFigureSource } from './figures/figure-source.ts'
 import type { RollupStatus } from './figures/day-source.ts'
 import { figureRoutes } from './routes/figures.ts'
+import { DEFAULT_WEB_ROOT, webApp } from './web-app.ts'
 
 export type { Probe, ProbeOutcome, ProbeResult, Probes } from './probes.ts'
 
@@ -58,6 +59,8 @@ export type AppDeps = {
   metrics?: MetricsRegistry
   /** Rate limit, CORS, body limits, /metrics access (defaults: api/auth/security-options.ts). */
   security?: Partial<SecurityOptions>
+  /** The built dashboard served at / (default web/dist; null: not served). */
+  webRoot?: string | null
 }
 
 // Station ids are at most 64 characters, but a longer one must reach validation and get a
@@ -151,6 +154,9 @@ export function buildApp (deps: AppDeps) {
   const alertAdmin = createAlertAdmin(deps.registry)
   app.register(alertSettingsRoute, { registry: deps.registry, alertAdmin })
   app.register(alertsRoute, { registry: deps.registry, alertAdmin })
+
+  const webRoot = deps.webRoot === undefined ? DEFAULT_WEB_ROOT : deps.webRoot
+  if (webRoot !== null) app.register(webApp, { root: webRoot })
 
   return app
 }

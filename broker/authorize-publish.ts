@@ -50,7 +50,7 @@ export function admitDevicePublish (session: DeviceSession, topic: string, maxPe
 
 export const isRefusal = (r: OwnTopic | Refusal): r is Refusal => 'reason' in r
 
-export function createAuthorizePublish (deps: { sessions: Sessions, ingestDevicePublish: DeviceIngest, logger: Logger, gate: PublishGate, maxPendingPerClient: number, metrics?: Metrics }) {
+export function createAuthorizePublish (deps: { sessions: Sessions, ingestDevicePublish: DeviceIngest, logger: Logger, gate: PublishGate, maxPendingPerClient: number, orphanWill: (will: PublishPacket, done: (err: Error | null) => void) => void, metrics?: Metrics }) {
   const { sessions, ingestDevicePublish, logger, gate, maxPendingPerClient, metrics } = deps
   const refuse = (reason: string, message: string, done: (err: Error) => void) => {
     metrics?.refused.inc({ reason })
@@ -72,6 +72,8 @@ export function createAuthorizePublish (deps: { sessions: Sessions, ingestDevice
   }
 
   return function authorizePublish (client: Client | null, packet: PublishPacket, done: (err?: Error | null) => void): void {
+    // Only Aedes' will sweep passes no client: the will of a client of a dead broker.
+    if (client === null) return deps.orphanWill(packet, done)
     const session = sessions.get(client)
     if (!session) return refuse('unauthenticated', 'not authenticated', done)
     if (!gate.accepting) return refuse('shutdown', 'broker is shutting down', done)

@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events'
 import { Aedes } from 'aedes'
 import type { Ingest } from '../ingest/create-ingest.ts'
 import type { Logger } from '../platform/logger.ts'
@@ -9,6 +10,7 @@ import { createAuthorizePublish, createDeviceIngest, type PublishGate } from './
 import { createAuthorizeSubscribe } from './authorize-subscribe.ts'
 import { createCredentialWatch } from './credential-watch.ts'
 import { startListeners, type ListenerOptions } from './listeners.ts'
+import { createOrphanWills } from './orphan-wills.ts'
 import { createPreConnect } from './pre-connect.ts'
 import { createPresenceTracker } from './presence-tracker.ts'
 import { createPublishFastPath } from './publish-fast-path.ts'
@@ -26,6 +28,11 @@ export type BrokerOptions = {
   /** How long close() lets publishes already handed to ingest reach InfluxDB (SHUTDOWN_GRACE_MS). */
   drainMs: number
   presenceFlushMs: number
+  /**
+   * Aedes' heartbeat (BROKER_HEARTBEAT_MS): a broker not heard for 3 of them counts as dead, and
+   * the stored wills of dead brokers' clients are published every 4.
+   */
+  heartbeatMs: number
   credentialPollMs: number
   /** An Aedes persistence (see create-persistence.ts); in memory when absent. */
   persistence?: { instance: unknown, close (): Promise<void> } | null
@@ -43,8 +50,12 @@ export async function startBroker (opts: BrokerOptions) {
   const gate: PublishGate = { accepting: true }
   const ingestDevicePublish = createDeviceIngest({ ingest: opts.ingest, logger, metrics })
   let broker: Aedes | undefined
+  // The presence tracker needs the broker; a will sweep runs 4 heartbeats after it exists.
+  let lostWithBroker = (_device: string, _brokerId: string): void => {}
+  const orphanWill = createOrphanWills({ registry: opts.registry, ingestDevicePublish, lost: (device, brokerId) => lostWithBroker(device, brokerId), logger, metrics })
   const aedes = broker = await Aedes.createBroker({
     id: opts.id,
+    heartbeatInterval: opts.heartbeatMs,
     ...(opts.persistence ? { persistence: opts.persistence.instance } : {}),
     // A subscriber that stops reading must not stall delivery to everyone else.
     drainTimeout: 30_000,
@@ -52,14 +63,22 @@ export async function startBroker (opts: BrokerOptions) {
     maxClientsIdLength: opts.limits.maxClientIdLength,
     preConnect: createPreConnect({ aedes: () => broker!, limits, maxConnections: opts.limits.maxConnections, logger, ...m }),
     authenticate: createAuthenticate({ registry: opts.registry, sessions, limits, logger, ...m }),
-    authorizePublish: createAuthorizePublish({ sessions, ingestDevicePublish, logger, gate, maxPendingPerClient: opts.maxPendingPerClient, ...m }),
+    authorizePublish: createAuthorizePublish({ sessions, ingestDevicePublish, logger, gate, maxPendingPerClient: opts.maxPendingPerClient, orphanWill, ...m }),
     authorizeSubscribe: createAuthorizeSubscribe({ sessions }),
     authorizeForward: createAuthorizeForward({ sessions })
   })
   aedes.on('clientError', (client, err) => logger.debug({ clientId: client.id, err: err.message }, 'client error'))
   aedes.on('connectionError', (client, err) => logger.debug({ clientId: client?.id, err: err.message }, 'connection error'))
+  // Aedes emits 'error' on itself when a will sweep fails (persistence error, a will that could
+  // not be stored yet); with no listener Node would end the process. The sweep runs again.
+  const emitter = aedes as unknown as EventEmitter // Aedes' typings omit the 'error' event
+  emitter.on('error', (err: Error) => {
+    metrics?.brokerErrors.inc()
+    logger.error({ err: err.message }, 'broker error')
+  })
   if (metrics) metrics.sources.connectedClients = () => aedes.connectedClients
   const presence = createPresenceTracker({ aedes, sessions, store: opts.registry.presence, brokerId: opts.id, flushMs: opts.presenceFlushMs, logger })
+  lostWithBroker = presence.lostWithBroker
   const watch = createCredentialWatch({ aedes, registry: opts.registry, sessions, intervalMs: opts.credentialPollMs, logger })
 
   // Stored data is forwarded to subscribers (services, hubs) once one has subscribed to
@@ -75,7 +94,11 @@ export async function startBroker (opts: BrokerOptions) {
     liveConsumers: () => sessionsOutliveProcess || sessions.liveSubscriberSeen(),
     seen: presence.touch
   })
-  const listeners = await startListeners(fastPath, opts.listeners, logger, () => metrics?.connectionsRefused.inc({ reason: 'packet_too_large' }))
+  const listeners = await startListeners(fastPath, opts.listeners, logger, {
+    onOversize: () => metrics?.connectionsRefused.inc({ reason: 'packet_too_large' }),
+    onPause: () => metrics?.readsPaused.inc(),
+    onStall: () => metrics?.slowReadersClosed.inc()
+  })
     .catch(async (err: Error) => {
       watch.close()
       presence.close()

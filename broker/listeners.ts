@@ -1,5 +1,6 @@
 import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
+import { lstat, unlink } from 'node:fs/promises'
 import { createServer as createHttpServer } from 'node:http'
 import { createServer as createNetServer, type Server } from 'node:net'
 import { createServer as createTlsServer } from 'node:tls'
@@ -8,6 +9,7 @@ import type { IncomingMessage } from 'node:http'
 import { createWebSocketStream, WebSocketServer } from 'ws'
 import type { Logger } from '../platform/logger.ts'
 import { guardSocket } from './frame-guard.ts'
+import { limitUnsent, type UnsentLimit } from './unsent-guard.ts'
 
 export type ListenerOptions = {
   host: string
@@ -16,11 +18,17 @@ export type ListenerOptions = {
   tls: { port: number, certFile: string, keyFile: string, caFile?: string | undefined } | null
   /** MQTT over WebSocket (path /mqtt) for browsers and HTTP-only gateways. */
   wsPort: number | null
+  /** MQTT over a Unix domain socket at this path (a TLS terminator on the same host); null: off. */
+  socketPath?: string | null | undefined
   maxPacketBytes: number
+  unsent: UnsentLimit
 }
 
+/** What the listeners report, for metrics. */
+export type ListenerEvents = { onOversize (): void, onPause (): void, onStall (): void }
+
 type Handle = (stream: Duplex, req?: IncomingMessage) => unknown
-export type Listener = { protocol: 'mqtt' | 'mqtts' | 'ws', port: number, close (): Promise<void> }
+export type Listener = { protocol: 'mqtt' | 'mqtts' | 'ws' | 'unix', port: number, close (): Promise<void> }
 
 async function listen (server: Server, port: number, host: string): Promise<number> {
   server.listen(port, host)
@@ -31,14 +39,29 @@ async function listen (server: Server, port: number, host: string): Promise<numb
 
 const closeServer = (server: Server) => new Promise<void>((resolve) => server.close(() => resolve()))
 
-/** Starts the configured listeners; every connection passes the packet-size guard first. */
-export async function startListeners (handle: Handle, opts: ListenerOptions, logger: Logger, onOversize: () => void): Promise<Listener[]> {
+/**
+ * Starts the configured listeners. Every connection passes the packet-size guard on the way in
+ * and the unsent-output bound on the way out (unsent-guard.ts) before Aedes sees it.
+ */
+export async function startListeners (handle: Handle, opts: ListenerOptions, logger: Logger, events: ListenerEvents): Promise<Listener[]> {
+  // Shared by every connection: no closures per connection beyond the guards' own.
+  const addressOf = (socket: Duplex) => (socket as { remoteAddress?: string }).remoteAddress
+  const unsentEvents = {
+    onPause: (socket: Duplex) => {
+      events.onPause()
+      logger.debug({ ip: addressOf(socket), unsent: socket.writableLength }, 'client does not read its acknowledgements; reading paused')
+    },
+    onStall: (socket: Duplex) => {
+      events.onStall()
+      logger.warn({ ip: addressOf(socket), unsent: socket.writableLength, timeoutMs: opts.unsent.timeoutMs }, 'client did not read its acknowledgements in time; connection closed')
+    }
+  }
   const guarded = (socket: Duplex & { remoteAddress?: string }, req?: IncomingMessage) => {
     const stream = guardSocket(socket, opts.maxPacketBytes, (reason) => {
-      onOversize()
+      events.onOversize()
       logger.warn({ ip: socket.remoteAddress ?? req?.socket.remoteAddress, reason }, 'connection closed: packet too large')
     })
-    handle(stream, req)
+    handle(limitUnsent(stream, opts.unsent, unsentEvents), req)
   }
   const listeners: Listener[] = []
   try {
@@ -46,6 +69,15 @@ export async function startListeners (handle: Handle, opts: ListenerOptions, log
       const server = createNetServer((socket) => guarded(socket))
       const port = await listen(server, opts.tcpPort, opts.host)
       listeners.push({ protocol: 'mqtt', port, close: () => closeServer(server) })
+    }
+    if (opts.socketPath) {
+      const path = opts.socketPath
+      // A socket file left by a killed broker would make listen() fail with EADDRINUSE.
+      if ((await lstat(path).catch(() => null))?.isSocket()) await unlink(path)
+      const server = createNetServer((socket) => guarded(socket))
+      server.listen(path)
+      await once(server, 'listening')
+      listeners.push({ protocol: 'unix', port: 0, close: () => closeServer(server) })
     }
     if (opts.tls) {
       const server = createTlsServer({
@@ -78,6 +110,6 @@ export async function startListeners (handle: Handle, opts: ListenerOptions, log
     await Promise.all(listeners.map((l) => l.close()))
     throw err
   }
-  for (const l of listeners) logger.info({ protocol: l.protocol, host: opts.host, port: l.port }, 'MQTT listener ready')
+  for (const l of listeners) logger.info(l.protocol === 'unix' ? { protocol: l.protocol, path: opts.socketPath } : { protocol: l.protocol, host: opts.host, port: l.port }, 'MQTT listener ready')
   return listeners
 }

@@ -97,6 +97,19 @@ export function createPresenceTracker (deps: { aedes: Aedes, sessions: Sessions,
     /** A sign of life from a client that Aedes' events do not report (publish-fast-path.ts). */
     touch,
     connectedDevices: () => current.size,
+    /**
+     * The will of a device connected through a broker that died was published here
+     * (orphan-wills.ts): that connection is gone. Not if the device is connected here now.
+     */
+    lostWithBroker (deviceId: string, deadBrokerId: string): void {
+      if (current.has(deviceId)) return
+      writeChanges()
+      try {
+        store.connectionLost(deviceId, deadBrokerId, now(), 'broker lost')
+      } catch (err) {
+        logger.error({ err: (err as Error).message, device: deviceId }, 'cannot record presence')
+      }
+    },
     close (): void {
       clearInterval(timer)
       flush()

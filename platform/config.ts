@@ -48,6 +48,13 @@ export const ConfigSchema = z.object({
   MQTT_MAX_PACKET_BYTES: positive.default(512 * 1024),
   MQTT_MAX_CONNECTIONS: positive.default(20_000),
   MQTT_MAX_CLIENT_ID_LENGTH: positive.max(65535).default(64),
+  // MQTT over a Unix domain socket (for a TLS terminator or gateway on the same host); unset: off.
+  MQTT_SOCKET_PATH: z.string().min(1).optional(),
+  // A client that does not read what the broker sends (PUBACKs) is not read either once this
+  // much is unsent (at least the socket's own buffer, 64 KiB), and is disconnected when it stays
+  // so for MQTT_UNSENT_TIMEOUT_MS.
+  MQTT_MAX_UNSENT_BYTES: positive.default(64 * 1024),
+  MQTT_UNSENT_TIMEOUT_MS: positive.default(30_000),
   // Per source address: connection attempts per window, and failed-login lockout.
   MQTT_CONNECTS_PER_WINDOW: positive.default(600),
   MQTT_CONNECT_WINDOW_MS: positive.default(10_000),
@@ -57,6 +64,9 @@ export const ConfigSchema = z.object({
   // How often the broker checks for revoked or rotated credentials and suspended stations.
   CREDENTIAL_POLL_MS: positive.default(1_000),
   BROKER_ID: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default('waystation-1'),
+  // Aedes' heartbeat between brokers sharing a persistence: one not heard for 3 heartbeats is
+  // dead, and its clients' stored wills are published every 4.
+  BROKER_HEARTBEAT_MS: positive.min(100).default(60_000),
   // Sessions, offline queues, retained messages: in memory, or in Redis (survive restarts).
   BROKER_PERSISTENCE: z.enum(['memory', 'redis']).default('memory'),
   REDIS_URL: z.string().regex(/^rediss?:\/\/[^\s]+$/, 'REDIS_URL: redis://[user:password@]host:port[/db]').optional(),
@@ -123,8 +133,8 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   if (tls !== 0 && tls !== 3) {
     throw new ConfigError('Invalid configuration:\n✖ MQTT_TLS_PORT, MQTT_TLS_CERT and MQTT_TLS_KEY go together\n  → at MQTT_TLS_PORT')
   }
-  if (c.MQTT_PORT === 'off' && tls === 0 && c.MQTT_WS_PORT === undefined) {
-    throw new ConfigError('Invalid configuration:\n✖ MQTT_PORT=off needs MQTT_TLS_PORT or MQTT_WS_PORT\n  → at MQTT_PORT')
+  if (c.MQTT_PORT === 'off' && tls === 0 && c.MQTT_WS_PORT === undefined && c.MQTT_SOCKET_PATH === undefined) {
+    throw new ConfigError('Invalid configuration:\n✖ MQTT_PORT=off needs MQTT_TLS_PORT, MQTT_WS_PORT or MQTT_SOCKET_PATH\n  → at MQTT_PORT')
   }
   if (c.BROKER_PERSISTENCE === 'redis' && !c.REDIS_URL) {
     throw new ConfigError('Invalid configuration:\n✖ REDIS_URL is required when BROKER_PERSISTENCE=redis\n  → at REDIS_URL')

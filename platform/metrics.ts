@@ -23,7 +23,11 @@ export function createMetrics () {
     writeSeconds: new Histogram({ name: 'waystation_influx_write_seconds', help: 'Duration of successful InfluxDB writes', buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers }),
     pendingPoints: new Gauge({ name: 'waystation_ingest_pending_points', help: 'Points waiting for or in an InfluxDB write', registers, collect () { this.set(sources.pendingPoints()) } }),
     connectedClients: new Gauge({ name: 'waystation_mqtt_connected_clients', help: 'MQTT clients connected to this broker', registers, collect () { this.set(sources.connectedClients()) } }),
-    connectionsRefused: new Counter({ name: 'waystation_mqtt_connections_refused_total', help: 'MQTT connections refused', labelNames: ['reason'] as const, registers })
+    connectionsRefused: new Counter({ name: 'waystation_mqtt_connections_refused_total', help: 'MQTT connections refused', labelNames: ['reason'] as const, registers }),
+    readsPaused: new Counter({ name: 'waystation_mqtt_reads_paused_total', help: 'Times a client was not read because its unsent output exceeded MQTT_MAX_UNSENT_BYTES', registers }),
+    slowReadersClosed: new Counter({ name: 'waystation_mqtt_slow_readers_closed_total', help: 'Connections closed because their unsent output stayed above MQTT_MAX_UNSENT_BYTES for MQTT_UNSENT_TIMEOUT_MS', registers }),
+    orphanWills: new Counter({ name: 'waystation_mqtt_orphan_wills_total', help: 'Wills of clients of a dead broker: published (stored first), refused (deleted unpublished), not_stored (kept for the next sweep)', labelNames: ['outcome'] as const, registers }),
+    brokerErrors: new Counter({ name: 'waystation_broker_errors_total', help: "Errors Aedes emitted on the broker itself (logged; the broker keeps running)", registers })
   }
 }
 

@@ -42,6 +42,9 @@ export function createPresenceStore (db: DatabaseSync) {
   const resetBroker = db.prepare(`
     UPDATE device_presence SET connected = 0, disconnected_at = ?, disconnect_reason = ?
     WHERE broker_id = ? AND connected = 1`)
+  const lostWithBroker = db.prepare(`
+    UPDATE device_presence SET connected = 0, disconnected_at = ?, disconnect_reason = ?
+    WHERE device_id = ? AND broker_id = ? AND connected = 1`)
 
   return {
     /** Applies updates in one transaction (the broker flushes in batches). */
@@ -65,6 +68,13 @@ export function createPresenceStore (db: DatabaseSync) {
     /** Every device that is not revoked, with its presence (null when it never connected). */
     devices: (): Array<{ id: string, station_id: string, kind: string, connected: number | null, last_seen_at: string | null }> =>
       fleet.all() as Array<{ id: string, station_id: string, kind: string, connected: number | null, last_seen_at: string | null }>,
+    /**
+     * A device's connection through `brokerId` is gone (that broker died); a no-op when the
+     * device has connected through another broker since. True when the row changed.
+     */
+    connectionLost (deviceId: string, brokerId: string, at: string, reason: string): boolean {
+      return Number(lostWithBroker.run(at, reason, deviceId, brokerId).changes) > 0
+    },
     ofStation (stationId: string): DevicePresence[] {
       return (ofStation.all(stationId) as Row[]).map((r) => ({
         deviceId: r.device_id,

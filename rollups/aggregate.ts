@@ -17,6 +17,8 @@ export type Agg = {
   counterEntered: number
   counterExited: number
   counterMsgs: number
+  /** Occupancy messages received (all of them, heartbeats included): the plausibility check's count. */
+  occMessages: number
   /** Occupancy as a step function: time with a known count, ∫count dt, time at or over capacity (ms). */
   occKnownMs: number
   occPersonMs: number
@@ -46,10 +48,12 @@ export type Quantity = typeof QUANTITIES[number]
 export const COUNT_KEYS = [
   'minutes', 'entries', 'denied', 'doorEvents', 'counterEntered', 'counterExited', 'counterMsgs',
   'occKnownMs', 'occPersonMs', 'occFullMs', 'occSlots', 'occSlotsExpected', 'occGaps', 'doorSilentHours',
-  'envMinutes', 'envSamples', 'comfortSamples'
+  'envMinutes', 'envSamples', 'comfortSamples', 'occMessages'
 ] as const satisfies ReadonlyArray<keyof Agg>
+export type CountKey = typeof COUNT_KEYS[number]
 /** Fields combined by max rather than by sum. */
 export const MAX_KEYS = ['occMax', 'occLongestGapMin'] as const satisfies ReadonlyArray<keyof Agg>
+export type MaxKey = typeof MAX_KEYS[number]
 
 export const emptyStat = (): Stat => ({ n: 0, sum: 0, min: 0, max: 0, inBand: 0 })
 

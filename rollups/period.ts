@@ -4,6 +4,7 @@
 import { addAgg, emptyAgg, type Agg } from './aggregate.ts'
 import type { DayRow, Dwell } from './compute-days.ts'
 import { addDwell } from './dwell.ts'
+import { implausibleStreams } from './plausibility.ts'
 
 export type PeriodRow = {
   /** Day rollups summed in (a month rollup with fewer days than the month is incomplete). */
@@ -30,7 +31,7 @@ export const COMPLETE_ENV_SHARE = 0.95
 /** The completeness rule of one day's aggregate (documented in api/figures/figures.ts). */
 export function dayComplete (a: Agg): boolean {
   if (a.minutes === 0) return true
-  return a.envMinutes / a.minutes >= COMPLETE_ENV_SHARE && a.occGaps === 0 && a.doorSilentHours === 0
+  return a.envMinutes / a.minutes >= COMPLETE_ENV_SHARE && a.occGaps === 0 && a.doorSilentHours === 0 && implausibleStreams(a).length === 0
 }
 
 export function emptyPeriod (): PeriodRow {

@@ -7,16 +7,17 @@ import type { AnyEvent } from '../contract/index.ts'
 import type { Logger } from '../platform/logger.ts'
 import { addDays, localDate, localMidnightUtc } from '../platform/local-day.ts'
 import { DEFAULT_BAND } from './comfort-band.ts'
-import { computeDays } from './compute-days.ts'
+import { computeDaysFromInflux } from './compute-days.ts'
 import { datesBetween, localDayOf, monthBounds, monthOf, ymdOf } from './day-bounds.ts'
 import type { QueryFn } from './influx-query.ts'
-import { DWELL_HORIZON_MS, loadRawEvents, OCCUPANCY_STALE_MS, rawEventsKept } from './raw-events.ts'
+import { DWELL_HORIZON_MS, OCCUPANCY_STALE_MS, rawEventsKept, type ReadRawOptions } from './raw-events.ts'
 import { dayLine, hourLine, monthLine } from './rollup-codec.ts'
 import type { DirtyDay, RollupState } from './rollup-state.ts'
 import { readDays } from './rollup-store.ts'
 import { periodOf } from './period.ts'
 import { createStationChanges } from './station-changes.ts'
 import { createStationInfo, type StationLookup } from './station-info.ts'
+import { transcodeRollups } from './transcode-rollups.ts'
 
 export type RollupJobOptions = {
   state: RollupState
@@ -35,6 +36,8 @@ export type RollupJobOptions = {
   /** How often station settings are compared with those of their rollups (station-changes.ts). */
   settingsPollMs?: number
   now?: () => number
+  /** How raw events are read: rows per chunk (the most held at once per stream), chunk instrumentation. */
+  raw?: Pick<ReadRawOptions, 'chunkRows' | 'onChunk'>
 }
 
 type Entry = { version: number, firstAt: number, lastAt: number }
@@ -51,6 +54,7 @@ export function createRollupJob (opts: RollupJobOptions) {
   const settleMs = opts.settleMs ?? 10_000
   const maxDelayMs = opts.maxDelayMs ?? 300_000
   const info = createStationInfo(opts.stations)
+  const rawOptions: ReadRawOptions = opts.raw ?? {}
   // A day that may have lost raw events keeps its rollup: a recompute would make it smaller.
   const rebuildable = (start: number) => rawEventsKept(start, now(), opts.rawRetentionMs ?? null)
   // station → date → entry; Map order rotates stations for fairness.
@@ -64,6 +68,7 @@ export function createRollupJob (opts: RollupJobOptions) {
   let sweeper: NodeJS.Timeout | undefined
   let settingsTimer: NodeJS.Timeout | undefined
   let closed = false
+  let transcode: ReturnType<typeof transcodeRollups> | undefined
   const changes = createStationChanges({ state, stations: opts.stations, query, logger, rawRetentionMs: opts.rawRetentionMs ?? null, now, markDates, exclusive })
 
   function markDates (station: string, dates: readonly string[]): void {
@@ -136,10 +141,9 @@ export function createRollupJob (opts: RollupJobOptions) {
     const days = all.filter((d) => rebuildable(d.start))
     if (days.length < all.length) logger.warn({ station: task.station, from: task.dates[0], days: all.length - days.length }, 'not recomputed: raw events of these days are past RAW_RETENTION (their rollups stay as they are)')
     if (days.length === 0) { finish(task); return }
-    const raw = await loadRawEvents(query, task.station, days[0]!.start, days.at(-1)!.end)
-    const computed = computeDays(raw, days, {
+    const computed = await computeDaysFromInflux(query, days, {
       stationId: task.station, capacity: s.capacity, timeZone: s.timezone, openingHours: s.openingHours, band: DEFAULT_BAND, firstSeen: state.firstSeen
-    })
+    }, rawOptions)
     const lines = [...computed.days.map((d) => dayLine(task.station, d)), ...computed.hours.map((h) => hourLine(task.station, h))]
     for (let i = 0; i < lines.length; i += WRITE_CHUNK_LINES) await write(lines.slice(i, i + WRITE_CHUNK_LINES).join('\n'))
     // Records that an earlier entry replaced: those days had one first-time visitor too many.
@@ -266,6 +270,8 @@ export function createRollupJob (opts: RollupJobOptions) {
         }
       }
       sweep(reconcile)
+      // Points of an older rollup layout: rewritten, never recomputed (raw events may be gone).
+      transcode = transcodeRollups({ state, query, write, logger, exclusive, now })
       const checkStations = () => { changes.check().catch((err: Error) => logger.error({ err: err.message }, 'cannot compare station settings with their rollups')) }
       checkStations() // also catches changes made while the job was not running
       settingsTimer = setInterval(checkStations, opts.settingsPollMs ?? 10_000)
@@ -275,12 +281,15 @@ export function createRollupJob (opts: RollupJobOptions) {
       sweeper = setInterval(() => sweep(2), SWEEP_MS)
       sweeper.unref()
     },
+    /** Settles once rollup points of older layouts have been rewritten in the current one (after start()). */
+    transcoded: (): Promise<void> => transcode?.done ?? Promise.resolve(),
     pending: () => [...dirty.values()].reduce((n, d) => n + d.size, 0),
     stats: () => ({ ...counts, pendingDays: [...dirty.values()].reduce((n, d) => n + d.size, 0), inFlight: inFlight.size, stationChanges: changes.stats() }),
     async close (): Promise<void> {
       clearInterval(timer)
       clearInterval(sweeper)
       clearInterval(settingsTimer)
+      transcode?.cancel()
       await changes.close()
       // In-flight recomputes finish (and may still mark days); nothing new starts.
       await Promise.allSettled([...inFlight.values()])

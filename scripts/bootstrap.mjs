@@ -3,7 +3,7 @@
 // the locked dependencies (which bring the pinned Node 24 as node_modules/.bin/node) and then
 // hands over to Node 24, which runs the TypeScript directly.
 import { spawn, spawnSync } from 'node:child_process'
-import { existsSync, statSync } from 'node:fs'
+import { existsSync, lstatSync, statSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -21,6 +21,15 @@ function upToDate () {
 
 function ensureDependencies () {
   if (upToDate()) return
+  // A node_modules that is a symlink (git worktrees sharing one install) must never get an
+  // `npm ci`: npm empties the link's target, i.e. everyone's install, and a fresh worktree's
+  // package-lock.json is always newer than the shared install's marker. Seen here: it wiped
+  // the shared node_modules of every worktree.
+  if (lstatSync(join(root, 'node_modules'), { throwIfNoEntry: false })?.isSymbolicLink()) {
+    if (existsSync(node24)) return
+    console.error('[waystation] node_modules is a symlink without node_modules/.bin/node: install in its target, not here.')
+    process.exit(1)
+  }
   const args = existsSync(join(root, 'package-lock.json')) ? ['ci'] : ['install']
   console.error(`[waystation] installing dependencies (npm ${args[0]}) …`)
   const res = spawnSync('npm', [...args, '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' })
@@ -62,5 +71,10 @@ if (!targets[command] || !targets[command][0]) {
   process.exit(2)
 }
 ensureDependencies()
+// The API serves the dashboard's build: make sure it exists and matches web/'s sources.
+if (command === 'demo' || command === 'test' || (command === 'run' && rest[0] === 'bin/waystation.ts' && rest[1] === 'start')) {
+  const { ensureWebBuild } = await import('./web-build.mjs')
+  ensureWebBuild()
+}
 const [file, args] = targets[command]
 process.exitCode = await run(join(root, file), args)

@@ -12,5 +12,8 @@ const run = (cmd: string, args: string[]) => spawnSync(cmd, args, { cwd: root, s
 console.error('[waystation] typecheck: tsc --noEmit')
 const tsc = run(bin('tsc'), ['--noEmit', '-p', '.'])
 if (tsc !== 0) process.exit(tsc)
+console.error('[waystation] typecheck: vue-tsc (web/)')
+const vueTsc = run(bin('node'), [join(root, 'scripts', 'web-typecheck.mjs')])
+if (vueTsc !== 0) process.exit(vueTsc)
 
 process.exit(run(bin('vitest'), ['run', ...process.argv.slice(2)]))

@@ -90,6 +90,7 @@ const completeness = (expectedMinutes: number, receivedMinutes: number, expected
   environment: { expectedMinutes, receivedMinutes, share: expectedMinutes > 0 ? r(receivedMinutes / expectedMinutes, 4) : null },
   occupancy: { expectedSlots, receivedSlots, gaps, longestGapMinutes },
   door: { silentHours },
+  implausible: [],
   complete: receivedMinutes / expectedMinutes >= 0.95 && gaps === 0 && silentHours === 0
 })
 

@@ -20,7 +20,11 @@ import { influxQueryFn } from '../rollups/influx-query.ts'
 import { LAYOUT_KEY } from '../rollups/legacy-rollups.ts'
 import { createRollupJob } from '../rollups/rollup-job.ts'
 import { openRollupState } from '../rollups/rollup-state.ts'
-import { readDays } from '../rollups/rollup-store.ts'
+import { readDays, readHours, readMonths } from '../rollups/rollup-store.ts'
+import { dayLine, hourLine, LAYOUTS, monthLine } from '../rollups/rollup-codec.ts'
+import { monthBounds, monthOf } from '../rollups/day-bounds.ts'
+import { loadStationDays } from '../api/figures/day-source.ts'
+import { localMidnightUtc } from '../platform/local-day.ts'
 import { startRollups } from '../rollups/start-rollups.ts'
 import { registryLookup } from '../rollups/station-info.ts'
 import { worker } from './support/device.ts'
@@ -91,7 +95,9 @@ describe('the rollups policy', () => {
 describe('upgrading from rollups in the default policy', () => {
   it('the first start recomputes every day that had a rollup there into "rollups", once', async () => {
     const d = await database()
-    const days = ['2026-10-01', '2026-10-02']
+    // Recent days (relative to the clock): well inside the RAW_RETENTION of 400d the job runs with.
+    const today = localDate(Date.now(), TZ)
+    const days = [addDays(today, -10), addDays(today, -9)]
     await d.store([entry(days[0]!, '09:00:00', 1), entry(days[1]!, '09:00:00', 1), entry(days[1]!, '12:00:00', 2)])
     // What an older version left: its state file, and day rollups in the default policy (only
     // `ymd` matters to the upgrade; the figures were those of an older layout).
@@ -121,7 +127,8 @@ describe('upgrading from rollups in the default policy', () => {
 describe('RAW_RETENTION and the job', () => {
   it('a day whose raw events may be past RAW_RETENTION is not recomputed: its rollup stays', async () => {
     const d = await database()
-    const day = '2026-06-01'
+    // Older than the 30-day retention of job b, by the test's clock.
+    const day = addDays(localDate(Date.now(), TZ), -60)
     const rollupWrite = createInfluxWrite({ url: influxUrl, database: d.db, timeoutMs: 10_000, retentionPolicy: ROLLUP_RETENTION_POLICY })
     const job = (rawRetentionMs: number | null) => {
       const state = openRollupState(':memory:')
@@ -147,5 +154,73 @@ describe('RAW_RETENTION and the job', () => {
     await c.job.drain()
     expect(await visits(d.query, day, day)).toEqual([[day, 2]])
     for (const j of [a, b, c]) { await j.job.close(); j.state.close() }
+  })
+})
+
+describe('a change of the rollup layout', () => {
+  it('a month older than RAW_RETENTION keeps its figures: old-layout points are read, then rewritten, never recomputed', async () => {
+    const d = await database()
+    const rollupWrite = createInfluxWrite({ url: influxUrl, database: d.db, timeoutMs: 10_000, retentionPolicy: ROLLUP_RETENTION_POLICY })
+    // A whole month that ended more than 30 days ago, by the test's clock.
+    const month = monthOf(addDays(localDate(Date.now(), TZ), -100))
+    const { first, last } = monthBounds(month)
+    const days = [addDays(first, 2), addDays(first, 3)]
+    await d.store([entry(days[0]!, '09:00:00', 1), entry(days[0]!, '10:00:00', 2), entry(days[1]!, '09:00:00', 1)])
+    const old = openRollupState(':memory:')
+    const before = createRollupJob({ state: old, stations: registryLookup(registry), query: d.query, write: rollupWrite, logger })
+    before.markRange([S], first, last)
+    await before.drain()
+    await before.close()
+    old.close()
+
+    // What the previous version (layout v2) left: the same points in its layout.
+    const v2 = LAYOUTS.get('v2')!
+    const scope = { stations: [S], from: first, to: last }
+    const dayRows = (await readDays(d.query, scope, { workers: true, dwell: true })).get(S)!
+    const hourRows = (await readHours(d.query, scope)).get(S)!
+    const [monthRow] = (await readMonths(d.query, scope, { workers: true, dwell: true })).get(S)!
+    expect(dayRows).toHaveLength(Number(last.slice(8))) // every day of the month has a rollup
+    await rollupWrite([
+      ...dayRows.map((r) => dayLine(S, r, v2)),
+      ...hourRows.map((h) => hourLine(S, h, v2)),
+      monthLine(S, localMidnightUtc(first, TZ).getTime(), monthRow!.ym, monthRow!, v2)
+    ].join('\n'))
+    const layouts = async () => {
+      const rows = await d.influx.query<{ figures: string }>(`SELECT "figures" FROM "${ROLLUP_RETENTION_POLICY}"./.*_station/ WHERE "station" = '${S}'`)
+      return [...new Set(rows.map((r) => r.figures.slice(0, 3)))]
+    }
+    expect(await layouts()).toEqual(['v2;'])
+    // The raw events are gone, as they would be RAW_RETENTION later.
+    await d.influx.query('DROP MEASUREMENT "door"')
+
+    const station = { id: S, timezone: TZ, capacity: 4, openingHours: '24h' as const }
+    const figures = async () => {
+      const loaded = await loadStationDays({ query: d.query, status: null }, station, first, last)
+      return { provenance: loaded.provenance, visits: loaded.days.map((x) => x.agg.entries), workers: loaded.days.map((x) => x.uniqueWorkers) }
+    }
+    const expected = {
+      provenance: { rollupDays: dayRows.length, rawDays: 0 },
+      visits: dayRows.map((r) => (r.date === days[0] ? 2 : r.date === days[1] ? 1 : 0)),
+      workers: dayRows.map((r) => (r.date === days[0] ? 2 : r.date === days[1] ? 1 : 0))
+    }
+    // The new version reads the old layout at once.
+    expect(await figures()).toEqual(expected)
+
+    // Its job rewrites the points in the current layout at start, with RAW_RETENTION = 30 days.
+    const state = openRollupState(':memory:')
+    const job = createRollupJob({ state, stations: registryLookup(registry), query: d.query, write: rollupWrite, logger, rawRetentionMs: 30 * 86_400_000 })
+    job.start({ reconcileDays: 0 })
+    await job.transcoded()
+    expect(await layouts()).toEqual(['v3;'])
+    expect(await figures()).toEqual(expected)
+    // A rebuild of the month now finds no raw events to rebuild from, and leaves it alone.
+    job.markRange([S], first, last)
+    await job.drain()
+    expect(job.stats().recomputedDays).toBe(0)
+    expect(await figures()).toEqual(expected)
+    const [again] = (await readMonths(d.query, scope, { workers: true })).get(S)!
+    expect([again!.agg.entries, again!.uniqueWorkers, again!.days]).toEqual([3, 2, dayRows.length])
+    await job.close()
+    state.close()
   })
 })

@@ -3,12 +3,12 @@
 // or where the job still has the day marked dirty (a late upload not rolled up yet). The
 // answer says how many days came from where.
 import { DEFAULT_BAND, sameBand, type ComfortBand } from '../../rollups/comfort-band.ts'
-import { computeDays, type DayRow, type FirstSeenLookup } from '../../rollups/compute-days.ts'
+import { computeDays, computeDaysFromInflux, type DayRow, type FirstSeen, type FirstSeenLookup } from '../../rollups/compute-days.ts'
 import type { HourRow } from '../../rollups/compute-hours.ts'
 import { datesBetween, localDayOf } from '../../rollups/day-bounds.ts'
 import type { QueryFn } from '../../rollups/influx-query.ts'
 import type { OpeningHours } from '../../rollups/opening-hours.ts'
-import { loadRawEvents, type Stream } from '../../rollups/raw-events.ts'
+import type { Stream } from '../../rollups/raw-events.ts'
 import type { DirtyDay } from '../../rollups/rollup-state.ts'
 import { readDays, readHours } from '../../rollups/rollup-store.ts'
 import { addDays, localDate } from '../../platform/local-day.ts'
@@ -57,9 +57,10 @@ const NO_EVENTS = { door: [], occupancy: [], environment: [] }
  * after the station's today that nothing marked dirty has no events: it is computed without
  * asking InfluxDB (unless `everyDayFromRaw`).
  */
-export async function computeFromRaw (src: FigureSource, station: StationFacts, dates: readonly string[], opts: LoadOptions = {}, everyDayFromRaw = false): Promise<{ days: DayRow[], hours: HourRow[] }> {
+export async function computeFromRaw (src: FigureSource, station: StationFacts, dates: readonly string[], opts: LoadOptions = {}, everyDayFromRaw = false, learnt = new Map<string, FirstSeen>()): Promise<{ days: DayRow[], hours: HourRow[], learnt: Map<string, FirstSeen> }> {
   const days: DayRow[] = []
   const hours: HourRow[] = []
+  const firstSeen = withLearnt(src.status?.firstSeen ?? null, learnt)
   const today = localDate(Date.now(), station.timezone)
   const dirty = new Set(dates.some((d) => d > today) ? (src.status?.dirtyBetween(today, dates.at(-1)!, station.id) ?? []).map((d) => d.date) : [])
   const empty = (d: string) => !everyDayFromRaw && d > today && !dirty.has(d)
@@ -75,19 +76,57 @@ export async function computeFromRaw (src: FigureSource, station: StationFacts, 
   })
   for (const run of runs) {
     const local = run.map((d) => localDayOf(d, station.timezone))
-    const raw = empty(run[0]!) ? NO_EVENTS : await loadRawEvents(src.query, station.id, local[0]!.start, local.at(-1)!.end, opts.streams)
-    const computed = computeDays(raw, local, {
+    const ctx = {
       stationId: station.id,
       capacity: station.capacity,
       timeZone: station.timezone,
       openingHours: station.openingHours,
       band: opts.band ?? DEFAULT_BAND,
-      firstSeen: src.status?.firstSeen ?? null
-    })
+      firstSeen
+    }
+    const computed = empty(run[0]!)
+      ? computeDays(NO_EVENTS, local, ctx)
+      : await computeDaysFromInflux(src.query, local, ctx, opts.streams ? { streams: opts.streams } : {})
     days.push(...computed.days)
     hours.push(...computed.hours)
+    // Later runs must not count these workers again (the index learns them only when the job runs).
+    for (const [worker, at] of computed.newcomers) learnt.set(worker, { station: station.id, at })
   }
-  return { days, hours }
+  return { days, hours, learnt }
+}
+
+/**
+ * The first-seen index, corrected by first entries found in raw events of this request that
+ * the index does not know yet (a late upload for an earlier day, not rolled up).
+ */
+function withLearnt (index: FirstSeenLookup | null, learnt: ReadonlyMap<string, FirstSeen>): FirstSeenLookup | null {
+  if (!index) return null
+  return (workers) => {
+    const known = index(workers)
+    for (const w of workers) {
+      const l = learnt.get(w)
+      const k = known.get(w)
+      if (l && (!k || l.at < k.at)) known.set(w, l)
+    }
+    return known
+  }
+}
+
+/**
+ * Rolled-up days of this station that count as first-time visitors workers whom raw days of
+ * this request saw earlier: the index still names the later day as their first, and the job
+ * has not recomputed the earlier one yet (its recompute then marks the later day dirty). Until
+ * then the later day's rollup is stale, though nothing has marked it.
+ */
+function staleFirstTimeDays (index: FirstSeenLookup | null, station: StationFacts, learnt: ReadonlyMap<string, FirstSeen>): string[] {
+  if (!index || learnt.size === 0) return []
+  const known = index([...learnt.keys()])
+  const dates = new Set<string>()
+  for (const [worker, l] of learnt) {
+    const k = known.get(worker)
+    if (k && k.station === station.id && k.at > l.at) dates.add(localDate(k.at, station.timezone))
+  }
+  return [...dates].sort()
 }
 
 /**
@@ -116,8 +155,16 @@ export async function loadStationDays (src: FigureSource, station: StationFacts,
     else hoursByYmd.set(h.ymd, [h])
   }
   const usable = (d: DayRow | undefined): d is DayRow => d !== undefined && !dirty.has(d.date) && (!opts.hours || hoursByYmd.has(d.ymd))
-  const missing = dates.filter((d) => !usable(byDate.get(d)))
-  const computed = missing.length > 0 ? await computeFromRaw(src, station, missing, opts) : { days: [], hours: [] }
+  let missing = dates.filter((d) => !usable(byDate.get(d)))
+  const computed = missing.length > 0 ? await computeFromRaw(src, station, missing, opts) : { days: [], hours: [], learnt: new Map<string, FirstSeen>() }
+  // Rolled-up days made stale by what the raw days found: computed from raw too, with it.
+  const stale = staleFirstTimeDays(src.status?.firstSeen ?? null, station, computed.learnt).filter((d) => d >= from && d <= to && !missing.includes(d))
+  if (stale.length > 0) {
+    const again = await computeFromRaw(src, station, stale, opts, false, computed.learnt)
+    computed.days.push(...again.days)
+    computed.hours.push(...again.hours)
+    missing = [...missing, ...stale]
+  }
   for (const d of computed.days) byDate.set(d.date, d)
   const rawYmd = new Set(computed.days.map((d) => d.ymd))
   const hours = opts.hours

@@ -5,6 +5,7 @@ import type { DayRow } from '../../rollups/compute-days.ts'
 import type { HourRow } from '../../rollups/compute-hours.ts'
 import { isoWeekday } from '../../rollups/day-bounds.ts'
 import { dayComplete } from '../../rollups/period.ts'
+import { implausibleStreams, type ImplausibleStream } from '../../rollups/plausibility.ts'
 
 export type Scope = 'open' | 'all'
 
@@ -65,6 +66,8 @@ export type CompletenessFigures = {
   environment: { expectedMinutes: number, receivedMinutes: number, share: number | null }
   occupancy: { expectedSlots: number, receivedSlots: number, gaps: number, longestGapMinutes: number }
   door: { silentHours: number }
+  /** Streams with more events than the devices could physically send (rollups/plausibility.ts). */
+  implausible: ImplausibleStream[]
   complete: boolean
 }
 
@@ -74,7 +77,8 @@ export function completenessFigures (a: Agg): CompletenessFigures {
     environment: { expectedMinutes: a.minutes, receivedMinutes: a.envMinutes, share },
     occupancy: { expectedSlots: a.occSlotsExpected, receivedSlots: a.occSlots, gaps: a.occGaps, longestGapMinutes: a.occLongestGapMin },
     door: { silentHours: a.doorSilentHours },
-    // Environment share ≥ 0.95, no occupancy gap, no silent door hour; no open time: nothing to miss.
+    implausible: implausibleStreams(a),
+    // Environment share ≥ 0.95, no occupancy gap, no silent door hour, no implausible count; no open time: nothing to miss.
     complete: dayComplete(a)
   }
 }

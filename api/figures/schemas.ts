@@ -49,7 +49,9 @@ export const CompletenessSchema = z.object({
   occupancy: z.object({ expectedSlots: z.int(), receivedSlots: z.int(), gaps: z.int(), longestGapMinutes: z.number() })
     .describe('5-minute slots with an occupancy message (one at least every 5 minutes is expected); gaps are runs of missing slots'),
   door: z.object({ silentHours: z.int() }).describe('Hours in which the people counter saw entries but the door granted none'),
-  complete: z.boolean().describe('Environment share ≥ 0.95, no occupancy gap and no silent door hour')
+  implausible: z.array(z.enum(['door', 'occupancy', 'environment']))
+    .describe('Streams with more events than devices can physically send in the time (per 24 h: 20,000 door events, 50,000 occupancy messages, 14,400 environment samples): a faulty or hostile device; the figures of such a day are not to be trusted'),
+  complete: z.boolean().describe('Environment share ≥ 0.95, no occupancy gap, no silent door hour and no implausible count')
 })
 
 export const UsageFiguresSchema = z.object({

@@ -22,7 +22,8 @@ export const CompletenessBody = z.object({
         date: '2026-05-20', visits: 312, complete: false,
         environment: { expectedMinutes: 1440, receivedMinutes: 1310, share: 0.9097 },
         occupancy: { expectedSlots: 288, receivedSlots: 276, gaps: 1, longestGapMinutes: 60 },
-        door: { silentHours: 0 }
+        door: { silentHours: 0 },
+        implausible: []
       }]
     }),
   totals: CompletenessSchema.extend({ days: z.int(), completeDays: z.int() }).describe('Sums over the range; gaps are counted per day'),
@@ -36,13 +37,15 @@ export const CompletenessBody = z.object({
       date: '2026-05-20', visits: 312, complete: false,
       environment: { expectedMinutes: 1440, receivedMinutes: 1310, share: 0.9097 },
       occupancy: { expectedSlots: 288, receivedSlots: 276, gaps: 1, longestGapMinutes: 60 },
-      door: { silentHours: 0 }
+      door: { silentHours: 0 },
+      implausible: []
     }],
     totals: {
       days: 1, completeDays: 0, complete: false,
       environment: { expectedMinutes: 1440, receivedMinutes: 1310, share: 0.9097 },
       occupancy: { expectedSlots: 288, receivedSlots: 276, gaps: 1, longestGapMinutes: 60 },
-      door: { silentHours: 0 }
+      door: { silentHours: 0 },
+      implausible: []
     },
     provenance: { rollupDays: 1, rawDays: 0 }
   }

@@ -50,7 +50,9 @@ export async function serve (config: Config, logger: Logger, roles: ServeRoles, 
             ? { port: config.MQTT_TLS_PORT, certFile: config.MQTT_TLS_CERT, keyFile: config.MQTT_TLS_KEY, caFile: config.MQTT_TLS_CA }
             : null,
           wsPort: config.MQTT_WS_PORT ?? null,
-          maxPacketBytes: config.MQTT_MAX_PACKET_BYTES
+          socketPath: config.MQTT_SOCKET_PATH ?? null,
+          maxPacketBytes: config.MQTT_MAX_PACKET_BYTES,
+          unsent: { maxUnsentBytes: config.MQTT_MAX_UNSENT_BYTES, timeoutMs: config.MQTT_UNSENT_TIMEOUT_MS }
         },
         limits: {
           maxConnections: config.MQTT_MAX_CONNECTIONS,
@@ -64,6 +66,7 @@ export async function serve (config: Config, logger: Logger, roles: ServeRoles, 
         maxPendingPerClient: config.INGEST_MAX_PENDING_PER_CLIENT,
         drainMs: config.SHUTDOWN_GRACE_MS,
         presenceFlushMs: config.PRESENCE_FLUSH_MS,
+        heartbeatMs: config.BROKER_HEARTBEAT_MS,
         credentialPollMs: config.CREDENTIAL_POLL_MS,
         persistence: await createPersistence(config),
         metrics
