@@ -191,7 +191,66 @@ const MIGRATIONS: readonly string[] = [
      hour       INTEGER NOT NULL,
      entries    INTEGER NOT NULL,
      PRIMARY KEY (station_id, hour)
-   ) STRICT;`
+   ) STRICT;`,
+  // 9: alert notifications (docs/alerts.md "Notifications"): webhooks, the notifier's durable
+  // cursor over alert_transitions, the queue where transitions wait (group wait, silences,
+  // flapping) and the notifications, each written with its body and Idempotency-Key before
+  // the first attempt to send it.
+  `CREATE TABLE webhooks (
+     id          INTEGER PRIMARY KEY AUTOINCREMENT,
+     name        TEXT NOT NULL,
+     url         TEXT NOT NULL,
+     scope       TEXT NOT NULL CHECK (scope IN ('all', 'district', 'station')),
+     scope_id    TEXT NOT NULL DEFAULT '',
+     all_alerts  INTEGER NOT NULL CHECK (all_alerts IN (0, 1)),
+     targets     TEXT NOT NULL DEFAULT '[]',
+     secret      TEXT NOT NULL,
+     enabled     INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+     created_at  TEXT NOT NULL,
+     updated_at  TEXT,
+     rotated_at  TEXT,
+     deleted_at  TEXT
+   ) STRICT;
+   CREATE TABLE notifier_cursor (
+     name    TEXT PRIMARY KEY,
+     last_id INTEGER NOT NULL
+   ) STRICT;
+   CREATE TABLE notify_queue (
+     transition_id INTEGER PRIMARY KEY REFERENCES alert_transitions(id),
+     alert_id      INTEGER NOT NULL,
+     kind          TEXT NOT NULL,
+     group_key     TEXT NOT NULL,
+     flap_key      TEXT NOT NULL,
+     at            TEXT NOT NULL,
+     state         TEXT NOT NULL CHECK (state IN ('queued', 'dispatched', 'dropped')),
+     reason        TEXT,
+     flapping      INTEGER NOT NULL DEFAULT 0,
+     decided_at    TEXT
+   ) STRICT;
+   CREATE INDEX notify_queue_queued ON notify_queue(group_key, at) WHERE state = 'queued';
+   CREATE INDEX notify_queue_alert ON notify_queue(alert_id, state);
+   CREATE INDEX notify_queue_flap ON notify_queue(flap_key, at);
+   CREATE TABLE notifications (
+     id              INTEGER PRIMARY KEY AUTOINCREMENT,
+     webhook_id      INTEGER NOT NULL REFERENCES webhooks(id),
+     idempotency_key TEXT NOT NULL,
+     transition_ids  TEXT NOT NULL,
+     kind            TEXT NOT NULL,
+     district        TEXT NOT NULL,
+     body            TEXT NOT NULL,
+     state           TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'given_up')),
+     attempts        INTEGER NOT NULL DEFAULT 0,
+     created_at      TEXT NOT NULL,
+     next_attempt_at TEXT NOT NULL,
+     last_attempt_at TEXT,
+     last_status     INTEGER,
+     last_error      TEXT,
+     sent_at         TEXT,
+     given_up_at     TEXT,
+     UNIQUE (webhook_id, idempotency_key)
+   ) STRICT;
+   CREATE INDEX notifications_due ON notifications(next_attempt_at) WHERE state = 'pending';
+   CREATE INDEX notifications_webhook ON notifications(webhook_id, id);`
 ]
 
 export function migrate (db: DatabaseSync): void {

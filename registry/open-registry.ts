@@ -3,6 +3,7 @@ import { dirname } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import { createAlertSettingsStore } from './alert-settings-store.ts'
 import { createAlertStore } from './alert-store.ts'
+import { createNotifyStore } from '../alerts/notify/notify-store.ts'
 import { createAuditStore } from './audit-store.ts'
 import { createDeviceStore, type AuthenticatedDevice } from './device-store.ts'
 import { migrate } from './migrations.ts'
@@ -51,6 +52,7 @@ export function openRegistry (path: string) {
     presence: createPresenceStore(db),
     alerts: createAlertStore(db),
     alertSettings: createAlertSettingsStore(db),
+    notify: createNotifyStore(db),
     /** Runs fn in one transaction (all or nothing), e.g. a CSV import. */
     transaction<T> (fn: () => T): T {
       db.exec('BEGIN IMMEDIATE')

@@ -9,6 +9,7 @@ import { startMetricsServer } from '../../platform/metrics-server.ts'
 import { openRegistry } from '../../registry/open-registry.ts'
 import { startApi } from '../../api/main.ts'
 import { startAlerts } from '../../alerts/start-alerts.ts'
+import { startNotifier } from '../../alerts/notify/start-notifier.ts'
 import { readRollupStatus, startRollups, type RollupStatusView } from '../../rollups/start-rollups.ts'
 
 export type ServeRoles = { broker: boolean, api: boolean }
@@ -37,6 +38,21 @@ export async function serve (config: Config, logger: Logger, roles: ServeRoles, 
       rollupStatus = rollups.status
       alerts = startAlerts({ registry, ingest: ingest.ingest, logger, tickMs: config.ALERTS_TICK_MS })
       lifecycle.add('alerts', alerts.close)
+      // Added after the evaluator, so it closes before it (lifecycle closes in reverse order).
+      const notifier = startNotifier({
+        registry,
+        logger,
+        metrics: metrics.registry,
+        tickMs: config.NOTIFY_TICK_MS,
+        groupWaitMs: config.NOTIFY_GROUP_WAIT_S * 1000,
+        giveUpAfterMs: config.NOTIFY_GIVE_UP_AFTER_S * 1000,
+        retryBaseMs: config.NOTIFY_RETRY_BASE_MS,
+        retryMaxMs: config.NOTIFY_RETRY_MAX_MS,
+        timeoutMs: config.NOTIFY_TIMEOUT_MS,
+        flapMaxPerHour: config.NOTIFY_FLAP_MAX_PER_HOUR,
+        publicUrl: config.PUBLIC_URL ?? null
+      })
+      lifecycle.add('notifier', notifier.close)
       lifecycle.add('ingest', () => ingest.close(config.SHUTDOWN_GRACE_MS))
       broker = await startBroker({
         registry,
