@@ -27,6 +27,8 @@ import { auditRoute } from './routes/audit.ts'
 import { alertsRoute } from './routes/alerts.ts'
 import { alertSettingsRoute } from './routes/alert-settings.ts'
 import { createAlertAdmin } from '../alerts/alert-admin.ts'
+import { createWebhookAdmin } from '../alerts/notify/webhook-admin.ts'
+import { webhooksRoute } from './routes/webhooks.ts'
 import { healthRoute } from './routes/health.ts'
 import { metricsRoute } from './routes/metrics.ts'
 import { presenceRoute } from './routes/presence.ts'
@@ -154,6 +156,7 @@ export function buildApp (deps: AppDeps) {
   const alertAdmin = createAlertAdmin(deps.registry)
   app.register(alertSettingsRoute, { registry: deps.registry, alertAdmin })
   app.register(alertsRoute, { registry: deps.registry, alertAdmin })
+  app.register(webhooksRoute, { registry: deps.registry, webhookAdmin: createWebhookAdmin(deps.registry) })
 
   const webRoot = deps.webRoot === undefined ? DEFAULT_WEB_ROOT : deps.webRoot
   if (webRoot !== null) app.register(webApp, { root: webRoot })
