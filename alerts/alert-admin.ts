@@ -12,6 +12,18 @@ export function createAlertAdmin (registry: Registry, clock: () => number = Date
   const now = () => new Date(clock()).toISOString()
   const audit = registry.audit.append
 
+  function checkScope (scope: SettingsScope, scopeId: string): void {
+    if (scope === 'fleet' && scopeId !== '') throw new RegistryError('invalid', 'fleet settings take no id')
+    if (scope !== 'fleet' && scopeId === '') throw new RegistryError('invalid', `${scope} settings need an id`)
+    if (scope === 'station' && !registry.getStation(scopeId)) throw new RegistryError('not_found', `station ${scopeId} not found`)
+    if (scope === 'district' && !registry.listStations().some((s) => s.district === scopeId)) throw new RegistryError('not_found', `district ${scopeId} not found`)
+  }
+
+  /** A patch merged into the override already at that level. */
+  function mergedPatch (scope: SettingsScope, scopeId: string, rule: Rule, patch: RuleSettingsPatch): RuleSettingsPatch {
+    return { ...registry.alertSettings.override(scope, scopeId, rule)?.settings, ...patch }
+  }
+
   function alertOrThrow (id: number) {
     const a = registry.alerts.get(id)
     if (!a) throw new RegistryError('not_found', `alert ${id} not found`)
@@ -35,6 +47,7 @@ export function createAlertAdmin (registry: Registry, clock: () => number = Date
 
     /** The settings in force for a station (or a district, or the fleet) and the overrides behind them. */
     effective (scope: SettingsScope, scopeId: string) {
+      checkScope(scope, scopeId)
       const overrides = registry.alertSettings.overrides()
       const facts = scope === 'station'
         ? { stationId: scopeId, district: registry.getStation(scopeId)?.district ?? '' }
@@ -44,11 +57,10 @@ export function createAlertAdmin (registry: Registry, clock: () => number = Date
     },
 
     setRule (actor: string, scope: SettingsScope, scopeId: string, rule: Rule, patch: RuleSettingsPatch) {
-      if (scope === 'station' && !registry.getStation(scopeId)) throw new RegistryError('not_found', `station ${scopeId} not found`)
-      if (scope === 'fleet' && scopeId !== '') throw new RegistryError('invalid', 'fleet settings take no scope id')
-      if (scope !== 'fleet' && scopeId === '') throw new RegistryError('invalid', `${scope} settings need a ${scope} id`)
+      checkScope(scope, scopeId)
       // The merged result must still be a whole, valid rule (e.g. a clear threshold on the right side).
-      const parsed = RuleSettings.safeParse({ ...DEFAULT_SETTINGS[rule], ...patch })
+      patch = mergedPatch(scope, scopeId, rule, patch)
+      const parsed = RuleSettings.safeParse({ ...effectiveSettings(rule, scope === 'station' ? { stationId: scopeId, district: registry.getStation(scopeId)?.district ?? '' } : { stationId: '', district: scope === 'district' ? scopeId : '' }, registry.alertSettings.overrides()), ...patch })
       if (!parsed.success) throw invalid(parsed.error)
       const merged = parsed.data
       if (merged.nightFrom === undefined !== (merged.nightTo === undefined)) throw new RegistryError('invalid', 'nightFrom and nightTo go together')

@@ -31,7 +31,7 @@ beforeAll(async () => {
   const secrets = await stack.addStation({ id: 'al-1', name: 'Alerts 1', district: 'futian' }, ['al-1-door'])
   await stack.addStation({ id: 'al-2', name: 'Alerts 2', district: 'nanshan' }, ['al-2-door'])
   // Short periods for the test, set as an admin would.
-  const put = await stack.app.inject({ method: 'PUT', url: '/alerts/rules/door_held_open?scope=station&id=al-1', headers: stack.auth('admin'), payload: { pendingS: 1, holdOffS: 1 } })
+  const put = await stack.app.inject({ method: 'PATCH', url: '/alerts/rules/door_held_open?scope=station&id=al-1', headers: stack.auth('admin'), payload: { pendingS: 1, holdOffS: 1 } })
   expect(put.statusCode).toBe(200)
   door = await connectDevice(stack.mqttUrl, 'al-1-door', secrets['al-1-door']!)
 }, 60_000)

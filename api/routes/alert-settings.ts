@@ -30,11 +30,11 @@ export const alertSettingsRoute: FastifyPluginAsyncZod<AlertSettingsRouteOptions
     }
   }, async (request) => alertAdmin.effective(request.query.scope, request.query.id))
 
-  app.put('/alerts/rules/:rule', {
+  app.patch('/alerts/rules/:rule', {
     config: { auth: 'admin' },
     schema: {
       summary: 'Override a rule\'s settings for the fleet, a district or a station (admin)',
-      description: 'The body replaces the override at that level (an empty object removes it). Audited.',
+      description: 'The given settings are merged into the override at that level; the result must be a valid rule. Audited.',
       tags: ['alerts'],
       params: z.object({ rule: Rule }),
       querystring: ScopeQuery,
