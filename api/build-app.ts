@@ -24,6 +24,11 @@ import { adminStationImportRoute } from './routes/admin-station-import.ts'
 import { adminStationsRoute } from './routes/admin-stations.ts'
 import { adminTokensRoute } from './routes/admin-tokens.ts'
 import { auditRoute } from './routes/audit.ts'
+import { alertsRoute } from './routes/alerts.ts'
+import { alertSettingsRoute } from './routes/alert-settings.ts'
+import { createAlertAdmin } from '../alerts/alert-admin.ts'
+import { createWebhookAdmin } from '../alerts/notify/webhook-admin.ts'
+import { webhooksRoute } from './routes/webhooks.ts'
 import { healthRoute } from './routes/health.ts'
 import { metricsRoute } from './routes/metrics.ts'
 import { presenceRoute } from './routes/presence.ts'
@@ -118,6 +123,7 @@ export function buildApp (deps: AppDeps) {
         { name: 'session', description: 'Dashboard sign-in: an API token exchanged for a browser session cookie' },
         { name: 'supplies', description: 'Free supplies: catalog, levels, restocks, hand counts and forecasts (see docs/supplies.md)' },
         { name: 'admin', description: 'Stations, device and service credentials, API tokens and the audit log (admin role)' },
+        { name: 'alerts', description: 'Alerts and their history (viewer), acknowledge, resolve and silences (operator), rule settings (admin): docs/alerts.md' },
         { name: 'operations', description: 'Service health' }
       ],
       ...openApiSecurity
@@ -167,6 +173,10 @@ export function buildApp (deps: AppDeps) {
   app.register(adminServicesRoute, { admin, registry: deps.registry })
   app.register(adminTokensRoute, { admin, registry: deps.registry })
   app.register(auditRoute, { registry: deps.registry })
+  const alertAdmin = createAlertAdmin(deps.registry)
+  app.register(alertSettingsRoute, { registry: deps.registry, alertAdmin })
+  app.register(alertsRoute, { registry: deps.registry, alertAdmin })
+  app.register(webhooksRoute, { registry: deps.registry, webhookAdmin: createWebhookAdmin(deps.registry) })
 
   const webRoot = deps.webRoot === undefined ? DEFAULT_WEB_ROOT : deps.webRoot
   if (webRoot !== null) app.register(webApp, { root: webRoot })

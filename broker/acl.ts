@@ -4,10 +4,10 @@ import type { DeviceKind } from '../registry/schemas.ts'
 // What each kind of device may publish. A stolen shelf sensor cannot fake door events or
 // occupancy; `hub` is a station gateway that speaks for all its station's devices.
 const PUBLISH: Record<DeviceKind, ReadonlySet<Channel>> = {
-  door: new Set(['door', 'status']),
+  door: new Set(['door', 'door_state', 'status']),
   sensors: new Set(['occupancy', 'environment', 'equipment', 'status']),
   shelf: new Set(['supply', 'status']),
-  hub: new Set(['door', 'occupancy', 'environment', 'equipment', 'supply', 'status'])
+  hub: new Set(['door', 'door_state', 'occupancy', 'environment', 'equipment', 'supply', 'status'])
 }
 
 export function mayPublish (kind: DeviceKind, channel: Channel): boolean {

@@ -15,6 +15,15 @@ export const DoorEvent = z.strictObject({
 })
 export type DoorEvent = z.infer<typeof DoorEvent>
 
+// The door's own state, from the door controller: `held_open` when the door has stood open
+// longer than the controller's own limit (a wedge, a broken closer), `closed` once it shuts.
+// A separate channel, so that door access events (visits) keep their exact shape.
+export const DoorStateEvent = z.strictObject({
+  ...envelope,
+  state: z.enum(['held_open', 'closed'])
+})
+export type DoorStateEvent = z.infer<typeof DoorStateEvent>
+
 export const OccupancyReading = z.strictObject({
   ...envelope,
   // People inside now, as the people counter sees it.

@@ -1,12 +1,13 @@
 import { z } from 'zod'
 import { StationId } from './ids.ts'
-import { DoorEvent, EnvironmentReading, EquipmentEvent, OccupancyReading, StatusMessage, SupplyLevel } from './payloads.ts'
+import { DoorEvent, DoorStateEvent, EnvironmentReading, EquipmentEvent, OccupancyReading, StatusMessage, SupplyLevel } from './payloads.ts'
 
 // The one map from channel to payload schema. Producers (devices, simulators) and consumers
 // (broker ACL, ingest, API) import it; adding a channel here is the first step of adding one
 // anywhere.
 export const channels = {
   door: DoorEvent,
+  door_state: DoorStateEvent,
   occupancy: OccupancyReading,
   environment: EnvironmentReading,
   status: StatusMessage,

@@ -27,6 +27,9 @@ const mappers: { [C in Channel]: Mapper<C> } = {
   door: (station, p) =>
     `door,device=${p.device},direction=${p.direction},method=${p.method},result=${p.result}${hi(p.seq)},station=${station} seq=${p.seq}i${p.worker === undefined ? '' : `,worker="${p.worker}"`} ${ts(p)}`,
 
+  door_state: (station, p) =>
+    `door_state,device=${p.device}${hi(p.seq)},station=${station} state="${p.state}",seq=${p.seq}i ${ts(p)}`,
+
   occupancy: (station, p) =>
     `occupancy,device=${p.device}${hi(p.seq)},station=${station} count=${p.count}i${optInt('entered', p.entered)}${optInt('exited', p.exited)},seq=${p.seq}i ${ts(p)}`,
 

@@ -75,6 +75,26 @@ export const ConfigSchema = z.object({
   PRESENCE_FLUSH_MS: positive.default(5_000),
   // A station with no message or keep-alive from any device for this long counts as offline.
   STATION_OFFLINE_AFTER_S: positive.default(300),
+  // Alert rule evaluation (docs/alerts.md) in the process that runs ingest; how often the
+  // time-based conditions (offline, pending periods, hold-offs, escalation) are evaluated.
+  ALERTS_TICK_MS: positive.default(1_000),
+  // Alert notifications (webhooks; docs/alerts.md "Notifications"), sent by the process that
+  // evaluates alerts. Group wait: how long the first transition of a group (same district, rule
+  // and kind) waits for others, so a district-wide outage is one notification (Alertmanager's
+  // group_wait is 30 s too); 0 sends each transition at once.
+  NOTIFY_GROUP_WAIT_S: z.coerce.number().int().min(0).max(3600).default(30),
+  // A notification not delivered this long after it was created is given up (API, metrics, log).
+  NOTIFY_GIVE_UP_AFTER_S: positive.default(24 * 3600),
+  // Retry back-off after a network error or 5xx: base * 2^(attempt-1), capped, with jitter.
+  NOTIFY_RETRY_BASE_MS: positive.default(2_000),
+  NOTIFY_RETRY_MAX_MS: positive.default(10 * 60_000),
+  NOTIFY_TIMEOUT_MS: positive.default(10_000),
+  // Flap control: a station's rule (and subject) that fires more often than this in an hour
+  // notifies once, then holds its notifications until it settles.
+  NOTIFY_FLAP_MAX_PER_HOUR: positive.default(4),
+  NOTIFY_TICK_MS: positive.default(500),
+  // The dashboard's public address, for links in notifications (https://ops.example.org).
+  PUBLIC_URL: url.optional(),
   // Where a stand-alone API process finds the broker for /health.
   BROKER_URL: z.string().regex(/^mqtts?:\/\/[^/]+$/, 'BROKER_URL: mqtt://host:port').default('mqtt://127.0.0.1:1883'),
 

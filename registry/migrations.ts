@@ -114,7 +114,144 @@ const MIGRATIONS: readonly string[] = [
    ) STRICT;
    CREATE INDEX api_sessions_token ON api_sessions(token_id);
    CREATE INDEX api_sessions_expiry ON api_sessions(expires_at);`,
-  // 8: supplies (supplies/supply-store.ts): each station's catalog of free consumables, the
+  // 8: alerts (docs/alerts.md). One open alert per station + rule + subject, enforced by the
+  // partial unique index, so a rule evaluated twice cannot open a duplicate. Every state change
+  // writes its transition in the same transaction; the notifier reads alert_transitions in id
+  // order as its outbox. Settings are overrides (fleet < district < station) of the built-in
+  // defaults; silences hold notifications, not evaluation.
+  `CREATE TABLE alerts (
+     id               INTEGER PRIMARY KEY AUTOINCREMENT,
+     station_id       TEXT NOT NULL,
+     district         TEXT NOT NULL,
+     rule             TEXT NOT NULL,
+     subject          TEXT NOT NULL DEFAULT '',
+     severity         TEXT NOT NULL CHECK (severity IN ('critical', 'warning', 'info')),
+     state            TEXT NOT NULL CHECK (state IN ('pending', 'firing', 'acknowledged', 'resolved')),
+     summary          TEXT NOT NULL,
+     value            REAL,
+     threshold        REAL,
+     pending_since    TEXT NOT NULL,
+     fired_at         TEXT,
+     acknowledged_at  TEXT,
+     acknowledged_by  TEXT,
+     clearing_since   TEXT,
+     resolved_at      TEXT,
+     resolved_by      TEXT,
+     escalation_level INTEGER NOT NULL DEFAULT 0,
+     updated_at       TEXT NOT NULL
+   ) STRICT;
+   CREATE UNIQUE INDEX alerts_one_open ON alerts(station_id, rule, subject) WHERE state <> 'resolved';
+   CREATE INDEX alerts_station ON alerts(station_id, pending_since);
+   CREATE INDEX alerts_district ON alerts(district, pending_since);
+   CREATE INDEX alerts_open_state ON alerts(state) WHERE state <> 'resolved';
+   CREATE TABLE alert_transitions (
+     id               INTEGER PRIMARY KEY AUTOINCREMENT,
+     alert_id         INTEGER NOT NULL REFERENCES alerts(id),
+     at               TEXT NOT NULL,
+     kind             TEXT NOT NULL CHECK (kind IN ('pending', 'cancelled', 'fired', 'acknowledged', 'escalated', 'resolved')),
+     from_state       TEXT,
+     to_state         TEXT NOT NULL,
+     actor            TEXT NOT NULL,
+     note             TEXT,
+     station_id       TEXT NOT NULL,
+     district         TEXT NOT NULL,
+     rule             TEXT NOT NULL,
+     subject          TEXT NOT NULL,
+     severity         TEXT NOT NULL,
+     escalation_level INTEGER NOT NULL DEFAULT 0,
+     target           TEXT,
+     notify           INTEGER NOT NULL CHECK (notify IN (0, 1))
+   ) STRICT;
+   CREATE INDEX alert_transitions_alert ON alert_transitions(alert_id, id);
+   CREATE TABLE alert_settings (
+     scope      TEXT NOT NULL CHECK (scope IN ('fleet', 'district', 'station')),
+     scope_id   TEXT NOT NULL,
+     rule       TEXT NOT NULL,
+     settings   TEXT NOT NULL,
+     updated_at TEXT NOT NULL,
+     updated_by TEXT NOT NULL,
+     PRIMARY KEY (scope, scope_id, rule)
+   ) STRICT;
+   CREATE TABLE alert_silences (
+     id         INTEGER PRIMARY KEY AUTOINCREMENT,
+     scope      TEXT NOT NULL CHECK (scope IN ('station', 'district')),
+     scope_id   TEXT NOT NULL,
+     rule       TEXT,
+     starts_at  TEXT NOT NULL,
+     ends_at    TEXT NOT NULL,
+     reason     TEXT NOT NULL,
+     created_by TEXT NOT NULL,
+     created_at TEXT NOT NULL,
+     ended_at   TEXT,
+     ended_by   TEXT
+   ) STRICT;
+   CREATE INDEX alert_silences_end ON alert_silences(ends_at);
+   CREATE TABLE alert_hourly_entries (
+     station_id TEXT NOT NULL,
+     hour       INTEGER NOT NULL,
+     entries    INTEGER NOT NULL,
+     PRIMARY KEY (station_id, hour)
+   ) STRICT;`,
+  // 9: alert notifications (docs/alerts.md "Notifications"): webhooks, the notifier's durable
+  // cursor over alert_transitions, the queue where transitions wait (group wait, silences,
+  // flapping) and the notifications, each written with its body and Idempotency-Key before
+  // the first attempt to send it.
+  `CREATE TABLE webhooks (
+     id          INTEGER PRIMARY KEY AUTOINCREMENT,
+     name        TEXT NOT NULL,
+     url         TEXT NOT NULL,
+     scope       TEXT NOT NULL CHECK (scope IN ('all', 'district', 'station')),
+     scope_id    TEXT NOT NULL DEFAULT '',
+     all_alerts  INTEGER NOT NULL CHECK (all_alerts IN (0, 1)),
+     targets     TEXT NOT NULL DEFAULT '[]',
+     secret      TEXT NOT NULL,
+     enabled     INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+     created_at  TEXT NOT NULL,
+     updated_at  TEXT,
+     rotated_at  TEXT,
+     deleted_at  TEXT
+   ) STRICT;
+   CREATE TABLE notifier_cursor (
+     name    TEXT PRIMARY KEY,
+     last_id INTEGER NOT NULL
+   ) STRICT;
+   CREATE TABLE notify_queue (
+     transition_id INTEGER PRIMARY KEY REFERENCES alert_transitions(id),
+     alert_id      INTEGER NOT NULL,
+     kind          TEXT NOT NULL,
+     group_key     TEXT NOT NULL,
+     flap_key      TEXT NOT NULL,
+     at            TEXT NOT NULL,
+     state         TEXT NOT NULL CHECK (state IN ('queued', 'dispatched', 'dropped')),
+     reason        TEXT,
+     flapping      INTEGER NOT NULL DEFAULT 0,
+     decided_at    TEXT
+   ) STRICT;
+   CREATE INDEX notify_queue_queued ON notify_queue(group_key, at) WHERE state = 'queued';
+   CREATE INDEX notify_queue_alert ON notify_queue(alert_id, state);
+   CREATE INDEX notify_queue_flap ON notify_queue(flap_key, at);
+   CREATE TABLE notifications (
+     id              INTEGER PRIMARY KEY AUTOINCREMENT,
+     webhook_id      INTEGER NOT NULL REFERENCES webhooks(id),
+     idempotency_key TEXT NOT NULL,
+     transition_ids  TEXT NOT NULL,
+     kind            TEXT NOT NULL,
+     district        TEXT NOT NULL,
+     body            TEXT NOT NULL,
+     state           TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'given_up')),
+     attempts        INTEGER NOT NULL DEFAULT 0,
+     created_at      TEXT NOT NULL,
+     next_attempt_at TEXT NOT NULL,
+     last_attempt_at TEXT,
+     last_status     INTEGER,
+     last_error      TEXT,
+     sent_at         TEXT,
+     given_up_at     TEXT,
+     UNIQUE (webhook_id, idempotency_key)
+   ) STRICT;
+   CREATE INDEX notifications_due ON notifications(next_attempt_at) WHERE state = 'pending';
+   CREATE INDEX notifications_webhook ON notifications(webhook_id, id);`,
+  // 10: supplies (supplies/supply-store.ts): each station's catalog of free consumables, the
   // deliveries it gets on a schedule, restocks (logged by a person, or a sensor jump nobody
   // logged: kind 'sensor'; one later explained by a logged restock is superseded, never counted
   // twice), hand counts for stations without shelf sensors, and daily weather for the forecast.

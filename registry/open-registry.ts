@@ -1,6 +1,9 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
+import { createAlertSettingsStore } from './alert-settings-store.ts'
+import { createAlertStore } from './alert-store.ts'
+import { createNotifyStore } from '../alerts/notify/notify-store.ts'
 import { createAuditStore } from './audit-store.ts'
 import { createDeviceStore, type AuthenticatedDevice } from './device-store.ts'
 import { migrate } from './migrations.ts'
@@ -49,6 +52,9 @@ export function openRegistry (path: string) {
     sessions: createSessionStore(db),
     audit: createAuditStore(db),
     presence: createPresenceStore(db),
+    alerts: createAlertStore(db),
+    alertSettings: createAlertSettingsStore(db),
+    notify: createNotifyStore(db),
     /** Supplies catalog, deliveries, restocks, counts, weather (supplies/). */
     supplies: createSupplyStore(db),
     /** Runs fn in one transaction (all or nothing), e.g. a CSV import. */

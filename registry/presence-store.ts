@@ -67,6 +67,9 @@ export function createPresenceStore (db: DatabaseSync) {
     resetBroker (brokerId: string, at: string, reason: string): void {
       resetBroker.run(at, reason, brokerId)
     },
+    /** Every device that is not revoked, with its presence (null when it never connected). */
+    devices: (): Array<{ id: string, station_id: string, kind: string, connected: number | null, last_seen_at: string | null }> =>
+      allDevices.all() as Array<{ id: string, station_id: string, kind: string, connected: number | null, last_seen_at: string | null }>,
     /**
      * A device's connection through `brokerId` is gone (that broker died); a no-op when the
      * device has connected through another broker since. True when the row changed.

@@ -46,6 +46,7 @@ const VALID: Record<Channel, (rng: Rng) => Payload> = {
     const worker = maybe(rng, 0.8, () => `w_${chars(rng, HEX, rng.int(16, 64))}`)
     return defined({ ...envelope(rng), direction: rng.pick(['in', 'out']), method: rng.pick(['face', 'card', 'qr', 'manual']), result: rng.pick(['granted', 'denied']), worker })
   },
+  door_state: (rng) => ({ ...envelope(rng), state: rng.pick(['held_open', 'closed']) }),
   occupancy: (rng) => defined({ ...envelope(rng), count: rng.int(0, 500), entered: maybe(rng, 0.6, () => rng.int(0, 10_000)), exited: maybe(rng, 0.6, () => rng.int(0, 10_000)) }),
   environment: (rng) => {
     const all = { temperature: round1(rng.uniform(-40, 85)), humidity: round1(rng.uniform(0, 100)), co2: Math.round(rng.uniform(0, 40_000)), pm25: rng.uniform(0, 2_000) }
@@ -174,7 +175,7 @@ describe('compiled contract schemas', () => {
     for (let i = 0; i < 12; i++) {
       for (const input of mutations(VALID[channel](rng), props, rng)) judge(schema, compiled[channel], input, tally)
     }
-    for (let i = 0; i < 4000; i++) judge(schema, compiled[channel], randomMutation(VALID[channel](rng), props, rng), tally)
+    for (let i = 0; i < 4500; i++) judge(schema, compiled[channel], randomMutation(VALID[channel](rng), props, rng), tally)
     for (const input of [null, undefined, 0, 'x', [], {}, new Date(0), new Map(), Object.create(null), JSON.parse('{"__proto__":{}}')]) judge(schema, compiled[channel], input, tally)
     expect(tally.wrong.slice(0, 5)).toEqual([])
     // Enough of both kinds to mean something.

@@ -11,6 +11,7 @@ import { createRng, type Rng } from '../simulators/random.ts'
 const int = (n: number | undefined) => (n === undefined ? undefined : { int: n })
 const reference: { [C in Channel]: (station: string, p: PayloadOf<C>) => string } = {
   door: (station, p) => formatLine('door', { device: p.device, direction: p.direction, method: p.method, result: p.result, seqhi: seqHigh(p.seq), station }, { seq: int(p.seq), worker: p.worker }, eventTimestampNs(p.ts, p.seq)),
+  door_state: (station, p) => formatLine('door_state', { device: p.device, seqhi: seqHigh(p.seq), station }, { state: p.state, seq: int(p.seq) }, eventTimestampNs(p.ts, p.seq)),
   occupancy: (station, p) => formatLine('occupancy', { device: p.device, seqhi: seqHigh(p.seq), station }, { count: int(p.count), entered: int(p.entered), exited: int(p.exited), seq: int(p.seq) }, eventTimestampNs(p.ts, p.seq)),
   environment: (station, p) => formatLine('environment', { device: p.device, seqhi: seqHigh(p.seq), station }, { temperature: p.temperature, humidity: p.humidity, co2: p.co2, pm25: p.pm25, seq: int(p.seq) }, eventTimestampNs(p.ts, p.seq)),
   status: (station, p) => formatLine('status', { device: p.device, seqhi: seqHigh(p.seq), station }, { state: p.state, firmware: p.firmware, uptime: int(p.uptime), seq: int(p.seq) }, eventTimestampNs(p.ts, p.seq)),
@@ -29,6 +30,7 @@ function payload (channel: Channel, rng: Rng): unknown {
   const env = { device: slug(rng, rng.pick([1, 2, 12, 64])), ts: rng.pick([MIN_TS, MAX_TS, rng.int(MIN_TS, MAX_TS)]), seq: rng.pick([0, 5, 99_999, 100_000, 999_999, 1_000_000, 1_234_567, MAX_SEQ, rng.int(0, MAX_SEQ)]) }
   switch (channel) {
     case 'door': return { ...env, direction: rng.pick(['in', 'out']), method: rng.pick(['face', 'card', 'qr', 'manual']), result: rng.pick(['granted', 'denied']), worker: maybe(rng, () => `w_${str(rng, '0123456789abcdef', rng.int(16, 64))}`) }
+    case 'door_state': return { ...env, state: rng.pick(['held_open', 'closed']) }
     case 'occupancy': return { ...env, count: rng.int(0, 500), entered: maybe(rng, () => rng.int(0, 10_000)), exited: maybe(rng, () => rng.int(0, 10_000)) }
     case 'environment': return { ...env, temperature: num(rng, -40, 85), humidity: maybe(rng, () => num(rng, 0, 100)), co2: maybe(rng, () => num(rng, 0, 40_000)), pm25: maybe(rng, () => num(rng, 0, 2_000)) }
     case 'status': return { ...env, state: rng.pick(['online', 'offline']), firmware: maybe(rng, () => str(rng, TEXT, rng.int(1, 64))), uptime: maybe(rng, () => rng.pick([0, Number.MAX_SAFE_INTEGER, rng.int(0, 1e9)])) }

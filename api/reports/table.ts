@@ -39,12 +39,11 @@ function csvNumber (v: number, kind: Kind): string {
 
 /**
  * UTF-8 with a BOM, CRLF line ends: what Excel and WPS open correctly, Chinese included. The
- * title block comes first, then an empty line, the headings and the rows.
+ * title block (if any) comes first, then an empty line, the headings and the rows.
  */
 export function toCsv (t: Table): string {
   const lines = [
-    ...t.title.map((r) => r.map((v) => csvField(v)).join(',')),
-    '',
+    ...(t.title.length === 0 ? [] : [...t.title.map((r) => r.map((v) => csvField(v)).join(',')), '']),
     t.columns.map((c) => csvField(c)).join(','),
     ...t.rows.map((r, i) => r.map((v, j) => csvField(v, t.kinds[i]?.[j])).join(','))
   ]

@@ -9,6 +9,8 @@ import { startMetricsServer } from '../../platform/metrics-server.ts'
 import { openRegistry } from '../../registry/open-registry.ts'
 import { startApi } from '../../api/main.ts'
 import { startLive } from '../../api/live/start-live.ts'
+import { startAlerts } from '../../alerts/start-alerts.ts'
+import { startNotifier } from '../../alerts/notify/start-notifier.ts'
 import { readRollupStatus, startRollups, type RollupStatusView } from '../../rollups/start-rollups.ts'
 
 export type ServeRoles = { broker: boolean, api: boolean }
@@ -34,6 +36,7 @@ export async function serve (config: Config, logger: Logger, roles: ServeRoles, 
       live = await startLive({ config, registry, logger, metrics: metrics.registry, source: roles.broker ? 'hook' : 'broker' })
       lifecycle.add('live', live.close)
     }
+    let alerts: ReturnType<typeof startAlerts> | undefined
     if (roles.broker) {
       const ingest = startIngest(config, logger, metrics)
       if (live) ingest.ingest.onStored(live.live.onStored)
@@ -41,6 +44,23 @@ export async function serve (config: Config, logger: Logger, roles: ServeRoles, 
       rollups = startRollups({ config, registry, ingest: ingest.ingest, logger })
       lifecycle.add('rollups', rollups.close)
       rollupStatus = rollups.status
+      alerts = startAlerts({ registry, ingest: ingest.ingest, logger, tickMs: config.ALERTS_TICK_MS })
+      lifecycle.add('alerts', alerts.close)
+      // Added after the evaluator, so it closes before it (lifecycle closes in reverse order).
+      const notifier = startNotifier({
+        registry,
+        logger,
+        metrics: metrics.registry,
+        tickMs: config.NOTIFY_TICK_MS,
+        groupWaitMs: config.NOTIFY_GROUP_WAIT_S * 1000,
+        giveUpAfterMs: config.NOTIFY_GIVE_UP_AFTER_S * 1000,
+        retryBaseMs: config.NOTIFY_RETRY_BASE_MS,
+        retryMaxMs: config.NOTIFY_RETRY_MAX_MS,
+        timeoutMs: config.NOTIFY_TIMEOUT_MS,
+        flapMaxPerHour: config.NOTIFY_FLAP_MAX_PER_HOUR,
+        publicUrl: config.PUBLIC_URL ?? null
+      })
+      lifecycle.add('notifier', notifier.close)
       lifecycle.add('ingest', () => ingest.close(config.SHUTDOWN_GRACE_MS))
       broker = await startBroker({
         registry,
@@ -101,7 +121,7 @@ export async function serve (config: Config, logger: Logger, roles: ServeRoles, 
       api = await startApi({ config, logger, registry, metrics: metrics.registry, rollups: rollupStatus, ...(live ? { live: live.live } : {}), ...(probes ? { probes } : {}) })
       lifecycle.add('api', api.close)
     }
-    return { lifecycle, broker, api, metrics, rollups, shutdown: lifecycle.shutdown }
+    return { lifecycle, broker, api, metrics, rollups, alerts, shutdown: lifecycle.shutdown }
   } catch (err) {
     await lifecycle.shutdown('start-up failed')
     throw err

@@ -17,5 +17,6 @@ export function planTable (plan: RestockPlan, lang: Lang): Table {
   for (const u of plan.unroutable) {
     for (const i of u.items) rows.push([null, null, u.stationId, u.name, null, lang === 'zh' ? i.nameZh : i.nameEn, i.quantity, i.unit, i.level, i.capacity, L.priorities[i.priority], i.timeToEmptyHours, null, null, L.unroutable])
   }
-  return { name: 'restock-plan', columns: [L.trip, L.seq, L.station, L.name, L.address, L.item, L.quantity, L.unit, L.level, L.capacity, L.priority, L.tte, L.leg, L.total, L.note], rows }
+  // No title block (a driver's CSV is rows under headings); numbers written as computed.
+  return { name: 'restock-plan', title: [], kinds: rows.map((r) => r.map(() => 'text' as const)), columns: [L.trip, L.seq, L.station, L.name, L.address, L.item, L.quantity, L.unit, L.level, L.capacity, L.priority, L.tte, L.leg, L.total, L.note], rows }
 }

@@ -64,6 +64,8 @@ export async function startTestStack (overrides: Record<string, string> = {}, op
     broker: running.broker!,
     /** The rollup job and its status (rollups/start-rollups.ts). */
     rollups: running.rollups!,
+    /** The alert evaluator (alerts/evaluator.ts). */
+    alertsEvaluator: () => running.alerts!.evaluator,
     influx,
     registry,
     addStation,

@@ -1,0 +1,166 @@
+import type { AnyEvent } from '../contract/index.ts'
+import type { Logger } from '../platform/logger.ts'
+import type { AlertSettingsStore } from '../registry/alert-settings-store.ts'
+import type { AlertStore } from '../registry/alert-store.ts'
+import { effectiveSettings } from './defaults.ts'
+import { nextStep, type Tracked, type Verdict } from './lifecycle.ts'
+import { comfortRules } from './rules/comfort-rules.ts'
+import { equipmentRules } from './rules/equipment-rules.ts'
+import { presenceRules } from './rules/presence-rules.ts'
+import type { RuleContext, RuleFamily } from './rules/rule-context.ts'
+import type { Alert, Rule, RuleOverride, RuleSettings } from './schemas.ts'
+import { applyEvent, deviceOf, newStationState, type StationState } from './station-state.ts'
+
+const FAMILIES: RuleFamily[] = [presenceRules, comfortRules, equipmentRules]
+
+export type EvaluatorDeps = {
+  alerts: AlertStore
+  settings: AlertSettingsStore
+  /** Runs fn in one registry transaction. */
+  transaction: <T>(fn: () => T) => T
+  /** Active stations with their devices and presence, re-read every `refreshMs`. */
+  fleet: () => Array<{ id: string, district: string, timezone: string, capacity: number, devices: Array<{ id: string, kind: string, connected: boolean | null, lastSeenAt: number }> }>
+  clock: () => number
+  logger: Logger
+}
+
+type Op = { key: string, station: StationState, rule: Rule, subject: string, step: NonNullable<ReturnType<typeof nextStep>>, value: number | null, threshold: number | null, summary: () => string }
+
+const keyOf = (station: string, rule: string, subject: string) => `${station}\u0000${rule}\u0000${subject}`
+const ms = (iso: string | null): number => iso === null ? 0 : Date.parse(iso)
+
+function tracked (a: Alert): Tracked {
+  return { id: a.id, state: a.state, pendingSince: ms(a.pendingSince), firedAt: ms(a.firedAt), clearingSince: ms(a.clearingSince), escalationLevel: a.escalationLevel }
+}
+
+/**
+ * Rule evaluation: `onStored` updates per-station state (O(1), the ingest hot path); `tick`
+ * (every second) runs every rule over every station, decides each alert's next step
+ * (alerts/lifecycle.ts) and writes all of a tick's changes in one transaction. Memory follows
+ * the registry, never leads it: a step that did not commit is decided again next tick.
+ */
+export function createEvaluator (deps: EvaluatorDeps) {
+  const { alerts, settings, clock, logger } = deps
+  const stations = new Map<string, StationState>()
+  const open = new Map<string, Tracked>()
+  let overrides: RuleOverride[] = []
+  let settingsVersion = ''
+  const cache = new Map<string, RuleSettings>()
+  let stale = false
+
+  function load (): void {
+    open.clear()
+    for (const a of alerts.listOpen()) open.set(keyOf(a.stationId, a.rule, a.subject), tracked(a))
+  }
+
+  function refresh (): void {
+    stale = false
+    const v = settings.version()
+    if (v !== settingsVersion) { overrides = settings.overrides(); settingsVersion = v; cache.clear() }
+    const seen = new Set<string>()
+    for (const f of deps.fleet()) {
+      seen.add(f.id)
+      let s = stations.get(f.id)
+      if (s === undefined) { s = newStationState(f.id, f.district, f.timezone, f.capacity); stations.set(f.id, s) } else if (s.district !== f.district || s.capacity !== f.capacity || s.timezone !== f.timezone) {
+        s.district = f.district; s.capacity = f.capacity; s.timezone = f.timezone
+        for (const k of cache.keys()) if (k.startsWith(`${f.id}\u0000`)) cache.delete(k)
+      }
+      for (const d of f.devices) {
+        const st = deviceOf(s, d.id, d.kind)
+        st.kind = d.kind
+        if (d.connected !== null) st.connected = d.connected
+        if (d.lastSeenAt > st.presenceSeenAt) st.presenceSeenAt = d.lastSeenAt
+      }
+    }
+    for (const id of stations.keys()) if (!seen.has(id)) stations.delete(id) // suspended, retired or deleted
+  }
+
+  function settingsFor (s: StationState, rule: Rule): RuleSettings {
+    const k = `${s.id}\u0000${rule}`
+    let r = cache.get(k)
+    if (r === undefined) { r = effectiveSettings(rule, { stationId: s.id, district: s.district }, overrides); cache.set(k, r) }
+    return r
+  }
+
+  function tick (): number {
+    if (stale) refresh()
+    const now = clock()
+    const ops: Op[] = []
+    let station: StationState
+    const ctx: RuleContext = {
+      now,
+      settings: (rule) => settingsFor(station, rule),
+      emit: (rule, subject, verdict: Verdict, value, threshold, summary) => {
+        const key = keyOf(station.id, rule, subject)
+        const step = nextStep(open.get(key), verdict, settingsFor(station, rule), now)
+        if (step !== null) ops.push({ key, station, rule, subject, step, value, threshold, summary })
+      }
+    }
+    for (const s of stations.values()) {
+      station = s
+      for (const family of FAMILIES) family(s, ctx)
+    }
+    if (ops.length > 0) write(ops, now)
+    return ops.length
+  }
+
+  function write (ops: Op[], now: number): void {
+    const at = new Date(now).toISOString()
+    const results: Array<[string, Alert | null]> = []
+    try {
+      deps.transaction(() => {
+        for (const o of ops) {
+          const t = open.get(o.key)
+          const s = settingsFor(o.station, o.rule)
+          switch (o.step.op) {
+            case 'open': {
+              const { alert } = alerts.open({ stationId: o.station.id, district: o.station.district, rule: o.rule, subject: o.subject, severity: s.severity, summary: o.summary(), value: o.value, threshold: o.threshold, at })
+              // No pending period: it fires in the same tick (and the same transaction).
+              const fired = alert.state === 'pending' && s.pendingS === 0 ? alerts.fire(alert.id, at, o.value, o.summary()) : null
+              results.push([o.key, fired ?? alert])
+              break
+            }
+            case 'fire': results.push([o.key, alerts.fire(t!.id, at, o.value, o.summary()) ?? alerts.get(t!.id)]); break
+            case 'cancel': results.push([o.key, alerts.cancel(t!.id, at) ?? alerts.get(t!.id)]); break
+            case 'resolve': results.push([o.key, alerts.resolve(t!.id, at, 'system', null) ?? alerts.get(t!.id)]); break
+            case 'escalate': results.push([o.key, alerts.escalate(t!.id, o.step.level, o.step.target, at) ?? alerts.get(t!.id)]); break
+            case 'clearing':
+              alerts.setClearing(t!.id, o.step.since === 0 ? null : new Date(o.step.since).toISOString(), o.value, at)
+              results.push([o.key, alerts.get(t!.id)])
+              break
+          }
+        }
+      })
+    } catch (err) {
+      // Nothing committed: memory is unchanged and the same steps are decided next tick.
+      logger.error({ err: (err as Error).message, changes: ops.length }, 'cannot record alert changes; retrying next tick')
+      return
+    }
+    // An alert another writer moved (an operator resolved it) is taken as the registry has it.
+    for (const [key, a] of results) {
+      if (a === null || a.state === 'resolved') open.delete(key)
+      else open.set(key, tracked(a))
+    }
+  }
+
+  return {
+    load,
+    refresh,
+    tick,
+    /** ingest's stored hook: cheap, synchronous, never throws on a station it does not know. */
+    onStored (stationId: string, event: AnyEvent): void {
+      let s = stations.get(stationId)
+      if (s === undefined) {
+        // A station added since the last refresh: keep its events, learn its facts before the next tick.
+        s = newStationState(stationId, '', 'UTC', 1)
+        stations.set(stationId, s)
+        stale = true
+      }
+      applyEvent(s, event, clock())
+    },
+    stations: () => stations,
+    openCount: () => open.size
+  }
+}
+
+export type Evaluator = ReturnType<typeof createEvaluator>

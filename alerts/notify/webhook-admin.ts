@@ -1,0 +1,58 @@
+import { randomBytes } from 'node:crypto'
+import type { Registry } from '../../registry/open-registry.ts'
+import { RegistryError } from '../../registry/registry-error.ts'
+import type { NewWebhook, Webhook, WebhookPatch } from './schemas.ts'
+
+/**
+ * Webhook changes, audited like every admin change (registry/admin.ts). The signing secret is
+ * returned by create and rotate only; it is kept in the registry because signing needs it
+ * (an HMAC key cannot be stored as a hash), and never appears in the audit log or a listing.
+ */
+export function createWebhookAdmin (registry: Registry, clock: () => number = Date.now) {
+  const now = () => new Date(clock()).toISOString()
+  const store = registry.notify.webhooks
+  const newSecret = () => `whsec_${randomBytes(32).toString('base64url')}`
+
+  function checkScope (w: { scope: Webhook['scope'], scopeId: string }): void {
+    if (w.scope === 'all' && w.scopeId !== '') throw new RegistryError('invalid', 'scope all takes no scopeId')
+    if (w.scope !== 'all' && w.scopeId === '') throw new RegistryError('invalid', `scope ${w.scope} needs a scopeId`)
+    if (w.scope === 'station' && !registry.getStation(w.scopeId)) throw new RegistryError('not_found', `station ${w.scopeId} not found`)
+  }
+  function existing (id: number): Webhook {
+    const w = store.get(id)
+    if (!w) throw new RegistryError('not_found', `webhook ${id} not found`)
+    return w
+  }
+
+  return {
+    create (actor: string, input: NewWebhook): { webhook: Webhook, secret: string } {
+      checkScope(input)
+      const secret = newSecret()
+      const webhook = store.add(input, secret, now())
+      registry.audit.append({ actor, action: 'webhook.create', target: `webhook:${webhook.id}`, after: webhook })
+      return { webhook, secret }
+    },
+    update (actor: string, id: number, patch: WebhookPatch): Webhook {
+      const before = existing(id)
+      checkScope({ scope: patch.scope ?? before.scope, scopeId: patch.scopeId ?? (patch.scope === 'all' ? '' : before.scopeId) })
+      const after = store.update(id, patch.scope === 'all' && patch.scopeId === undefined ? { ...patch, scopeId: '' } : patch, now())!
+      registry.audit.append({ actor, action: 'webhook.update', target: `webhook:${id}`, before, after })
+      return after
+    },
+    /** A new secret, in force for every attempt from now on (pending retries included). */
+    rotate (actor: string, id: number): { webhook: Webhook, secret: string } {
+      existing(id)
+      const secret = newSecret()
+      const webhook = store.rotate(id, secret, now())!
+      registry.audit.append({ actor, action: 'webhook.rotate', target: `webhook:${id}`, after: { rotatedAt: webhook.rotatedAt } })
+      return { webhook, secret }
+    },
+    remove (actor: string, id: number): void {
+      const before = existing(id)
+      store.remove(id, now())
+      registry.audit.append({ actor, action: 'webhook.delete', target: `webhook:${id}`, before })
+    }
+  }
+}
+
+export type WebhookAdmin = ReturnType<typeof createWebhookAdmin>

@@ -1,0 +1,53 @@
+// Wires the evaluator inside the process that runs ingest (it listens to stored events). One
+// evaluator per registry: the cluster issue adds a lease before several ingest processes share
+// one registry.
+import type { StoredListener } from '../ingest/create-ingest.ts'
+import type { Logger } from '../platform/logger.ts'
+import type { Registry } from '../registry/open-registry.ts'
+import { createEvaluator } from './evaluator.ts'
+
+// Stations, devices, presence and settings are re-read this often (they change rarely, and
+// presence is flushed by the broker every PRESENCE_FLUSH_MS anyway).
+const REFRESH_EVERY_TICKS = 5
+
+export function startAlerts (opts: { registry: Registry, ingest: { onStored: (l: StoredListener) => void }, logger: Logger, tickMs: number, clock?: () => number }) {
+  const { registry } = opts
+  const logger = opts.logger.child({ component: 'alerts' })
+  const clock = opts.clock ?? Date.now
+  const evaluator = createEvaluator({
+    alerts: registry.alerts,
+    settings: registry.alertSettings,
+    transaction: registry.transaction,
+    clock,
+    logger,
+    fleet: () => {
+      const byStation = new Map<string, Array<{ id: string, kind: string, connected: boolean | null, lastSeenAt: number }>>()
+      for (const d of registry.presence.devices()) {
+        let list = byStation.get(d.station_id)
+        if (list === undefined) byStation.set(d.station_id, list = [])
+        list.push({ id: d.id, kind: d.kind, connected: d.connected === null ? null : d.connected === 1, lastSeenAt: d.last_seen_at === null ? 0 : Date.parse(d.last_seen_at) })
+      }
+      return registry.listStations().filter((s) => s.status === 'active')
+        .map((s) => ({ id: s.id, district: s.district, timezone: s.timezone, capacity: s.capacity, devices: byStation.get(s.id) ?? [] }))
+    }
+  })
+  // Open alerts first (pending periods and hold-offs continue from their recorded times), then
+  // the fleet, then events.
+  evaluator.load()
+  evaluator.refresh()
+  opts.ingest.onStored(evaluator.onStored)
+  let ticks = 0
+  const timer = setInterval(() => {
+    try {
+      if (++ticks % REFRESH_EVERY_TICKS === 0) evaluator.refresh()
+      evaluator.tick()
+    } catch (err) {
+      logger.error({ err: (err as Error).message }, 'alert evaluation failed')
+    }
+  }, opts.tickMs)
+  timer.unref()
+  return {
+    evaluator,
+    async close (): Promise<void> { clearInterval(timer) }
+  }
+}
