@@ -31,8 +31,8 @@ const FIGURES: Record<string, { body?: { safeParse: (v: unknown) => { success: b
   '/stations/{id}/comfort': { body: ComfortBody, query: ['from', 'to', 'source', 'scope', 'interval', 'temperature', 'humidity', 'co2', 'pm25'] },
   '/stations/{id}/completeness': { body: CompletenessBody, query: ['from', 'to', 'source', 'scope'] },
   '/fleet/summary': { body: FleetBody, query: ['from', 'to', 'source', 'stations', 'district', 'sort'] },
-  '/stations/{id}/reports/{month}': { query: ['format'] },
-  '/fleet/reports/{month}': { query: ['format', 'stations', 'district'] }
+  '/stations/{id}/reports/{month}': { query: ['format', 'lang'] },
+  '/fleet/reports/{month}': { query: ['format', 'lang', 'stations', 'district'] }
 }
 
 it('documents every figure endpoint with parameters, answers and an example', async () => {
