@@ -25,7 +25,7 @@ import type { DayWeather } from '../simulators/weather.ts'
 import type { ItemForecast, Restock } from '../supplies/schemas.ts'
 import { apiTokens, type ApiTokens } from './support/api-tokens.ts'
 
-const HOT: DayWeather = { condition: 'sunny', meanC: 31, maxC: 35, humidityDelta: 0, smog: 1, visitFactor: 1, dwellFactor: 1 }
+const HOT: DayWeather = { condition: 'clear', meanC: 31, maxC: 35, humidityDelta: 0, smog: 1, visitFactor: 1, dwellFactor: 1 }
 let registry: Registry
 let app: App
 let as: ApiTokens
