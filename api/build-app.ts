@@ -47,6 +47,7 @@ import { createSupplyModel, type SupplyModel } from '../supplies/supply-model.ts
 import { supplyChangesRoute } from '../supplies/routes/supply-changes.ts'
 import { supplyLevelsRoute } from '../supplies/routes/supply-levels.ts'
 import { restockPlanRoute } from '../supplies/routes/restock-plan.ts'
+import { supplyReportsRoute } from '../supplies/routes/supply-reports.ts'
 
 export type { Probe, ProbeOutcome, ProbeResult, Probes } from './probes.ts'
 
@@ -165,6 +166,7 @@ export function buildApp (deps: AppDeps) {
   app.register(supplyLevelsRoute, { registry: deps.registry, model: supplyModel, now: deps.supplies?.now ?? Date.now, maxAgeMs: deps.supplies?.maxAgeMs ?? 60_000 })
   app.register(restockPlanRoute, { registry: deps.registry, model: supplyModel, now: deps.supplies?.now ?? Date.now, maxAgeMs: deps.supplies?.maxAgeMs ?? 60_000 })
   app.register(supplyChangesRoute, { registry: deps.registry, admin: supplyAdmin })
+  app.register(supplyReportsRoute, { registry: deps.registry, query: figures.query, now: deps.supplies?.now ?? Date.now })
 
   const admin = createAdmin(deps.registry)
   app.register(adminStationsRoute, { admin })

@@ -4,6 +4,9 @@ import { createAdmin } from '../registry/admin.ts'
 import type { Registry } from '../registry/open-registry.ts'
 import type { NewStation } from '../registry/schemas.ts'
 import type { SimDevice } from '../simulators/station-simulator.ts'
+import { SHELF_CAPACITY, SUPPLY_ITEMS, type SupplyItem } from '../simulators/amenities-model.ts'
+import { createSupplyAdmin } from '../supplies/supply-admin.ts'
+import type { CatalogItemInput } from '../supplies/schemas.ts'
 
 const BASIC = ['microwave', 'ac', 'water_dispenser', 'first_aid_kit', 'charger'] as const
 const FULL = [...BASIC, 'tv', 'wifi', 'fridge', 'toilet'] as const
@@ -19,6 +22,29 @@ export const DEMO_STATIONS: Array<NewStation & { busyness: number }> = [
   { id: 'sz-baoan-004', name: '宝安区西乡户外劳动者服务站', address: '深圳市宝安区西乡大道 288 号', district: '宝安区', lat: 22.5770, lon: 113.8640, capacity: 10, areaM2: 15, amenities: [...BASIC], busyness: 90 },
   { id: 'sz-longgang-005', name: '龙岗区坂田爱心驿站', address: '深圳市龙岗区坂田街道五和大道 118 号', district: '龙岗区', lat: 22.6330, lon: 114.0650, capacity: 8, areaM2: 12, amenities: [...BASIC], busyness: 50 }
 ]
+
+// The supplies catalog of the demo shelves: the items and shelf sizes the simulator's shelf
+// (simulators/amenities-model.ts) publishes, a reorder threshold of a quarter of the shelf,
+// unit prices for the monthly report, and which weather drives each item.
+const DEMO_CATALOG: Record<SupplyItem, Omit<CatalogItemInput, 'capacity' | 'threshold'>> = {
+  'bottled-water': { nameZh: '瓶装水', nameEn: 'Bottled water', unit: '瓶', weather: 'heat', priceCents: 150 },
+  'instant-noodles': { nameZh: '方便面', nameEn: 'Instant noodles', unit: '桶', weather: 'none', priceCents: 450 },
+  raincoat: { nameZh: '雨衣', nameEn: 'Raincoat', unit: '件', weather: 'rain', priceCents: 1000 }
+}
+/** The afternoon water delivery by a donor company, at the staff's 15:00 round. */
+const DEMO_WATER_DONOR = '深圳市爱心饮用水有限公司'
+
+/** Sets the demo catalog and water delivery of a station where it has none (audited as 'demo'). */
+function provisionDemoSupplies (registry: Registry, stationId: string) {
+  const supplies = createSupplyAdmin(registry)
+  for (const item of SUPPLY_ITEMS) {
+    if (registry.supplies.item(stationId, item)) continue
+    supplies.setItem('demo', stationId, item, { ...DEMO_CATALOG[item], capacity: SHELF_CAPACITY[item], threshold: Math.ceil(SHELF_CAPACITY[item] / 4) })
+  }
+  if (registry.supplies.deliveries(stationId).length === 0) {
+    supplies.addDelivery('demo', stationId, { item: 'bottled-water', quantity: SHELF_CAPACITY['bottled-water'], supplier: DEMO_WATER_DONOR, source: 'donation', at: '15:00' })
+  }
+}
 
 type FleetFile = { backfilledAt?: string, devices: Record<string, string>, viewerToken?: string, adminToken?: string }
 
@@ -48,6 +74,7 @@ export async function provisionDemoFleet (registry: Registry, dataDir: string) {
       }
       devices.push({ deviceId, secret, role })
     }
+    provisionDemoSupplies(registry, station.id)
     stations.push({ station: registry.getStation(station.id)!, busyness, devices })
   }
   // API tokens to sign in to the dashboard and try the API with, an admin and a read-only one,

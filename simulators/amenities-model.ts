@@ -30,7 +30,7 @@ export type AmenityPlan = {
 const MIN = 60_000
 const HOUR = 60 * MIN
 export const SUPPLY_ITEMS: SupplyItem[] = ['bottled-water', 'instant-noodles', 'raincoat']
-const SHELF_CAPACITY: Record<SupplyItem, number> = { 'bottled-water': 48, 'instant-noodles': 24, raincoat: 12 }
+export const SHELF_CAPACITY: Record<SupplyItem, number> = { 'bottled-water': 48, 'instant-noodles': 24, raincoat: 12 }
 // Staff rounds (local wall time, minutes); the night shift refills everything at midnight.
 const RESTOCK_AT = [8 * 60, 15 * 60]
 const MEALS: Array<[number, number]> = [[10 * 60 + 30, 14 * 60], [16 * 60 + 30, 20 * 60 + 30]]

@@ -8,7 +8,7 @@ import { stationFilter, type QueryFn } from '../rollups/influx-query.ts'
 import { learnFromCounts, learnFromReadings, poolRates, visitProfile, type ItemRates, type Reading, type VisitProfile } from './consumption-model.ts'
 import { forecastItem } from './forecast.ts'
 import { floorHour, HOUR_MS } from './hour-of-week.ts'
-import type { SupplyAdmin } from './supply-admin.ts'
+import { RESTOCK_MATCH_MS, type SupplyAdmin } from './supply-admin.ts'
 import type { ItemForecast, WeatherDay, WeatherDriver } from './schemas.ts'
 import { weatherFactor } from './weather-factor.ts'
 
@@ -146,12 +146,17 @@ export function createSupplyModel ({ registry, admin, query, historyDays = HISTO
           const capacity = cat?.capacity ?? last?.capacity ?? null
           const threshold = cat?.threshold ?? null
           const own = st?.rates.get(item)
+          // Restocks the level does not hold yet: after the count or reading, and (for a sensor)
+          // not the one a jump in the readings already shows (logged up to 2 h after it).
+          const after = levelAt === null ? [] : restocks.filter((r) => r.item === item && Date.parse(r.at) > levelAt && Date.parse(r.at) <= now && (useCount || !seenBySensor(st?.readings.get(item) ?? [], Date.parse(r.at), levelAt)))
           const district = own !== undefined && own.visits > 0 ? null : districtRates(station.district, item)
           const rates = own !== undefined && own.visits > 0 ? own : district
           const profile = st && st.profile.visits > 0 ? st.profile : districtProfile(station.district)
           const base: ItemForecast = {
             stationId: id, item, level, capacity, threshold,
             percent: level !== null && capacity !== null ? Math.round(level / capacity * 1000) / 10 : null,
+            // Without a rate to forecast with, the level is still what was counted plus restocked since.
+            ...(level === null ? {} : levelWith(level + after.reduce((a, r) => a + r.quantity, 0), capacity)),
             lastReadingAt: useCount ? count.at : last === undefined ? null : new Date(last.t).toISOString(),
             levelSource: levelAt === null ? 'none' : useCount ? 'manual' : 'sensor',
             perVisit: rates ? rates.perVisit : null,
@@ -161,7 +166,7 @@ export function createSupplyModel ({ registry, admin, query, historyDays = HISTO
           if (level !== null && levelAt !== null && rates && profile) {
             const f = forecastItem({
               level, levelAt, threshold: threshold ?? 0, now, horizonHours, timeZone: station.timezone, profile, rates,
-              restocksAfter: restocks.filter((r) => r.item === item && Date.parse(r.at) > levelAt).map((r) => ({ t: Date.parse(r.at), quantity: r.quantity })),
+              restocksAfter: after.map((r) => ({ t: Date.parse(r.at), quantity: r.quantity })),
               factor: weatherFactor((cat?.weather ?? 'none') as WeatherDriver, rates, weatherOf(weather, station.district))
             })
             Object.assign(base, {
@@ -210,6 +215,15 @@ function weatherOf (all: readonly WeatherDay[], district: string): Map<string, W
   return out
 }
 
+/** Whether the readings show a jump upward from RESTOCK_MATCH_MS before `at` up to `levelAt`. */
+function seenBySensor (readings: readonly Reading[], at: number, levelAt: number): boolean {
+  for (let i = readings.length - 1; i > 0 && readings[i]!.t >= at - RESTOCK_MATCH_MS; i--) {
+    if (readings[i]!.t <= levelAt && readings[i]!.quantity > readings[i - 1]!.quantity) return true
+  }
+  return false
+}
+
+const levelWith = (level: number, capacity: number | null) => ({ level, percent: capacity !== null ? Math.round(level / capacity * 1000) / 10 : null })
 const round = (v: number | null, digits: number) => (v === null ? null : Math.round(v * 10 ** digits) / 10 ** digits)
 
 export type SupplyModel = ReturnType<typeof createSupplyModel>

@@ -186,3 +186,57 @@ describe('supplies forecast against the simulator (50 stations, 2 days of histor
     expect(audit).toEqual(['supply.restock', 'supply.count', 'supply.item.create'])
   })
 })
+
+// The level a forecast starts from, with restocks after the last reading or hand count: each
+// restock is in it exactly once, whether the shelf has a sensor, a hand count, or no rate at all.
+describe('supplies forecast: the level after a restock', () => {
+  const HOUR = 3_600_000
+  const level = async (station: string, item: string) =>
+    ((await inject_('GET', `/stations/${station}/supplies`, as.viewer)).json() as { items: ItemForecast[] }).items.find((f) => f.item === item)!
+  const restock = async (station: string, item: string, quantity: number, at: number) => {
+    const res = await inject_('POST', `/stations/${station}/supplies/restocks`, as.operator, { item, quantity, source: 'purchase', at: new Date(at).toISOString() })
+    expect(res.statusCode, res.body).toBe(201)
+  }
+
+  it('a hand count then a logged restock: count + restock − expected use since the count (the restock once)', async () => {
+    clock = NOW + 4 * HOUR
+    registry.addStation({ id: 'sp-manual-2', name: '手工盘点驿站 2', district: '东区', timezone: TZ })
+    expect((await inject_('POST', '/stations/sp-manual-2/supplies/items/bottled-water', as.admin, { nameZh: '瓶装水', nameEn: 'Bottled water', capacity: 300, threshold: 80 })).statusCode).toBe(200)
+    expect((await inject_('POST', '/stations/sp-manual-2/supplies/counts', as.operator, { item: 'bottled-water', quantity: 120, at: new Date(clock).toISOString() })).statusCode).toBe(201)
+    clock += 6 * HOUR
+    const without = await level('sp-manual-2', 'bottled-water')
+    expect(without).toMatchObject({ levelSource: 'manual', rateSource: 'district' })
+    expect(without.level!).toBeLessThan(120) // expected use since the count is taken off
+    await restock('sp-manual-2', 'bottled-water', 100, clock - 3 * HOUR)
+    const withRestock = await level('sp-manual-2', 'bottled-water')
+    expect(Math.abs(withRestock.level! - (without.level! + 100))).toBeLessThanOrEqual(1)
+    expect(withRestock.timeToEmptyHours!).toBeGreaterThan(without.timeToEmptyHours!)
+  })
+
+  it('an item without any consumption rate: the last hand count plus the restocks logged since', async () => {
+    registry.addStation({ id: 'sp-lone', name: '无区驿站', district: '', timezone: TZ })
+    expect((await inject_('POST', '/stations/sp-lone/supplies/items/raincoats', as.admin, { nameZh: '雨衣', nameEn: 'Raincoats', capacity: 60, threshold: 10 })).statusCode).toBe(200)
+    expect((await inject_('POST', '/stations/sp-lone/supplies/counts', as.operator, { item: 'raincoats', quantity: 5, at: new Date(clock - 2 * HOUR).toISOString() })).statusCode).toBe(201)
+    await restock('sp-lone', 'raincoats', 40, clock - 3 * HOUR) // before the count: already in it
+    await restock('sp-lone', 'raincoats', 50, clock - HOUR)
+    expect(await level('sp-lone', 'raincoats')).toMatchObject({ level: 55, percent: 91.7, levelSource: 'manual', rateSource: 'none', timeToEmptyHours: null })
+  })
+
+  it('a logged restock matched to a sensor jump is not added again while the sensor is silent', async () => {
+    const sim = sims[3]!
+    clock = NOW + 4 * HOUR
+    const before = await level(sim.id, 'wet-wipes')
+    const jumpAt = NOW + 3 * HOUR
+    await store([{ station: sim.id, event: { channel: 'supply', payload: { device: `${sim.id}-shelf`, ts: jumpAt, seq: 999_998, item: 'wet-wipes', quantity: 100, capacity: 100 } } }])
+    // Logged half an hour after the jump the sensor reported, then the sensor goes quiet (> 2 h).
+    await restock(sim.id, 'wet-wipes', 100 - before.level!, jumpAt + HOUR / 2)
+    clock = jumpAt + 5 * HOUR
+    const after = await level(sim.id, 'wet-wipes')
+    expect(after.levelSource).toBe('sensor')
+    expect(after.level!).toBeLessThanOrEqual(100)
+    expect(after.level!).toBeGreaterThan(before.level!)
+    const counted = ((await inject_('GET', `/stations/${sim.id}/supplies/restocks?from=${addDays(MONDAY, 2)}&to=${addDays(MONDAY, 2)}`, as.viewer)).json() as { restocks: Restock[] })
+      .restocks.filter((r) => r.item === 'wet-wipes' && r.supersededBy === null)
+    expect(counted.map((r) => [r.kind, r.quantity])).toEqual([['logged', 100 - before.level!]])
+  })
+})
