@@ -76,8 +76,15 @@ test('leased jobs run on one node, see events stored on the other, and move when
     const holder = (await holderOf('rollups'))!
     const other = holder === 'node-a' ? 'node-b' : 'node-a'
 
+    // Warm-up through the holder itself: the job's first look at a new station (its settings
+    // recorded, every day with raw events rebuilt) is over before the cross-node check, which
+    // would otherwise pass without any feed.
+    const warm = Date.now() - 4 * DAY_MS
+    await uploadThrough(holder, warm)
+    await waitFor(async () => await rollupsAround(warm) > 0, 'the rollup of a day stored through the holder')
+
     // Stored by the node that does not run the rollup job: the job still rolls the day up.
-    const first = Date.now() - 5 * DAY_MS
+    const first = Date.now() - 6 * DAY_MS
     expect(await rollupsAround(first)).toBe(0)
     await uploadThrough(other, first)
     await waitFor(async () => await rollupsAround(first) > 0, `the rollup of a day stored through ${other}`)
@@ -86,7 +93,7 @@ test('leased jobs run on one node, see events stored on the other, and move when
     // rolls up what it stores itself from then on.
     await nodes[holder].stop('SIGKILL')
     await waitFor(async () => (await Promise.all(JOBS.map(holderOf))).every((h) => h === other), `every lease on ${other}`)
-    const second = Date.now() - 6 * DAY_MS
+    const second = Date.now() - 8 * DAY_MS
     expect(await rollupsAround(second)).toBe(0)
     await uploadThrough(other, second)
     await waitFor(async () => await rollupsAround(second) > 0, 'the rollup by the new holder')
