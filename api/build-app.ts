@@ -48,6 +48,7 @@ import { supplyChangesRoute } from '../supplies/routes/supply-changes.ts'
 import { supplyLevelsRoute } from '../supplies/routes/supply-levels.ts'
 import { restockPlanRoute } from '../supplies/routes/restock-plan.ts'
 import { supplyReportsRoute } from '../supplies/routes/supply-reports.ts'
+import type { Redis } from 'ioredis'
 
 export type { Probe, ProbeOutcome, ProbeResult, Probes } from './probes.ts'
 
@@ -73,6 +74,8 @@ export type AppDeps = {
   webRoot?: string | null
   /** The live view (api/live/): GET /live, /stations/{id}/live, /live/stream. Omitted: no live routes. */
   live?: LiveService
+  /** Rate-limit counters in Redis, shared by every API node (CLUSTER=redis); omitted: per process. */
+  rateLimitRedis?: Redis
   /** Supplies: the clock of forecasts (tests) and how old the in-memory model may be (default 60 s). */
   supplies?: { now?: () => number, maxAgeMs?: number }
 }
@@ -104,7 +107,8 @@ export function buildApp (deps: AppDeps) {
     tokens: deps.registry.tokens,
     sessions: deps.registry.sessions,
     sessionTtlMs: security.sessionTtlMs,
-    rateLimit: { max: security.rateLimitMax, timeWindowMs: security.rateLimitWindowMs }
+    rateLimit: { max: security.rateLimitMax, timeWindowMs: security.rateLimitWindowMs },
+    rateLimitRedis: deps.rateLimitRedis
   })
   // A scoped token's view: a station outside its scope is a 404 on every /stations/:id route.
   app.register(stationAccess, { stations: { get: (id) => deps.registry.getStation(id) } })

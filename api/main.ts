@@ -2,6 +2,7 @@
 // `waystation api` (API alone, broker probed over the network) and by `waystation start`
 // (everything in one process, which may hand in its own broker probe).
 import type { InfluxDB } from 'influx'
+import { Redis } from 'ioredis'
 import type { Registry as MetricsRegistry } from 'prom-client'
 import { influxClient } from '../platform/influx.ts'
 import type { Config } from '../platform/config.ts'
@@ -15,7 +16,7 @@ import { createBrokerProbe } from './broker-probe.ts'
 import { createInfluxProbe, DEFAULT_PROBE_TIMEOUT_MS, type Probes } from './probes.ts'
 import type { LiveService } from './live/live-service.ts'
 
-export type ApiConfig = Pick<Config, 'API_HOST' | 'API_PORT' | 'STATION_OFFLINE_AFTER_S' | 'INFLUX_URL' | 'INFLUX_DB' | 'INFLUX_USERNAME' | 'INFLUX_PASSWORD' | 'BROKER_URL'> &
+export type ApiConfig = Pick<Config, 'API_HOST' | 'API_PORT' | 'STATION_OFFLINE_AFTER_S' | 'INFLUX_URL' | 'INFLUX_DB' | 'INFLUX_USERNAME' | 'INFLUX_PASSWORD' | 'BROKER_URL'> & Partial<Pick<Config, 'CLUSTER' | 'REDIS_URL'>> &
   Partial<SecurityConfig>
 
 export type StartApiOptions = {
@@ -45,6 +46,10 @@ export function createInfluxClient (config: Pick<Config, 'INFLUX_URL' | 'INFLUX_
 
 export async function startApi ({ config, logger, registry, probes, metrics, rollups, live }: StartApiOptions): Promise<RunningApi> {
   const influx = createInfluxClient(config)
+  // CLUSTER=redis: one set of rate-limit counters for every API node.
+  const redis = config.CLUSTER === 'redis' && config.REDIS_URL ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1 }) : undefined
+  redis?.on('error', (err: Error) => logger.warn({ component: 'api', err: err.message }, 'rate-limit redis connection error'))
+  const closeRedis = async () => { await redis?.quit().catch(() => redis.disconnect()) }
   const app = buildApp({
     registry,
     influx,
@@ -55,6 +60,7 @@ export async function startApi ({ config, logger, registry, probes, metrics, rol
     ...(metrics ? { metrics } : {}),
     rollups: rollups ?? null,
     ...(live ? { live } : {}),
+    ...(redis ? { rateLimitRedis: redis } : {}),
     probes: {
       influx: probes?.influx ?? createInfluxProbe(influx, DEFAULT_PROBE_TIMEOUT_MS),
       broker: probes?.broker ?? createBrokerProbe(config.BROKER_URL, DEFAULT_PROBE_TIMEOUT_MS)
@@ -64,6 +70,7 @@ export async function startApi ({ config, logger, registry, probes, metrics, rol
     await app.listen({ host: config.API_HOST, port: config.API_PORT })
   } catch (err) {
     await app.close()
+    await closeRedis()
     throw err
   }
   const address = app.server.address()
@@ -73,5 +80,5 @@ export async function startApi ({ config, logger, registry, probes, metrics, rol
   const host = bound.includes(':') ? `[${bound}]` : bound
   const url = `http://${host}:${port}`
   logger.info({ component: 'api', url, docs: `${url}/docs` }, 'API listening')
-  return { app, url, close: () => app.close() }
+  return { app, url, close: async () => { await app.close(); await closeRedis() } }
 }

@@ -18,6 +18,7 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import fp from 'fastify-plugin'
 import rateLimit from '@fastify/rate-limit'
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
+import type { Redis } from 'ioredis'
 import type { Session } from '../../registry/session-store.ts'
 import { httpError } from '../errors.ts'
 import { identify, REALM, type IdentifyDeps } from './identify.ts'
@@ -28,6 +29,8 @@ import { CSRF_HEADER, sessionCookie, sessionIdOf, type SessionReason } from './s
 export type BearerAuthOptions = IdentifyDeps & {
   /** Requests per window and key; the key is the token, or the client address without one. */
   rateLimit: { max: number, timeWindowMs: number }
+  /** Counters in this Redis (CLUSTER=redis), shared by every API node; omitted: in this process. */
+  rateLimitRedis?: Redis | undefined
 }
 
 declare module 'fastify' {
@@ -69,7 +72,12 @@ const bearerAuthPlugin: FastifyPluginAsync<BearerAuthOptions> = async (app, opts
   })
 
   // The plugin only provides the limiter; it is called from the hook below, in order.
-  await app.register(rateLimit, { global: false })
+  // Every limiter made from it (the sign-in one too) shares its store. Several API nodes count in
+  // one Redis, so a client cannot multiply its allowance by the number of nodes; if Redis is
+  // unreachable requests are let through (and the store's error logged) rather than failed.
+  await app.register(rateLimit, opts.rateLimitRedis
+    ? { global: false, redis: opts.rateLimitRedis, nameSpace: 'waystation:ratelimit:', skipOnError: true }
+    : { global: false })
   const limit = app.rateLimit({
     max: opts.rateLimit.max,
     timeWindow: opts.rateLimit.timeWindowMs,

@@ -11,6 +11,7 @@ import { startApi } from '../../api/main.ts'
 import { startLive } from '../../api/live/start-live.ts'
 import { startAlerts } from '../../alerts/start-alerts.ts'
 import { startNotifier } from '../../alerts/notify/start-notifier.ts'
+import { startCluster } from '../../cluster/start-cluster.ts'
 import { readRollupStatus, startRollups, type RollupStatusView } from '../../rollups/start-rollups.ts'
 
 export type ServeRoles = { broker: boolean, api: boolean }
@@ -40,14 +41,7 @@ export async function serve (config: Config, logger: Logger, roles: ServeRoles, 
     if (roles.broker) {
       const ingest = startIngest(config, logger, metrics)
       if (live) ingest.ingest.onStored(live.live.onStored)
-      // Added before ingest, so it closes after it: every stored event has marked its days.
-      rollups = startRollups({ config, registry, ingest: ingest.ingest, logger })
-      lifecycle.add('rollups', rollups.close)
-      rollupStatus = rollups.status
-      alerts = startAlerts({ registry, ingest: ingest.ingest, logger, tickMs: config.ALERTS_TICK_MS })
-      lifecycle.add('alerts', alerts.close)
-      // Added after the evaluator, so it closes before it (lifecycle closes in reverse order).
-      const notifier = startNotifier({
+      const notifierOptions = {
         registry,
         logger,
         metrics: metrics.registry,
@@ -59,8 +53,27 @@ export async function serve (config: Config, logger: Logger, roles: ServeRoles, 
         timeoutMs: config.NOTIFY_TIMEOUT_MS,
         flapMaxPerHour: config.NOTIFY_FLAP_MAX_PER_HOUR,
         publicUrl: config.PUBLIC_URL ?? null
-      })
-      lifecycle.add('notifier', notifier.close)
+      }
+      if (config.CLUSTER === 'redis') {
+        // Once per cluster, each under its own lease, fed with every node's stored events.
+        // Added before ingest, so it closes after it: the last stored events reach the feed.
+        const cluster = await startCluster({ redisUrl: config.REDIS_URL!, node: config.BROKER_ID, leaseTtlMs: config.CLUSTER_LEASE_TTL_MS, logger })
+        lifecycle.add('cluster', cluster.close)
+        ingest.ingest.onStored(cluster.onStored)
+        cluster.lease('rollups', (events) => startRollups({ config, registry, ingest: events, logger }))
+        cluster.lease('alerts', (events) => startAlerts({ registry, ingest: events, logger, tickMs: config.ALERTS_TICK_MS }))
+        cluster.lease('notifier', () => startNotifier(notifierOptions))
+      } else {
+        // Added before ingest, so it closes after it: every stored event has marked its days.
+        rollups = startRollups({ config, registry, ingest: ingest.ingest, logger })
+        lifecycle.add('rollups', rollups.close)
+        rollupStatus = rollups.status
+        alerts = startAlerts({ registry, ingest: ingest.ingest, logger, tickMs: config.ALERTS_TICK_MS })
+        lifecycle.add('alerts', alerts.close)
+        // Added after the evaluator, so it closes before it (lifecycle closes in reverse order).
+        const notifier = startNotifier(notifierOptions)
+        lifecycle.add('notifier', notifier.close)
+      }
       lifecycle.add('ingest', () => ingest.close(config.SHUTDOWN_GRACE_MS))
       broker = await startBroker({
         registry,
