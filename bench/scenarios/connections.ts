@@ -32,7 +32,7 @@ export async function runConnections (ctx: Ctx, opts: { system: 'waystation' | '
   mkdirSync(dir, { recursive: true })
   const registryPath = join(dir, 'registry.sqlite')
   const credentialsPath = join(dir, 'credentials.json')
-  writeCredentials(credentialsPath, buildBenchRegistry(registryPath, fleetSpec({ stations: opts.stations, seed: ctx.seed })))
+  writeCredentials(credentialsPath, await buildBenchRegistry(registryPath, fleetSpec({ stations: opts.stations, seed: ctx.seed })))
   const influx = opts.system === 'waystation' ? await startBenchInflux(() => {}) : undefined
   let broker: Proc
   let url: string
