@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto'
 import type { AuthenticateError, Client } from 'aedes'
 import type { Logger } from '../platform/logger.ts'
 import type { Metrics } from '../platform/metrics.ts'
 import type { Principal, Registry } from '../registry/open-registry.ts'
-import { verifySecret, type VerifySecret } from '../registry/secrets.ts'
+import type { VerifySecret } from '../registry/secrets.ts'
 import type { Session, Sessions } from './sessions.ts'
 import { remoteAddress, type SourceLimits } from './source-limits.ts'
 
@@ -14,8 +13,6 @@ function refuse (code: 2 | 4 | 5, message: string): AuthenticateError {
   // 5: not authorized.
   return Object.assign(new Error(message), { returnCode: code as AuthenticateError['returnCode'] })
 }
-
-const sha256 = (s: string) => createHash('sha256').update(s).digest('base64url')
 
 // A new connection with a client id already connected replaces that connection and takes over
 // its persistent session [MQTT-3.1.4-2]. A stolen credential must not be able to do that to
@@ -33,18 +30,18 @@ function sessionOf (p: Principal, ip: string): Session {
 
 /**
  * Devices connect with username = device id, password = device secret; service clients with
- * their service id and secret (the registry keeps the two sets of ids disjoint). Each scrypt
- * check costs ~4 ms of CPU (N = 2048, registry/secrets.ts; measured on the 2-core dev machine);
- * a fleet reconnecting after a broker restart would still queue tens of seconds of it, so a
- * successful check is remembered as sha256(secret) against the stored hash it matched.
- * Rotating or revoking changes the stored hash or the row's state, which misses the cache. An
- * address with too many failures is refused before any hashing. A login that reaches the
- * registry always costs one scrypt check, known id or not (registry.authenticatePrincipal):
- * the time to the CONNACK does not tell which device or service ids exist.
+ * their service id and secret (the registry keeps the two sets of ids disjoint). Every login
+ * reads the credential and checks the secret against its hash: one HMAC-SHA-256, a few
+ * microseconds (registry/secrets.ts), so a fleet reconnecting after a restart is not queued
+ * behind hashing and nothing needs caching (earlier versions cached verified scrypt checks).
+ * A hash in the old scrypt format costs ~4 ms once and is upgraded on that login. An address
+ * with too many failures is refused before any hashing. A login that reaches the registry
+ * always costs one hash check, known id or not (registry.authenticatePrincipal): the time to
+ * the CONNACK does not tell which device or service ids exist.
  */
 export function createAuthenticate (deps: { registry: Registry, sessions: Sessions, limits: SourceLimits, logger: Logger, metrics?: Metrics, verify?: VerifySecret }) {
-  const { registry, sessions, limits, logger, metrics, verify = verifySecret } = deps
-  const verified = new Map<string, { secretDigest: string, secretHash: string }>()
+  const { registry, sessions, limits, logger, metrics } = deps
+  const verify = deps.verify ?? registry.secrets.verify
 
   async function check (client: Client, username: string | undefined, password: Buffer | undefined): Promise<AuthenticateError | null> {
     const ip = remoteAddress(client)
@@ -57,13 +54,8 @@ export function createAuthenticate (deps: { registry: Registry, sessions: Sessio
       metrics?.connectionsRefused.inc({ reason: 'no_credentials' })
       return refuse(4, 'username and password required')
     }
-    const secret = password.toString('utf8')
-    const cached = verified.get(username)
-    const principal = cached && cached.secretDigest === sha256(secret)
-      ? registry.principalIfHashMatches(username, cached.secretHash)
-      : await registry.authenticatePrincipal(username, secret, verify)
+    const principal = await registry.authenticatePrincipal(username, password.toString('utf8'), verify)
     if (!principal) {
-      verified.delete(username)
       metrics?.connectionsRefused.inc({ reason: 'bad_credentials' })
       const nowLocked = limits.recordFailure(ip)
       logger.warn({ clientId: client.id.slice(0, 64), username: username.slice(0, 64), ip, lockedOut: nowLocked }, 'authentication failed')
@@ -77,7 +69,6 @@ export function createAuthenticate (deps: { registry: Registry, sessions: Sessio
       return refuse(2, `the client id must be the ${principal.principal} id, or that id followed by ':' and a suffix`)
     }
     limits.recordSuccess(ip)
-    verified.set(username, { secretDigest: sha256(secret), secretHash: principal.secretHash })
     sessions.set(client, sessionOf(principal, ip))
     if (principal.principal === 'service') {
       logger.info({ service: principal.serviceId, clientId: client.id, stations: principal.stations?.size ?? 'all', commands: principal.permission === 'subscribe+commands' }, 'service connected')

@@ -30,8 +30,13 @@ export type ListenerEvents = { onOversize (): void, onPause (): void, onStall ()
 type Handle = (stream: Duplex, req?: IncomingMessage) => unknown
 export type Listener = { protocol: 'mqtt' | 'mqtts' | 'ws' | 'unix', port: number, close (): Promise<void> }
 
+// Pending connections the kernel queues for accept(). Node's default, 511, overflows when a
+// fleet reconnects at once (10,000 SYNs within a second): the excess SYNs are dropped and
+// retried after 1, 3, 7 ... s. The kernel caps it at net.core.somaxconn (4096 by default).
+const BACKLOG = 4096
+
 async function listen (server: Server, port: number, host: string): Promise<number> {
-  server.listen(port, host)
+  server.listen({ port, host, backlog: BACKLOG })
   await once(server, 'listening')
   const address = server.address()
   return typeof address === 'object' && address ? address.port : port

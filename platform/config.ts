@@ -1,6 +1,7 @@
 import { resolve } from 'node:path'
 import { z } from 'zod'
 import { ServiceId } from '../contract/ids.ts'
+import { decodeCredentialKey, defaultCredentialKeyFile } from '../registry/credential-key.ts'
 
 const port = z.coerce.number().int().min(0).max(65535)
 const positive = z.coerce.number().int().positive()
@@ -24,6 +25,12 @@ export const ConfigSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATA_DIR: z.string().min(1).default('.data'),
   REGISTRY_PATH: z.string().min(1).optional(),
+  // Key of the device and service secret hashes (HMAC-SHA-256; docs/security.md "Credential
+  // hashes"), kept out of the registry: base64 of at least 32 bytes (`openssl rand -base64 32`).
+  // Unset: read from CREDENTIAL_KEY_FILE, default credential.key beside the registry, which is
+  // created (mode 0600) when missing. Never logged.
+  CREDENTIAL_KEY: z.string().refine((v) => decodeCredentialKey(v) !== null, 'CREDENTIAL_KEY: base64 of at least 32 bytes, as `openssl rand -base64 32` prints').optional(),
+  CREDENTIAL_KEY_FILE: z.string().min(1).optional(),
 
   INFLUX_URL: url.default('http://127.0.0.1:8086'),
   INFLUX_DB: z.string().regex(/^[A-Za-z0-9_]{1,64}$/, 'INFLUX_DB: letters, digits and _ only').default('waystation'),
@@ -148,7 +155,10 @@ export const ConfigSchema = z.object({
   SHUTDOWN_GRACE_MS: positive.default(15_000)
 })
 
-export type Config = z.infer<typeof ConfigSchema> & { REGISTRY_PATH: string }
+export type Config = z.infer<typeof ConfigSchema> & { REGISTRY_PATH: string, CREDENTIAL_KEY_FILE: string }
+
+/** How the registry finds its credential key (registry/credential-key.ts). */
+export const registryOptions = (c: Config) => ({ credentialKey: c.CREDENTIAL_KEY, credentialKeyFile: c.CREDENTIAL_KEY_FILE })
 
 export class ConfigError extends Error {}
 
@@ -181,5 +191,6 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     // heartbeats and publish each other's devices' wills as orphaned: refused until it is in.
     if (c.BROKER_PERSISTENCE === 'redis') throw new ConfigError('Invalid configuration:\n✖ CLUSTER=redis with BROKER_PERSISTENCE=redis needs cross-node delivery (mqemitter-redis), not available yet: use BROKER_PERSISTENCE=memory on cluster nodes\n  → at BROKER_PERSISTENCE')
   }
-  return { ...c, DATA_DIR: resolve(c.DATA_DIR), REGISTRY_PATH: resolve(c.REGISTRY_PATH ?? `${c.DATA_DIR}/registry.sqlite`) }
+  const registryPath = resolve(c.REGISTRY_PATH ?? `${c.DATA_DIR}/registry.sqlite`)
+  return { ...c, DATA_DIR: resolve(c.DATA_DIR), REGISTRY_PATH: registryPath, CREDENTIAL_KEY_FILE: resolve(c.CREDENTIAL_KEY_FILE ?? defaultCredentialKeyFile(registryPath)) }
 }

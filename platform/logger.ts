@@ -9,7 +9,9 @@ export const REDACT_PATHS = [
   'req.headers.authorization', 'headers.authorization',
   // The dashboard's session cookie is a credential like a token.
   'req.headers.cookie', 'headers.cookie', 'res.headers["set-cookie"]', 'headers["set-cookie"]',
-  'INFLUX_PASSWORD', '*.INFLUX_PASSWORD', 'LIVE_MQTT_SERVICE_SECRET', '*.LIVE_MQTT_SERVICE_SECRET', 'REDIS_URL', '*.REDIS_URL'
+  'INFLUX_PASSWORD', '*.INFLUX_PASSWORD', 'LIVE_MQTT_SERVICE_SECRET', '*.LIVE_MQTT_SERVICE_SECRET', 'REDIS_URL', '*.REDIS_URL',
+  // The key of the credential hashes, as configured and as passed to openRegistry.
+  'CREDENTIAL_KEY', '*.CREDENTIAL_KEY', 'credentialKey', '*.credentialKey'
 ]
 
 // One root logger per process; components take a child (`logger.child({ component: 'ingest' })`).

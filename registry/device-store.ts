@@ -2,7 +2,7 @@ import type { DatabaseSync } from 'node:sqlite'
 import { DeviceId } from '../contract/index.ts'
 import { RegistryError } from './registry-error.ts'
 import { DeviceKind, type Device } from './schemas.ts'
-import { dummySecretHash, generateSecret, hashSecret, verifySecret, type VerifySecret } from './secrets.ts'
+import { generateSecret, type SecretHasher, type VerifySecret } from './secrets.ts'
 
 type Row = { id: string, station_id: string, kind: string, secret_hash: string, created_at: string, rotated_at: string | null, revoked_at: string | null }
 
@@ -13,16 +13,19 @@ const toDevice = (r: Row): Device => ({
 export type AuthenticatedDevice = { principal: 'device', deviceId: string, stationId: string, kind: Device['kind'], secretHash: string }
 
 /**
- * Device credentials: one secret per device, stored as a scrypt hash. Every change that must
+ * Device credentials: one secret per device, stored as a keyed hash (registry/secrets.ts). A
+ * hash in the old format is replaced by a current one at the device's next successful login,
+ * compare-and-set, so a rotation in between is never undone. Every change that must
  * cut a live connection (rotate, revoke) is also appended to credential_changes, which the
  * broker polls, so a CLI in another process takes effect within a second.
  */
-export function createDeviceStore (db: DatabaseSync) {
+export function createDeviceStore (db: DatabaseSync, hasher: SecretHasher) {
   const q = {
     insert: db.prepare('INSERT INTO devices (id, station_id, kind, secret_hash, created_at) VALUES (?, ?, ?, ?, ?)'),
     get: db.prepare('SELECT * FROM devices WHERE id = ?'),
     ofStation: db.prepare('SELECT * FROM devices WHERE station_id = ? ORDER BY id'),
     rotate: db.prepare('UPDATE devices SET secret_hash = ?, rotated_at = ? WHERE id = ?'),
+    upgrade: db.prepare('UPDATE devices SET secret_hash = ? WHERE id = ? AND secret_hash = ?'),
     revoke: db.prepare('UPDATE devices SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
     change: db.prepare('INSERT INTO credential_changes (at, station_id, device_id, change) VALUES (?, ?, ?, ?)'),
     service: db.prepare('SELECT 1 FROM services WHERE id = ?'),
@@ -44,7 +47,7 @@ export function createDeviceStore (db: DatabaseSync) {
     // The broker looks a username up among devices and services: one id, one principal.
     if (q.service.get(deviceId)) throw new RegistryError('conflict', `id ${deviceId} is already used by a service; device and service ids must differ (both are MQTT usernames)`)
     const secret = generateSecret()
-    const hash = await hashSecret(secret)
+    const hash = hasher.hash(secret)
     try {
       q.insert.run(deviceId, stationId, k.data, hash, now())
     } catch (err) {
@@ -60,7 +63,7 @@ export function createDeviceStore (db: DatabaseSync) {
     if (!before) throw new RegistryError('not_found', `device ${deviceId} not found`)
     if (before.revokedAt) throw new RegistryError('conflict', `device ${deviceId} is revoked`)
     const secret = generateSecret()
-    const hash = await hashSecret(secret)
+    const hash = hasher.hash(secret)
     const at = now()
     q.rotate.run(hash, at, deviceId)
     q.change.run(at, before.stationId, deviceId, 'rotated')
@@ -87,6 +90,14 @@ export function createDeviceStore (db: DatabaseSync) {
     return usable(row) ? toAuth(row) : null
   }
 
+  /** The device if the secret matches its credential; an old-format hash that matched is upgraded. */
+  async function checked (device: AuthenticatedDevice, secret: string, verify: VerifySecret): Promise<AuthenticatedDevice | null> {
+    if (!await verify(secret, device.secretHash)) return null
+    if (hasher.isCurrent(device.secretHash)) return device
+    const hash = hasher.hash(secret)
+    return q.upgrade.run(hash, device.deviceId, device.secretHash).changes === 1 ? { ...device, secretHash: hash } : device
+  }
+
   return {
     get,
     add,
@@ -95,15 +106,17 @@ export function createDeviceStore (db: DatabaseSync) {
     ofStation: (stationId: string): Device[] => (q.ofStation.all(stationId) as Row[]).map(toDevice),
     /**
      * The device when the secret matches an unrevoked credential of an active station. One
-     * scrypt check whatever the id (a dummy hash without a usable credential): see dummySecretHash.
+     * hash check whatever the id (a dummy hash without a usable credential): see secrets.ts.
      */
-    async authenticate (deviceId: string, secret: string, verify: VerifySecret = verifySecret): Promise<AuthenticatedDevice | null> {
+    async authenticate (deviceId: string, secret: string, verify: VerifySecret = hasher.verify): Promise<AuthenticatedDevice | null> {
       const device = usableCredential(deviceId)
-      const ok = await verify(secret, device?.secretHash ?? await dummySecretHash())
-      return ok ? device : null
+      if (device) return checked(device, secret, verify)
+      await verify(secret, hasher.dummy)
+      return null
     },
     /** The device if it has a usable credential (unrevoked, station active); no secret checked. */
     usableCredential,
+    checked,
     /** Cheap re-check of a credential verified before: still usable, same hash. */
     ifHashMatches (deviceId: string, secretHash: string): AuthenticatedDevice | null {
       const row = q.activeAuth.get(deviceId) as AuthRow | undefined

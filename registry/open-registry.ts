@@ -13,7 +13,8 @@ import type { NewStation } from './schemas.ts'
 import { createSessionStore } from './session-store.ts'
 import { createServiceStore, type AuthenticatedService } from './service-store.ts'
 import { createStationStore } from './station-store.ts'
-import { dummySecretHash, verifySecret, type VerifySecret } from './secrets.ts'
+import { credentialKey, createSecretHasher, generateSecret, type VerifySecret } from './secrets.ts'
+import { defaultCredentialKeyFile, loadCredentialKey } from './credential-key.ts'
 import { createTokenStore } from './token-store.ts'
 import { createSupplyStore } from '../supplies/supply-store.ts'
 
@@ -24,6 +25,13 @@ export type Registry = ReturnType<typeof openRegistry>
 /** Whoever an MQTT login turned out to be: a station device or a service client. */
 export type Principal = AuthenticatedDevice | AuthenticatedService
 
+/**
+ * Where the key of the credential hashes comes from (registry/credential-key.ts): the key
+ * itself (CREDENTIAL_KEY), or a file, default `credential.key` beside the registry. An
+ * in-memory registry without either gets a random key of its own.
+ */
+export type RegistryOptions = { credentialKey?: string, credentialKeyFile?: string }
+
 export type CredentialChange = { seq: number, station_id: string, device_id: string | null, service_id: string | null, change: string }
 
 /**
@@ -31,20 +39,28 @@ export type CredentialChange = { seq: number, station_id: string, device_id: str
  * the audit log in one SQLite file (`:memory:` for tests). Changes that need an audit record go
  * through registry/admin.ts, which CLI and admin API share.
  */
-export function openRegistry (path: string) {
+export function openRegistry (path: string, opts: RegistryOptions = {}) {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+  const loaded = path === ':memory:' && opts.credentialKey === undefined && opts.credentialKeyFile === undefined
+    ? { key: credentialKey(Buffer.from(generateSecret(), 'base64url')), source: 'random (in-memory registry)', created: true }
+    : loadCredentialKey({ key: opts.credentialKey, file: opts.credentialKeyFile ?? defaultCredentialKeyFile(path) })
+  const hasher = createSecretHasher(loaded.key)
   const db = new DatabaseSync(path)
   // WAL lets the API read while the CLI writes; busy_timeout rides over a concurrent writer.
   db.exec('PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON')
   migrate(db)
 
   const stations = createStationStore(db)
-  const devices = createDeviceStore(db)
-  const services = createServiceStore(db)
+  const devices = createDeviceStore(db, hasher)
+  const services = createServiceStore(db, hasher)
   const changesSince = db.prepare('SELECT seq, station_id, device_id, service_id, change FROM credential_changes WHERE seq > ? ORDER BY seq')
   const lastChange = db.prepare('SELECT coalesce(max(seq), 0) AS seq FROM credential_changes')
 
   return {
+    /** The credential key's id and where it came from (never the key): for the start-up log. */
+    credentialKeyInfo: { id: loaded.key.id, source: loaded.source, created: loaded.created },
+    /** Hashes and checks device and service secrets (registry/secrets.ts). */
+    secrets: hasher,
     stations,
     devices,
     services,
@@ -86,14 +102,18 @@ export function openRegistry (path: string) {
     deviceIfHashMatches: devices.ifHashMatches,
     /**
      * An MQTT login: device ids and service ids never collide (migration 4), so at most one of
-     * the two has a row. Exactly one scrypt check runs, against the credential's hash or, for
-     * an unknown, revoked or suspended id, a dummy hash of the same cost: the time taken does
-     * not tell which ids exist. `verify` is injectable so tests can count the checks.
+     * the two has a row. Exactly one hash check runs, against the credential's hash or, for an
+     * unknown, revoked or suspended id, a dummy hash of the same kind: the time taken does not
+     * tell which ids exist. A hash in the old format (scrypt) that matches is replaced by a
+     * current one. `verify` is injectable so tests can count the checks.
      */
-    authenticatePrincipal: async (id: string, secret: string, verify: VerifySecret = verifySecret): Promise<Principal | null> => {
-      const principal: Principal | null = devices.usableCredential(id) ?? services.usableCredential(id)
-      const ok = await verify(secret, principal?.secretHash ?? await dummySecretHash())
-      return ok ? principal : null
+    authenticatePrincipal: async (id: string, secret: string, verify: VerifySecret = hasher.verify): Promise<Principal | null> => {
+      const device = devices.usableCredential(id)
+      if (device) return devices.checked(device, secret, verify)
+      const service = services.usableCredential(id)
+      if (service) return services.checked(service, secret, verify)
+      await verify(secret, hasher.dummy)
+      return null
     },
     principalIfHashMatches: (id: string, secretHash: string): Principal | null =>
       devices.ifHashMatches(id, secretHash) ?? services.ifHashMatches(id, secretHash),

@@ -2,7 +2,7 @@ import type { DatabaseSync } from 'node:sqlite'
 import { ServiceId } from '../contract/index.ts'
 import { invalid, RegistryError } from './registry-error.ts'
 import { NewService, ServicePatch, type Service, type ServicePermission, type ServiceScope } from './schemas.ts'
-import { dummySecretHash, generateSecret, hashSecret, verifySecret, type VerifySecret } from './secrets.ts'
+import { generateSecret, type SecretHasher, type VerifySecret } from './secrets.ts'
 
 type Row = {
   id: string, name: string, secret_hash: string, scope: string, permission: string, status: string,
@@ -20,11 +20,11 @@ export type AuthenticatedService = {
 }
 
 /**
- * Service credentials (dashboards, alerting, operator consoles): a scrypt-hashed secret, like a
- * device's, but a scope of stations instead of one. Rotation, revocation and any change of what
+ * Service credentials (dashboards, alerting, operator consoles): a hashed secret, like a
+ * device's (upgraded from the old format the same way), but a scope of stations instead of one. Rotation, revocation and any change of what
  * the service may see go into credential_changes, which the broker polls to drop its connections.
  */
-export function createServiceStore (db: DatabaseSync) {
+export function createServiceStore (db: DatabaseSync, hasher: SecretHasher) {
   const q = {
     insert: db.prepare('INSERT INTO services (id, name, secret_hash, scope, permission, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
     get: db.prepare('SELECT * FROM services WHERE id = ?'),
@@ -32,6 +32,7 @@ export function createServiceStore (db: DatabaseSync) {
     active: db.prepare('SELECT * FROM services WHERE status = \'active\''),
     update: db.prepare('UPDATE services SET name = ?, scope = ?, permission = ?, updated_at = ? WHERE id = ?'),
     rotate: db.prepare('UPDATE services SET secret_hash = ?, rotated_at = ? WHERE id = ?'),
+    upgrade: db.prepare('UPDATE services SET secret_hash = ? WHERE id = ? AND secret_hash = ?'),
     revoke: db.prepare('UPDATE services SET status = \'revoked\', revoked_at = ? WHERE id = ? AND status = \'active\''),
     change: db.prepare('INSERT INTO credential_changes (at, station_id, service_id, change) VALUES (?, \'\', ?, ?)'),
     device: db.prepare('SELECT 1 FROM devices WHERE id = ?'),
@@ -79,7 +80,7 @@ export function createServiceStore (db: DatabaseSync) {
     if (q.get.get(s.id)) throw new RegistryError('conflict', `service ${s.id} already exists`)
     const scope = checkedScope(s.scope)
     const secret = generateSecret()
-    const hash = await hashSecret(secret)
+    const hash = hasher.hash(secret)
     try {
       q.insert.run(s.id, s.name, hash, JSON.stringify(scope), s.permission, now())
     } catch (err) {
@@ -110,7 +111,7 @@ export function createServiceStore (db: DatabaseSync) {
   async function rotate (id: string): Promise<{ before: Service, service: Service, secret: string }> {
     const before = existing(id)
     const secret = generateSecret()
-    const hash = await hashSecret(secret)
+    const hash = hasher.hash(secret)
     const at = now()
     q.rotate.run(hash, at, id)
     q.change.run(at, id, 'rotated')
@@ -142,6 +143,14 @@ export function createServiceStore (db: DatabaseSync) {
     return usable(row) ? toAuth(row) : null
   }
 
+  /** The service if the secret matches its credential; an old-format hash that matched is upgraded. */
+  async function checked (service: AuthenticatedService, secret: string, verify: VerifySecret): Promise<AuthenticatedService | null> {
+    if (!await verify(secret, service.secretHash)) return null
+    if (hasher.isCurrent(service.secretHash)) return service
+    const hash = hasher.hash(secret)
+    return q.upgrade.run(hash, service.serviceId, service.secretHash).changes === 1 ? { ...service, secretHash: hash } : service
+  }
+
   return {
     get,
     add,
@@ -150,16 +159,18 @@ export function createServiceStore (db: DatabaseSync) {
     revoke,
     list: (): Service[] => (q.all.all() as Row[]).map(toService),
     /**
-     * The service when the secret matches an active credential. One scrypt check whatever the
-     * id (a dummy hash without a usable credential): see dummySecretHash.
+     * The service when the secret matches an active credential. One hash check whatever the
+     * id (a dummy hash without a usable credential): see secrets.ts.
      */
-    async authenticate (id: string, secret: string, verify: VerifySecret = verifySecret): Promise<AuthenticatedService | null> {
+    async authenticate (id: string, secret: string, verify: VerifySecret = hasher.verify): Promise<AuthenticatedService | null> {
       const service = usableCredential(id)
-      const ok = await verify(secret, service?.secretHash ?? await dummySecretHash())
-      return ok ? service : null
+      if (service) return checked(service, secret, verify)
+      await verify(secret, hasher.dummy)
+      return null
     },
     /** The service if its credential is active (scope resolved); no secret checked. */
     usableCredential,
+    checked,
     /** Cheap re-check of a credential verified before: still active, same hash (scope read afresh). */
     ifHashMatches (id: string, secretHash: string): AuthenticatedService | null {
       const row = q.get.get(id) as Row | undefined

@@ -3,7 +3,7 @@
 // Ctrl-C stops everything in reverse order.
 import { withInflux } from '../bin/commands/embedded-influx.ts'
 import { serve } from '../bin/commands/serve.ts'
-import { ConfigError, loadConfig, type Config } from '../platform/config.ts'
+import { ConfigError, loadConfig, registryOptions, type Config } from '../platform/config.ts'
 import { ensureDatabase, influxClient } from '../platform/influx.ts'
 import { createLifecycle } from '../platform/lifecycle.ts'
 import { createLogger } from '../platform/logger.ts'
@@ -48,7 +48,7 @@ async function main (): Promise<void> {
   log(`broker and ingest on ${mqttUrl}, API on ${api}`)
 
   const { openRegistry } = await import('../registry/open-registry.ts')
-  const registry = openRegistry(config.REGISTRY_PATH)
+  const registry = openRegistry(config.REGISTRY_PATH, registryOptions(config))
   const fleet = await provisionDemoFleet(registry, config.DATA_DIR)
   registry.close()
   log(`${fleet.stations.length} demo stations in Shenzhen, ${fleet.stations.reduce((n, s) => n + s.devices.length, 0)} simulated devices`)

@@ -29,7 +29,7 @@ describe('registry', () => {
     expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/)
     const ok = await r.authenticateDevice('sz-1-door', secret)
     expect(ok).toMatchObject({ deviceId: 'sz-1-door', stationId: 'sz-1' })
-    expect(ok!.secretHash).toMatch(/^scrypt\$/)
+    expect(ok!.secretHash).toMatch(/^v2\$[A-Za-z0-9_-]{8}\$[A-Za-z0-9_-]{43}$/)
     expect(ok!.secretHash).not.toContain(secret)
     expect(await r.authenticateDevice('sz-1-door', `${secret}x`)).toBeNull()
     expect(await r.authenticateDevice('nope', secret)).toBeNull()

@@ -152,7 +152,7 @@ export function renderResults (r: BenchResults): string {
     }
     if (r.coldAuth !== undefined) {
       p()
-      p(`Cold authentication with the registry's own credential hashing (${r.coldAuth.hash ?? 'scrypt N=16384, r=8'}; the benchmark fleets above use N=16, r=1, see bench/lib/bench-registry.ts): ${r.coldAuth.devices} devices connecting at once to a fresh broker took ${n1(r.coldAuth.seconds)} s = **${n0(r.coldAuth.perSecond)} connections/s**; 10,000 stations reconnecting after a broker restart would wait ~${n0(r.coldAuth.extrapolated10kSeconds)} s.`)
+      p(`Cold authentication with the registry's own credential hashing (${r.coldAuth.hash ?? 'scrypt N=16384, r=8'}; see bench/lib/bench-registry.ts for the benchmark fleets' hashes): ${r.coldAuth.devices} devices connecting at once to a fresh broker took ${n1(r.coldAuth.seconds)} s = **${n0(r.coldAuth.perSecond)} connections/s**; 10,000 stations reconnecting after a broker restart would wait ~${n0(r.coldAuth.extrapolated10kSeconds)} s.`)
     }
     p()
   }

@@ -32,7 +32,7 @@ export async function runConnections (ctx: Ctx, opts: { system: 'waystation' | '
   mkdirSync(dir, { recursive: true })
   const registryPath = join(dir, 'registry.sqlite')
   const credentialsPath = join(dir, 'credentials.json')
-  writeCredentials(credentialsPath, buildBenchRegistry(registryPath, fleetSpec({ stations: opts.stations, seed: ctx.seed })))
+  writeCredentials(credentialsPath, await buildBenchRegistry(registryPath, fleetSpec({ stations: opts.stations, seed: ctx.seed })))
   const influx = opts.system === 'waystation' ? await startBenchInflux(() => {}) : undefined
   let broker: Proc
   let url: string
@@ -89,7 +89,7 @@ export async function runConnections (ctx: Ctx, opts: { system: 'waystation' | '
 }
 
 /**
- * Cold authentications per second with production credentials (scrypt N=16384, r=8): devices
+ * Cold authentications per second with production credentials (as the registry hashes them): devices
  * provisioned through the registry, each connecting once to a freshly started broker.
  */
 export async function runColdAuth (ctx: Ctx, opts: { devices: number }): Promise<{ devices: number, seconds: number, perSecond: number, extrapolated10kSeconds: number, hash: string }> {
@@ -100,11 +100,11 @@ export async function runColdAuth (ctx: Ctx, opts: { devices: number }): Promise
   const registry = openRegistry(registryPath)
   const credentials = await provisionFleet({ registry, stations, layout: 'hub', path: join(dir, 'credentials.json') })
   registry.close()
-  // The cost parameters the registry uses today, as stored: scrypt$N$r$p$salt$hash.
+  // The hash the registry writes today, as stored: v2$keyid$mac (or scrypt$N$r$p$salt$hash before).
   const db = new DatabaseSync(registryPath)
   const stored = (db.prepare('SELECT secret_hash FROM devices LIMIT 1').get() as { secret_hash: string }).secret_hash.split('$')
   db.close()
-  const hash = `${stored[0]} N=${stored[1]}, r=${stored[2]}, p=${stored[3]}`
+  const hash = stored[0] === 'v2' ? 'v2, HMAC-SHA-256' : `${stored[0]} N=${stored[1]}, r=${stored[2]}, p=${stored[3]}`
   const influx = await startBenchInflux(() => {})
   const w = await startWaystation({ dir, influxUrl: influx.url, db: 'bench', registryPath })
   try {

@@ -36,7 +36,7 @@ export async function runE2E (ctx: Ctx, opts: { label: string, stations: number,
   const stations = fleetSpec({ stations: opts.stations, seed: ctx.seed })
   const registryPath = join(dir, 'registry.sqlite')
   const credentialsPath = join(dir, 'credentials.json')
-  writeCredentials(credentialsPath, buildBenchRegistry(registryPath, stations))
+  writeCredentials(credentialsPath, await buildBenchRegistry(registryPath, stations))
   const influx = await startBenchInflux(() => {})
   const profDir = opts.cpuProf === true ? join(dir, 'cpuprof') : undefined
   const db = 'bench'

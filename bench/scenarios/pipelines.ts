@@ -61,7 +61,7 @@ export async function runPipeline (ctx: Ctx, opts: { kind: PipelineKind, label?:
   mkdirSync(dir, { recursive: true })
   const registryPath = join(dir, 'registry.sqlite')
   const credentialsPath = join(dir, 'credentials.json')
-  writeCredentials(credentialsPath, buildBenchRegistry(registryPath, fleetSpec({ stations: opts.clients, seed: ctx.seed })))
+  writeCredentials(credentialsPath, await buildBenchRegistry(registryPath, fleetSpec({ stations: opts.clients, seed: ctx.seed })))
   const needsInflux = opts.kind !== 'aedes-count'
   const influx: BenchInflux | undefined = needsInflux ? await startBenchInflux(() => {}) : undefined
   const db = 'bench'

@@ -1,7 +1,7 @@
 import { startBroker } from '../../broker/create-broker.ts'
 import { createPersistence } from '../../broker/create-persistence.ts'
 import { startIngest } from '../../ingest/start-ingest.ts'
-import type { Config } from '../../platform/config.ts'
+import { registryOptions, type Config } from '../../platform/config.ts'
 import { createLifecycle } from '../../platform/lifecycle.ts'
 import type { Logger } from '../../platform/logger.ts'
 import { createMetrics } from '../../platform/metrics.ts'
@@ -24,8 +24,10 @@ export type ServeRoles = { broker: boolean, api: boolean }
  */
 export async function serve (config: Config, logger: Logger, roles: ServeRoles, lifecycle = createLifecycle(logger, config.SHUTDOWN_GRACE_MS)) {
   try {
-    const registry = openRegistry(config.REGISTRY_PATH)
+    const registry = openRegistry(config.REGISTRY_PATH, registryOptions(config))
     lifecycle.add('registry', async () => registry.close())
+    const k = registry.credentialKeyInfo
+    logger.info({ credentialKeyId: k.id, source: k.source }, k.created ? 'credential key generated (keep it with the registry\'s backups)' : 'credential key loaded')
     const metrics = createMetrics()
 
     let broker: Awaited<ReturnType<typeof startBroker>> | undefined

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { inject } from 'vitest'
 import type { InfluxDB } from 'influx'
 import { serve } from '../../bin/commands/serve.ts'
-import { loadConfig, type Config } from '../../platform/config.ts'
+import { loadConfig, registryOptions, type Config } from '../../platform/config.ts'
 import { ensureDatabase, influxClient } from '../../platform/influx.ts'
 import { createLogger, type Logger } from '../../platform/logger.ts'
 import { openRegistry } from '../../registry/open-registry.ts'
@@ -40,7 +40,7 @@ export async function startTestStack (overrides: Record<string, string> = {}, op
   // Ingest creates the database and policies in the background; tests that drain the rollup
   // job at once must not race it (both are idempotent; autogen is left to ingest).
   await ensureDatabase(influx, config.INFLUX_DB)
-  const registry = openRegistry(config.REGISTRY_PATH)
+  const registry = openRegistry(config.REGISTRY_PATH, registryOptions(config))
   const tokens = apiTokens(registry)
 
   async function addStation (station: NewStation, deviceIds: string[] = [`${station.id}-door`]) {
