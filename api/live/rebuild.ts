@@ -37,6 +37,7 @@ const LAST_VALUE: Array<{ key: string, select: string }> = [
 ]
 // Chunks of a station filter: the statement travels in a GET URL.
 const FILTER_CHUNK = 200
+const SECOND_PASS_PARALLEL = 4
 
 export async function rebuildLive (opts: RebuildOptions): Promise<RebuildResult> {
   const started = Date.now()
@@ -65,26 +66,26 @@ export async function rebuildLive (opts: RebuildOptions): Promise<RebuildResult>
   const entries = applyEntries(opts.store, results[n + 3]!)
 
   // Second pass: each last value still missing, for the stations missing it, over the lookback.
-  const second: string[] = []
-  const keys: string[] = []
-  const ph2: Placeholders = { lookback: ph.lookback!, until: ph.until! }
+  // One request per chunk of FILTER_CHUNK stations: statements and bound values travel in the
+  // URL of a GET, and a whole province in one (7 statements × 10,000 stations) is refused by
+  // InfluxDB with 431 Request Header Fields Too Large.
   let secondPass = 0
+  const requests: Array<{ key: string, statement: string, placeholders: Placeholders }> = []
   LAST_VALUE.forEach((s, i) => {
     const missing = records.map((r) => r.meta.id).filter((id) => !found[i]!.has(id))
     secondPass = Math.max(secondPass, missing.length)
     for (let k = 0; k < missing.length; k += FILTER_CHUNK) {
-      const chunk: Placeholders = {}
-      const filter = stationFilter(missing.slice(k, k + FILTER_CHUNK), chunk)
-      // Each statement gets its own placeholder names: they share one request.
-      const named = filter.replace(/\$s(\d+)/g, (_, d: string) => `$q${second.length}_${d}`)
-      for (const [name, value] of Object.entries(chunk)) ph2[`q${second.length}_${name.slice(1)}`] = value
-      second.push(`${s.select}${window('lookback')} AND ${named} GROUP BY "station"`)
-      keys.push(s.key)
+      const placeholders: Placeholders = { lookback: ph.lookback!, until: ph.until! }
+      const filter = stationFilter(missing.slice(k, k + FILTER_CHUNK), placeholders)
+      requests.push({ key: s.key, statement: `${s.select}${window('lookback')} AND ${filter} GROUP BY "station"`, placeholders })
     }
   })
-  if (second.length > 0) {
-    const more = await opts.query(second, ph2)
-    more.forEach((series, i) => applyLast(opts.store, keys[i]!, series))
+  // A few at a time: enough to hide the round trips, few enough not to crowd the server.
+  for (let k = 0; k < requests.length; k += SECOND_PASS_PARALLEL) {
+    await Promise.all(requests.slice(k, k + SECOND_PASS_PARALLEL).map(async (r) => {
+      const [series] = await opts.query([r.statement], r.placeholders)
+      applyLast(opts.store, r.key, series ?? [])
+    }))
   }
   return { stations: records.length, entries, secondPass, ms: Date.now() - started }
 }
