@@ -9,6 +9,7 @@ import { startMetricsServer } from '../../platform/metrics-server.ts'
 import { openRegistry } from '../../registry/open-registry.ts'
 import { startApi } from '../../api/main.ts'
 import { startLive } from '../../api/live/start-live.ts'
+import { createAlertMetrics } from '../../alerts/alert-metrics.ts'
 import { startAlerts } from '../../alerts/start-alerts.ts'
 import { startNotifier } from '../../alerts/notify/start-notifier.ts'
 import { readRollupStatus, startRollups, type RollupStatusView } from '../../rollups/start-rollups.ts'
@@ -26,6 +27,7 @@ export async function serve (config: Config, logger: Logger, roles: ServeRoles, 
     const registry = openRegistry(config.REGISTRY_PATH)
     lifecycle.add('registry', async () => registry.close())
     const metrics = createMetrics()
+    createAlertMetrics(metrics.registry, registry.alerts)
 
     let broker: Awaited<ReturnType<typeof startBroker>> | undefined
     let rollupStatus: RollupStatusView | undefined
