@@ -74,7 +74,7 @@ test('SIGKILL during the pending period: after restart it fires at the original 
     const restartedAt = Date.now()
     await stack.start()
 
-    const fired = await until(() => registry.alerts.get(pending.id)?.state === 'firing' && registry.alerts.get(pending.id), 'the alert firing after the restart')
+    const fired = await until(() => registry.alerts.get(pending.id)?.state === 'firing' && registry.alerts.get(pending.id)!, 'the alert firing after the restart')
     const since = Date.parse(pending.pendingSince)
     expect(fired.pendingSince).toBe(pending.pendingSince) // the same row, the same start
     expect(Date.parse(fired.firedAt!)).toBeGreaterThanOrEqual(since + PENDING_S * 1000) // the whole period was waited
