@@ -69,6 +69,15 @@ export function createAlertAdmin (registry: Registry, clock: () => number = Date
       return r.after
     },
 
+    /** Removes one level's override of a rule (the level below applies again). */
+    resetRule (actor: string, scope: SettingsScope, scopeId: string, rule: Rule) {
+      checkScope(scope, scopeId)
+      const r = registry.alertSettings.setOverride(scope, scopeId, rule, {}, actor, now())
+      if (r.before === null) throw new RegistryError('not_found', `no ${scope} override of ${rule}${scopeId ? ` for ${scopeId}` : ''}`)
+      audit({ actor, action: 'alert_rule.update', target: `alert_rule:${rule}`, before: r.before, after: null })
+      return r.before
+    },
+
     addSilence (actor: string, input: NewSilence) {
       if (input.scope === 'station' && !registry.getStation(input.scopeId)) throw new RegistryError('not_found', `station ${input.scopeId} not found`)
       const at = now()

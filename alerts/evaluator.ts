@@ -4,14 +4,15 @@ import type { AlertSettingsStore } from '../registry/alert-settings-store.ts'
 import type { AlertStore } from '../registry/alert-store.ts'
 import { effectiveSettings } from './defaults.ts'
 import { nextStep, type Tracked, type Verdict } from './lifecycle.ts'
+import { createEntryHistory, hourOf } from './entry-history.ts'
 import { comfortRules } from './rules/comfort-rules.ts'
 import { equipmentRules } from './rules/equipment-rules.ts'
 import { presenceRules } from './rules/presence-rules.ts'
 import type { RuleContext, RuleFamily } from './rules/rule-context.ts'
+import { silentDoorRule } from './rules/silent-door-rule.ts'
 import type { Alert, Rule, RuleOverride, RuleSettings } from './schemas.ts'
 import { applyEvent, deviceOf, newStationState, type StationState } from './station-state.ts'
 
-const FAMILIES: RuleFamily[] = [presenceRules, comfortRules, equipmentRules]
 
 export type EvaluatorDeps = {
   alerts: AlertStore
@@ -47,14 +48,36 @@ export function createEvaluator (deps: EvaluatorDeps) {
   let settingsVersion = ''
   const cache = new Map<string, RuleSettings>()
   let stale = false
+  // Door entries per hour, learnt for the silent-door rule; counts are written at every refresh
+  // and at each new hour (a crash loses a few seconds of learning, never an alert).
+  const history = createEntryHistory(settings)
+  const startedAt = clock()
+  let learnHour = hourOf(startedAt)
+  const families: RuleFamily[] = [presenceRules, comfortRules, equipmentRules, silentDoorRule(history, startedAt)]
+
+  /** Writes the entries counted since the last flush to `learnHour`, then moves on to now's hour. */
+  function flushEntries (now: number): void {
+    const rows: Array<{ stationId: string, hour: number, entries: number }> = []
+    for (const s of stations.values()) if (s.entriesThisHour > 0) rows.push({ stationId: s.id, hour: learnHour, entries: s.entriesThisHour })
+    try {
+      deps.transaction(() => history.record(rows, now))
+    } catch (err) {
+      logger.error({ err: (err as Error).message }, 'cannot record door entries; keeping them for the next try')
+      return
+    }
+    for (const s of stations.values()) s.entriesThisHour = 0
+    learnHour = hourOf(now)
+  }
 
   function load (): void {
+    history.load(clock())
     open.clear()
     for (const a of alerts.listOpen()) open.set(keyOf(a.stationId, a.rule, a.subject), tracked(a))
   }
 
   function refresh (): void {
     stale = false
+    flushEntries(clock())
     const v = settings.version()
     if (v !== settingsVersion) { overrides = settings.overrides(); settingsVersion = v; cache.clear() }
     const seen = new Set<string>()
@@ -85,6 +108,7 @@ export function createEvaluator (deps: EvaluatorDeps) {
   function tick (): number {
     if (stale) refresh()
     const now = clock()
+    if (hourOf(now) !== learnHour) flushEntries(now)
     const ops: Op[] = []
     let station: StationState
     const ctx: RuleContext = {
@@ -98,7 +122,7 @@ export function createEvaluator (deps: EvaluatorDeps) {
     }
     for (const s of stations.values()) {
       station = s
-      for (const family of FAMILIES) family(s, ctx)
+      for (const family of families) family(s, ctx)
     }
     if (ops.length > 0) write(ops, now)
     return ops.length

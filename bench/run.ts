@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--only e2e,pipelines,overload,connections,queries,dashboard]`
+// `npm run bench [-- --quick] [--only e2e,pipelines,overload,connections,queries,dashboard,alerts]`
 // Runs every benchmark one after the other, each bounded in time, on 127.0.0.1 only, and
 // writes the figures into bench/RESULTS.md (generated section) and bench/results.json.
 import { execFileSync } from 'node:child_process'
@@ -14,7 +14,7 @@ import { runE2E, type Ctx } from './scenarios/e2e.ts'
 import { runInfluxCeiling } from './scenarios/influx-ceiling.ts'
 import { runPipeline, type PipelineKind, type PipelineResult } from './scenarios/pipelines.ts'
 
-const SECTIONS = ['e2e', 'pipelines', 'many', 'depth', 'overload', 'connections', 'queries', 'dashboard'] as const
+const SECTIONS = ['e2e', 'pipelines', 'many', 'depth', 'overload', 'connections', 'queries', 'dashboard', 'alerts'] as const
 const { values: a } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, keep: { type: 'boolean', default: false }, 'render-only': { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } } })
 if (a['render-only']) {
   // Re-render RESULTS.md from the last run's results.json (after a change of the report's form).
@@ -75,6 +75,7 @@ if (a.only !== undefined && existsSync(previousPath)) {
     if (keep('connections')) Object.assign(results, { connections: prev.connections, coldAuth: prev.coldAuth })
     if (keep('queries') && prev.queries !== undefined) results.queries = prev.queries
     if (keep('dashboard') && prev.dashboard !== undefined) results.dashboard = prev.dashboard
+    if (keep('alerts') && prev.alertsEval !== undefined) results.alertsEval = prev.alertsEval
     results.sections = Object.fromEntries(SECTIONS.map((s) => [s, keep(s) ? prev.sections?.[s] ?? prev.date : results.date]))
   }
 }
@@ -186,6 +187,20 @@ await section('dashboard', async () => {
   results.dashboard = { command: ['node bench/dashboard.ts', ...args].join(' '), exitCode: code, output: `${readFileSync(log, 'utf8')}${timedOut ? '\n(stopped after 15 minutes)' : ''}` }
   ctx.log(`   dashboard exited ${code}${timedOut ? ' (timed out)' : ''}`)
   if (code !== 0) throw new Error(results.dashboard.output.trim().split('\n').at(-1) ?? `exit ${code}`)
+})
+
+await section('alerts', async () => {
+  // Rule evaluation per tick (bench/alerts-eval.ts): its own process and its own section of
+  // RESULTS.md; --quick: 1,000 stations only.
+  const log = join(ctx.dir, 'alerts-eval.log')
+  const args = quick ? ['--stations', '1000', '--ticks', '30'] : []
+  const p = start('alerts-eval', NODE, [join(ROOT, 'bench/alerts-eval.ts'), ...args], { log })
+  const timedOut = await Promise.race([p.exited.then(() => false), new Promise<boolean>((resolve) => setTimeout(resolve, 15 * 60_000, true).unref())])
+  if (timedOut) await stopTree(p)
+  const code = timedOut ? -1 : await p.exited
+  results.alertsEval = { command: ['node bench/alerts-eval.ts', ...args].join(' '), exitCode: code, output: `${readFileSync(log, 'utf8')}${timedOut ? '\n(stopped after 15 minutes)' : ''}` }
+  ctx.log(`   alerts-eval exited ${code}${timedOut ? ' (timed out)' : ''}`)
+  if (code !== 0) throw new Error(results.alertsEval.output.trim().split('\n').at(-1) ?? `exit ${code}`)
 })
 
 results.machine['load average at end'] = loadavg().map((x) => x.toFixed(2)).join(' ')

@@ -1,14 +1,16 @@
 #!/usr/bin/env node
-// Process entry: `waystation start|broker|api|stations|devices|services|tokens|audit`. Parses
+// Process entry: `waystation start|broker|api|stations|devices|services|tokens|audit|supplies|alerts|webhooks`. Parses
 // configuration once, makes the root logger, and hands over to the command.
 import { ConfigError, loadConfig, type Config } from '../platform/config.ts'
 import { createLifecycle } from '../platform/lifecycle.ts'
 import { createLogger } from '../platform/logger.ts'
 import { RegistryError } from '../registry/open-registry.ts'
+import { alertsCommand } from './commands/alerts-cli.ts'
 import { auditCommand, devicesCommand, tokensCommand } from './commands/registry-cli.ts'
 import { servicesCommand } from './commands/services-cli.ts'
 import { stationsCommand } from './commands/stations-cli.ts'
 import { suppliesCommand } from './commands/supplies-cli.ts'
+import { webhooksCommand } from './commands/webhooks-cli.ts'
 
 const USAGE = `usage: waystation <command>
 
@@ -21,6 +23,8 @@ const USAGE = `usage: waystation <command>
   tokens      create | list | revoke           API tokens (the first admin token: tokens create)
   audit       [--limit N] [--target T]         who changed what
   supplies    list | set | remove | delivery | restock | count | weather   free supplies (docs/supplies.md)
+  alerts      list | show | ack | resolve | silence | silences | unsilence | rules   alerts (docs/alerts.md)
+  webhooks    add | list | rotate | delete     where alert notifications go
 
 \`waystation <command>\` without arguments shows the command's usage.
 
@@ -67,6 +71,8 @@ async function main (argv: string[]): Promise<number> {
       case 'tokens': return await tokensCommand(config, rest)
       case 'audit': return await auditCommand(config, rest)
       case 'supplies': return await suppliesCommand(config, rest)
+      case 'alerts': return await alertsCommand(config, rest)
+      case 'webhooks': return await webhooksCommand(config, rest)
       default:
         console.error(`unknown command ${JSON.stringify(command)}\n\n${USAGE}`)
         return 2

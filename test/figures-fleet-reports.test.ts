@@ -105,7 +105,8 @@ describe('monthly reports', () => {
       comfort: expect.objectContaining({ samples: 11, comfortable: 5, share: r(5 / 11, 4) }),
       // 05-04 and 05-05 have two occupancy gaps each, the 29 other days one each.
       completeness: expect.objectContaining({ environment: { expectedMinutes: 31 * 1440, receivedMinutes: 10, share: r(10 / 44640, 4) }, incompleteDays: 31 }),
-      busiestHour: { hour: 10, entries: 2 }
+      busiestHour: { hour: 10, entries: 2 },
+      alerts: { fired: 0, acknowledged: 0, medianMinutesToAck: null, byRule: [] } // none in the fixture (test/reports-alerts.test.ts)
     })
     expect(body.summary.completeness.occupancy).toEqual({ expectedSlots: 31 * 288, receivedSlots: 8, gaps: 2 + 2 + 29, longestGapMinutes: 1440 })
     expect(body.days).toHaveLength(31)
@@ -158,7 +159,7 @@ describe('monthly reports', () => {
 
   it('fleet report as JSON: distinct workers across the fleet', async () => {
     const { body } = await fx.get('/fleet/reports/2026-05')
-    expect(body.summary).toEqual({ stations: 2, visits: 11, uniqueWorkers: 5, denied: 2, firstTimeVisitors: 5, counterEntries: 8 })
+    expect(body.summary).toEqual({ stations: 2, visits: 11, uniqueWorkers: 5, denied: 2, firstTimeVisitors: 5, counterEntries: 8, alerts: { fired: 0, acknowledged: 0, medianMinutesToAck: null, byRule: [] } })
     expect(body.stations.map((s: { stationId: string, rank: number, medianDwellMinutes: number }) => [s.stationId, s.rank, s.medianDwellMinutes])).toEqual([[A, 1, 30], [B, 2, 15]])
   })
 

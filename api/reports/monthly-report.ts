@@ -12,6 +12,7 @@ import { capacityMs, comfortFigures, completenessFigures, heatmapOf, occupancyFi
 import { districtsOf, loadFleet, rank, stationSummary, type StationPeriod } from '../figures/fleet.ts'
 import type { StationInfo } from '../figures/station.ts'
 import { usageOf } from '../figures/usage.ts'
+import type { AlertMonthSummary } from './alert-summary.ts'
 
 const dwellOf = (days: readonly DayRow[]) => {
   const d = emptyDwell()
@@ -48,7 +49,7 @@ function dayRow (d: DayRow) {
   }
 }
 
-export async function stationReport (src: FigureSource, station: StationInfo, month: string) {
+export async function stationReport (src: FigureSource, station: StationInfo, month: string, alerts?: AlertMonthSummary) {
   const { first, last } = monthBounds(month)
   const loaded = await loadStationDays(src, station, first, last, { dwell: true })
   const sets = await loadWorkerSets(src, station.id, loaded.days, [{ from: first, to: last }])
@@ -60,7 +61,8 @@ export async function stationReport (src: FigureSource, station: StationInfo, mo
     dwell: dwellOf(loaded.days),
     comfort: comfortFigures(open),
     completeness: { ...completenessFigures(open), incompleteDays: days.filter((d) => !d.complete).length },
-    busiestHour: heatmapOf(loaded.days).busiestHour
+    busiestHour: heatmapOf(loaded.days).busiestHour,
+    ...(alerts ? { alerts } : {})
   }
   const json = {
     kind: 'station' as const,
@@ -89,7 +91,7 @@ async function fleetDistinct (src: FigureSource, periods: readonly StationPeriod
   return union.size
 }
 
-export async function fleetReport (src: FigureSource, stations: readonly StationInfo[], month: string, everyStation: boolean) {
+export async function fleetReport (src: FigureSource, stations: readonly StationInfo[], month: string, everyStation: boolean, alerts?: AlertMonthSummary) {
   const { first, last } = monthBounds(month)
   const { periods, provenance } = await loadFleet(src, stations, first, last, everyStation, { dwell: true })
   const rows = rank(periods.map((p) => ({
@@ -103,7 +105,8 @@ export async function fleetReport (src: FigureSource, stations: readonly Station
     uniqueWorkers: await fleetDistinct(src, periods, first, last, everyStation),
     denied: rows.reduce((n, r) => n + r.denied, 0),
     firstTimeVisitors: rows.some((r) => r.firstTimeVisitors === null) ? null : rows.reduce((n, r) => n + (r.firstTimeVisitors ?? 0), 0),
-    counterEntries: rows.some((r) => r.counterEntries !== null) ? rows.reduce((n, r) => n + (r.counterEntries ?? 0), 0) : null
+    counterEntries: rows.some((r) => r.counterEntries !== null) ? rows.reduce((n, r) => n + (r.counterEntries ?? 0), 0) : null,
+    ...(alerts ? { alerts } : {})
   }
   const json = { kind: 'fleet' as const, month, summary, stations: rows, districts, provenance }
   return json

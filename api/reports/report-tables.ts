@@ -67,7 +67,13 @@ export function stationTables (report: StationReportJson, lang: Lang, now: Date)
     [l.block.timezone, s.timezone],
     [l.block.generatedAt, generatedAt(now, s.timezone)]
   ]
-  return [rowsTable(l.sheets.days, title, report.days, l), summaryTable(title, report.summary, l)]
+  return [rowsTable(l.sheets.days, title, report.days, l), summaryTable(title, report.summary, l), ...alertsTable(title, report.summary, l)]
+}
+
+/** Alerts of the month per rule and severity, when the report has them (XLSX sheet after the summary). */
+function alertsTable (title: Cell[][], summary: Row, l: ReportLabels): Table[] {
+  const byRule = (summary.alerts as { byRule?: Row[] } | undefined)?.byRule
+  return byRule === undefined || byRule.length === 0 ? [] : [rowsTable(l.sheets.alerts, title, byRule, l)]
 }
 
 export type FleetReportJson = {
@@ -93,6 +99,7 @@ export function fleetTables (report: FleetReportJson, everyStation: boolean, lan
   return [
     rowsTable(l.sheets.stations, title, report.stations, l),
     rowsTable(l.sheets.districts, title, districts, l),
-    summaryTable(title, report.summary, l)
+    summaryTable(title, report.summary, l),
+    ...alertsTable(title, report.summary, l)
   ]
 }

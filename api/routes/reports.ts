@@ -10,6 +10,7 @@ import { ErrorBody, errorResponses, httpError } from '../errors.ts'
 import { District, Month, ReportFormat, ReportLang, StationList } from '../figure-params.ts'
 import { stationOr404 } from '../figures/station.ts'
 import { reportLang, type Lang } from '../reports/labels/index.ts'
+import { alertSummary } from '../reports/alert-summary.ts'
 import { fleetReport, stationReport } from '../reports/monthly-report.ts'
 import { reportFormat, REPORT_TYPES, XLSX_TYPE, type ReportFormat as Format } from '../reports/negotiate.ts'
 import { fleetTables, stationTables } from '../reports/report-tables.ts'
@@ -65,7 +66,7 @@ export const reportsRoute: FastifyPluginAsyncZod<FigureRouteOptions> = async (ap
   }, async (request, reply) => {
     const chosen = negotiate(request.query, request.headers, reply)
     const station = stationOr404(registry, request.params.id)
-    const report = await stationReport(figures, station, request.params.month)
+    const report = await stationReport(figures, station, request.params.month, alertSummary(registry.alerts, [station], request.params.month))
     const now = new Date()
     return send(reply, chosen, `waystation-${station.id}-${request.params.month}`, report, (lang) => stationTables(report, lang, now)) as never
   })
@@ -82,7 +83,7 @@ export const reportsRoute: FastifyPluginAsyncZod<FigureRouteOptions> = async (ap
   }, async (request, reply) => {
     const chosen = negotiate(request.query, request.headers, reply)
     const { stations, everyStation } = selectStations(registry, request.query, callerScope(request))
-    const report = await fleetReport(figures, stations, request.params.month, everyStation)
+    const report = await fleetReport(figures, stations, request.params.month, everyStation, alertSummary(registry.alerts, stations, request.params.month))
     const now = new Date()
     return send(reply, chosen, `waystation-fleet-${request.params.month}`, report, (lang) => fleetTables(report, everyStation, lang, now)) as never
   })

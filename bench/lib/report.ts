@@ -28,6 +28,8 @@ export type BenchResults = {
   queries?: { command: string, exitCode: number, output: string }
   /** bench/dashboard.ts, which writes its own section of RESULTS.md on full runs. */
   dashboard?: { command: string, exitCode: number, output: string }
+  /** bench/alerts-eval.ts, which writes its own section of RESULTS.md. */
+  alertsEval?: { command: string, exitCode: number, output: string }
   /** When sections come from different runs (`--only`): section → date of its run. */
   sections?: Record<string, string>
   errors: string[]

@@ -106,14 +106,14 @@ export const scopeText = (scope: StationScope): string =>
  * the last line as `secret: …`; with `--json`: the record and secret as one JSON object on one
  * line. Either survives text printed before it on stdout (npm's banner when run as
  * `npm run waystation` without --silent): `grep '^secret: '` or `tail -n 1 | jq -r .secret`.
- * The warning goes to stderr.
+ * The warning goes to stderr (`stored`: how the server keeps it, e.g. a webhook's signing key in clear).
  */
-export function printWithSecret (record: object, secret: string, json: boolean | undefined, advice: string): void {
+export function printWithSecret (record: object, secret: string, json: boolean | undefined, advice: string, stored = 'stored only as a hash'): void {
   if (json) {
     console.log(JSON.stringify({ ...record, secret }))
   } else {
     const text = (v: unknown) => (v !== null && typeof v === 'object' ? JSON.stringify(v) : String(v))
     console.log([...Object.entries(record).map(([k, v]) => `${k}: ${text(v)}`), `secret: ${secret}`].join('\n'))
   }
-  console.error(`The secret is shown once and stored only as a hash. ${advice}`)
+  console.error(`The secret is shown once and ${stored}. ${advice}`)
 }

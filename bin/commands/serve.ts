@@ -9,6 +9,7 @@ import { startMetricsServer } from '../../platform/metrics-server.ts'
 import { openRegistry } from '../../registry/open-registry.ts'
 import { startApi } from '../../api/main.ts'
 import { startLive } from '../../api/live/start-live.ts'
+import { createAlertMetrics } from '../../alerts/alert-metrics.ts'
 import { startAlerts } from '../../alerts/start-alerts.ts'
 import { startNotifier } from '../../alerts/notify/start-notifier.ts'
 import { startCluster } from '../../cluster/start-cluster.ts'
@@ -29,6 +30,7 @@ export async function serve (config: Config, logger: Logger, roles: ServeRoles, 
     const k = registry.credentialKeyInfo
     logger.info({ credentialKeyId: k.id, source: k.source }, k.created ? 'credential key generated (keep it with the registry\'s backups)' : 'credential key loaded')
     const metrics = createMetrics()
+    createAlertMetrics(metrics.registry, registry.alerts)
 
     let broker: Awaited<ReturnType<typeof startBroker>> | undefined
     let rollupStatus: RollupStatusView | undefined

@@ -8,7 +8,7 @@ export const en: ReportLabels = {
     station: 'Station', district: 'District', scope: 'Scope', allStations: 'All stations', someStations: 'Selected stations',
     month: 'Month', timezone: 'Time zone', stationTimezones: "Each station's local time", generatedAt: 'Generated at'
   },
-  sheets: { days: 'Days', stations: 'Stations', districts: 'Districts', summary: 'Summary' },
+  sheets: { days: 'Days', stations: 'Stations', districts: 'Districts', summary: 'Summary', alerts: 'Alerts' },
   summaryHeadings: ['Figure', 'Value'],
   yes: 'yes',
   no: 'no',
@@ -41,7 +41,12 @@ export const en: ReportLabels = {
     doorSilentHours: 'Door silent (h)',
     complete: 'Data complete',
     incompleteDays: 'Days with incomplete data',
-    busiestHour: 'Busiest hour'
+    busiestHour: 'Busiest hour',
+    rule: 'Alert rule',
+    severity: 'Severity',
+    fired: 'Alerts fired',
+    acknowledged: 'Acknowledged',
+    medianMinutesToAck: 'Median time to acknowledge (min)'
   },
   figures: {
     from: 'From',
@@ -95,6 +100,9 @@ export const en: ReportLabels = {
     'completeness.complete': 'Data complete',
     'completeness.incompleteDays': 'Days with incomplete data',
     'busiestHour.hour': 'Busiest hour',
-    'busiestHour.entries': 'Entries in the busiest hour'
+    'busiestHour.entries': 'Entries in the busiest hour',
+    'alerts.fired': 'Alerts fired',
+    'alerts.acknowledged': 'Alerts acknowledged',
+    'alerts.medianMinutesToAck': 'Median time to acknowledge (min)'
   }
 }

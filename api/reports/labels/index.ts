@@ -15,7 +15,8 @@ export const COLUMN_KINDS = {
   meanOccupancy: 'dec1', maxOccupancy: 'int', utilisation: 'pct', minutesAtCapacity: 'int', medianDwellMinutes: 'int',
   comfortShare: 'pct', temperatureMean: 'dec1', humidityMean: 'dec1', co2Mean: 'int', pm25Mean: 'dec1',
   environmentShare: 'pct', occupancyGaps: 'int', doorSilentHours: 'int', complete: 'bool', incompleteDays: 'int',
-  busiestHour: 'hour'
+  busiestHour: 'hour',
+  rule: 'text', severity: 'text', fired: 'int', acknowledged: 'int', medianMinutesToAck: 'dec1'
 } as const satisfies Record<string, Kind>
 export type ColumnKey = keyof typeof COLUMN_KINDS
 
@@ -36,7 +37,8 @@ export const SUMMARY_KINDS = {
   'completeness.occupancy.receivedSlots': 'int', 'completeness.occupancy.gaps': 'int',
   'completeness.occupancy.longestGapMinutes': 'int', 'completeness.door.silentHours': 'int',
   'completeness.complete': 'bool', 'completeness.incompleteDays': 'int',
-  'busiestHour.hour': 'hour', 'busiestHour.entries': 'int'
+  'busiestHour.hour': 'hour', 'busiestHour.entries': 'int',
+  'alerts.fired': 'int', 'alerts.acknowledged': 'int', 'alerts.medianMinutesToAck': 'dec1'
 } as const satisfies Record<string, Kind>
 export type SummaryKey = keyof typeof SUMMARY_KINDS
 
@@ -51,7 +53,7 @@ export type ReportLabels = {
     station: string, district: string, scope: string, allStations: string, someStations: string,
     month: string, timezone: string, stationTimezones: string, generatedAt: string
   }
-  sheets: { days: string, stations: string, districts: string, summary: string }
+  sheets: { days: string, stations: string, districts: string, summary: string, alerts: string }
   summaryHeadings: [string, string]
   yes: string
   no: string

@@ -7,7 +7,7 @@ export const zhCN: ReportLabels = {
     station: '驿站', district: '所属区域', scope: '范围', allStations: '全部驿站', someStations: '所选驿站',
     month: '月份', timezone: '时区', stationTimezones: '各驿站当地时间', generatedAt: '生成时间'
   },
-  sheets: { days: '每日明细', stations: '各驿站', districts: '各区域', summary: '汇总' },
+  sheets: { days: '每日明细', stations: '各驿站', districts: '各区域', summary: '汇总', alerts: '告警' },
   summaryHeadings: ['指标', '数值'],
   yes: '是',
   no: '否',
@@ -40,7 +40,12 @@ export const zhCN: ReportLabels = {
     doorSilentHours: '门禁无数据时长（小时）',
     complete: '数据完整',
     incompleteDays: '数据不完整天数（天）',
-    busiestHour: '最繁忙时段'
+    busiestHour: '最繁忙时段',
+    rule: '告警规则',
+    severity: '级别',
+    fired: '告警次数',
+    acknowledged: '已确认（次）',
+    medianMinutesToAck: '确认用时中位数（分钟）'
   },
   figures: {
     from: '起始日期',
@@ -94,6 +99,9 @@ export const zhCN: ReportLabels = {
     'completeness.complete': '数据完整',
     'completeness.incompleteDays': '数据不完整天数（天）',
     'busiestHour.hour': '最繁忙时段',
-    'busiestHour.entries': '最繁忙时段进站（人次）'
+    'busiestHour.entries': '最繁忙时段进站（人次）',
+    'alerts.fired': '告警次数',
+    'alerts.acknowledged': '已确认告警（次）',
+    'alerts.medianMinutesToAck': '确认用时中位数（分钟）'
   }
 }
