@@ -47,7 +47,9 @@ export function useLiveFleet (district: Ref<string | null> = ref(null), throttle
   const { state } = useEventStream(url, {
     snapshot: (data) => replaceAll(data as FleetLive),
     station: (data) => upsert(data as StationLive)
-  }, { onClosed: () => api.session.current().then(load) })
+  // A closed stream may be an ended session: the reload answers 401, which signs out
+  // (http.ts). Not GET /session: its 401 is the sign-in view's own and signs no one out.
+  }, { onClosed: load })
 
   onScopeDispose(() => clearTimeout(timer))
   return { stations, loaded, error, updatedAt, connection: state, reload: load }

@@ -37,8 +37,9 @@ export function useLiveStation (id: Ref<string>) {
       if (s) accept(s, true)
     }
   }, {
-    // A closed stream may be an ended session: GET /session answers 401 and signs out.
-    onClosed: () => api.session.current().then(load)
+    // A closed stream may be an ended session: the reload answers 401, which signs out
+    // (http.ts). Not GET /session: its 401 is the sign-in view's own and signs no one out.
+    onClosed: load
   })
 
   return { station, error, updatedAt, connection: state, reload: load }

@@ -1,0 +1,43 @@
+// The fleet map with 10,000 stations in real Chromium against the real stack: it draws every
+// marker and the page reports no error. A generous bound only; how fast it is belongs in
+// bench/dashboard.ts (bench/RESULTS.md).
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, expect, test } from 'vitest'
+import { buildDashboardFleet, type DashboardFleet } from '../bench/lib/dashboard-fleet.ts'
+import { formatProblems, launchBrowser, newPage, takeProblems, type LaunchedBrowser } from './support/browser.ts'
+import { startTestStack, type TestStack } from './support/stack.ts'
+
+const STATIONS = 10_000
+const dir = mkdtempSync(join(tmpdir(), 'waystation-map-10k-'))
+let stack: TestStack
+let browser: LaunchedBrowser
+let fleet: DashboardFleet
+
+beforeAll(async () => {
+  // The bench's fleet (seeded: the same every run), 10,000 stations over Guangdong.
+  const registryPath = join(dir, 'registry.sqlite')
+  fleet = await buildDashboardFleet(registryPath, { stations: STATIONS, doorStations: 1, seed: 'test' })
+  stack = await startTestStack({ REGISTRY_PATH: registryPath })
+  browser = await launchBrowser()
+}, 180_000)
+
+afterAll(async () => {
+  await browser?.close()
+  await stack?.stop()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+test('the fleet map draws 10,000 markers without an error', async () => {
+  const page = await newPage(browser, { viewport: { width: 1920, height: 1080 } })
+  await page.goto(`${stack.apiUrl}/#/sign-in`)
+  await page.getByTestId('token-input').fill(fleet.viewerToken)
+  await page.getByTestId('sign-in-submit').click()
+  await page.waitForSelector(`[data-testid=fleet-map][data-markers="${STATIONS}"]`, { timeout: 120_000 })
+  expect(await page.getByTestId('fleet-table').getAttribute('data-rows')).toBe(String(STATIONS))
+  // 100 rows a page: the table does not render 10,000 at once.
+  expect(await page.getByTestId('fleet-row').count()).toBe(100)
+  const left = takeProblems(page).filter((p) => !(p.kind === 'console' && /status of 401/.test(p.text) && p.url?.endsWith('/session')))
+  expect(left, formatProblems(left)).toEqual([])
+}, 180_000)
