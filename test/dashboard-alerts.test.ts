@@ -5,7 +5,7 @@
 import type { MqttClient } from 'mqtt'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { formatProblems, launchBrowser, newPage, screenshot, takeProblems, type LaunchedBrowser } from './support/browser.ts'
+import { axeViolations, formatProblems, formatViolations, launchBrowser, newPage, screenshot, takeProblems, type LaunchedBrowser } from './support/browser.ts'
 import { connectDevice, publishEvent } from './support/device.ts'
 import { startTestStack, type TestStack } from './support/stack.ts'
 
@@ -62,7 +62,7 @@ describe('alerts on the dashboard', () => {
     expect(await band.getAttribute('data-severity')).toBe('warning')
     expect(await band.textContent()).toContain('门长时间未关') // zh-CN, the default language
     // Readable across a room: the band's headline is large on the 1920×1080 stage.
-    expect(Number.parseFloat(await band.locator('strong').evaluate((e) => getComputedStyle(e).fontSize))).toBeGreaterThanOrEqual(40)
+    expect(Number.parseFloat(await band.locator('strong').evaluate((e) => (globalThis as unknown as { getComputedStyle (el: unknown): { fontSize: string } }).getComputedStyle(e).fontSize))).toBeGreaterThanOrEqual(40)
 
     const id = Number(await row.getAttribute('data-alert'))
     await inbox.getByTestId(`open-alert-${id}`).click()
@@ -71,6 +71,7 @@ describe('alerts on the dashboard', () => {
     await inbox.locator('[data-testid="alert-state"][data-state="acknowledged"]').waitFor({ timeout: SEEN_WITHIN_MS })
     await expect.poll(() => inbox.getByTestId('alert-history').textContent(), { timeout: SEEN_WITHIN_MS }).toContain('保洁员已前往处理')
     await inbox.locator(`[data-testid="alert-row"][data-alert="${id}"][data-state="acknowledged"]`).waitFor({ timeout: SEEN_WITHIN_MS })
+    expect(formatViolations(await axeViolations(inbox))).toBe('') // WCAG 2.1 AA, the other views' bar
     const stored = await stack.app.inject({ url: `/alerts/${id}`, headers: stack.auth() })
     expect(stored.json()).toMatchObject({ state: 'acknowledged', history: expect.arrayContaining([expect.objectContaining({ kind: 'acknowledged', note: '保洁员已前往处理' })]) })
     // The wall follows over SSE.
