@@ -5,16 +5,20 @@
 //     presence, devices going silent (online/offline is a matter of time passing), local midnight;
 //   - the rebuild from InfluxDB at start (rebuild.ts), merged with the same setters.
 // Changed stations are pushed together, at most `flushMs` after the first change, never per event.
+import type { Alert } from '../../alerts/schemas.ts'
 import type { AnyEvent } from '../../contract/index.ts'
 import type { DeviceLiveness } from '../../registry/presence-store.ts'
 import type { Station } from '../../registry/schemas.ts'
 import type { StationLive } from './schemas.ts'
+import { alertsKey, NO_ALERTS, summarizeAlerts } from './alert-summary.ts'
 import { applyEvent, newStationRec, onlineKey, viewOf, type StationMeta, type StationRec } from './station-state.ts'
 import { startDay } from './today.ts'
 
 export type LiveRegistry = {
   listStations: () => Station[]
   presence: { allDevices: () => DeviceLiveness[] }
+  /** Open alerts (registry/alert-store.ts); omitted: the live state carries no alerts. */
+  alerts?: { listOpen: () => Alert[] }
 }
 
 export type LiveStoreOptions = {
@@ -141,11 +145,24 @@ export function createLiveStore (opts: LiveStoreOptions) {
     }
   }
 
-  /** Registry, presence, local midnight. Also run once before the first request. */
+  // Every alert transition (evaluator, operator, CLI; any process) is in the registry's table.
+  function syncAlerts (): void {
+    if (opts.registry.alerts === undefined) return
+    const by = summarizeAlerts(opts.registry.alerts.listOpen())
+    for (const s of stations.values()) {
+      const next = by.get(s.meta.id) ?? NO_ALERTS
+      if (alertsKey(next) === alertsKey(s.alerts)) continue
+      s.alerts = next
+      markChanged(s)
+    }
+  }
+
+  /** Registry, presence, open alerts, local midnight. Also run once before the first request. */
   function sync (): void {
     const t = now()
     syncStations(t)
     syncDevices(t)
+    syncAlerts()
   }
 
   sync()

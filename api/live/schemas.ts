@@ -1,6 +1,7 @@
 // The live state of a station as the API serves it (GET /live, GET /stations/{id}/live) and
 // pushes it (GET /live/stream). The web app imports these types, so the two cannot drift.
 import { z } from 'zod'
+import { Rule, Severity } from '../../alerts/schemas.ts'
 import { Appliance } from '../../contract/payloads.ts'
 
 export const LiveDevice = z.object({
@@ -40,6 +41,26 @@ export const LiveSupply = z.object({
 })
 export type LiveSupply = z.infer<typeof LiveSupply>
 
+/** The station's open alerts that fired (pending ones are left out): docs/dashboard.md. */
+export const LiveAlerts = z.object({
+  critical: z.int(),
+  warning: z.int(),
+  info: z.int(),
+  /** Firing and not yet acknowledged. */
+  unacknowledged: z.int(),
+  /** The most severe (then unacknowledged, then oldest) open alert; null without any. */
+  top: z.object({
+    id: z.int(),
+    rule: Rule,
+    severity: Severity,
+    state: z.enum(['firing', 'acknowledged']),
+    summary: z.string(),
+    /** When it fired (ISO). */
+    since: z.string()
+  }).nullable()
+})
+export type LiveAlerts = z.infer<typeof LiveAlerts>
+
 /** quiet: open and below the busy threshold; busy: ≥ 70 % of capacity; full: at or over capacity. */
 export const LiveStationState = z.enum(['quiet', 'busy', 'full', 'offline'])
 export type LiveStationState = z.infer<typeof LiveStationState>
@@ -70,6 +91,7 @@ export const StationLive = z.object({
   entriesByHourToday: z.array(z.int()),
   /** Local date (YYYY-MM-DD) the "today" figures are for. */
   today: z.string(),
+  alerts: LiveAlerts,
   /** Monotonic version of this station's state; grows with every change. */
   version: z.int()
 })

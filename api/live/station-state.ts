@@ -8,7 +8,8 @@ import type { Appliance } from '../../contract/payloads.ts'
 import type { Station } from '../../registry/schemas.ts'
 import type { Quantity } from '../../rollups/aggregate.ts'
 import { comfortOf } from './comfort.ts'
-import type { LiveStationState, StationLive } from './schemas.ts'
+import { NO_ALERTS } from './alert-summary.ts'
+import type { LiveAlerts, LiveStationState, StationLive } from './schemas.ts'
 import { countEntry, startDay, type Today } from './today.ts'
 
 export type StationMeta = Pick<Station, 'id' | 'name' | 'district' | 'timezone' | 'capacity' | 'lat' | 'lon' | 'status'>
@@ -26,6 +27,8 @@ export type StationRec = {
   supplies: Map<string, SupplyRec>
   lastMessageMs: number | null
   today: Today
+  /** Open alerts that fired, as last read from the registry. */
+  alerts: LiveAlerts
   /** Grows with every change that is pushed (data, facts, online state, a new day). */
   version: number
   /** Online state as last pushed: device ids online, '' for none. */
@@ -49,6 +52,7 @@ export function newStationRec (meta: StationMeta, nowMs: number): StationRec {
     supplies: new Map(),
     lastMessageMs: null,
     today: startDay(meta.timezone, nowMs),
+    alerts: NO_ALERTS,
     version: 1,
     onlineKey: ''
   }
@@ -188,6 +192,7 @@ export function viewOf (s: StationRec, nowMs: number, offlineAfterMs: number): S
     uniqueWorkersToday: s.today.workers.size,
     entriesByHourToday: [...s.today.byHour],
     today: s.today.date,
+    alerts: s.alerts,
     version: s.version
   }
 }

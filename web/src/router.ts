@@ -4,6 +4,7 @@
 import { inject, shallowRef, type InjectionKey, type ShallowRef } from 'vue'
 
 export type RouteName = 'fleet' | 'sign-in' | 'station' | 'wall' | 'fleet-analytics' | 'admin' | 'not-found'
+  | 'alerts' | 'alerts-settings' // alert views (issue 13)
 
 export type Route = {
   name: RouteName
@@ -18,7 +19,10 @@ const ROUTES: Array<[RouteName, RegExp, string[]]> = [
   ['station', /^\/stations\/([^/]+)$/, ['id']],
   ['wall', /^\/wall\/([^/]+)$/, ['id']],
   ['fleet-analytics', /^\/fleet-analytics$/, []],
-  ['admin', /^\/admin(?:\/([a-z-]+))?$/, ['tab']]
+  ['admin', /^\/admin(?:\/([a-z-]+))?$/, ['tab']],
+  // Alert views (issue 13)
+  ['alerts', /^\/alerts$/, []],
+  ['alerts-settings', /^\/alerts\/settings$/, []]
 ]
 
 export function parseHash (hash: string): Route {

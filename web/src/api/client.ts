@@ -1,6 +1,7 @@
 // Typed functions per API route. Built on one Http (api/http.ts) per app instance and handed
 // to components through provide/inject (see useApi), never as a module-level singleton.
 import { inject, type InjectionKey } from 'vue'
+import { alertsApi } from './alerts.ts'
 import type { Http, Query } from './http.ts'
 import type {
   ApiToken, AuditEntry, Comfort, Completeness, Device, Dwell, FleetLive, FleetSummary, Occupancy, PeakHours,
@@ -42,6 +43,8 @@ export function createApi (http: Http) {
       stationUrl: (id: string, month: string, format: 'csv' | 'xlsx', lang: string) => `${station(id)}/reports/${enc(month)}?format=${format}&lang=${enc(lang)}`,
       fleetUrl: (month: string, format: 'csv' | 'xlsx', lang: string) => `/fleet/reports/${enc(month)}?format=${format}&lang=${enc(lang)}`
     },
+    // Alerts (issue 13): api/alerts.ts.
+    alerts: alertsApi(http),
     admin: {
       createStation: (s: NewStationInput) => http.post<Station>('/stations', { body: s }),
       patchStation: (id: string, p: StationPatchInput) => http.patch<Station>(station(id), { body: p }),

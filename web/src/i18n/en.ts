@@ -1,4 +1,5 @@
 // English UI strings. zh-CN.ts has the same keys (the type check enforces it).
+import alerts from './alerts.en.ts'
 export default {
   app: {
     title: 'Waystation',
@@ -154,5 +155,7 @@ export default {
     scopeKind: { all: 'All stations', district: 'One district', stations: 'Listed stations' },
     token: { add: 'Create token', name: 'Name', role: 'Role', expires: 'Expires', never: 'never', lastUsed: 'Last used', created: 'Created' },
     audit: { at: 'When', actor: 'Who', action: 'Action', target: 'Object', target_filter: 'Object (kind:id)', more: 'Older entries', change: 'Change' }
-  }
+  },
+  // Alert views (issue 13): their own file.
+  alerts
 }

@@ -1,4 +1,5 @@
 // 简体中文界面文字（默认语言）。键与 en.ts 相同，类型检查保证一致。
+import alerts from './alerts.zh-CN.ts'
 import type { Messages } from './index.ts'
 
 const zhCN: Messages = {
@@ -156,7 +157,9 @@ const zhCN: Messages = {
     scopeKind: { all: '全部站点', district: '一个区县', stations: '指定站点' },
     token: { add: '创建令牌', name: '名称', role: '角色', expires: '到期', never: '永不', lastUsed: '最近使用', created: '创建时间' },
     audit: { at: '时间', actor: '操作人', action: '操作', target: '对象', target_filter: '对象（类型:编号）', more: '更早的记录', change: '变更' }
-  }
+  },
+  // Alert views (issue 13): their own file.
+  alerts
 }
 
 export default zhCN

@@ -1,0 +1,89 @@
+// The alert views in a real browser against the real stack (broker, ingest, InfluxDB,
+// evaluator, API serving the built dashboard): an alert raised by a real MQTT event shows in
+// the inbox and as the wall's band; an operator acknowledges it with a note and the inbox,
+// the history and the wall show it acknowledged; a viewer sees the alert but has no buttons.
+import type { MqttClient } from 'mqtt'
+import type { Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { axeViolations, formatProblems, formatViolations, launchBrowser, newPage, screenshot, takeProblems, type LaunchedBrowser } from './support/browser.ts'
+import { connectDevice, publishEvent } from './support/device.ts'
+import { startTestStack, type TestStack } from './support/stack.ts'
+
+const STATION = 'ba-1'
+// Generous: a loaded machine, the evaluator's tick, the live store's registry poll, the inbox's refresh.
+const SEEN_WITHIN_MS = 30_000
+
+let stack: TestStack
+let browser: LaunchedBrowser
+let door: MqttClient
+
+beforeAll(async () => {
+  stack = await startTestStack({ ALERTS_TICK_MS: '200' })
+  const secrets = await stack.addStation({ id: STATION, name: '福田区爱心驿站 9', district: 'futian', timezone: 'Asia/Shanghai' }, [`${STATION}-door`])
+  const put = await stack.app.inject({ method: 'PATCH', url: `/alerts/rules/door_held_open?scope=station&id=${STATION}`, headers: stack.auth('admin'), payload: { pendingS: 1, holdOffS: 1 } })
+  expect(put.statusCode).toBe(200)
+  door = await connectDevice(stack.mqttUrl, `${STATION}-door`, secrets[`${STATION}-door`]!)
+  browser = await launchBrowser()
+}, 120_000)
+
+afterAll(async () => {
+  await browser?.close()
+  await door?.endAsync()
+  await stack?.stop()
+})
+
+async function signIn (page: Page, secret: string, path: string): Promise<void> {
+  await page.goto(`${stack.apiUrl}/#/sign-in?next=${encodeURIComponent(path)}`)
+  await page.getByTestId('token-input').fill(secret)
+  await page.getByTestId('sign-in-submit').click()
+  await page.waitForURL((u) => u.hash.startsWith(`#${path}`))
+  // Expected before signing in: GET /session answers 401 (no session yet), and the API has no favicon.
+  const expected = (p: { text: string, url?: string }) =>
+    (/status of 401/.test(p.text) && p.url?.endsWith('/session') === true) || (/status of 404/.test(p.text) && p.url?.endsWith('/favicon.ico') === true)
+  expect(formatProblems(takeProblems(page).filter((p) => !expected(p)))).toBe('')
+}
+
+describe('alerts on the dashboard', () => {
+  test('a real alert reaches the inbox and the wall; an operator acknowledges it with a note; a viewer cannot', async () => {
+    const inbox = await newPage(browser)
+    await signIn(inbox, stack.tokens.secrets.operator, '/alerts')
+    await inbox.getByTestId('alerts-view').waitFor()
+    const wall = await newPage(browser, { viewport: { width: 1920, height: 1080 } })
+    await signIn(wall, stack.tokens.secrets.viewer, `/wall/${STATION}`)
+    await wall.getByTestId('wall-visits-today').waitFor({ timeout: SEEN_WITHIN_MS })
+    expect(await wall.getByTestId('wall-alert').count()).toBe(0)
+
+    await publishEvent(door, STATION, 'door_state', { device: `${STATION}-door`, ts: Date.now(), seq: 1, state: 'held_open' })
+
+    const row = inbox.locator(`[data-testid="alert-row"][data-station="${STATION}"][data-state="firing"]`)
+    await row.waitFor({ timeout: SEEN_WITHIN_MS })
+    const band = wall.getByTestId('wall-alert')
+    await band.waitFor({ timeout: SEEN_WITHIN_MS })
+    expect(await band.getAttribute('data-severity')).toBe('warning')
+    expect(await band.textContent()).toContain('门长时间未关') // zh-CN, the default language
+    // Readable across a room: the band's headline is large on the 1920×1080 stage.
+    expect(Number.parseFloat(await band.locator('strong').evaluate((e) => (globalThis as unknown as { getComputedStyle (el: unknown): { fontSize: string } }).getComputedStyle(e).fontSize))).toBeGreaterThanOrEqual(40)
+
+    const id = Number(await row.getAttribute('data-alert'))
+    await inbox.getByTestId(`open-alert-${id}`).click()
+    await inbox.getByTestId('alert-note').fill('保洁员已前往处理')
+    await inbox.getByTestId('alert-ack').click()
+    await inbox.locator('[data-testid="alert-state"][data-state="acknowledged"]').waitFor({ timeout: SEEN_WITHIN_MS })
+    await expect.poll(() => inbox.getByTestId('alert-history').textContent(), { timeout: SEEN_WITHIN_MS }).toContain('保洁员已前往处理')
+    await inbox.locator(`[data-testid="alert-row"][data-alert="${id}"][data-state="acknowledged"]`).waitFor({ timeout: SEEN_WITHIN_MS })
+    expect(formatViolations(await axeViolations(inbox))).toBe('') // WCAG 2.1 AA, the other views' bar
+    const stored = await stack.app.inject({ url: `/alerts/${id}`, headers: stack.auth() })
+    expect(stored.json()).toMatchObject({ state: 'acknowledged', history: expect.arrayContaining([expect.objectContaining({ kind: 'acknowledged', note: '保洁员已前往处理' })]) })
+    // The wall follows over SSE.
+    await wall.locator('[data-testid="wall-alert"][data-state="acknowledged"]').waitFor({ timeout: SEEN_WITHIN_MS })
+    await screenshot(wall, 'dashboard-alerts-wall')
+
+    // A viewer sees the alert and its history, and no buttons.
+    await wall.goto(`${stack.apiUrl}/#/alerts?id=${id}`)
+    await wall.getByTestId('alert-details').waitFor()
+    await wall.getByTestId('alert-viewer-note').waitFor()
+    expect(await wall.getByTestId('alert-ack').count()).toBe(0)
+    expect(await wall.getByTestId('alert-resolve').count()).toBe(0)
+    await wall.locator(`[data-testid="alert-row"][data-alert="${id}"]`).waitFor()
+  })
+})

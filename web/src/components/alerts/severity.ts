@@ -1,0 +1,11 @@
+// Severity colours and order shared by the alert badge, band and inbox. White text on each
+// colour passes WCAG AA contrast.
+import type { Alert, Severity } from '../../api/alerts.ts'
+
+export const SEVERITY_ORDER: readonly Severity[] = ['critical', 'warning', 'info']
+export const SEVERITY_COLOURS: Record<Severity, string> = { critical: '#b3141f', warning: '#9a4a00', info: '#1f5fa8' }
+
+// The server's lists (alerts/schemas.ts), repeated here so that no server code is bundled;
+// `satisfies` keeps them in step with its types.
+export const SEVERITIES = ['critical', 'warning', 'info'] as const satisfies readonly Severity[]
+export const ALERT_STATES = ['pending', 'firing', 'acknowledged', 'resolved'] as const satisfies readonly Alert['state'][]
