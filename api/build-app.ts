@@ -168,7 +168,7 @@ export function buildApp (deps: AppDeps) {
   if (deps.live) {
     // Supplies in the live state: a logged restock, count or catalog change refreshes the station.
     const live = deps.live
-    live.attachSupplies(supplyModel, deps.supplies?.now ? { now: deps.supplies.now } : {})
+    live.attachSupplies(supplyModel, { catalog: (id) => deps.registry.supplies.items(id), ...(deps.supplies?.now ? { now: deps.supplies.now } : {}) })
     app.addHook('onResponse', async (request, reply) => {
       const id = (request.params as { id?: unknown } | undefined)?.id
       if (request.method !== 'GET' && reply.statusCode < 300 && typeof id === 'string' && request.routeOptions.url?.startsWith('/stations/:id/supplies/') === true) live.supplies?.mark(id)

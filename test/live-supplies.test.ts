@@ -59,7 +59,7 @@ describe('supplies in the live state', () => {
     await sse.waitFor((i): i is SseEvent => 'event' in i && i.event === 'snapshot')
     await publishEvent(shelf, S, 'supply', { device: SHELF, ts: Date.now(), seq: 1, item: 'bottled-water', quantity: 6, capacity: 48 })
     const s = await until(() => live(S), (v) => waterOf(v)?.threshold === 12 && waterOf(v)?.quantity === 6)
-    expect(waterOf(s)).toMatchObject({ quantity: 6, capacity: 48, percent: 12.5, threshold: 12, level: 'low' })
+    expect(waterOf(s)).toMatchObject({ quantity: 6, capacity: 48, percent: 12.5, threshold: 12, level: 'low', nameZh: '瓶装水', nameEn: 'Bottled water' })
     const pushed = await sse.waitFor((i: SseItem): i is SseEvent => 'event' in i && i.event === 'station' && waterOf(JSON.parse(i.data) as StationLive)?.level === 'low', 20_000)
     expect(waterOf(JSON.parse(pushed.data) as StationLive)).toMatchObject({ quantity: 6, level: 'low' })
     // An empty shelf.

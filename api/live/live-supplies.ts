@@ -12,6 +12,8 @@ import type { SupplyForecastRec } from './station-state.ts'
 export type LiveSuppliesOptions = {
   store: LiveStore
   model: Pick<SupplyModel, 'refresh' | 'forecastStationItems'>
+  /** A station's catalog, for the items' names. */
+  catalog?: (stationId: string) => ReadonlyArray<{ item: string, nameZh: string, nameEn: string }>
   now?: () => number
   /** How far ahead the forecast looks (hours). */
   horizonHours?: number
@@ -35,8 +37,13 @@ export function createLiveSupplies (opts: LiveSuppliesOptions) {
     const t = now()
     await opts.model.refresh(stationIds, t)
     const byStation = new Map<string, Map<string, SupplyForecastRec>>(stationIds.map((id) => [id, new Map()]))
+    const names = new Map<string, { nameZh: string, nameEn: string }>()
+    for (const id of stationIds) for (const c of opts.catalog?.(id) ?? []) names.set(`${id}\u0000${c.item}`, c)
     for (const f of opts.model.forecastStationItems(stationIds, horizon, t)) {
+      const name = names.get(`${f.stationId}\u0000${f.item}`)
       byStation.get(f.stationId)?.set(f.item, {
+        nameZh: name?.nameZh ?? null, nameEn: name?.nameEn ?? null,
+        levelSource: f.levelSource, readingAt: f.lastReadingAt === null ? null : Date.parse(f.lastReadingAt),
         level: f.level, capacity: f.capacity, threshold: f.threshold, computedAt: t,
         timeToEmptyHours: f.timeToEmptyHours, emptyAt: f.emptyAt, band: f.band
       })

@@ -37,6 +37,9 @@ export const LiveSupply = z.object({
   quantity: z.int(),
   capacity: z.int().nullable(),
   at: z.string(),
+  /** The catalog's names (null: an item a sensor reports that the catalog does not list). */
+  nameZh: z.string().nullable(),
+  nameEn: z.string().nullable(),
   // From the catalog and the supply model (supplies/supply-model.ts), refreshed on a supply
   // reading, a restock or count, and periodically for the forecast (api/live/live-supplies.ts).
   /** quantity / capacity in %, null without a capacity. */

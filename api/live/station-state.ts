@@ -18,7 +18,7 @@ type EquipmentRec = { appliance: Appliance, unit: number, state: 'on' | 'off' | 
 type SupplyRec = { item: string, quantity: number, capacity: number | null, at: number }
 /** The supply model's view of an item, as of `computedAt` (a restock or count included). */
 export type SupplyForecastRec = {
-  level: number | null, capacity: number | null, threshold: number | null, computedAt: number,
+  nameZh: string | null, nameEn: string | null, level: number | null, levelSource: 'sensor' | 'manual' | 'none', readingAt: number | null, capacity: number | null, threshold: number | null, computedAt: number,
   timeToEmptyHours: number | null, emptyAt: string | null, band: { low: number | null, high: number | null }
 }
 
@@ -198,24 +198,28 @@ export function viewOf (s: StationRec, nowMs: number, offlineAfterMs: number): S
 }
 
 /**
- * Sensor readings merged with the supply model's forecast: a reading newer than the forecast
- * is the level; otherwise the model's level (it includes restocks and hand counts logged since).
+ * Sensor readings merged with the supply model's forecast: a shelf sensor's last reading is the
+ * level; a station without one has the model's level (its last hand count plus the restocks
+ * logged since). `at` is the time of the last reading or count.
  */
 function supplyViews (s: StationRec): StationLive['supplies'] {
   const items = [...new Set([...s.supplies.keys(), ...s.supplyForecast.keys()])].sort()
   return items.flatMap((item) => {
     const r = s.supplies.get(item)
     const f = s.supplyForecast.get(item)
-    const fromModel = f !== undefined && f.level !== null && (r === undefined || f.computedAt >= r.at)
+    const fromModel = f !== undefined && f.level !== null && (r === undefined || (f.levelSource === 'manual' && f.computedAt >= r.at))
     const quantity = fromModel ? f.level! : r?.quantity
     if (quantity === undefined) return []
+    const at = Math.max(r?.at ?? -Infinity, fromModel ? f.readingAt ?? f.computedAt : -Infinity)
     const capacity = f?.capacity ?? r?.capacity ?? null
     const threshold = f?.threshold ?? null
     return [{
       item,
       quantity,
       capacity,
-      at: iso(fromModel || r === undefined ? f!.computedAt : r.at),
+      at: iso(at),
+      nameZh: f?.nameZh ?? null,
+      nameEn: f?.nameEn ?? null,
       percent: capacity === null || capacity <= 0 ? null : Math.round(quantity / capacity * 1000) / 10,
       threshold,
       level: quantity <= 0 ? 'empty' as const : threshold !== null && quantity <= threshold ? 'low' as const : 'ok' as const,

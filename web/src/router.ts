@@ -4,6 +4,7 @@
 import { inject, shallowRef, type InjectionKey, type ShallowRef } from 'vue'
 
 export type RouteName = 'fleet' | 'sign-in' | 'station' | 'wall' | 'fleet-analytics' | 'admin' | 'not-found'
+  | 'restock' // supplies (issue 14)
 
 export type Route = {
   name: RouteName
@@ -18,7 +19,9 @@ const ROUTES: Array<[RouteName, RegExp, string[]]> = [
   ['station', /^\/stations\/([^/]+)$/, ['id']],
   ['wall', /^\/wall\/([^/]+)$/, ['id']],
   ['fleet-analytics', /^\/fleet-analytics$/, []],
-  ['admin', /^\/admin(?:\/([a-z-]+))?$/, ['tab']]
+  ['admin', /^\/admin(?:\/([a-z-]+))?$/, ['tab']],
+  // Supplies (issue 14).
+  ['restock', /^\/restock$/, []]
 ]
 
 export function parseHash (hash: string): Route {
