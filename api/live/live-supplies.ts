@@ -36,6 +36,9 @@ export function createLiveSupplies (opts: LiveSuppliesOptions) {
     if (stationIds.length === 0) return
     const t = now()
     await opts.model.refresh(stationIds, t)
+    // A station registered since the store's last registry poll (a count right after it was
+    // added): read the registry now, or its forecast would have no record to go to.
+    if (stationIds.some((id) => opts.store.get(id) === undefined)) opts.store.sync()
     const byStation = new Map<string, Map<string, SupplyForecastRec>>(stationIds.map((id) => [id, new Map()]))
     const names = new Map<string, { nameZh: string, nameEn: string }>()
     for (const id of stationIds) for (const c of opts.catalog?.(id) ?? []) names.set(`${id}\u0000${c.item}`, c)
