@@ -171,6 +171,15 @@ export function buildApp (deps: AppDeps) {
   app.register(restockPlanRoute, { registry: deps.registry, model: supplyModel, now: deps.supplies?.now ?? Date.now, maxAgeMs: deps.supplies?.maxAgeMs ?? 60_000 })
   app.register(supplyChangesRoute, { registry: deps.registry, admin: supplyAdmin })
   app.register(supplyReportsRoute, { registry: deps.registry, query: figures.query, now: deps.supplies?.now ?? Date.now })
+  if (deps.live) {
+    // Supplies in the live state: a logged restock, count or catalog change refreshes the station.
+    const live = deps.live
+    live.attachSupplies(supplyModel, { catalog: (id) => deps.registry.supplies.items(id), ...(deps.supplies?.now ? { now: deps.supplies.now } : {}) })
+    app.addHook('onResponse', async (request, reply) => {
+      const id = (request.params as { id?: unknown } | undefined)?.id
+      if (request.method !== 'GET' && reply.statusCode < 300 && typeof id === 'string' && request.routeOptions.url?.startsWith('/stations/:id/supplies/') === true) live.supplies?.mark(id)
+    })
+  }
 
   const admin = createAdmin(deps.registry)
   app.register(adminStationsRoute, { admin })

@@ -8,6 +8,7 @@ import type { QueryFn } from '../../rollups/influx-query.ts'
 import { createLiveHub } from './live-hub.ts'
 import { createLiveMetrics, type LiveMetrics } from './live-metrics.ts'
 import { createLiveStore, type LiveRegistry } from './live-store.ts'
+import { createLiveSupplies, type LiveSupplies, type LiveSuppliesOptions } from './live-supplies.ts'
 import { rebuildLive, type RebuildResult } from './rebuild.ts'
 
 export type StreamOptions = {
@@ -55,6 +56,7 @@ export function createLiveService (opts: LiveServiceOptions) {
   const metrics: LiveMetrics | null = opts.metrics ? createLiveMetrics(opts.metrics) : null
   const stream: StreamOptions = { heartbeatMs: 15_000, retryMs: 3_000, maxBufferedBytes: 1024 * 1024, ...opts.stream }
   let rebuilt = false
+  let supplies: LiveSupplies | null = null
 
   /** Merges InfluxDB's state in; `routine` (a periodic re-read) logs at debug. */
   async function rebuild (routine = false): Promise<RebuildResult> {
@@ -96,13 +98,25 @@ export function createLiveService (opts: LiveServiceOptions) {
     stream,
     logger,
     /** The stored-events hook (ingest/create-ingest.ts StoredListener). */
-    onStored: store.onStored,
+    onStored (stationId: string, event: Parameters<typeof store.onStored>[1]): void {
+      store.onStored(stationId, event)
+      if (event.channel === 'supply') supplies?.mark(stationId)
+    },
+    /** Adds supply levels and forecasts (buildApp, which owns the supply model); first refresh in the background. */
+    attachSupplies (model: LiveSuppliesOptions['model'], options: Omit<LiveSuppliesOptions, 'store' | 'model'> = {}): LiveSupplies {
+      supplies?.close()
+      supplies = createLiveSupplies({ store, model, onError: (err) => logger.warn({ err: err.message }, 'cannot refresh supply forecasts'), ...options })
+      void supplies.refreshNow()
+      return supplies
+    },
+    get supplies () { return supplies },
     rebuild,
     start,
     /** True once a rebuild from InfluxDB has succeeded. */
     get rebuilt () { return rebuilt },
     close (): void {
       closed = true
+      supplies?.close()
       store.close()
       if (zoneTimer !== null) clearTimeout(zoneTimer)
       if (retryTimer !== null) clearTimeout(retryTimer)

@@ -37,7 +37,21 @@ export const LiveSupply = z.object({
   item: z.string(),
   quantity: z.int(),
   capacity: z.int().nullable(),
-  at: z.string()
+  at: z.string(),
+  /** The catalog's names (null: an item a sensor reports that the catalog does not list). */
+  nameZh: z.string().nullable(),
+  nameEn: z.string().nullable(),
+  // From the catalog and the supply model (supplies/supply-model.ts), refreshed on a supply
+  // reading, a restock or count, and periodically for the forecast (api/live/live-supplies.ts).
+  /** quantity / capacity in %, null without a capacity. */
+  percent: z.number().nullable(),
+  threshold: z.int().nullable(),
+  /** empty: nothing left; low: at or under the catalog's reorder threshold. */
+  level: z.enum(['ok', 'low', 'empty']),
+  timeToEmptyHours: z.number().nullable(),
+  emptyAt: z.string().nullable(),
+  /** 90 % band of timeToEmptyHours (low: the shelf empties sooner). */
+  band: z.object({ low: z.number().nullable(), high: z.number().nullable() })
 })
 export type LiveSupply = z.infer<typeof LiveSupply>
 

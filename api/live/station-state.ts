@@ -17,6 +17,11 @@ export type DeviceRec = { id: string, kind: string, connected: boolean, lastSeen
 type Reading = { value: number, at: number }
 type EquipmentRec = { appliance: Appliance, unit: number, state: 'on' | 'off' | 'fault', fault: string | null, at: number }
 type SupplyRec = { item: string, quantity: number, capacity: number | null, at: number }
+/** The supply model's view of an item, as of `computedAt` (a restock or count included). */
+export type SupplyForecastRec = {
+  nameZh: string | null, nameEn: string | null, level: number | null, levelSource: 'sensor' | 'manual' | 'none', readingAt: number | null, capacity: number | null, threshold: number | null, computedAt: number,
+  timeToEmptyHours: number | null, emptyAt: string | null, band: { low: number | null, high: number | null }
+}
 
 export type StationRec = {
   meta: StationMeta
@@ -25,6 +30,7 @@ export type StationRec = {
   climate: Record<Quantity, Reading | null>
   equipment: Map<string, EquipmentRec>
   supplies: Map<string, SupplyRec>
+  supplyForecast: Map<string, SupplyForecastRec>
   lastMessageMs: number | null
   today: Today
   /** Open alerts that fired, as last read from the registry. */
@@ -50,6 +56,7 @@ export function newStationRec (meta: StationMeta, nowMs: number): StationRec {
     climate: { temperature: null, humidity: null, co2: null, pm25: null },
     equipment: new Map(),
     supplies: new Map(),
+    supplyForecast: new Map(),
     lastMessageMs: null,
     today: startDay(meta.timezone, nowMs),
     alerts: NO_ALERTS,
@@ -184,9 +191,7 @@ export function viewOf (s: StationRec, nowMs: number, offlineAfterMs: number): S
     equipment: [...s.equipment.values()]
       .sort((a, b) => a.appliance < b.appliance ? -1 : a.appliance > b.appliance ? 1 : a.unit - b.unit)
       .map((e) => ({ appliance: e.appliance, unit: e.unit, state: e.state, fault: e.fault, at: iso(e.at) })),
-    supplies: [...s.supplies.values()]
-      .sort((a, b) => a.item < b.item ? -1 : a.item > b.item ? 1 : 0)
-      .map((x) => ({ item: x.item, quantity: x.quantity, capacity: x.capacity, at: iso(x.at) })),
+    supplies: supplyViews(s),
     lastMessageAt: s.lastMessageMs === null ? null : iso(s.lastMessageMs),
     visitsToday: s.today.visits,
     uniqueWorkersToday: s.today.workers.size,
@@ -195,4 +200,38 @@ export function viewOf (s: StationRec, nowMs: number, offlineAfterMs: number): S
     alerts: s.alerts,
     version: s.version
   }
+}
+
+/**
+ * Sensor readings merged with the supply model's forecast: a shelf sensor's last reading is the
+ * level; a station without one has the model's level (its last hand count plus the restocks
+ * logged since). `at` is the time of the last reading or count.
+ */
+function supplyViews (s: StationRec): StationLive['supplies'] {
+  const items = [...new Set([...s.supplies.keys(), ...s.supplyForecast.keys()])].sort()
+  return items.flatMap((item) => {
+    const r = s.supplies.get(item)
+    const f = s.supplyForecast.get(item)
+    const fromModel = f !== undefined && f.level !== null && (r === undefined || (f.levelSource === 'manual' && f.computedAt >= r.at))
+    const quantity = fromModel ? f.level! : r?.quantity
+    if (quantity === undefined) return []
+    const at = Math.max(r?.at ?? -Infinity, fromModel ? f.readingAt ?? f.computedAt : -Infinity)
+    const capacity = f?.capacity ?? r?.capacity ?? null
+    const threshold = f?.threshold ?? null
+    return [{
+      item,
+      quantity,
+      capacity,
+      at: iso(at),
+      nameZh: f?.nameZh ?? null,
+      nameEn: f?.nameEn ?? null,
+      percent: capacity === null || capacity <= 0 ? null : Math.round(quantity / capacity * 1000) / 10,
+      threshold,
+      level: quantity <= 0 ? 'empty' as const : threshold !== null && quantity <= threshold ? 'low' as const : 'ok' as const,
+      // A forecast older than a new reading still says how fast the shelf empties.
+      timeToEmptyHours: f?.timeToEmptyHours ?? null,
+      emptyAt: f?.emptyAt ?? null,
+      band: f?.band ?? { low: null, high: null }
+    }]
+  })
 }

@@ -5,6 +5,7 @@ import { inject, shallowRef, type InjectionKey, type ShallowRef } from 'vue'
 
 export type RouteName = 'fleet' | 'sign-in' | 'station' | 'wall' | 'fleet-analytics' | 'admin' | 'not-found'
   | 'alerts' | 'alerts-settings' // alert views (issue 13)
+  | 'restock' // supplies (issue 14)
 
 export type Route = {
   name: RouteName
@@ -22,7 +23,9 @@ const ROUTES: Array<[RouteName, RegExp, string[]]> = [
   ['admin', /^\/admin(?:\/([a-z-]+))?$/, ['tab']],
   // Alert views (issue 13)
   ['alerts', /^\/alerts$/, []],
-  ['alerts-settings', /^\/alerts\/settings$/, []]
+  ['alerts-settings', /^\/alerts\/settings$/, []],
+  // Supplies (issue 14).
+  ['restock', /^\/restock$/, []]
 ]
 
 export function parseHash (hash: string): Route {

@@ -2,10 +2,11 @@
 // to components through provide/inject (see useApi), never as a module-level singleton.
 import { inject, type InjectionKey } from 'vue'
 import { alertsApi } from './alerts.ts'
-import type { Http, Query } from './http.ts'
+import { withQuery, type Http, type Query } from './http.ts'
 import type {
   ApiToken, AuditEntry, Comfort, Completeness, Device, Dwell, FleetLive, FleetSummary, Occupancy, PeakHours,
-  Range, Role, Service, Session, Station, StationLive, StationScope, Usage
+  Range, Role, Service, Session, Station, StationLive, StationScope, Usage,
+  NewRestock, Restock, RestockPlan
 } from './types.ts'
 
 const enc = encodeURIComponent
@@ -45,6 +46,13 @@ export function createApi (http: Http) {
     },
     // Alerts (issue 13): api/alerts.ts.
     alerts: alertsApi(http),
+    supplies: {
+      plan: (q: { depot: string, district?: string, horizon?: string, capacity?: number }) => http.get<RestockPlan>('/restock-plan', { query: q }),
+      planUrl: (q: { depot: string, district?: string, horizon?: string, capacity?: number }, format: 'csv' | 'html', lang: 'zh' | 'en') =>
+        withQuery('/restock-plan', { ...q, format, lang }),
+      restocks: (id: string, r: Range) => http.get<{ stationId: string, restocks: Restock[] }>(`${station(id)}/supplies/restocks`, { query: r }),
+      logRestock: (id: string, r: NewRestock) => http.post<Restock>(`${station(id)}/supplies/restocks`, { body: r })
+    },
     admin: {
       createStation: (s: NewStationInput) => http.post<Station>('/stations', { body: s }),
       patchStation: (id: string, p: StationPatchInput) => http.patch<Station>(station(id), { body: p }),

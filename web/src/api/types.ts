@@ -32,5 +32,10 @@ export type Session = {
 /** Why a session ended, as GET /session's 401 says (or 'no_session'). */
 export type SignedOutReason = 'session_expired' | 'token_revoked' | 'signed_out' | 'no_session' | 'bad_token'
 
+// Supplies (docs/supplies.md).
+export type LiveSupply = StationLive['supplies'][number]
+export type { RestockPlan, PlanStop, PlanItem } from '../../../supplies/plan/plan-schema.ts'
+export type { Restock, NewRestock } from '../../../supplies/schemas.ts'
+
 export type Range = { from: string, to: string }
 export type WithSecret<K extends string, T> = { [P in K]: T } & { secret: string }

@@ -157,5 +157,31 @@ export default {
     audit: { at: 'When', actor: 'Who', action: 'Action', target: 'Object', target_filter: 'Object (kind:id)', more: 'Older entries', change: 'Change' }
   },
   // Alert views (issue 13): their own file.
-  alerts
+  alerts,
+  // Supplies (issue 14): wall bars, station panel, Restock view.
+  supplies: {
+    nav: 'Restock',
+    title: 'Supplies',
+    level: { ok: 'OK', low: 'Low', empty: 'Empty' },
+    priority: { empty: 'empty', urgent: 'urgent', due: 'due' },
+    source: { purchase: 'Purchase', donation: 'Donation', unknown: 'Unlogged (sensor)' },
+    hours: '{h} h',
+    emptyIn: 'Empty in {time} (90 %: {low}–{high})',
+    notEmpty: 'Not empty within the forecast',
+    recent: 'Recent restocks',
+    noRestocks: 'No restocks in the last 14 days',
+    col: { item: 'Item', level: 'Level', empty: 'Forecast', at: 'When', quantity: 'Quantity', source: 'Source', by: 'By' },
+    restock: {
+      title: 'Restock plan',
+      intro: 'Give a depot (lat,lon or a station id) to plan the trips.',
+      depot: 'Depot', depotHint: 'lat,lon or station id', district: 'District', horizon: 'Horizon', capacity: 'Vehicle capacity',
+      show: 'Plan', map: 'Restock trips on the map', trip: 'Trip {n}', tripTotals: '{km} km, {load} units',
+      totals: '{stations} stations, {units} units, {trips} trips, {km} km', generated: 'planned {time}',
+      runSheetZh: 'Run sheet (中文)', runSheetEn: 'Run sheet (English)', csv: 'CSV',
+      stops: 'Stops', station: 'Station', item: 'Item', level: 'Level', bring: 'Bring', emptyIn: 'Empty in', action: 'Action',
+      restocked: 'Restocked', logged: 'Logged: {quantity} × {item} at {station}.',
+      source: 'Source', donor: 'Donor', donorNeeded: 'A donation names its donor.',
+      nothing: 'Nothing to restock within the horizon.', unroutable: '{n} station(s) need supplies but have no coordinates.'
+    }
+  }
 }

@@ -159,7 +159,33 @@ const zhCN: Messages = {
     audit: { at: '时间', actor: '操作人', action: '操作', target: '对象', target_filter: '对象（类型:编号）', more: '更早的记录', change: '变更' }
   },
   // Alert views (issue 13): their own file.
-  alerts
+  alerts,
+  // Supplies (issue 14): wall bars, station panel, Restock view.
+  supplies: {
+    nav: '补货',
+    title: '物资',
+    level: { ok: '充足', low: '偏少', empty: '已空' },
+    priority: { empty: '已空', urgent: '紧急', due: '待补' },
+    source: { purchase: '采购', donation: '捐赠', unknown: '未登记（传感器）' },
+    hours: '{h} 小时',
+    emptyIn: '预计 {time} 后用完（90%：{low}–{high}）',
+    notEmpty: '预测期内不会用完',
+    recent: '最近补货',
+    noRestocks: '最近 14 天没有补货',
+    col: { item: '物资', level: '存量', empty: '预测', at: '时间', quantity: '数量', source: '来源', by: '经手人' },
+    restock: {
+      title: '补货计划',
+      intro: '填写出发点（经纬度或驿站编号）以规划补货路线。',
+      depot: '出发点', depotHint: '纬度,经度 或 驿站编号', district: '区', horizon: '预测时长', capacity: '车辆容量',
+      show: '规划', map: '地图上的补货路线', trip: '第 {n} 趟', tripTotals: '{km} 公里，{load} 件',
+      totals: '{stations} 个驿站，{units} 件，{trips} 趟，{km} 公里', generated: '生成于 {time}',
+      runSheetZh: '派送单（中文）', runSheetEn: '派送单（English）', csv: 'CSV',
+      stops: '停靠点', station: '驿站', item: '物资', level: '存量', bring: '需带', emptyIn: '预计用完', action: '操作',
+      restocked: '已补货', logged: '已记录：{station} 补 {item} {quantity}。',
+      source: '来源', donor: '捐赠单位', donorNeeded: '捐赠需填写捐赠单位。',
+      nothing: '预测期内无需补货。', unroutable: '{n} 个驿站需要补货但没有坐标。'
+    }
+  }
 }
 
 export default zhCN
