@@ -178,10 +178,6 @@ export function createSupplyModel ({ registry, admin, query, historyDays = HISTO
               emptyAt: f.timeToEmptyHours === null ? null : new Date(now + f.timeToEmptyHours * HOUR_MS).toISOString(),
               band: { low: round(f.band.low, 2), high: round(f.band.high, 2) }
             })
-          } else if (level !== null && levelAt !== null) {
-            // No rate to walk with (a new station): still, a restock logged after the reading adds to it.
-            const added = restocks.filter((r) => r.item === item && Date.parse(r.at) > levelAt && Date.parse(r.at) <= now).reduce((a, r) => a + r.quantity, 0)
-            if (added > 0) Object.assign(base, { level: level + added, percent: capacity !== null ? Math.round((level + added) / capacity * 1000) / 10 : null })
           }
           out.push(base)
         }
