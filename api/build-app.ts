@@ -17,7 +17,7 @@ import { publicScope } from './auth/public-scope.ts'
 import { stationAccess } from './auth/station-access.ts'
 import { DEFAULT_SECURITY, type SecurityOptions } from './auth/security-options.ts'
 import { errorHandler, frameworkErrorHandler, notFoundHandler } from './errors.ts'
-import { DEFAULT_PROBE_TIMEOUT_MS, guardProbe, type GuardedProbes, type Probes } from './probes.ts'
+import { DEFAULT_PROBE_SHARE_MS, DEFAULT_PROBE_TIMEOUT_MS, guardProbe, shareProbe, type GuardedProbes, type Probes } from './probes.ts'
 import { adminDevicesRoute } from './routes/admin-devices.ts'
 import { adminServicesRoute } from './routes/admin-services.ts'
 import { adminStationImportRoute } from './routes/admin-station-import.ts'
@@ -62,6 +62,8 @@ export type AppDeps = {
   version?: string
   /** Upper bound for each /health probe; a probe slower than this counts as failed. */
   probeTimeoutMs?: number
+  /** How long a /health probe result is reused (default 1 s; 0 = a fresh probe per request). */
+  probeShareMs?: number
   /** A station silent for longer is offline (GET /stations/:id/presence). */
   offlineAfterSeconds?: number
   /** What the API sees of the rollup job (dirty days, first-seen index); null: rollups read as they are. */
@@ -138,9 +140,10 @@ export function buildApp (deps: AppDeps) {
   app.register(publicScope(swaggerUi, { routePrefix: '/docs', ...docsCsp }))
 
   const timeoutMs = deps.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS
+  const shareMs = deps.probeShareMs ?? DEFAULT_PROBE_SHARE_MS
   const probes: GuardedProbes = {
-    influx: guardProbe(deps.probes.influx, timeoutMs),
-    broker: guardProbe(deps.probes.broker, timeoutMs)
+    influx: shareProbe(guardProbe(deps.probes.influx, timeoutMs), shareMs),
+    broker: shareProbe(guardProbe(deps.probes.broker, timeoutMs), shareMs)
   }
   // Load balancers poll /health every few seconds: log it only when something is wrong. A
   // route log level replaces the root one, so never go below what the root logger allows.

@@ -49,6 +49,28 @@ export function guardProbe (probe: Probe, timeoutMs = DEFAULT_PROBE_TIMEOUT_MS):
   }
 }
 
+export const DEFAULT_PROBE_SHARE_MS = 1000
+
+/**
+ * `probe` shared between callers: concurrent calls wait for one run, and its result is
+ * reused for `shareMs`. /health is public and not rate-limited (load balancers have no
+ * token), so without this every anonymous request would make the API ping InfluxDB and
+ * open an MQTT connection: a flood of /health would turn into a flood on both.
+ */
+export function shareProbe (probe: () => Promise<ProbeResult>, shareMs = DEFAULT_PROBE_SHARE_MS, now = () => performance.now()): () => Promise<ProbeResult> {
+  let running: Promise<ProbeResult> | null = null
+  let last: { at: number, result: ProbeResult } | null = null
+  return () => {
+    if (last !== null && now() - last.at < shareMs) return Promise.resolve(last.result)
+    if (running !== null) return running
+    running = probe().then((result) => {
+      last = { at: now(), result }
+      return result
+    }).finally(() => { running = null })
+    return running
+  }
+}
+
 /** InfluxDB answers /ping (node-influx `ping`: one entry per configured host). */
 export function createInfluxProbe (influx: InfluxDB, timeoutMs = DEFAULT_PROBE_TIMEOUT_MS): Probe {
   return async () => {

@@ -51,6 +51,46 @@ describe('GET /health', () => {
     expect(res.json().checks.broker).toEqual({ ok: false, latencyMs: expect.any(Number), detail: 'no answer within 150 ms' })
   })
 
+  it('shares one probe run between concurrent requests, and reuses it for the share window', async () => {
+    let influxRuns = 0
+    let brokerRuns = 0
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => { release = resolve })
+    const influxProbe: Probe = async () => { influxRuns++; await gate; return { ok: true, latencyMs: 1 } }
+    const brokerProbe: Probe = async () => { brokerRuns++; return { ok: true } }
+    const app = buildApp({ registry: openRegistry(':memory:'), influx, logger: createLogger('silent'), probes: { influx: influxProbe, broker: brokerProbe }, probeShareMs: 60_000 })
+    try {
+      // An anonymous flood: 50 requests in flight at once make one ping and one MQTT connect.
+      const flood = Array.from({ length: 50 }, () => app.inject({ url: '/health' }))
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      release()
+      const answers = await Promise.all(flood)
+      expect(answers.every((r) => r.statusCode === 200)).toBe(true)
+      expect([influxRuns, brokerRuns]).toEqual([1, 1])
+      // Inside the window the result is reused.
+      expect((await app.inject({ url: '/health' })).statusCode).toBe(200)
+      expect([influxRuns, brokerRuns]).toEqual([1, 1])
+    } finally {
+      await app.close()
+    }
+  })
+
+  it('probes again once the share window has passed, so an outage shows', async () => {
+    let influxUp = true
+    let runs = 0
+    const influxProbe: Probe = async () => { runs++; return influxUp ? { ok: true } : { ok: false, detail: 'down' } }
+    const app = buildApp({ registry: openRegistry(':memory:'), influx, logger: createLogger('silent'), probes: { influx: influxProbe, broker: up }, probeShareMs: 50 })
+    try {
+      expect((await app.inject({ url: '/health' })).statusCode).toBe(200)
+      influxUp = false
+      await new Promise((resolve) => setTimeout(resolve, 80))
+      expect((await app.inject({ url: '/health' })).statusCode).toBe(503)
+      expect(runs).toBe(2)
+    } finally {
+      await app.close()
+    }
+  })
+
   it('503 when the registry cannot be read', async () => {
     const registry = openRegistry(':memory:')
     registry.close()
