@@ -1,12 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import type { MqttClient } from 'mqtt'
 import { afterAll, beforeAll, expect, inject, test } from 'vitest'
-import { openRegistry, type Registry } from '../../registry/open-registry.ts'
 import { connectDevice } from '../support/device.ts'
+import { offlineAlertFixture, until, type OfflineAlertFixture } from '../support/offline-alert-fixture.ts'
 import { createStackProcess } from '../support/stack-process.ts'
-import { startReceiver, type Receiver } from '../support/webhook-receiver.ts'
 
 // Exactly-once notifications across SIGKILL: `waystation start` as a child process, a device
 // going offline over real MQTT (its will, then silence), and the stack killed while the alert
@@ -15,60 +10,27 @@ import { startReceiver, type Receiver } from '../support/webhook-receiver.ts'
 // Idempotency-Key as the contract asks, must hold exactly one notification per notifiable
 // transition; any duplicate carried the same key (and the same body).
 
-const S = 'nk-1'
-const DEVICE = `${S}-door`
-let dir: string
-let rx: Receiver
-let secret: string
-let registry: Registry
+let fx: OfflineAlertFixture
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'waystation-notify-kill-'))
-  rx = await startReceiver()
-  registry = openRegistry(join(dir, 'registry.sqlite'))
-  registry.addStation({ id: S, name: '福田区驿站', district: 'futian' })
-  secret = (await registry.addDevice(S, DEVICE, 'door')).secret
   // Offline after 3 s of silence, firing 4 s later, resolved 1 s after it is back.
-  registry.alertSettings.setOverride('station', S, 'station_offline', { threshold: 3, pendingS: 4, holdOffS: 1, escalation: [] }, 'test', new Date().toISOString())
-  registry.notify.webhooks.add({ name: 'rx', url: rx.url, scope: 'all', scopeId: '', allAlerts: true, targets: [], enabled: true }, 'k', new Date().toISOString())
+  fx = await offlineAlertFixture({ id: 'nk-1', name: '福田区驿站', district: 'futian' }, { threshold: 3, pendingS: 4, holdOffS: 1 })
 }, 60_000)
 
-afterAll(async () => {
-  registry?.close()
-  await rx?.close()
-  await rm(dir, { recursive: true, force: true })
-})
+afterAll(async () => { await fx?.close() })
 
-async function until<T> (fn: () => T | undefined | false, what: string, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs
-  for (;;) {
-    const v = fn()
-    if (v !== undefined && v !== false) return v
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
-
-const openAlert = () => registry.alerts.list({ state: 'open', station: S, rule: 'station_offline', limit: 10 })[0]
-
-/** Connects with a will, then drops the socket without DISCONNECT: the broker publishes the will. */
-async function goOffline (url: string): Promise<void> {
-  const c: MqttClient = await connectDevice(url, DEVICE, secret, {
-    will: { topic: `stations/${S}/status`, payload: Buffer.from(JSON.stringify({ device: DEVICE, ts: Date.now(), seq: Date.now(), state: 'offline' })), qos: 1, retain: false }
-  })
-  c.stream.destroy()
-}
+const openAlert = () => fx.registry.alerts.list({ state: 'open', station: fx.station, rule: 'station_offline', limit: 10 })[0]
 
 /** Every notifiable transition is in exactly one notification the receiver accepted; duplicates share a key and a body. */
 function checkExactlyOnce (): number {
-  const transitions = registry.alerts.list({ station: S, limit: 100 }).flatMap((a) => registry.alerts.history(a.id)).filter((t) => t.notify)
-  const unique = rx.unique()
+  const transitions = fx.registry.alerts.list({ station: fx.station, limit: 100 }).flatMap((a) => fx.registry.alerts.history(a.id)).filter((t) => t.notify)
+  const unique = fx.rx.unique()
   for (const t of transitions) {
     const carrying = unique.filter((r) => (r.body.alerts as Array<{ transitionId: number }>).some((a) => a.transitionId === t.id))
     expect(carrying, `transition ${t.id} (${t.kind})`).toHaveLength(1)
   }
   const bodies = new Map<string, string>()
-  for (const r of rx.all) {
+  for (const r of fx.rx.all) {
     expect(bodies.get(r.key) ?? r.raw).toBe(r.raw)
     bodies.set(r.key, r.raw)
   }
@@ -80,7 +42,7 @@ test('SIGKILL while pending, while firing and mid-request: one notification per 
   const stack = await createStackProcess({
     INFLUX_URL: inject('influxUrl'),
     INFLUX_DB: 'notify_kill',
-    REGISTRY_PATH: join(dir, 'registry.sqlite'),
+    REGISTRY_PATH: fx.registryPath,
     ALERTS_TICK_MS: '200',
     PRESENCE_FLUSH_MS: '500',
     NOTIFY_TICK_MS: '200',
@@ -92,31 +54,31 @@ test('SIGKILL while pending, while firing and mid-request: one notification per 
   await stack.start()
   try {
     // 1. Killed while the alert is pending: after the restart it fires once and is notified once.
-    await goOffline(stack.mqttUrl)
+    await fx.goOffline(stack.mqttUrl)
     await until(() => openAlert()?.state === 'pending', 'a pending alert')
     await stack.stop('SIGKILL')
     await stack.start()
     const fired = await until(() => openAlert()?.state === 'firing' && openAlert(), 'the alert firing after the restart')
-    await until(() => rx.unique().length === 1, 'the fired notification')
+    await until(() => fx.rx.unique().length === 1, 'the fired notification')
 
     // 2. Killed while it is firing (its notification sent): nothing is sent again; back online, resolved once.
     await stack.stop('SIGKILL')
     await stack.start()
-    const back = await connectDevice(stack.mqttUrl, DEVICE, secret)
-    await back.publishAsync(`stations/${S}/status`, JSON.stringify({ device: DEVICE, ts: Date.now(), seq: Date.now(), state: 'online' }), { qos: 1 })
-    await until(() => registry.alerts.get(fired.id)?.state === 'resolved', 'the alert resolved')
-    await until(() => rx.unique().length === 2, 'the resolved notification')
+    const back = await connectDevice(stack.mqttUrl, fx.device, fx.secret)
+    await back.publishAsync(`stations/${fx.station}/status`, JSON.stringify({ device: fx.device, ts: Date.now(), seq: Date.now(), state: 'online' }), { qos: 1 })
+    await until(() => fx.registry.alerts.get(fired.id)?.state === 'resolved', 'the alert resolved')
+    await until(() => fx.rx.unique().length === 2, 'the resolved notification')
     await back.endAsync()
 
     // 3. Killed with a webhook request half-sent: the receiver has it and never answers.
-    rx.plan.push('hang')
-    const before = rx.all.length
-    await goOffline(stack.mqttUrl)
-    await until(() => rx.all.length > before, 'the request that hangs')
+    fx.rx.plan.push('hang')
+    const before = fx.rx.all.length
+    await fx.goOffline(stack.mqttUrl)
+    await until(() => fx.rx.all.length > before, 'the request that hangs')
     await stack.stop('SIGKILL')
     await stack.start()
-    await until(() => rx.unique().length === 3, 'the resent notification')
-    expect(rx.all.length).toBeGreaterThan(rx.unique().length) // the hung request was sent again
+    await until(() => fx.rx.unique().length === 3, 'the resent notification')
+    expect(fx.rx.all.length).toBeGreaterThan(fx.rx.unique().length) // the hung request was sent again
     // Let the stack settle (no further sends), then check the whole history.
     await new Promise((r) => setTimeout(r, 2000))
     expect(checkExactlyOnce()).toBe(3)
