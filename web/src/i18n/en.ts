@@ -1,6 +1,6 @@
 // English UI strings. zh-CN.ts has the same keys (the type check enforces it).
 import alerts from './alerts.en.ts'
-export default {
+const en = {
   app: {
     title: 'Waystation',
     skip: 'Skip to content',
@@ -185,3 +185,6 @@ export default {
     }
   }
 }
+
+export type Messages = typeof en
+export default en

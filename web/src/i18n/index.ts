@@ -5,6 +5,7 @@ import { watch } from 'vue'
 import { createI18n } from 'vue-i18n'
 import en from './en.ts'
 import zhCN from './zh-CN.ts'
+import type { Messages } from './en.ts'
 
 export const LOCALES = ['zh-CN', 'en'] as const
 export type Locale = typeof LOCALES[number]
@@ -18,7 +19,7 @@ function storedLocale (): Locale {
   return 'zh-CN'
 }
 
-export type Messages = typeof en
+export type { Messages }
 
 export function createAppI18n () {
   const i18n = createI18n<[Messages], Locale, false>({

@@ -1,6 +1,6 @@
 // 简体中文界面文字（默认语言）。键与 en.ts 相同，类型检查保证一致。
 import alerts from './alerts.zh-CN.ts'
-import type { Messages } from './index.ts'
+import type { Messages } from './en.ts'
 
 const zhCN: Messages = {
   app: {
