@@ -43,7 +43,12 @@ export function parseBrokerUrl (brokerUrl: string): { host: string, port: number
   return { host, port: u.port ? Number(u.port) : (tls ? 8883 : 1883), tls }
 }
 
-export function probeBroker (brokerUrl: string, timeoutMs = 2000): Promise<ProbeResult> {
+// [PROXY v2 2.2] signature, version 2 + LOCAL, AF_UNSPEC, no addresses: "this is the proxy
+// itself", which a broker that requires the PROXY protocol accepts as a health check.
+export const PROXY_V2_LOCAL = Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a, 0x20, 0x00, 0x00, 0x00])
+
+/** `proxyProtocol`: the broker requires a PROXY header (MQTT_PROXY_PROTOCOL=on); send a LOCAL one first. */
+export function probeBroker (brokerUrl: string, timeoutMs = 2000, proxyProtocol = false): Promise<ProbeResult> {
   const { host, port, tls } = parseBrokerUrl(brokerUrl)
   const start = performance.now()
   const elapsed = () => Math.round(performance.now() - start)
@@ -67,6 +72,7 @@ export function probeBroker (brokerUrl: string, timeoutMs = 2000): Promise<Probe
     }
     const timer = setTimeout(() => finish({ ok: false, latencyMs: elapsed(), detail: `no CONNACK within ${timeoutMs} ms` }), timeoutMs)
     socket.once(tls ? 'secureConnect' : 'connect', () => {
+      if (proxyProtocol) socket.write(PROXY_V2_LOCAL)
       socket.write(connectPacket(`ws-health-${randomBytes(6).toString('hex')}`))
     })
     let received = Buffer.alloc(0)
@@ -87,7 +93,7 @@ export function probeBroker (brokerUrl: string, timeoutMs = 2000): Promise<Probe
 }
 
 /** The default broker probe of a stand-alone API process. */
-export function createBrokerProbe (brokerUrl: string, timeoutMs = 2000): Probe {
+export function createBrokerProbe (brokerUrl: string, timeoutMs = 2000, proxyProtocol = false): Probe {
   parseBrokerUrl(brokerUrl) // fail at start-up on a bad URL, not on every /health
-  return () => probeBroker(brokerUrl, timeoutMs)
+  return () => probeBroker(brokerUrl, timeoutMs, proxyProtocol)
 }

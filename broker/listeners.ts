@@ -9,6 +9,7 @@ import type { IncomingMessage } from 'node:http'
 import { createWebSocketStream, WebSocketServer } from 'ws'
 import type { Logger } from '../platform/logger.ts'
 import { guardSocket } from './frame-guard.ts'
+import { expectProxyHeader } from './proxy-protocol.ts'
 import { limitUnsent, type UnsentLimit } from './unsent-guard.ts'
 
 export type ListenerOptions = {
@@ -20,6 +21,8 @@ export type ListenerOptions = {
   wsPort: number | null
   /** MQTT over a Unix domain socket at this path (a TLS terminator on the same host); null: off. */
   socketPath?: string | null | undefined
+  /** Require a PROXY protocol header on the TCP and Unix-socket listeners (proxy-protocol.ts). */
+  proxyProtocol?: boolean
   maxPacketBytes: number
   unsent: UnsentLimit
 }
@@ -42,6 +45,9 @@ async function listen (server: Server, port: number, host: string): Promise<numb
   return typeof address === 'object' && address ? address.port : port
 }
 
+// A proxy sends its header at once; a client that has not within this long is not a proxy.
+const PROXY_HEADER_TIMEOUT_MS = 5_000
+
 const closeServer = (server: Server) => new Promise<void>((resolve) => server.close(() => resolve()))
 
 /**
@@ -61,17 +67,20 @@ export async function startListeners (handle: Handle, opts: ListenerOptions, log
       logger.warn({ ip: addressOf(socket), unsent: socket.writableLength, timeoutMs: opts.unsent.timeoutMs }, 'client did not read its acknowledgements in time; connection closed')
     }
   }
-  const guarded = (socket: Duplex & { remoteAddress?: string }, req?: IncomingMessage) => {
+  const guarded = (socket: Duplex & { remoteAddress?: string }, req?: IncomingMessage, proxied = false) => {
     const stream = guardSocket(socket, opts.maxPacketBytes, (reason) => {
       events.onOversize()
       logger.warn({ ip: socket.remoteAddress ?? req?.socket.remoteAddress, reason }, 'connection closed: packet too large')
     })
+    // After the packet-size guard, so the header is taken off before the guard counts frames.
+    if (proxied) expectProxyHeader(socket, PROXY_HEADER_TIMEOUT_MS, (reason) => logger.warn({ ip: socket.remoteAddress, reason }, 'connection refused: PROXY protocol header required'))
     handle(limitUnsent(stream, opts.unsent, unsentEvents), req)
   }
+  const proxied = opts.proxyProtocol === true
   const listeners: Listener[] = []
   try {
     if (opts.tcpPort !== null) {
-      const server = createNetServer((socket) => guarded(socket))
+      const server = createNetServer((socket) => guarded(socket, undefined, proxied))
       const port = await listen(server, opts.tcpPort, opts.host)
       listeners.push({ protocol: 'mqtt', port, close: () => closeServer(server) })
     }
@@ -79,7 +88,7 @@ export async function startListeners (handle: Handle, opts: ListenerOptions, log
       const path = opts.socketPath
       // A socket file left by a killed broker would make listen() fail with EADDRINUSE.
       if ((await lstat(path).catch(() => null))?.isSocket()) await unlink(path)
-      const server = createNetServer((socket) => guarded(socket))
+      const server = createNetServer((socket) => guarded(socket, undefined, proxied))
       server.listen(path)
       await once(server, 'listening')
       listeners.push({ protocol: 'unix', port: 0, close: () => closeServer(server) })

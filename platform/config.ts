@@ -58,6 +58,11 @@ export const ConfigSchema = z.object({
   MQTT_MAX_CLIENT_ID_LENGTH: positive.max(65535).default(64),
   // MQTT over a Unix domain socket (for a TLS terminator or gateway on the same host); unset: off.
   MQTT_SOCKET_PATH: z.string().min(1).optional(),
+  // Behind a TCP proxy (HAProxy send-proxy-v2, nginx proxy_protocol): every connection of the
+  // plain TCP and Unix-socket listeners must start with a PROXY v1/v2 header, which gives the
+  // client's address to the per-address limits and the logs. Only when the proxy is the sole
+  // way in: the header is believed (broker/proxy-protocol.ts).
+  MQTT_PROXY_PROTOCOL: z.enum(['off', 'on']).default('off'),
   // A client that does not read what the broker sends (PUBACKs) is not read either once this
   // much is unsent (at least the socket's own buffer, 64 KiB), and is disconnected when it stays
   // so for MQTT_UNSENT_TIMEOUT_MS.

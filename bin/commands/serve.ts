@@ -92,6 +92,7 @@ export async function serve (config: Config, logger: Logger, roles: ServeRoles, 
             : null,
           wsPort: config.MQTT_WS_PORT ?? null,
           socketPath: config.MQTT_SOCKET_PATH ?? null,
+          proxyProtocol: config.MQTT_PROXY_PROTOCOL === 'on',
           maxPacketBytes: config.MQTT_MAX_PACKET_BYTES,
           unsent: { maxUnsentBytes: config.MQTT_MAX_UNSENT_BYTES, timeoutMs: config.MQTT_UNSENT_TIMEOUT_MS }
         },
