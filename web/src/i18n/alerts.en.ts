@@ -15,6 +15,26 @@ export default {
     over_capacity: 'Over capacity', equipment_fault: 'Equipment fault', energy_waste: 'Energy waste', supply_low: 'Supply low',
     door_held_open: 'Door held open', night_alone: 'Alone at night', silent_door: 'Silent door', data_gap: 'Data gap'
   },
+  // What an alert says, built from its rule, subject, value and threshold (components/alerts/alert-text.ts);
+  // the server's webhook texts are the same sentences (alerts/summary-text.ts).
+  text: {
+    station_offline: 'device {subject} silent for {min} min (limit {limitMin} min)',
+    station_offline_will: 'device {subject} went offline (its last will arrived)',
+    temperature_high: '{value} °C inside while occupied (limit {threshold} °C)',
+    temperature_low: '{value} °C inside while occupied (limit {threshold} °C)',
+    co2_high: 'CO₂ {value} ppm (limit {threshold} ppm)',
+    pm25_high: 'PM2.5 {value} µg/m³ (limit {threshold} µg/m³)',
+    over_capacity: '{value} people inside, capacity {threshold}',
+    equipment_fault: '{unit} reports a fault',
+    energy_waste: '{unit} running for {min} min with nobody inside',
+    supply_low: '{subject}: {value} left (below {threshold})',
+    supply_low_nolimit: '{subject}: {value} left',
+    door_held_open: 'door held open for {min} min',
+    night_alone: 'one person alone inside for {min} min at night',
+    silent_door: 'no entry for a long time at an hour that usually has them ({value} expected)',
+    data_gap: 'device {subject} is connected but has sent no data for {min} min',
+    unit: '{name} unit {unit}'
+  },
   transition: { pending: 'pending', cancelled: 'cancelled', fired: 'fired', acknowledged: 'acknowledged', escalated: 'escalated', resolved: 'resolved' },
   details: 'Details',
   history: 'History',
