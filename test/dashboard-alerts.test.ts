@@ -99,6 +99,8 @@ describe('alerts on the dashboard', () => {
 
   test('the inbox updates from the live stream and shows the alert text in zh-CN, then in English', async () => {
     const inbox = await newPage(browser)
+    // The page's timers on a clock the test can run forward (time flows normally until then).
+    await inbox.clock.install()
     const lists: string[] = [] // GET /alerts (the list) made by the inbox
     inbox.on('request', (r) => { if (r.method() === 'GET' && new URL(r.url()).pathname === '/alerts') lists.push(r.url()) })
     await signIn(inbox, stack.tokens.secrets.operator, '/alerts')
@@ -126,9 +128,15 @@ describe('alerts on the dashboard', () => {
     await screenshot(inbox, 'dashboard-alerts-inbox-en')
     // Without a reload, and not by polling: the stream's snapshot and this station's change are
     // all that made the inbox read the list since the stream was up (initial snapshot, the alert
-    // firing, and one spare); a poll would have read it every few seconds all along.
+    // firing, and one spare); and 20 s of the page's timers with nothing changing read nothing
+    // (under the stream's 60 s silence watchdog, so the stream stays up).
     expect(await inbox.locator('[data-testid="alerts-connection"]').getAttribute('data-state')).toBe('live')
     expect(lists.length - before, lists.join('\n')).toBeLessThanOrEqual(3)
+    const quiet = lists.length
+    await inbox.clock.runFor(20_000)
+    await inbox.evaluate(() => 0)
+    expect(await inbox.locator('[data-testid="alerts-connection"]').getAttribute('data-state')).toBe('live')
+    expect(lists.length - quiet, lists.join('\n')).toBe(0)
     await inbox.close()
   })
 })
