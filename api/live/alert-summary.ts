@@ -27,7 +27,7 @@ export function summarizeAlerts (open: readonly Alert[]): Map<string, LiveAlerts
   }
   const out = new Map<string, LiveAlerts>()
   for (const [id, { s, top }] of by) {
-    out.set(id, { ...s, top: top && { id: top.id, rule: top.rule, severity: top.severity, state: top.state as 'firing' | 'acknowledged', summary: top.summary, since: top.firedAt ?? top.pendingSince } })
+    out.set(id, { ...s, top: top && { id: top.id, rule: top.rule, subject: top.subject, severity: top.severity, state: top.state as 'firing' | 'acknowledged', summary: top.summary, value: top.value, threshold: top.threshold, since: top.firedAt ?? top.pendingSince } })
   }
   return out
 }

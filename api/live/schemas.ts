@@ -66,9 +66,14 @@ export const LiveAlerts = z.object({
   top: z.object({
     id: z.int(),
     rule: Rule,
+    /** Device, supply item or `appliance:unit`; '' for the station. */
+    subject: z.string(),
     severity: Severity,
     state: z.enum(['firing', 'acknowledged']),
+    /** English, as the rule wrote it; the dashboard builds its text from rule, subject, value and threshold. */
     summary: z.string(),
+    value: z.number().nullable(),
+    threshold: z.number().nullable(),
     /** When it fired (ISO). */
     since: z.string()
   }).nullable()

@@ -5,7 +5,7 @@ import type { NewWebhook, Webhook } from '../../../alerts/notify/schemas.ts'
 import type { LiveAlerts } from '../../../api/live/schemas.ts'
 import type { Http, Query } from './http.ts'
 
-export type { Alert, AlertTransition, LiveAlerts, Rule, RuleOverride, RuleSettings, Severity, Silence, SettingsScope, Webhook }
+export type { Alert, AlertTransition, LiveAlerts, Rule, RuleOverride, RuleSettings, RuleSettingsPatch, Severity, Silence, SettingsScope, Webhook }
 export type AlertWithHistory = Alert & { history: AlertTransition[] }
 export type AlertFilter = Partial<Pick<AlertQuery, 'state' | 'station' | 'district' | 'severity' | 'rule' | 'limit'>>
 export type EffectiveRules = { rules: Record<Rule, RuleSettings>, overrides: RuleOverride[] }

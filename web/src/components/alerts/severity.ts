@@ -1,6 +1,6 @@
 // Severity colours and order shared by the alert badge, band and inbox. White text on each
 // colour passes WCAG AA contrast.
-import type { Alert, Severity } from '../../api/alerts.ts'
+import type { Alert, Rule, Severity } from '../../api/alerts.ts'
 
 export const SEVERITY_ORDER: readonly Severity[] = ['critical', 'warning', 'info']
 export const SEVERITY_COLOURS: Record<Severity, string> = { critical: '#b3141f', warning: '#9a4a00', info: '#1f5fa8' }
@@ -9,3 +9,10 @@ export const SEVERITY_COLOURS: Record<Severity, string> = { critical: '#b3141f',
 // `satisfies` keeps them in step with its types.
 export const SEVERITIES = ['critical', 'warning', 'info'] as const satisfies readonly Severity[]
 export const ALERT_STATES = ['pending', 'firing', 'acknowledged', 'resolved'] as const satisfies readonly Alert['state'][]
+export const RULES = [
+  'station_offline', 'temperature_high', 'temperature_low', 'co2_high', 'pm25_high', 'over_capacity', 'equipment_fault',
+  'energy_waste', 'supply_low', 'door_held_open', 'night_alone', 'silent_door', 'data_gap'
+] as const satisfies readonly Rule[]
+// Every rule is listed (a type error names the one missing).
+type MissingRule = Exclude<Rule, typeof RULES[number]>
+export const ALL_RULES_LISTED: [MissingRule] extends [never] ? true : MissingRule = true
