@@ -73,7 +73,7 @@ const section = [
   '|---:|---|---:|---:|---:|---:|---:|---:|---:|',
   ...results.map((r) => `| ${r.round} | ${r.mode} | ${fmt(r.stored)} | ${fmt(r.storedPerSec)} | ${r.missing} | ${r.cpuSec.toFixed(2)} | **${r.usPerMsg.toFixed(2)}** | ${r.p50} / ${r.p99} | ${r.restPct.toFixed(0)}% |`),
   '',
-  `Median CPU µs per stored message: off **${mOff.toFixed(2)}**, on **${mOn.toFixed(2)}**: rule evaluation costs **${(mOn - mOff).toFixed(2)} µs** per stored event (${fmt(100 * (mOn - mOff) / mOff, 1)} % of the process's CPU per message); the spread between runs of one mode (off ${Math.min(...off.map((r) => r.usPerMsg)).toFixed(2)}–${Math.max(...off.map((r) => r.usPerMsg)).toFixed(2)}, on ${Math.min(...on.map((r) => r.usPerMsg)).toFixed(2)}–${Math.max(...on.map((r) => r.usPerMsg)).toFixed(2)}) says how much of that difference is noise.`
+  `Median CPU µs per stored message: off **${mOff.toFixed(2)}**, on **${mOn.toFixed(2)}**: difference on − off **${(mOn - mOff).toFixed(2)} µs** per stored event (${fmt(100 * (mOn - mOff) / mOff, 1)} %); the spread between runs of one mode (off ${Math.min(...off.map((r) => r.usPerMsg)).toFixed(2)}–${Math.max(...off.map((r) => r.usPerMsg)).toFixed(2)}, on ${Math.min(...on.map((r) => r.usPerMsg)).toFixed(2)}–${Math.max(...on.map((r) => r.usPerMsg)).toFixed(2)}) says how much of that difference is noise.`
 ].join('\n')
 process.stdout.write(`${section}\n`)
 const path = join(ROOT, 'bench/RESULTS.md')
