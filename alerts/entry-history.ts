@@ -103,6 +103,12 @@ export function createEntryHistory (store: EntryHistoryStore) {
       return known ? total : null
     },
 
+    /** Entries expected per hour during the hour of `now` (what `expected` grows by); null: unknown. */
+    rate (stationId: string, now: number): number | null {
+      const l = stations.get(stationId)
+      return l === undefined ? null : mean(l, hourOf(now))
+    },
+
     stationCount: () => stations.size
   }
 }

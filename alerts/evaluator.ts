@@ -3,7 +3,7 @@ import type { Logger } from '../platform/logger.ts'
 import type { AlertSettingsStore } from '../registry/alert-settings-store.ts'
 import type { AlertStore } from '../registry/alert-store.ts'
 import { effectiveSettings } from './defaults.ts'
-import { nextStep, type Tracked, type Verdict } from './lifecycle.ts'
+import { CLEAR, FIRE, nextStep, type Tracked, type Verdict } from './lifecycle.ts'
 import { createEntryHistory, hourOf } from './entry-history.ts'
 import { comfortRules } from './rules/comfort-rules.ts'
 import { equipmentRules } from './rules/equipment-rules.ts'
@@ -23,6 +23,11 @@ export type EvaluatorDeps = {
   fleet: () => Array<{ id: string, district: string, timezone: string, capacity: number, devices: Array<{ id: string, kind: string, connected: boolean | null, lastSeenAt: number }> }>
   clock: () => number
   logger: Logger
+  /**
+   * Evaluate every station at every tick, as the evaluator did before it kept a schedule: the
+   * reference test/alerts-schedule.test.ts holds the schedule to (same alerts, same ticks).
+   */
+  fullScan?: boolean
 }
 
 type Op = { key: string, station: StationState, rule: Rule, subject: string, step: NonNullable<ReturnType<typeof nextStep>>, value: number | null, threshold: number | null, summary: () => string }
@@ -35,10 +40,30 @@ function tracked (a: Alert): Tracked {
 }
 
 /**
+ * When the lifecycle's step for an alert may change while its verdict stays `v` (nextStep gave
+ * no step): the pending period, the hold-off or the next escalation running out.
+ */
+function lifecycleDue (t: Tracked | undefined, v: Verdict, s: RuleSettings): number {
+  if (t === undefined || !s.enabled) return Infinity
+  if (t.state === 'pending') return v === FIRE ? t.pendingSince + s.pendingS * 1000 : Infinity
+  if (t.state === 'resolved') return Infinity
+  let due = v === CLEAR && t.clearingSince !== 0 ? t.clearingSince + s.holdOffS * 1000 : Infinity
+  const e = t.state === 'firing' ? s.escalation[t.escalationLevel] : undefined
+  if (e !== undefined) due = Math.min(due, t.firedAt + e.afterS * 1000)
+  return due
+}
+
+/**
  * Rule evaluation: `onStored` updates per-station state (O(1), the ingest hot path); `tick`
- * (every second) runs every rule over every station, decides each alert's next step
- * (alerts/lifecycle.ts) and writes all of a tick's changes in one transaction. Memory follows
- * the registry, never leads it: a step that did not commit is decided again next tick.
+ * (every second) runs every rule over the stations that need it, decides each alert's next
+ * step (alerts/lifecycle.ts) and writes all of a tick's changes in one transaction. Memory
+ * follows the registry, never leads it: a step that did not commit is decided again next tick.
+ *
+ * Which stations a tick evaluates: a verdict or a step can only change when the station's state
+ * changes (an event, the fleet or settings re-read, an alert step of its own) or when time
+ * passes a point the rules and the lifecycle name (`ctx.due`, lifecycleDue). So a station is
+ * evaluated when it is dirty or due, and otherwise skipped: the steady state of a large fleet
+ * costs the few stations that reported since the last tick.
  */
 export function createEvaluator (deps: EvaluatorDeps) {
   const { alerts, settings, clock, logger } = deps
@@ -46,7 +71,9 @@ export function createEvaluator (deps: EvaluatorDeps) {
   const open = new Map<string, Tracked>()
   let overrides: RuleOverride[] = []
   let settingsVersion = ''
-  const cache = new Map<string, RuleSettings>()
+  // Effective settings per station (fleet < district < station overrides over the defaults).
+  const cache = new Map<string, Partial<Record<Rule, RuleSettings>>>()
+  const fullScan = deps.fullScan === true
   let stale = false
   // Door entries per hour, learnt for the silent-door rule; counts are written at every refresh
   // and at each new hour (a crash loses a few seconds of learning, never an alert).
@@ -73,36 +100,48 @@ export function createEvaluator (deps: EvaluatorDeps) {
     history.load(clock())
     open.clear()
     for (const a of alerts.listOpen()) open.set(keyOf(a.stationId, a.rule, a.subject), tracked(a))
+    for (const s of stations.values()) s.dirty = true
   }
 
   function refresh (): void {
     stale = false
-    flushEntries(clock())
+    const now = clock()
+    flushEntries(now)
     const v = settings.version()
-    if (v !== settingsVersion) { overrides = settings.overrides(); settingsVersion = v; cache.clear() }
+    if (v !== settingsVersion) {
+      overrides = settings.overrides(); settingsVersion = v; cache.clear()
+      for (const s of stations.values()) s.dirty = true
+    }
     const seen = new Set<string>()
     for (const f of deps.fleet()) {
       seen.add(f.id)
       let s = stations.get(f.id)
       if (s === undefined) { s = newStationState(f.id, f.district, f.timezone, f.capacity); stations.set(f.id, s) } else if (s.district !== f.district || s.capacity !== f.capacity || s.timezone !== f.timezone) {
         s.district = f.district; s.capacity = f.capacity; s.timezone = f.timezone
-        for (const k of cache.keys()) if (k.startsWith(`${f.id}\u0000`)) cache.delete(k)
+        cache.delete(f.id)
+        s.dirty = true
       }
+      const offlineMs = settingsFor(s, 'station_offline').threshold * 1000
       for (const d of f.devices) {
-        const st = deviceOf(s, d.id, d.kind)
-        st.kind = d.kind
-        if (d.connected !== null) st.connected = d.connected
-        if (d.lastSeenAt > st.presenceSeenAt) st.presenceSeenAt = d.lastSeenAt
+        const known = s.devices.get(d.id)
+        const st = known ?? deviceOf(s, d.id, d.kind)
+        if (known === undefined || st.kind !== d.kind) { st.kind = d.kind; s.dirty = true }
+        if (d.connected !== null && d.connected !== st.connected) { st.connected = d.connected; s.dirty = true }
+        if (d.lastSeenAt > st.presenceSeenAt) {
+          // Seen later than we knew. While the device counted as seen anyway, no verdict moves
+          // (only its due times, which then come early: harmless); after a silence it may.
+          if (now - Math.max(st.lastEventAt, st.presenceSeenAt) >= offlineMs) s.dirty = true
+          st.presenceSeenAt = d.lastSeenAt
+        }
       }
     }
-    for (const id of stations.keys()) if (!seen.has(id)) stations.delete(id) // suspended, retired or deleted
+    for (const id of stations.keys()) if (!seen.has(id)) { stations.delete(id); cache.delete(id) } // suspended, retired or deleted
   }
 
   function settingsFor (s: StationState, rule: Rule): RuleSettings {
-    const k = `${s.id}\u0000${rule}`
-    let r = cache.get(k)
-    if (r === undefined) { r = effectiveSettings(rule, { stationId: s.id, district: s.district }, overrides); cache.set(k, r) }
-    return r
+    let c = cache.get(s.id)
+    if (c === undefined) cache.set(s.id, c = {})
+    return c[rule] ??= effectiveSettings(rule, { stationId: s.id, district: s.district }, overrides)
   }
 
   function tick (): number {
@@ -111,20 +150,34 @@ export function createEvaluator (deps: EvaluatorDeps) {
     if (hourOf(now) !== learnHour) flushEntries(now)
     const ops: Op[] = []
     let station: StationState
+    let due = Infinity
     const ctx: RuleContext = {
       now,
       settings: (rule) => settingsFor(station, rule),
       emit: (rule, subject, verdict: Verdict, value, threshold, summary) => {
         const key = keyOf(station.id, rule, subject)
-        const step = nextStep(open.get(key), verdict, settingsFor(station, rule), now)
+        const t = open.get(key)
+        const rs = settingsFor(station, rule)
+        const step = nextStep(t, verdict, rs, now)
         if (step !== null) ops.push({ key, station, rule, subject, step, value, threshold, summary })
-      }
+        else { const at = lifecycleDue(t, verdict, rs); if (at < due) due = at }
+      },
+      due: (at) => { if (at < due) due = at }
     }
     for (const s of stations.values()) {
+      if (!fullScan && !s.dirty && s.dueAt > now) continue
       station = s
+      s.dirty = false
+      due = Infinity
       for (const family of families) family(s, ctx)
+      s.dueAt = due
     }
-    if (ops.length > 0) write(ops, now)
+    if (ops.length > 0) {
+      write(ops, now)
+      // A station that took a step (or failed to) is evaluated again next tick: its alerts'
+      // times changed, and a step that did not commit is decided again.
+      for (const o of ops) o.station.dirty = true
+    }
     return ops.length
   }
 
@@ -183,7 +236,9 @@ export function createEvaluator (deps: EvaluatorDeps) {
       applyEvent(s, event, clock())
     },
     stations: () => stations,
-    openCount: () => open.size
+    openCount: () => open.size,
+    /** Stations the next tick at `now` would evaluate (the schedule's size; bench and tests). */
+    dueCount: (now: number): number => { let n = 0; for (const s of stations.values()) if (s.dirty || s.dueAt <= now) n++; return n }
   }
 }
 

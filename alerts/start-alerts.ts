@@ -10,6 +10,18 @@ import { createEvaluator } from './evaluator.ts'
 // presence is flushed by the broker every PRESENCE_FLUSH_MS anyway).
 const REFRESH_EVERY_TICKS = 5
 
+/** Active stations with their devices and presence, as the evaluator's refresh takes them. */
+export function readFleet (registry: Registry) {
+  const byStation = new Map<string, Array<{ id: string, kind: string, connected: boolean | null, lastSeenAt: number }>>()
+  for (const d of registry.presence.devices()) {
+    let list = byStation.get(d.station_id)
+    if (list === undefined) byStation.set(d.station_id, list = [])
+    list.push({ id: d.id, kind: d.kind, connected: d.connected === null ? null : d.connected === 1, lastSeenAt: d.last_seen_at === null ? 0 : Date.parse(d.last_seen_at) })
+  }
+  return registry.listStations().filter((s) => s.status === 'active')
+    .map((s) => ({ id: s.id, district: s.district, timezone: s.timezone, capacity: s.capacity, devices: byStation.get(s.id) ?? [] }))
+}
+
 export function startAlerts (opts: { registry: Registry, ingest: { onStored: (l: StoredListener) => void }, logger: Logger, tickMs: number, clock?: () => number }) {
   const { registry } = opts
   const logger = opts.logger.child({ component: 'alerts' })
@@ -20,16 +32,7 @@ export function startAlerts (opts: { registry: Registry, ingest: { onStored: (l:
     transaction: registry.transaction,
     clock,
     logger,
-    fleet: () => {
-      const byStation = new Map<string, Array<{ id: string, kind: string, connected: boolean | null, lastSeenAt: number }>>()
-      for (const d of registry.presence.devices()) {
-        let list = byStation.get(d.station_id)
-        if (list === undefined) byStation.set(d.station_id, list = [])
-        list.push({ id: d.id, kind: d.kind, connected: d.connected === null ? null : d.connected === 1, lastSeenAt: d.last_seen_at === null ? 0 : Date.parse(d.last_seen_at) })
-      }
-      return registry.listStations().filter((s) => s.status === 'active')
-        .map((s) => ({ id: s.id, district: s.district, timezone: s.timezone, capacity: s.capacity, devices: byStation.get(s.id) ?? [] }))
-    }
+    fleet: () => readFleet(registry)
   })
   // Open alerts first (pending periods and hold-offs continue from their recorded times), then
   // the fleet, then events.

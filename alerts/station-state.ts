@@ -38,13 +38,19 @@ export type StationState = {
   devices: Map<string, DeviceState>
   appliances: Map<string, ApplianceState> // `${appliance}:${unit}`
   supplies: Map<string, SupplyState>
+  // The evaluator's schedule (alerts/evaluator.ts): a station is evaluated at a tick only when
+  // something it depends on changed (`dirty`: an event, the fleet, settings, an alert step) or
+  // when a time-driven condition may have changed (`dueAt`, ms; Infinity: nothing due).
+  dirty: boolean
+  dueAt: number
 }
 
 export function newStationState (id: string, district: string, timezone: string, capacity: number): StationState {
   return {
     id, district, timezone, capacity, occupancy: 0, occupancyAt: 0, emptySince: 0, aloneSince: 0,
     temperature: 0, temperatureAt: 0, co2: 0, co2At: 0, pm25: 0, pm25At: 0, doorHeldOpenSince: 0,
-    lastEntryAt: 0, entriesThisHour: 0, devices: new Map(), appliances: new Map(), supplies: new Map()
+    lastEntryAt: 0, entriesThisHour: 0, devices: new Map(), appliances: new Map(), supplies: new Map(),
+    dirty: true, dueAt: 0
   }
 }
 
@@ -59,6 +65,7 @@ export function deviceOf (s: StationState, id: string, kind = 'hub'): DeviceStat
 
 /** Applies one stored event at evaluator time `now`. */
 export function applyEvent (s: StationState, event: AnyEvent, now: number): void {
+  s.dirty = true
   const d = deviceOf(s, event.payload.device)
   d.lastEventAt = now
   d.willOffline = false

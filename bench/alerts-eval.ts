@@ -99,7 +99,7 @@ const section = [
   '## Alert rule evaluation (`node bench/alerts-eval.ts`)',
   '',
   `Generated ${new Date().toISOString()} by \`node bench/alerts-eval.ts --stations ${a.stations} --ticks ${ticks}\` at commit ${commit}, in one process with a registry file under ${tmpdir()}. Machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, node ${process.version}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} at the end (shared with other helpers' tests: figures are upper bounds).`,
-  'Each station: a door and a hub (presence), occupancy, climate, an AC unit, 3 supply items and 4 weeks of learnt hourly entries; every station reports once a minute. A tick runs all 13 rules over every station (the default tick is 1 s). Steady state: no alert changes (the common case); burst: 10 % of the stations turn too hot in one tick, each opening a pending alert, written in one transaction. Load: reading open alerts and 5 weeks of entry history at start.',
+  'Each station: a door and a hub (presence), occupancy, climate, an AC unit, 3 supply items and 4 weeks of learnt hourly entries; every station reports once a minute. A tick runs all 13 rules over the stations that changed or are due (alerts/evaluator.ts; the default tick is 1 s). Steady state: no alert changes (the common case); burst: 10 % of the stations turn too hot in one tick, each opening a pending alert, written in one transaction. Load: reading open alerts and 5 weeks of entry history at start.',
   '',
   '| stations | tick p50 ms | tick p99 ms | µs per station | alert changes in steady state | burst: alerts opened in one tick | load ms |',
   '|---:|---:|---:|---:|---:|---:|---:|',

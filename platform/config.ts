@@ -95,6 +95,9 @@ export const ConfigSchema = z.object({
   // Alert rule evaluation (docs/alerts.md) in the process that runs ingest; how often the
   // time-based conditions (offline, pending periods, hold-offs, escalation) are evaluated.
   ALERTS_TICK_MS: positive.default(1_000),
+  // `off`: this process runs no rule evaluation (no alert opens, fires or resolves; the notifier
+  // still sends what is recorded). What evaluation costs per stored event: bench/alerts-cost.ts.
+  ALERTS_EVALUATION: z.enum(['on', 'off']).default('on'),
   // Alert notifications (webhooks; docs/alerts.md "Notifications"), sent by the process that
   // evaluates alerts. Group wait: how long the first transition of a group (same district, rule
   // and kind) waits for others, so a district-wide outage is one notification (Alertmanager's

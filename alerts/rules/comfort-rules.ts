@@ -1,6 +1,6 @@
 import { BETWEEN, CLEAR, FIRE, UNKNOWN, type Verdict } from '../lifecycle.ts'
 import type { StationState } from '../station-state.ts'
-import { fresh, type RuleFamily } from './rule-context.ts'
+import { fresh, staleAt, type RuleFamily } from './rule-context.ts'
 
 // 2. temperature too high / too low while occupied, CO2 high, PM2.5 high.
 // 3. over_capacity: people inside over `threshold` % of the station's capacity.
@@ -27,8 +27,16 @@ export function isNight (hour: number, from: number, to: number): boolean {
   return from <= to ? hour >= from && hour < to : hour >= from || hour < to
 }
 
+// Local hours change on a quarter-hour boundary of UTC in every time zone (offsets and daylight
+// saving shifts are whole quarters of an hour).
+const QUARTER_MS = 15 * 60_000
+
 export const comfortRules: RuleFamily = (s, ctx) => {
   const now = ctx.now
+  if (fresh(s.occupancyAt, now)) ctx.due(staleAt(s.occupancyAt))
+  if (fresh(s.temperatureAt, now)) ctx.due(staleAt(s.temperatureAt))
+  if (fresh(s.co2At, now)) ctx.due(staleAt(s.co2At))
+  if (fresh(s.pm25At, now)) ctx.due(staleAt(s.pm25At))
   const occ = occupied(s, now)
   const hot = ctx.settings('temperature_high')
   const cold = ctx.settings('temperature_low')
@@ -57,8 +65,10 @@ export const comfortRules: RuleFamily = (s, ctx) => {
   let v: Verdict = UNKNOWN
   if (oFresh) {
     if (s.aloneSince === 0) v = CLEAR
-    else if (now - s.aloneSince < night.threshold * 1000) v = BETWEEN
-    else v = isNight(localHour(now, s.timezone), night.nightFrom ?? 22, night.nightTo ?? 6) ? FIRE : BETWEEN
+    else if (now - s.aloneSince < night.threshold * 1000) { v = BETWEEN; ctx.due(s.aloneSince + night.threshold * 1000) } else {
+      ctx.due((Math.floor(now / QUARTER_MS) + 1) * QUARTER_MS)
+      v = isNight(localHour(now, s.timezone), night.nightFrom ?? 22, night.nightTo ?? 6) ? FIRE : BETWEEN
+    }
   }
   const aloneS = s.aloneSince === 0 ? null : Math.round((now - s.aloneSince) / 1000)
   ctx.emit('night_alone', '', v, aloneS, night.threshold, () => `one person alone inside for ${Math.round((aloneS ?? 0) / 60)} min at night`)

@@ -1,5 +1,5 @@
 import { BETWEEN, CLEAR, FIRE, UNKNOWN, type Verdict } from '../lifecycle.ts'
-import { fresh, type RuleFamily } from './rule-context.ts'
+import { fresh, staleAt, type RuleFamily } from './rule-context.ts'
 
 // 4. equipment_fault per appliance unit (its `fault` state); energy_waste: an AC running for
 //    `threshold` seconds with nobody inside.
@@ -11,6 +11,7 @@ import { fresh, type RuleFamily } from './rule-context.ts'
 export const equipmentRules: RuleFamily = (s, ctx) => {
   const now = ctx.now
   const emptyFresh = fresh(s.occupancyAt, now)
+  if (emptyFresh) ctx.due(staleAt(s.occupancyAt))
   const waste = ctx.settings('energy_waste')
   for (const [key, a] of s.appliances) {
     ctx.emit('equipment_fault', key, a.state === 'fault' ? FIRE : CLEAR, null, null,
@@ -22,8 +23,11 @@ export const equipmentRules: RuleFamily = (s, ctx) => {
     else if (emptyFresh) {
       if (s.emptySince === 0) v = CLEAR
       else {
-        wastedS = Math.round((now - Math.max(s.emptySince, a.since)) / 1000)
+        const from = Math.max(s.emptySince, a.since)
+        wastedS = Math.round((now - from) / 1000)
         v = wastedS >= waste.threshold ? FIRE : BETWEEN
+        // wastedS is rounded: it reaches the threshold up to half a second early.
+        if (v === BETWEEN) ctx.due(from + waste.threshold * 1000 - 1000)
       }
     }
     ctx.emit('energy_waste', key, v, wastedS, waste.threshold, () => `AC ${key.slice(3)} running for ${Math.round((wastedS ?? 0) / 60)} min with nobody inside`)

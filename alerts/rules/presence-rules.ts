@@ -12,6 +12,8 @@ export const presenceRules: RuleFamily = (s, ctx) => {
   const gap = ctx.settings('data_gap')
   for (const [id, d] of s.devices) {
     const seen = Math.max(d.lastEventAt, d.presenceSeenAt)
+    // Seen within the threshold until then: offline, and (below) no longer live for data_gap.
+    if (seen !== 0 && ctx.now - seen < offline.threshold * 1000) ctx.due(seen + offline.threshold * 1000)
     let v: Verdict = UNKNOWN
     if (d.willOffline) v = FIRE
     else if (seen !== 0) v = ctx.now - seen >= offline.threshold * 1000 ? FIRE : CLEAR
@@ -25,6 +27,7 @@ export const presenceRules: RuleFamily = (s, ctx) => {
     const live = d.connected && !d.willOffline && ctx.now - seen < offline.threshold * 1000
     if (d.lastEventAt !== 0) {
       const quiet = ctx.now - d.lastEventAt
+      if (quiet < gap.threshold * 1000) ctx.due(d.lastEventAt + gap.threshold * 1000)
       g = quiet < gap.threshold * 1000 ? CLEAR : live ? FIRE : UNKNOWN
     }
     ctx.emit('data_gap', id, g, d.lastEventAt === 0 ? null : Math.round((ctx.now - d.lastEventAt) / 1000), gap.threshold,

@@ -8,6 +8,13 @@ export type RuleContext = {
   settings: (rule: Rule) => RuleSettings
   /** The verdict for one alert key; `summary` is only called when an alert opens or fires. */
   emit: (rule: Rule, subject: string, verdict: Verdict, value: number | null, threshold: number | null, summary: () => string) => void
+  /**
+   * A time (ms) at which a verdict given now may change with no new event (a reading going
+   * stale, a threshold of seconds passing). The station is evaluated again at the first tick at
+   * or after the earliest such time; saying it too early only costs an evaluation, too late
+   * would delay an alert, so a rule rounds down.
+   */
+  due: (at: number) => void
 }
 
 export type RuleFamily = (s: StationState, ctx: RuleContext) => void
@@ -18,3 +25,6 @@ export type RuleFamily = (s: StationState, ctx: RuleContext) => void
 export const STALE_MS = 15 * 60_000
 
 export const fresh = (at: number, now: number): boolean => at !== 0 && now - at <= STALE_MS
+
+/** When a reading taken at `at` stops being fresh (a little early: see `due`). */
+export const staleAt = (at: number): number => at + STALE_MS

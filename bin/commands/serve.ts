@@ -65,15 +65,17 @@ export async function serve (config: Config, logger: Logger, roles: ServeRoles, 
         lifecycle.add('cluster', cluster.close)
         ingest.ingest.onStored(cluster.onStored)
         cluster.lease('rollups', (events) => startRollups({ config, registry, ingest: events, logger }))
-        cluster.lease('alerts', (events) => startAlerts({ registry, ingest: events, logger, tickMs: config.ALERTS_TICK_MS }))
+        if (config.ALERTS_EVALUATION === 'on') cluster.lease('alerts', (events) => startAlerts({ registry, ingest: events, logger, tickMs: config.ALERTS_TICK_MS }))
         cluster.lease('notifier', () => startNotifier(notifierOptions))
       } else {
         // Added before ingest, so it closes after it: every stored event has marked its days.
         rollups = startRollups({ config, registry, ingest: ingest.ingest, logger })
         lifecycle.add('rollups', rollups.close)
         rollupStatus = rollups.status
-        alerts = startAlerts({ registry, ingest: ingest.ingest, logger, tickMs: config.ALERTS_TICK_MS })
-        lifecycle.add('alerts', alerts.close)
+        if (config.ALERTS_EVALUATION === 'on') {
+          alerts = startAlerts({ registry, ingest: ingest.ingest, logger, tickMs: config.ALERTS_TICK_MS })
+          lifecycle.add('alerts', alerts.close)
+        }
         // Added after the evaluator, so it closes before it (lifecycle closes in reverse order).
         const notifier = startNotifier(notifierOptions)
         lifecycle.add('notifier', notifier.close)
