@@ -67,3 +67,34 @@ describe('outside mainland China nothing changes', () => {
     expect(convertDatum({ lat: 22.5, lon: 114 }, 'wgs84', 'gcj02')).toEqual(wgs84ToGcj02({ lat: 22.5, lon: 114 }))
   })
 })
+
+describe('Web-Mercator tile arithmetic (web/src/map/tile-math.ts)', async () => {
+  const { fromWorld, tileAt, tilesCovering, tileUrl, toWorld, zoomFor } = await import('../web/src/map/tile-math.ts')
+
+  test('the tile of a known place matches the OpenStreetMap wiki formula', () => {
+    // Shenzhen Civic Center (22.5431, 114.0579): at zoom 12 tile x = floor((lon+180)/360*4096) = 3345,
+    // y = floor((1 - ln(tan φ + sec φ)/π)/2 * 4096) = floor(1784.6) = 1784.
+    const t = tileAt(toWorld(22.5431, 114.0579), 12)
+    const n = 2 ** 12
+    const rad = 22.5431 * Math.PI / 180
+    expect(t.x).toBe(Math.floor((114.0579 + 180) / 360 * n))
+    expect(t.y).toBe(Math.floor((1 - Math.log(Math.tan(rad) + 1 / Math.cos(rad)) / Math.PI) / 2 * n))
+    expect([t.x, t.y]).toEqual([3345, 1784])
+    const back = fromWorld(toWorld(22.5431, 114.0579))
+    close(back.lat, 22.5431)
+    close(back.lon, 114.0579)
+  })
+
+  test('zoom choice, covering tiles and URLs', () => {
+    expect(zoomFor(1, 18)).toBe(0)
+    expect(zoomFor(2 ** 11.4, 18)).toBe(11)
+    expect(zoomFor(2 ** 11.6, 18)).toBe(12)
+    expect(zoomFor(2 ** 20, 18)).toBe(18)
+    const tiles = tilesCovering(0, 256, 0, 256, 1)
+    expect(tiles.map((t) => `${t.z}/${t.x}/${t.y}`)).toEqual(['1/0/0', '1/1/0', '1/0/1', '1/1/1'])
+    // Across the antimeridian the column wraps for the URL; rows outside the world are dropped.
+    expect(tilesCovering(250, 260, -10, 10, 2).map((t) => [t.x, t.y, t.col])).toEqual([[3, 0, 3], [0, 0, 4]])
+    expect(tileUrl('https://t{s}.example.org/{z}/{x}/{y}.png', { z: 3, x: 5, y: 2 }, ['1', '2', '3', '4'])).toBe('https://t4.example.org/3/5/2.png')
+    expect(tileUrl('http://h/{z}/{x}/{y}', { z: 0, x: 0, y: 0 }, [])).toBe('http://h/0/0/0')
+  })
+})
