@@ -137,3 +137,141 @@ describe('without a tile URL', () => {
     }
   })
 })
+
+/** A solid 256 × 256 RGB PNG. */
+function solidPng (colour: Rgb): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const len = Buffer.alloc(4)
+    len.writeUInt32BE(data.length)
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data])
+    const crc = Buffer.alloc(4)
+    crc.writeUInt32BE(crc32(body))
+    return Buffer.concat([len, body, crc])
+  }
+  const ihdr = Buffer.alloc(13)
+  ihdr.writeUInt32BE(256, 0)
+  ihdr.writeUInt32BE(256, 4)
+  ihdr.set([8, 2, 0, 0, 0], 8) // 8 bits, RGB, deflate, no filter, no interlace
+  const row = Buffer.alloc(1 + 256 * 3)
+  for (let x = 0; x < 256; x++) row.set(colour, 1 + x * 3)
+  const raw = Buffer.concat(Array.from({ length: 256 }, () => row))
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))])
+}
+
+describe('with a GCJ-02 tile layer', () => {
+  // A WGS-84 station (the default) and one whose position was taken from AMap (GCJ-02).
+  const WGS = { id: 'tl-wgs', name: '市民中心驿站', district: '福田区', lat: 22.5431, lon: 114.0579, timezone: 'Asia/Shanghai' }
+  const GCJ = { id: 'tl-gcj', name: '华强北驿站', district: '福田区', lat: 22.5466, lon: 114.0892, datum: 'gcj02' as const, timezone: 'Asia/Shanghai' }
+  const MAX_ZOOM = 17
+  const requests: string[] = []
+  let tileServer: Server
+  let stack: TestStack
+
+  beforeAll(async () => {
+    const tile = solidPng([250, 244, 222])
+    tileServer = createServer((req, res) => {
+      requests.push(req.url ?? '')
+      if (!/^\/\d+\/\d+\/\d+\.png$/.test(req.url ?? '')) { res.writeHead(404).end(); return }
+      res.writeHead(200, { 'content-type': 'image/png', 'cache-control': 'no-store' }).end(tile)
+    })
+    await new Promise<void>((resolve) => tileServer.listen(0, '127.0.0.1', resolve))
+    const port = (tileServer.address() as { port: number }).port
+    stack = await startTestStack({
+      WEB_MAP_TILE_URL: `http://127.0.0.1:${port}/{z}/{x}/{y}.png`,
+      WEB_MAP_TILE_DATUM: 'gcj02',
+      WEB_MAP_TILE_ATTRIBUTION: '© 测试底图',
+      WEB_MAP_TILE_MAX_ZOOM: String(MAX_ZOOM)
+    })
+    await stack.addStation(WGS)
+    await stack.addStation(GCJ)
+  }, 120_000)
+  afterAll(async () => {
+    await stack?.stop()
+    await new Promise((resolve) => tileServer?.close(resolve))
+  })
+
+  /** Where the tile arithmetic puts a position (in the tiles' datum) on the page, from the tile drawn there. */
+  async function predicted (page: Page, lat: number, lon: number) {
+    const z = Number(await page.getByTestId('map-tiles').getAttribute('data-zoom'))
+    const t = tileAt(toWorld(lat, lon), z)
+    const img = page.locator(`[data-testid=map-tiles] img[data-tile="${z}/${t.x}/${t.y}"]`)
+    if (await img.count() === 0) return null
+    const box = (await img.boundingBox())!
+    return { z, tile: `/${z}/${t.x}/${t.y}.png`, x: box.x + t.fx * box.width, y: box.y + t.fy * box.height, pxPerUnit: box.width * 2 ** z / 256 }
+  }
+
+  /**
+   * The markers' centres against the predictions for the stations inside the map's plot area
+   * (at least one); polls until they agree within 3 px, or fails with the last figures.
+   */
+  async function expectAligned (page: Page) {
+    const gcjOfWgs = wgs84ToGcj02({ lat: WGS.lat, lon: WGS.lon })
+    const colour = rgb(STATE_COLOURS.offline) // no device has connected
+    let last = ''
+    const deadline = Date.now() + 30_000
+    while (Date.now() < deadline) {
+      const plot = (await page.getByTestId('map-tiles').boundingBox())!
+      const want = [await predicted(page, gcjOfWgs.lat, gcjOfWgs.lon), await predicted(page, GCJ.lat, GCJ.lon)]
+      // Well inside: a marker cut by the plot's edge has its centre of colour elsewhere.
+      const within = (p: { x: number, y: number }) => p.x > plot.x + 12 && p.x < plot.x + plot.width - 12 && p.y > plot.y + 12 && p.y < plot.y + plot.height - 12
+      const inside = want.filter((w) => w && within(w))
+      const markers = (await readCanvas(page, [colour], 34, 10_000)).blobs[0]!.filter(within)
+      const misses = inside.map((w) => Math.min(...markers.map((m) => Math.hypot(m.x - w!.x, m.y - w!.y))))
+      last = JSON.stringify({ plot, want, markers, misses })
+      if (inside.length > 0 && markers.length === inside.length && misses.every((d) => d <= 3)) return want
+      await page.waitForTimeout(250)
+    }
+    await page.screenshot({ path: '.tmp/map-tiles-failure.png' })
+    throw new Error(`markers not where the tiles put them: ${last}`)
+  }
+
+  test('tiles of the predicted z/x/y are requested, and markers sit on their converted positions while zooming and panning', async () => {
+    const page = await newPage(browser, { viewport: { width: 1280, height: 900 } })
+    await signIn(page, stack.apiUrl, stack.tokens.secrets.viewer)
+    await page.waitForSelector('[data-testid=fleet-map][data-markers="2"]', { timeout: 30_000 })
+    await page.waitForSelector('[data-testid=map-tiles][data-datums="2"]', { timeout: 30_000 })
+    expect(await page.getByTestId('map-attribution').textContent()).toBe('© 测试底图')
+
+    const [wgs, gcj] = await expectAligned(page)
+    expect(wgs && gcj, 'both stations in view at first').toBeTruthy()
+    expect(wgs!.z).toBeGreaterThanOrEqual(12)
+    expect(wgs!.z).toBeLessThanOrEqual(MAX_ZOOM)
+    // Both stations' tiles were asked for, every request was a well-formed tile at most MAX_ZOOM.
+    expect(requests).toContain(wgs!.tile)
+    expect(requests).toContain(gcj!.tile)
+    const wellFormed = () => {
+      for (const r of requests) {
+        const m = /^\/(\d+)\/(\d+)\/(\d+)\.png$/.exec(r)
+        expect(m, r).not.toBeNull()
+        expect(Number(m![1])).toBeLessThanOrEqual(MAX_ZOOM)
+        expect(Number(m![2])).toBeLessThan(2 ** Number(m![1]))
+        expect(Number(m![3])).toBeLessThan(2 ** Number(m![1]))
+      }
+    }
+    wellFormed()
+    // The conversion matters at this scale: unconverted, the WGS-84 station would be drawn tens
+    // of pixels away (a few hundred metres), where no marker is.
+    const raw = toWorld(WGS.lat, WGS.lon)
+    const conv = toWorld(wgs84ToGcj02(WGS).lat, wgs84ToGcj02(WGS).lon)
+    expect(Math.hypot(conv.x - raw.x, conv.y - raw.y) * wgs!.pxPerUnit).toBeGreaterThan(20)
+
+    // Zoom in with the wheel over the WGS-84 station (it stays under the pointer), then drag
+    // the map a little: tiles and markers stay together, new tiles are asked for.
+    await page.mouse.move(wgs!.x, wgs!.y)
+    for (let i = 0; i < 3; i++) { await page.mouse.wheel(0, -300); await page.waitForTimeout(200) }
+    await page.mouse.move(5, 5) // off the map: a hovered marker is drawn in its emphasis style
+    const [zoomed] = await expectAligned(page)
+    expect(zoomed!.pxPerUnit).toBeGreaterThan(wgs!.pxPerUnit * 1.2)
+    const before = requests.length
+    await page.mouse.move(zoomed!.x, zoomed!.y)
+    await page.mouse.down()
+    for (let i = 1; i <= 10; i++) await page.mouse.move(zoomed!.x + i * 8, zoomed!.y - i * 4)
+    await page.mouse.up()
+    await page.mouse.move(5, 5)
+    const [panned] = await expectAligned(page)
+    expect(Math.hypot(panned!.x - zoomed!.x, panned!.y - zoomed!.y)).toBeGreaterThan(40)
+    if (zoomed!.z !== wgs!.z) expect(requests.some((r) => r.startsWith(`/${zoomed!.z}/`))).toBe(true)
+    expect(requests.length).toBeGreaterThanOrEqual(before)
+    wellFormed()
+  })
+})
