@@ -32,14 +32,19 @@ export function fillTemplate (url: string, sub: string): string {
   return url.replaceAll('{s}', sub).replaceAll('{z}', '0').replaceAll('{x}', '0').replaceAll('{y}', '0')
 }
 
-/** The tile layer of a configuration; null without WEB_MAP_TILE_URL. */
-export function mapTilesFromConfig (c: Pick<Config, 'WEB_MAP_TILE_URL' | 'WEB_MAP_TILE_SUBDOMAINS' | 'WEB_MAP_TILE_DATUM' | 'WEB_MAP_TILE_ATTRIBUTION' | 'WEB_MAP_TILE_MAX_ZOOM'>): MapTiles | null {
+export type MapTilesConfig = Pick<Config, 'WEB_MAP_TILE_URL' | 'WEB_MAP_TILE_SUBDOMAINS' | 'WEB_MAP_TILE_DATUM' | 'WEB_MAP_TILE_ATTRIBUTION' | 'WEB_MAP_TILE_MAX_ZOOM'>
+
+/**
+ * The tile layer of a configuration; null without WEB_MAP_TILE_URL. loadConfig fills the
+ * defaults; a hand-made partial config (tests, embedders of startApi) gets the same ones.
+ */
+export function mapTilesFromConfig (c: Partial<MapTilesConfig>): MapTiles | null {
   if (c.WEB_MAP_TILE_URL === undefined) return null
   return {
     url: c.WEB_MAP_TILE_URL,
-    subdomains: c.WEB_MAP_TILE_URL.includes('{s}') ? c.WEB_MAP_TILE_SUBDOMAINS : [],
-    datum: c.WEB_MAP_TILE_DATUM,
-    attribution: c.WEB_MAP_TILE_ATTRIBUTION,
-    maxZoom: c.WEB_MAP_TILE_MAX_ZOOM
+    subdomains: c.WEB_MAP_TILE_URL.includes('{s}') ? c.WEB_MAP_TILE_SUBDOMAINS ?? ['a', 'b', 'c'] : [],
+    datum: c.WEB_MAP_TILE_DATUM ?? 'wgs84',
+    attribution: c.WEB_MAP_TILE_ATTRIBUTION ?? '',
+    maxZoom: c.WEB_MAP_TILE_MAX_ZOOM ?? 18
   }
 }

@@ -44,12 +44,13 @@ const rgb = (hex: string): Rgb => [1, 3, 5].map((i) => parseInt(hex.slice(i, i +
  */
 async function readCanvas (page: Page, colours: Rgb[], y0: number, y1: number, tol = 10) {
   return await page.getByTestId('fleet-map').locator('canvas').first().evaluate((c, [colours, y0, y1, tol]) => {
-    const canvas = c as HTMLCanvasElement
+    type Canvas = { width: number, height: number, getBoundingClientRect (): { left: number, top: number, width: number }, getContext (k: '2d'): { getImageData (x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } }
+    const canvas = c as unknown as Canvas
     const r = canvas.getBoundingClientRect()
     const scale = r.width / canvas.width // CSS px per canvas px
     const top = Math.max(0, Math.round(y0 / scale))
     const bottom = Math.min(canvas.height, Math.round(y1 / scale))
-    const d = canvas.getContext('2d')!.getImageData(0, top, canvas.width, bottom - top).data
+    const d = canvas.getContext('2d').getImageData(0, top, canvas.width, bottom - top).data
     const ink = new Array<boolean>(canvas.width).fill(false)
     const blobs = colours.map(() => [] as Array<{ sx: number, sy: number, n: number, minX: number }>)
     for (let y = 0; y < bottom - top; y++) {
