@@ -40,6 +40,8 @@ import { createFigureSource } from './figures/figure-source.ts'
 import type { RollupStatus } from './figures/day-source.ts'
 import { figureRoutes } from './routes/figures.ts'
 import { DEFAULT_WEB_ROOT, webApp } from './web-app.ts'
+import type { MapTiles } from './web-config.ts'
+import { webConfigRoute } from './routes/web-config.ts'
 import type { LiveService } from './live/live-service.ts'
 import { liveRoutes } from './live/routes.ts'
 import { createSupplyAdmin } from '../supplies/supply-admin.ts'
@@ -74,6 +76,8 @@ export type AppDeps = {
   security?: Partial<SecurityOptions>
   /** The built dashboard served at / (default web/dist; null: not served). */
   webRoot?: string | null
+  /** The dashboard map's tile layer (GET /web-config, and the CSP's img-src); null or omitted: no tiles. */
+  mapTiles?: MapTiles | null
   /** The live view (api/live/): GET /live, /stations/{id}/live, /live/stream. Omitted: no live routes. */
   live?: LiveService
   /** Rate-limit counters in Redis, shared by every API node (CLUSTER=redis); omitted: per process. */
@@ -197,7 +201,8 @@ export function buildApp (deps: AppDeps) {
   app.register(webhooksRoute, { registry: deps.registry, webhookAdmin: createWebhookAdmin(deps.registry) })
 
   const webRoot = deps.webRoot === undefined ? DEFAULT_WEB_ROOT : deps.webRoot
-  if (webRoot !== null) app.register(webApp, { root: webRoot })
+  app.register(webConfigRoute, { mapTiles: deps.mapTiles ?? null })
+  if (webRoot !== null) app.register(webApp, { root: webRoot, mapTiles: deps.mapTiles ?? null })
 
   return app
 }

@@ -11,13 +11,14 @@ import type { Registry } from '../registry/open-registry.ts'
 import pkg from '../package.json' with { type: 'json' }
 import { securityFromConfig, type SecurityConfig } from './auth/security-options.ts'
 import { buildApp, type App } from './build-app.ts'
+import { mapTilesFromConfig, type MapTilesConfig } from './web-config.ts'
 import type { RollupStatus } from './figures/day-source.ts'
 import { createBrokerProbe } from './broker-probe.ts'
 import { createInfluxProbe, DEFAULT_PROBE_TIMEOUT_MS, type Probes } from './probes.ts'
 import type { LiveService } from './live/live-service.ts'
 
 export type ApiConfig = Pick<Config, 'API_HOST' | 'API_PORT' | 'STATION_OFFLINE_AFTER_S' | 'INFLUX_URL' | 'INFLUX_DB' | 'INFLUX_USERNAME' | 'INFLUX_PASSWORD' | 'BROKER_URL'> & Partial<Pick<Config, 'CLUSTER' | 'REDIS_URL' | 'MQTT_PROXY_PROTOCOL'>> &
-  Partial<SecurityConfig>
+  Partial<SecurityConfig> & Partial<MapTilesConfig>
 
 export type StartApiOptions = {
   config: ApiConfig
@@ -57,6 +58,7 @@ export async function startApi ({ config, logger, registry, probes, metrics, rol
     version: pkg.version,
     offlineAfterSeconds: config.STATION_OFFLINE_AFTER_S,
     security: securityFromConfig(config),
+    mapTiles: mapTilesFromConfig(config),
     ...(metrics ? { metrics } : {}),
     rollups: rollups ?? null,
     ...(live ? { live } : {}),

@@ -9,28 +9,36 @@ import { fileURLToPath } from 'node:url'
 import fastifyStatic from '@fastify/static'
 import type { FastifyPluginAsync } from 'fastify'
 import { publicScope } from './auth/public-scope.ts'
+import { tileOrigins, type MapTiles } from './web-config.ts'
 
 export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../web/dist', import.meta.url))
 
 export type WebAppOptions = {
   /** The build's folder (index.html and assets/). */
   root: string
+  /** The map's tile server, whose origins the CSP lets images come from; null: none. */
+  mapTiles?: MapTiles | null
 }
 
 // ECharts and Vue set element styles through the CSSOM, which style-src does not govern;
 // every script and stylesheet is a file of this origin.
-export const APP_CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'"
-].join('; ')
+export const APP_CSP = appCsp([])
+
+/** The app's CSP; `imgOrigins`: the map tile server's origins (WEB_MAP_TILE_URL), if any. */
+export function appCsp (imgOrigins: string[]): string {
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    ["img-src 'self' data:", ...imgOrigins].join(' '),
+    "font-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'"
+  ].join('; ')
+}
 
 const NOT_BUILT = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Waystation: dashboard not built</title></head>
@@ -40,11 +48,12 @@ const NOT_BUILT = `<!doctype html>
 <p>The API itself works: see <a href="/docs">/docs</a>.</p></body></html>
 `
 
-export const webApp: FastifyPluginAsync<WebAppOptions> = async (app, { root }) => {
+export const webApp: FastifyPluginAsync<WebAppOptions> = async (app, { root, mapTiles }) => {
+  const csp = appCsp(tileOrigins(mapTiles ?? null))
   // Read per request (it is 1 kB): a rebuild while the API runs is served at once.
   app.get('/', { config: { auth: 'public' }, schema: { hide: true } }, async (_request, reply) => {
     reply.header('cache-control', 'no-cache')
-    reply.header('content-security-policy', APP_CSP)
+    reply.header('content-security-policy', csp)
     let html: string
     try {
       html = await readFile(join(root, 'index.html'), 'utf8')

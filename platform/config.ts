@@ -2,6 +2,7 @@ import { resolve } from 'node:path'
 import { z } from 'zod'
 import { ServiceId } from '../contract/ids.ts'
 import { decodeCredentialKey, defaultCredentialKeyFile } from '../registry/credential-key.ts'
+import { Datum } from '../registry/schemas.ts'
 
 const port = z.coerce.number().int().min(0).max(65535)
 const positive = z.coerce.number().int().positive()
@@ -18,6 +19,20 @@ const MAX_RETENTION_MS = 36_500 * UNIT_MS.d
 export function retentionMs (value: string): number | null {
   if (value.toUpperCase() === 'INF') return null
   return Number(value.slice(0, -1)) * UNIT_MS[value.slice(-1) as keyof typeof UNIT_MS]
+}
+
+// A tile URL template: http(s), {z}, {x} and {y} each present, {s} optional, no other braces
+// (a typo such as {Z} would otherwise be requested literally from the tile server).
+export function isTileTemplate (v: string): boolean {
+  if (!['{z}', '{x}', '{y}'].every((p) => v.includes(p))) return false
+  const filled = v.replaceAll('{s}', 'a').replaceAll('{z}', '0').replaceAll('{x}', '0').replaceAll('{y}', '0')
+  if (/[{}]/.test(filled)) return false
+  try {
+    const u = new URL(filled)
+    return (u.protocol === 'https:' || u.protocol === 'http:') && u.username === '' && u.password === ''
+  } catch {
+    return false
+  }
 }
 
 // Every setting comes from the environment, parsed once here. `.env.example` documents them.
@@ -125,6 +140,16 @@ export const ConfigSchema = z.object({
   LIVE_MQTT_SERVICE_SECRET: z.string().min(1).optional(),
   // Comment line on open event streams, so proxies keep them and clients see they are alive.
   LIVE_HEARTBEAT_S: positive.max(3600).default(15),
+
+  // Dashboard map tiles (docs/dashboard.md "Map tiles"). Unset: no tiles, the map needs no
+  // internet. WEB_MAP_TILE_DATUM is the datum the tiles are drawn in (gcj02 for AMap and other
+  // maps of mainland China); markers are converted to it. The attribution is shown on the map.
+  WEB_MAP_TILE_URL: z.string().refine(isTileTemplate, 'WEB_MAP_TILE_URL: an http(s) URL template with {z}, {x} and {y} (and optionally {s}), e.g. https://tile.example.org/{z}/{x}/{y}.png').optional(),
+  WEB_MAP_TILE_SUBDOMAINS: z.string().transform((s) => s.split(',').map((d) => d.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^[A-Za-z0-9-]{1,32}$/, 'WEB_MAP_TILE_SUBDOMAINS: comma-separated host labels such as a,b,c or 1,2,3,4')).min(1)).default(['a', 'b', 'c']),
+  WEB_MAP_TILE_DATUM: Datum.default('wgs84'),
+  WEB_MAP_TILE_ATTRIBUTION: z.string().max(300).default(''),
+  WEB_MAP_TILE_MAX_ZOOM: z.coerce.number().int().min(0).max(22).default(18),
 
   // /metrics for a broker-only process (with the API in the process, the API serves it).
   METRICS_PORT: port.optional(),

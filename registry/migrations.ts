@@ -310,7 +310,10 @@ const MIGRATIONS: readonly string[] = [
      max_c    REAL NOT NULL,
      rain_mm  REAL NOT NULL,
      PRIMARY KEY (district, date)
-   ) STRICT;`
+   ) STRICT;`,
+  // 11: the datum of a station's lat/lon (registry/schemas.ts Datum): WGS-84 for every existing
+  // station, as positions were taken to be until now.
+  `ALTER TABLE stations ADD COLUMN datum TEXT NOT NULL DEFAULT 'wgs84' CHECK (datum IN ('wgs84', 'gcj02'));`
 ]
 
 export function migrate (db: DatabaseSync): void {

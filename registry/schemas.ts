@@ -34,6 +34,13 @@ export type OpeningHours = z.infer<typeof OpeningHours>
 export const StationStatus = z.enum(['active', 'suspended', 'retired'])
 export type StationStatus = z.infer<typeof StationStatus>
 
+// Which datum a station's lat/lon is in: WGS-84 (GPS, OpenStreetMap) or GCJ-02 (the offset
+// datum of maps of mainland China, e.g. a position picked on AMap). The dashboard converts
+// positions to its tile layer's datum (web/src/map/datum.ts).
+export const DATUMS = ['wgs84', 'gcj02'] as const
+export const Datum = z.enum(DATUMS, { error: () => `datum must be one of ${DATUMS.join(', ')}` })
+export type Datum = z.infer<typeof Datum>
+
 const text = (max: number) => z.string().trim().max(max)
 
 // One definition per field; NewStation adds defaults, StationPatch makes every field optional
@@ -44,6 +51,7 @@ const fields = {
   district: text(100),
   lat: z.number().min(-90).max(90).nullable(),
   lon: z.number().min(-180).max(180).nullable(),
+  datum: Datum,
   timezone: TimeZone,
   capacity: z.int().min(1).max(1000),
   areaM2: z.number().positive().max(10_000).nullable(),
@@ -58,6 +66,7 @@ export const NewStation = z.strictObject({
   district: fields.district.default(''),
   lat: fields.lat.default(null),
   lon: fields.lon.default(null),
+  datum: fields.datum.default('wgs84'),
   timezone: fields.timezone.default('Asia/Shanghai'),
   capacity: fields.capacity.default(10),
   areaM2: fields.areaM2.default(null),
@@ -79,6 +88,7 @@ export const Station = z.object({
   district: z.string(),
   lat: z.number().nullable(),
   lon: z.number().nullable(),
+  datum: Datum.describe('Datum of lat/lon: wgs84 (GPS) or gcj02 (maps of mainland China)'),
   timezone: z.string(),
   capacity: z.int(),
   areaM2: z.number().nullable(),

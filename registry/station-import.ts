@@ -2,7 +2,7 @@ import { parseCsv } from './csv.ts'
 import { RegistryError } from './registry-error.ts'
 import { NewStation, type OpeningHours } from './schemas.ts'
 
-export const IMPORT_COLUMNS = ['id', 'name', 'address', 'district', 'lat', 'lon', 'timezone', 'capacity', 'area_m2', 'opening_hours', 'amenities'] as const
+export const IMPORT_COLUMNS = ['id', 'name', 'address', 'district', 'lat', 'lon', 'datum', 'timezone', 'capacity', 'area_m2', 'opening_hours', 'amenities'] as const
 export const MAX_IMPORT_ROWS = 10_000
 
 // "24h", or "1-5 06:00-22:00; 6-7 08:00-20:00" (ISO weekdays, 1 = Monday). A string other
@@ -56,6 +56,7 @@ export function parseStationCsv (text: string, exists: (id: string) => boolean):
       ...(v.address !== undefined ? { address: v.address } : {}),
       ...(v.district !== undefined ? { district: v.district } : {}),
       lat: num(v.lat), lon: num(v.lon),
+      ...(v.datum ? { datum: v.datum.toLowerCase() } : {}),
       ...(v.timezone ? { timezone: v.timezone } : {}),
       ...(v.capacity ? { capacity: Number(v.capacity) } : {}),
       areaM2: num(v.area_m2),

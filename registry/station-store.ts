@@ -4,7 +4,7 @@ import { invalid, RegistryError } from './registry-error.ts'
 import { NewStation, StationPatch, type OpeningHours, type Station } from './schemas.ts'
 
 type Row = {
-  id: string, name: string, address: string, district: string, lat: number | null, lon: number | null, timezone: string,
+  id: string, name: string, address: string, district: string, lat: number | null, lon: number | null, datum: string, timezone: string,
   capacity: number, area_m2: number | null, opening_hours: string, amenities: string, status: string, created_at: string, updated_at: string | null
 }
 
@@ -15,6 +15,7 @@ const toStation = (r: Row): Station => ({
   district: r.district,
   lat: r.lat,
   lon: r.lon,
+  datum: r.datum as Station['datum'],
   timezone: r.timezone,
   capacity: r.capacity,
   areaM2: r.area_m2,
@@ -27,9 +28,9 @@ const toStation = (r: Row): Station => ({
 
 export function createStationStore (db: DatabaseSync) {
   const q = {
-    insert: db.prepare(`INSERT INTO stations (id, name, address, district, lat, lon, timezone, capacity, area_m2, opening_hours, amenities, status, created_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?)`),
-    update: db.prepare(`UPDATE stations SET name = ?, address = ?, district = ?, lat = ?, lon = ?, timezone = ?, capacity = ?, area_m2 = ?,
+    insert: db.prepare(`INSERT INTO stations (id, name, address, district, lat, lon, datum, timezone, capacity, area_m2, opening_hours, amenities, status, created_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?)`),
+    update: db.prepare(`UPDATE stations SET name = ?, address = ?, district = ?, lat = ?, lon = ?, datum = ?, timezone = ?, capacity = ?, area_m2 = ?,
       opening_hours = ?, amenities = ?, status = ?, updated_at = ? WHERE id = ?`),
     get: db.prepare('SELECT * FROM stations WHERE id = ?'),
     all: db.prepare('SELECT * FROM stations ORDER BY id')
@@ -46,7 +47,7 @@ export function createStationStore (db: DatabaseSync) {
     if (!parsed.success) throw invalid(parsed.error)
     const s = parsed.data
     if (get(s.id)) throw new RegistryError('conflict', `station ${s.id} already exists`)
-    q.insert.run(s.id, s.name, s.address, s.district, s.lat, s.lon, s.timezone, s.capacity, s.areaM2,
+    q.insert.run(s.id, s.name, s.address, s.district, s.lat, s.lon, s.datum, s.timezone, s.capacity, s.areaM2,
       JSON.stringify(s.openingHours), JSON.stringify(s.amenities), new Date().toISOString())
     return get(s.id)!
   }
@@ -59,7 +60,7 @@ export function createStationStore (db: DatabaseSync) {
     if (!parsed.success) throw invalid(parsed.error)
     const p = parsed.data
     const s = { ...before, ...Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)) } as Station
-    q.update.run(s.name, s.address, s.district, s.lat, s.lon, s.timezone, s.capacity, s.areaM2,
+    q.update.run(s.name, s.address, s.district, s.lat, s.lon, s.datum, s.timezone, s.capacity, s.areaM2,
       JSON.stringify(s.openingHours), JSON.stringify(s.amenities), s.status, new Date().toISOString(), id)
     return [before, get(id)!]
   }

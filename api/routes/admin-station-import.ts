@@ -31,8 +31,8 @@ const ImportRefused = z.object({
   }
 })
 
-const EXAMPLE_CSV = 'id,name,district,capacity,opening_hours,amenities\n' +
-  'sz-futian-001,福田区华强北爱心驿站,福田区,16,1-5 06:00-22:00; 6-7 08:00-20:00,ac;charger;microwave\n'
+const EXAMPLE_CSV = 'id,name,district,lat,lon,datum,capacity,opening_hours,amenities\n' +
+  'sz-futian-001,福田区华强北爱心驿站,福田区,22.5416,114.0931,gcj02,16,1-5 06:00-22:00; 6-7 08:00-20:00,ac;charger;microwave\n'
 
 export const adminStationImportRoute: FastifyPluginAsyncZod<AdminStationImportRouteOptions> = async (app, { admin, bodyLimit }) => {
   // Only in this plugin's scope: no other route accepts CSV.
@@ -49,7 +49,8 @@ export const adminStationImportRoute: FastifyPluginAsyncZod<AdminStationImportRo
       summary: 'Import stations from CSV (all or nothing)',
       description: `Content-Type: text/csv (UTF-8). A header row naming columns from ${IMPORT_COLUMNS.join(', ')} ` +
         `(id and name required, any order), then at most ${MAX_IMPORT_ROWS} rows. opening_hours: "24h" or ` +
-        '"1-5 06:00-22:00; 6-7 08:00-20:00" (ISO weekdays); amenities separated by ";".',
+        '"1-5 06:00-22:00; 6-7 08:00-20:00" (ISO weekdays); amenities separated by ";"; datum: wgs84 (default) or gcj02, ' +
+        'the datum lat and lon are in (gcj02 for positions taken from a map of mainland China such as AMap).',
       tags: ['admin'],
       consumes: ['text/csv'],
       body: z.string().meta({ example: EXAMPLE_CSV }),

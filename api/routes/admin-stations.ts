@@ -17,6 +17,7 @@ const stationExample = {
   district: '福田区',
   lat: 22.5445,
   lon: 114.088,
+  datum: 'wgs84',
   timezone: 'Asia/Shanghai',
   capacity: 16,
   areaM2: 35,
@@ -29,7 +30,9 @@ export const adminStationsRoute: FastifyPluginAsyncZod<AdminStationsRouteOptions
     config: { auth: 'admin' },
     schema: {
       summary: 'Register a station',
-      description: 'Only `id` and `name` are required. New stations are `active`.',
+      description: 'Only `id` and `name` are required. New stations are `active`. `datum` says which datum `lat`/`lon` are in: ' +
+        '`wgs84` (GPS; the default) or `gcj02` (a position taken from a map of mainland China such as AMap); the dashboard ' +
+        'converts it for its tile layer.',
       tags: ['admin'],
       body: NewStation.meta({ example: stationExample }),
       response: {

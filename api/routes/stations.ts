@@ -15,7 +15,8 @@ export const stationsRoute: FastifyPluginAsyncZod<StationsRouteOptions> = async 
   app.get('/stations', {
     schema: {
       summary: 'List stations',
-      description: 'Every station the token may see: all of them, its district\'s, or its list.',
+      description: 'Every station the token may see: all of them, its district\'s, or its list. `datum` is the datum of ' +
+        '`lat`/`lon` (`wgs84` or `gcj02`).',
       tags: ['stations'],
       response: { 200: StationList, 500: errorResponses[500] }
     }

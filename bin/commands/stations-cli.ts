@@ -7,7 +7,7 @@ import type { NewStation, StationPatch, StationStatus } from '../../registry/sch
 import { openingHours } from '../../registry/station-import.ts'
 import { num, parse, printJson, printRows, required, runRegistryCommand, UsageError } from './cli-support.ts'
 
-const FIELDS = '[--address TEXT] [--district TEXT] [--lat N] [--lon N] [--timezone IANA] [--capacity N] [--area M2]\n' +
+const FIELDS = '[--address TEXT] [--district TEXT] [--lat N] [--lon N] [--datum wgs84|gcj02] [--timezone IANA] [--capacity N] [--area M2]\n' +
   '        [--hours "24h" | "1-5 06:00-22:00; 6-7 08:00-20:00"] [--amenities ac,charger,…]'
 
 export const STATIONS_USAGE = `usage:
@@ -20,7 +20,7 @@ export const STATIONS_USAGE = `usage:
 
 const fieldOptions = {
   name: { type: 'string' }, address: { type: 'string' }, district: { type: 'string' },
-  lat: { type: 'string' }, lon: { type: 'string' }, timezone: { type: 'string' }, capacity: { type: 'string' },
+  lat: { type: 'string' }, lon: { type: 'string' }, datum: { type: 'string' }, timezone: { type: 'string' }, capacity: { type: 'string' },
   area: { type: 'string' }, hours: { type: 'string' }, amenities: { type: 'string' }
 } as const
 
@@ -37,6 +37,7 @@ function fields (v: FieldValues): StationPatch {
     district: v.district,
     lat: num(v.lat, 'lat'),
     lon: num(v.lon, 'lon'),
+    datum: v.datum,
     timezone: v.timezone,
     capacity: num(v.capacity, 'capacity'),
     areaM2: num(v.area, 'area'),

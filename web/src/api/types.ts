@@ -29,8 +29,8 @@ export type Session = {
   csrfToken: string
 }
 
-/** Why a session ended, as GET /session's 401 says (or 'no_session'). */
-export type SignedOutReason = 'session_expired' | 'token_revoked' | 'signed_out' | 'no_session' | 'bad_token'
+/** Why a session ended, as GET /session's 401 says (or 'no_session'); 'signed_out_elsewhere': its cookie was cleared by another tab. */
+export type SignedOutReason = 'session_expired' | 'token_revoked' | 'signed_out' | 'signed_out_elsewhere' | 'no_session' | 'bad_token'
 
 // Supplies (docs/supplies.md).
 export type LiveSupply = StationLive['supplies'][number]

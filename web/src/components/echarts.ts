@@ -8,5 +8,26 @@ import { CanvasRenderer } from 'echarts/renderers'
 echarts.use([BarChart, HeatmapChart, LineChart, ScatterChart, DataZoomComponent, GridComponent, LegendComponent,
   TooltipComponent, VisualMapComponent, MarkLineComponent, CanvasRenderer])
 
+// zrender measures text (legend layout, label placement) on a canvas of its own outside the
+// document, then draws it on the chart's canvas inside it. Chromium chooses fallback fonts by
+// the canvas's language: the chart's inherits <html lang="zh-CN">, the detached one has none,
+// so in zh-CN "·" (as in "开放·空闲") measured 3.8 px and drew 12 px and the legend's items ran
+// into each other. Measure in the document's language (CanvasRenderingContext2D.lang; where a
+// browser lacks it, nothing changes).
+let measureCtx: CanvasRenderingContext2D | null = null
+let measureFont = ''
+let measureLang: string | null = null
+echarts.setPlatformAPI({
+  measureText: (text: string, font?: string) => {
+    measureCtx ??= document.createElement('canvas').getContext('2d')
+    if (!measureCtx) return { width: text.length * 12 }
+    const wanted = font || '12px sans-serif'
+    if (measureFont !== wanted) { measureCtx.font = wanted; measureFont = wanted }
+    const lang = document.documentElement.lang || 'inherit'
+    if (measureLang !== lang && 'lang' in measureCtx) { (measureCtx as { lang: string }).lang = lang; measureLang = lang }
+    return measureCtx.measureText(text)
+  }
+})
+
 export { echarts }
 export type { EChartsCoreOption as ChartOption, ECharts } from 'echarts/core'

@@ -14,8 +14,22 @@ export type SessionState = {
   checking: boolean
 }
 
-const REASONS: SignedOutReason[] = ['session_expired', 'token_revoked', 'signed_out', 'no_session', 'bad_token']
+const REASONS: SignedOutReason[] = ['session_expired', 'token_revoked', 'signed_out', 'signed_out_elsewhere', 'no_session', 'bad_token']
 const reasonOf = (r: string | null): SignedOutReason => (REASONS.includes(r as SignedOutReason) ? r as SignedOutReason : 'session_expired')
+
+/**
+ * Why a request of this tab was refused (401). The API names the reason when the cookie came
+ * with the request: `signed_out` then means another tab (this one would not be asking). With
+ * no cookie it cannot say; the cookie lives until the session's expiry, which only grows as
+ * the session slides, so a cookie gone before the expiry this tab last heard of was cleared
+ * by a sign-out in another tab or window of this browser.
+ */
+export function reasonOfLoss (reason: string | null, held: Pick<Session, 'expiresAt'> | null, now = Date.now()): SignedOutReason {
+  if (reason === 'signed_out') return 'signed_out_elsewhere'
+  if (reason !== null) return reasonOf(reason)
+  if (held && (held.expiresAt === null || Date.parse(held.expiresAt) > now)) return 'signed_out_elsewhere'
+  return 'session_expired'
+}
 
 export function createSessionState (): SessionState {
   return reactive({ session: null, reason: null, checking: true })
@@ -51,8 +65,8 @@ export function createSession (state: SessionState, api: Api) {
     },
     /** A request answered 401: the session is gone. */
     lost (reason: string | null): void {
+      state.reason = reasonOfLoss(reason, state.session)
       state.session = null
-      state.reason = reasonOf(reason)
     }
   }
 }

@@ -37,6 +37,7 @@ const en = {
       session_expired: 'Your session has expired. Please sign in again.',
       token_revoked: 'Your token has been revoked. Ask an administrator for a new one.',
       signed_out: 'You have signed out.',
+      signed_out_elsewhere: 'You were signed out in another tab or window. Sign in again to continue.',
       no_session: '',
       bad_token: 'This token is not valid: it is unknown, expired or revoked.'
     },

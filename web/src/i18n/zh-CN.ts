@@ -39,6 +39,7 @@ const zhCN: Messages = {
       session_expired: '会话已过期，请重新登录。',
       token_revoked: '您的令牌已被吊销，请联系管理员获取新令牌。',
       signed_out: '您已退出登录。',
+      signed_out_elsewhere: '您已在其他标签页或窗口中退出登录，请重新登录。',
       no_session: '',
       bad_token: '令牌无效：不存在、已过期或已被吊销。'
     },
