@@ -119,8 +119,9 @@ export type FleetLive = z.infer<typeof FleetLive>
 
 /**
  * What the fleet view (map, table, counts per district) needs of a station, and no more:
- * GET /live/summary and /live/stream?view=summary. About a third of a StationLive's JSON
- * (no devices, climate, equipment, supplies or hourly entries).
+ * GET /live/summary and /live/stream?view=summary: no devices, climate, equipment, supplies
+ * or hourly entries (for the bench's 10,000 stations without history, 3.1 MB of JSON instead
+ * of /live's 5.1 MB; compressed, 180 KB).
  */
 export const StationLiveSummary = StationLive.pick({
   stationId: true,

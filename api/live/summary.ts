@@ -1,6 +1,6 @@
-// A station's live state cut down to what the fleet view draws (StationLiveSummary): the
-// first load of a 10,000-station fleet is then ~1.5 MB of JSON instead of ~4.4 MB, and each
-// pushed change on /live/stream?view=summary a few hundred bytes.
+// A station's live state cut down to what the fleet view draws (StationLiveSummary): less
+// JSON to send, parse and keep per station on the first load of a big fleet, and each change
+// pushed on /live/stream?view=summary a few hundred bytes.
 import type { StationLive, StationLiveSummary } from './schemas.ts'
 
 export function summarise (v: StationLive): StationLiveSummary {

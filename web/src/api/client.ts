@@ -25,7 +25,7 @@ export function createApi (http: Http) {
     },
     live: {
       fleet: () => http.get<FleetLive>('/live'),
-      /** What the fleet view draws of each station (a third of /live), and the stream position. */
+      /** What the fleet view draws of each station (less than /live), and the stream position. */
       summary: () => http.get<FleetLiveSummary>('/live/summary'),
       station: (id: string) => http.get<StationLive>(`${station(id)}/live`)
     },
