@@ -2,6 +2,7 @@
 // with app.inject(), main.ts (stand-alone or combined process) calls listen(). All I/O it
 // needs comes in through `deps`, so nothing here reads the environment.
 import Fastify, { type LogLevel } from 'fastify'
+import compress from '@fastify/compress'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
@@ -109,6 +110,11 @@ export function buildApp (deps: AppDeps) {
   // Before any route: headers and CORS, then authentication (every route needs a token
   // unless it declares `config: { auth: 'public' }`), rate limit and role checks.
   app.register(httpHardening, { corsOrigins: security.corsOrigins })
+  // gzip/brotli for answers over 1 kB of a compressible type (JSON, CSV, HTML, js/css): the
+  // 10,000-station /live is ~4 MB of JSON. Not the hijacked /live/stream (events must not wait
+  // to fill a block) nor XLSX (already a zip). Brotli at quality 4, the plugin's default, is
+  // fast enough per request; the dashboard's assets are compressed at build time instead.
+  app.register(compress, { global: true, encodings: ['br', 'gzip', 'deflate'] })
   app.register(bearerAuth, {
     tokens: deps.registry.tokens,
     sessions: deps.registry.sessions,

@@ -72,6 +72,9 @@ export const webApp: FastifyPluginAsync<WebAppOptions> = async (app, { root, map
     index: false,
     decorateReply: false,
     maxAge: '365d',
-    immutable: true
+    immutable: true,
+    // web/vite.config.ts writes a .br and a .gz next to each script and stylesheet: served
+    // as they are to a browser that accepts them, nothing compressed per request.
+    preCompressed: true
   }))
 }

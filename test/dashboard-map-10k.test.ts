@@ -31,12 +31,26 @@ afterAll(async () => {
 
 test('the fleet map draws 10,000 markers without an error', async () => {
   const page = await newPage(browser, { viewport: { width: 1920, height: 1080 } })
+  // The fleet view loads the compact summary, compressed (Chromium accepts br and gzip).
+  const summary = page.waitForResponse((r) => new URL(r.url()).pathname === '/live/summary', { timeout: 120_000 })
   await page.goto(`${stack.apiUrl}/#/sign-in`)
   await page.getByTestId('token-input').fill(fleet.viewerToken)
   await page.getByTestId('sign-in-submit').click()
+  expect(['br', 'gzip']).toContain((await summary).headers()['content-encoding'])
   await page.waitForSelector(`[data-testid=fleet-map][data-markers="${STATIONS}"]`, { timeout: 120_000 })
   expect(await page.getByTestId('fleet-table').getAttribute('data-rows')).toBe(String(STATIONS))
-  // 100 rows a page: the table does not render 10,000 at once.
+  // Pages of 100 rows: the table never renders 10,000 at once, on any page.
+  expect(await page.getByTestId('fleet-row').count()).toBe(100)
+  expect(await page.getByTestId('fleet-pages').getAttribute('data-pages')).toBe(String(STATIONS / 100))
+  const firstPage = await page.getByTestId('fleet-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-station')))
+  await page.getByTestId('fleet-next').click()
+  await page.waitForSelector('[data-testid=fleet-pages][data-page="2"]')
+  const secondPage = await page.getByTestId('fleet-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-station')))
+  expect(secondPage).toHaveLength(100)
+  expect(secondPage.filter((id) => firstPage.includes(id))).toEqual([])
+  // A new sort goes back to the first page.
+  await page.getByTestId('sort-name').click()
+  await page.waitForSelector('[data-testid=fleet-pages][data-page="1"]')
   expect(await page.getByTestId('fleet-row').count()).toBe(100)
   const left = takeProblems(page).filter((p) => !(p.kind === 'console' && /status of 401/.test(p.text) && p.url?.endsWith('/session')))
   expect(left, formatProblems(left)).toEqual([])

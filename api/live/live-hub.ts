@@ -5,8 +5,18 @@
 // wrong events.
 import { randomBytes } from 'node:crypto'
 import type { StationLive } from './schemas.ts'
+import { summarise } from './summary.ts'
 
-export type LiveEvent = { readonly seq: number, readonly id: string, readonly stationId: string, readonly district: string, readonly data: string }
+export type LiveEvent = {
+  readonly seq: number
+  readonly id: string
+  readonly stationId: string
+  readonly district: string
+  /** The StationLive JSON. */
+  readonly data: string
+  /** The StationLiveSummary JSON (for /live/stream?view=summary), made on first use. */
+  summary (): string
+}
 
 export type Subscriber = {
   wants (stationId: string, district: string): boolean
@@ -25,7 +35,16 @@ export function createLiveHub (opts: LiveHubOptions = {}) {
 
   function publish (view: StationLive): LiveEvent {
     seq++
-    const event: LiveEvent = { seq, id: `${epoch}-${seq}`, stationId: view.stationId, district: view.district, data: JSON.stringify(view) }
+    let summary: string | undefined
+    const event: LiveEvent = {
+      seq,
+      id: `${epoch}-${seq}`,
+      stationId: view.stationId,
+      district: view.district,
+      data: JSON.stringify(view),
+      // Lazily: no cost on ingest's path while no client streams summaries.
+      summary: () => (summary ??= JSON.stringify(summarise(view)))
+    }
     ring[seq % size] = event
     for (const s of subscribers) {
       if (s.wants(event.stationId, event.district)) { s.push(event); pushed++ }

@@ -11,8 +11,9 @@ import { stationInScope } from '../auth/station-scope.ts'
 import { ErrorBody, errorResponses, httpError } from '../errors.ts'
 import { StationParams } from '../params.ts'
 import type { LiveService } from './live-service.ts'
-import { FleetLive, StationLive } from './schemas.ts'
+import { FleetLive, FleetLiveSummary, StationLive } from './schemas.ts'
 import { openSseStream, type SseStream } from './sse-stream.ts'
+import { summarise } from './summary.ts'
 import type { StationRec } from './station-state.ts'
 
 export type LiveRoutesOptions = {
@@ -30,14 +31,15 @@ const LiveQuery = z.object({
 const StreamQuery = z.object({
   station: StationId.optional().describe('Only this station'),
   district: District.optional().describe('Only the stations of this district'),
-  lastEventId: z.string().max(64).optional().describe('Resume after this event id, for clients that cannot send the Last-Event-ID header (the header wins)')
+  lastEventId: z.string().max(64).optional().describe('Resume after this event id, for clients that cannot send the Last-Event-ID header (the header wins); e.g. the `eventId` of GET /live/summary'),
+  view: z.enum(['full', 'summary']).default('full').describe('full: events carry StationLive / FleetLive; summary: StationLiveSummary / FleetLiveSummary (what GET /live/summary serves)')
 }).refine((q) => !(q.station && q.district), 'give station or district, not both')
 
 const STREAM_DESCRIPTION = `Server-Sent Events (text/event-stream) with the live state of the stations in the token's scope: all of them, \`district\`, or one \`station\`.
 
 Events:
-- \`snapshot\` (first, unless resuming): a FleetLive with every station asked for (retired ones left out);
-- \`station\`: a StationLive, each time a station changes (an event stored, a device going on- or offline, a registry edit, local midnight), pushed within about 1 s of the event's PUBACK. A station whose \`status\` became \`retired\` is sent once, then no more.
+- \`snapshot\` (first, unless resuming): a FleetLive with every station asked for (retired ones left out), or with \`view=summary\` a FleetLiveSummary;
+- \`station\`: a StationLive (with \`view=summary\`: a StationLiveSummary), each time a station changes (an event stored, a device going on- or offline, a registry edit, local midnight), pushed within about 1 s of the event's PUBACK. A station whose \`status\` became \`retired\` is sent once, then no more.
 
 Each event has an \`id\` (\`<epoch>-<seq>\`, one sequence for the process). A client that reconnects with \`Last-Event-ID\` (EventSource does so itself) gets exactly the events it missed if they are still in the server's recent-event buffer and the server was not restarted; otherwise a fresh \`snapshot\`. A client that cannot keep up is skipped until its connection drains, then sent a new \`snapshot\`. A \`retry:\` hint comes first and a comment line (\`: heartbeat\`) every heartbeat interval. Authenticate with the Authorization header (fetch-based SSE clients) or the session cookie (EventSource): the API token is never accepted in the URL.`
 
@@ -86,6 +88,22 @@ export const liveRoutes: FastifyPluginAsyncZod<LiveRoutesOptions> = async (app, 
     }
   }, async (request) => fleetLive(fleet(scopeOf(request).scope, request.query.district)))
 
+  app.get('/live/summary', {
+    schema: {
+      summary: 'What the fleet view needs of every station in the token\'s scope',
+      description: 'A smaller /live for maps and tables of many stations: per station its name, district, zone, capacity, position, state, occupancy, temperature, devices online, last message, today\'s entries and open alerts (StationLiveSummary), without devices, climate, equipment, supplies or hourly entries. `eventId` is the live stream\'s position the answer stands for: open /live/stream?view=summary&lastEventId=<eventId> to get only the changes since. Retired stations are left out.',
+      tags: ['live'],
+      querystring: LiveQuery,
+      response: { 200: FleetLiveSummary, ...errorResponses }
+    }
+  }, async (request): Promise<FleetLiveSummary> => {
+    // Changes not pushed yet are in the records already and come again as events after this
+    // position: a resuming client sees them twice (same version), never misses one.
+    const eventId = hub.currentId()
+    const stations = fleet(scopeOf(request).scope, request.query.district).map((s) => summarise(store.view(s)))
+    return { generatedAt: new Date().toISOString(), eventId, stations }
+  })
+
   app.get('/stations/:id/live', {
     schema: {
       summary: 'Live state of one station',
@@ -111,13 +129,16 @@ export const liveRoutes: FastifyPluginAsyncZod<LiveRoutesOptions> = async (app, 
   }, async (request, reply) => {
     const { scope, token } = scopeOf(request)
     const sessionHash = request.apiSession?.idHash
-    const { station, district } = request.query
+    const { station, district, view } = request.query
     if (station !== undefined) visible(scope, station)
     const wants = (id: string, d: string) =>
       (station === undefined || id === station) && (district === undefined || d === district) && stationInScope(scope, { id, district: d })
-    const snapshot = () => JSON.stringify(fleetLive(station !== undefined
-      ? [store.get(station)].filter((s): s is StationRec => s !== undefined && stationInScope(scope, s.meta))
-      : fleet(scope, district)))
+    const snapshot = () => {
+      const live = fleetLive(station !== undefined
+        ? [store.get(station)].filter((s): s is StationRec => s !== undefined && stationInScope(scope, s.meta))
+        : fleet(scope, district))
+      return JSON.stringify(view === 'summary' ? { generatedAt: live.generatedAt, eventId: hub.currentId(), stations: live.stations.map(summarise) } : live)
+    }
     // Fastify answers HEAD with the GET handler: headers only, no endless body.
     if (request.method === 'HEAD') return reply.type('text/event-stream; charset=utf-8').header('cache-control', 'no-cache').send('')
     const lastEventId = request.headers['last-event-id'] ?? request.query.lastEventId
@@ -131,6 +152,7 @@ export const liveRoutes: FastifyPluginAsyncZod<LiveRoutesOptions> = async (app, 
       ...options,
       wants,
       snapshot,
+      summary: view === 'summary',
       resume,
       stillAllowed: () => {
         // A stream opened by a dashboard session lasts as long as the session: signing out

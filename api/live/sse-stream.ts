@@ -20,6 +20,8 @@ export type SseStreamOptions = {
   wants: Subscriber['wants']
   /** The snapshot event's data (FleetLive JSON) for the client's stations, now. */
   snapshot: () => string
+  /** `station` events carry the StationLiveSummary (view=summary) instead of the StationLive. */
+  summary?: boolean
   /** Events missed since the client's Last-Event-ID; null: send a snapshot. */
   resume: LiveEvent[] | null
   /** Checked at each heartbeat: false (e.g. its token was revoked) ends the stream. */
@@ -30,7 +32,7 @@ export type SseStreamOptions = {
 
 export type SseStream = { end (): void }
 
-const eventText = (e: LiveEvent) => `id: ${e.id}\nevent: station\ndata: ${e.data}\n\n`
+const eventText = (e: LiveEvent, summary: boolean) => `id: ${e.id}\nevent: station\ndata: ${summary ? e.summary() : e.data}\n\n`
 
 export function openSseStream (res: ServerResponse, headers: Record<string, string | number | string[]>, opts: SseStreamOptions): SseStream {
   const { hub } = opts
@@ -62,13 +64,13 @@ export function openSseStream (res: ServerResponse, headers: Record<string, stri
 
   write(`retry: ${opts.retryMs}\n\n`)
   if (opts.resume === null) writeSnapshot()
-  else for (const e of opts.resume) write(eventText(e))
+  else for (const e of opts.resume) write(eventText(e, opts.summary === true))
 
   const unsubscribe = hub.subscribe({
     wants: opts.wants,
     push (e) {
       if (overflowed || ended) return
-      write(eventText(e))
+      write(eventText(e, opts.summary === true))
       opts.onPush?.()
     }
   })

@@ -74,7 +74,11 @@ export type LoadRun = {
   /** Sum over the page's finished responses of the bytes on the wire (headers included), by resource type. */
   bytes: Record<string, number>
   requests: number
+  /** Each finished response: bytes on the wire (headers included) and of its body once decoded. */
+  responses: ResponseBytes[]
 }
+
+export type ResponseBytes = { path: string, type: string, encoding: string, wireBytes: number, bodyBytes: number }
 
 /** One cold load of the fleet view: fresh context, empty cache. Leaves the page open for interaction. */
 export async function measureFleetLoad (browser: Browser, opts: { apiUrl: string, token: string, path: string, markers: number, timeoutMs: number }): Promise<{ run: LoadRun, page: Page, context: BrowserContext }> {
@@ -83,13 +87,22 @@ export async function measureFleetLoad (browser: Browser, opts: { apiUrl: string
   await page.addInitScript(installRecorder, MAP)
   const cdp = await context.newCDPSession(page)
   await cdp.send('Network.enable')
-  const types = new Map<string, string>()
+  const types = new Map<string, { type: string, path: string, encoding: string }>()
+  const decoded = new Map<string, number>()
   const bytes: Record<string, number> = {}
+  const responses: ResponseBytes[] = []
   let requests = 0
-  cdp.on('Network.responseReceived', (e) => { types.set(e.requestId, e.type ?? 'Other') })
+  cdp.on('Network.responseReceived', (e) => {
+    const h = Object.fromEntries(Object.entries(e.response.headers).map(([k, v]) => [k.toLowerCase(), String(v)]))
+    const u = new URL(e.response.url)
+    types.set(e.requestId, { type: e.type ?? 'Other', path: u.pathname.replace(/-[\w-]{8}\.(js|css)$/, '-….$1'), encoding: h['content-encoding'] ?? 'none' })
+  })
+  // dataLength: the body's bytes after decoding (gzip/br), chunk by chunk.
+  cdp.on('Network.dataReceived', (e) => { decoded.set(e.requestId, (decoded.get(e.requestId) ?? 0) + e.dataLength) })
   cdp.on('Network.loadingFinished', (e) => {
-    const type = types.get(e.requestId) ?? 'Other'
-    bytes[type] = (bytes[type] ?? 0) + e.encodedDataLength
+    const r = types.get(e.requestId) ?? { type: 'Other', path: '?', encoding: 'none' }
+    bytes[r.type] = (bytes[r.type] ?? 0) + e.encodedDataLength
+    responses.push({ ...r, wireBytes: e.encodedDataLength, bodyBytes: decoded.get(e.requestId) ?? 0 })
     requests++
   })
   const url = `${opts.apiUrl}${opts.path}`
@@ -122,7 +135,8 @@ export async function measureFleetLoad (browser: Browser, opts: { apiUrl: string
       lcpMs: rec.lcp,
       longestTaskMs: Math.max(0, ...rec.longTasks.map((t) => t.duration)),
       bytes,
-      requests
+      requests,
+      responses
     },
     page,
     context

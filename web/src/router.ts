@@ -1,7 +1,7 @@
 // A small hash router: the app lives at / and views are #/…, so the API only has to serve
 // index.html at / and deep links work without a server-side fallback. Provided to the
 // components through provide/inject (useRouter), one instance per app.
-import { inject, shallowRef, type InjectionKey, type ShallowRef } from 'vue'
+import { inject, shallowRef, type Component, type InjectionKey, type ShallowRef } from 'vue'
 
 export type RouteName = 'fleet' | 'sign-in' | 'station' | 'wall' | 'fleet-analytics' | 'admin' | 'not-found'
   | 'alerts' | 'alerts-settings' // alert views (issue 13)
@@ -27,6 +27,24 @@ const ROUTES: Array<[RouteName, RegExp, string[]]> = [
   // Supplies (issue 14).
   ['restock', /^\/restock$/, []]
 ]
+
+type ViewModule = { default: Component }
+// With the ECharts charts the fleet view does not need (bars, lines, heatmaps), registered
+// before the view mounts.
+const withCharts = async (view: Promise<ViewModule>): Promise<ViewModule> => (await Promise.all([view, import('./components/echarts-charts.ts')]))[0]
+
+// The views other than fleet (where everyone lands), sign-in and not-found, each a chunk of
+// its own that is downloaded when its route is first shown: the fleet view does not load
+// the wall, station, analytics, admin, alerts or restock code (App.vue).
+export const LAZY_VIEWS: Partial<Record<RouteName, () => Promise<ViewModule>>> = {
+  wall: () => withCharts(import('./views/WallView.vue')),
+  station: () => withCharts(import('./views/StationView.vue')),
+  'fleet-analytics': () => withCharts(import('./views/FleetAnalyticsView.vue')),
+  admin: () => withCharts(import('./views/AdminView.vue')),
+  alerts: () => withCharts(import('./views/AlertsView.vue')),
+  'alerts-settings': () => withCharts(import('./views/AlertsSettingsView.vue')),
+  restock: () => withCharts(import('./views/RestockView.vue'))
+}
 
 export function parseHash (hash: string): Route {
   const raw = hash.replace(/^#/, '') || '/'

@@ -4,7 +4,7 @@ import { inject, type InjectionKey } from 'vue'
 import { alertsApi } from './alerts.ts'
 import { withQuery, type Http, type Query } from './http.ts'
 import type {
-  ApiToken, AuditEntry, Comfort, Completeness, Device, Dwell, FleetLive, FleetSummary, Occupancy, PeakHours,
+  ApiToken, AuditEntry, Comfort, Completeness, Device, Dwell, FleetLive, FleetLiveSummary, FleetSummary, Occupancy, PeakHours,
   Range, Role, Service, Session, Station, StationLive, StationScope, Usage,
   NewRestock, Restock, RestockPlan
 } from './types.ts'
@@ -25,6 +25,8 @@ export function createApi (http: Http) {
     },
     live: {
       fleet: () => http.get<FleetLive>('/live'),
+      /** What the fleet view draws of each station (less than /live), and the stream position. */
+      summary: () => http.get<FleetLiveSummary>('/live/summary'),
       station: (id: string) => http.get<StationLive>(`${station(id)}/live`)
     },
     stations: {

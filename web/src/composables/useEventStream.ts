@@ -38,10 +38,19 @@ export function useEventStream (url: Ref<string | null>, handlers: StreamHandler
   }
 
   // A new EventSource does not send Last-Event-ID: the API also takes it as ?lastEventId=
-  // and resumes where we were (or sends a fresh snapshot).
+  // and resumes where we were (or sends a fresh snapshot). It replaces one the caller's URL
+  // may carry (the position of its first load): a repeated parameter would be refused.
+  function withLastId (u: string): string {
+    if (!lastId) return u
+    const [path = u, search = ''] = u.split('?')
+    const q = new URLSearchParams(search)
+    q.set('lastEventId', lastId)
+    return `${path}?${q}`
+  }
+
   function open (u: string) {
     close()
-    const es = new EventSource(lastId ? `${u}${u.includes('?') ? '&' : '?'}lastEventId=${encodeURIComponent(lastId)}` : u, { withCredentials: true })
+    const es = new EventSource(withLastId(u), { withCredentials: true })
     source = es
     es.onopen = () => { if (source === es) { state.value = 'live'; delay = 1000 } }
     for (const [name, handle] of Object.entries(handlers)) {

@@ -64,7 +64,10 @@ const en = {
     shown: '{shown} of {total} stations',
     empty: 'No station matches.',
     wall: 'Wall screen',
-    more: 'Show {n} more',
+    pages: 'Pages of the table',
+    page: 'Page {page} of {pages}',
+    prev: 'Previous page',
+    next: 'Next page',
     updated: 'Updated {time}'
   },
   live: { live: 'Live', connecting: 'Connecting…', reconnecting: 'Reconnecting…', lastUpdate: 'Last update {time}' },

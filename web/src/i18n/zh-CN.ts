@@ -66,7 +66,10 @@ const zhCN: Messages = {
     shown: '显示 {shown} / {total} 个站点',
     empty: '没有符合条件的站点。',
     wall: '大屏',
-    more: '再显示 {n} 个',
+    pages: '表格分页',
+    page: '第 {page} / {pages} 页',
+    prev: '上一页',
+    next: '下一页',
     updated: '更新于 {time}'
   },
   live: { live: '实时', connecting: '正在连接…', reconnecting: '正在重新连接…', lastUpdate: '最后更新 {time}' },
