@@ -19,9 +19,9 @@ let browser: LaunchedBrowser
 
 beforeAll(async () => {
   stack = await startTestStack()
-  await stack.addStation({ id: A, name: '蜀山区爱心驿站 401', district: '蜀山区', timezone: TZ, capacity: 6, lat: 31.85, lon: 117.26 })
-  await stack.addStation({ id: B, name: '蜀山区爱心驿站 402', district: '蜀山区', timezone: TZ, capacity: 6, lat: 31.86, lon: 117.25 })
-  await stack.addStation({ id: C, name: '包河区爱心驿站 403', district: '包河区', timezone: TZ, capacity: 6, lat: 31.80, lon: 117.30 })
+  await stack.addStation({ id: A, name: '蜀山区爱心驿站 401', district: 'shushan', timezone: TZ, capacity: 6, lat: 31.85, lon: 117.26 })
+  await stack.addStation({ id: B, name: '蜀山区爱心驿站 402', district: 'shushan', timezone: TZ, capacity: 6, lat: 31.86, lon: 117.25 })
+  await stack.addStation({ id: C, name: '包河区爱心驿站 403', district: 'baohe', timezone: TZ, capacity: 6, lat: 31.80, lon: 117.30 })
   browser = await launchBrowser()
 }, 120_000)
 afterAll(async () => {
@@ -60,7 +60,7 @@ describe('the supplies catalog in the dashboard', () => {
     await form.locator('[data-testid="catalog-threshold"]').fill('3')
     await form.locator('[data-testid="catalog-weather"]').selectOption('rain')
     await form.locator('[data-testid="catalog-price"]').fill('10.50')
-    expect(await form.textContent()).toContain('蜀山区') // "apply to every station of 蜀山区"
+    expect(await form.textContent()).toContain('shushan') // "apply to every station of shushan"
     await form.locator('[data-testid="catalog-district"]').check()
     await form.locator('[data-testid="catalog-save"]').click()
     await expect.poll(() => page.locator('[data-testid="catalog-message"]').textContent(), { timeout: 30_000 }).toContain('2')
@@ -70,7 +70,7 @@ describe('the supplies catalog in the dashboard', () => {
     for (const id of [A, B]) expect(await raincoat(id)).toMatchObject({ stationId: id, nameZh: '雨衣', nameEn: 'Raincoat', unit: '件', capacity: 12, threshold: 3, weather: 'rain', priceCents: 1050 })
     expect(await raincoat(C)).toBeUndefined()
     // One audited change for the district.
-    const audit = await (await fetch(`${stack.apiUrl}/audit?target=${encodeURIComponent('district:蜀山区')}`, { headers: stack.auth('admin') })).json() as { entries: AuditEntry[] }
+    const audit = await (await fetch(`${stack.apiUrl}/audit?target=${encodeURIComponent('district:shushan')}`, { headers: stack.auth('admin') })).json() as { entries: AuditEntry[] }
     expect(audit.entries.map((e) => [e.action, e.actor.startsWith('token:')])).toEqual([['supply.item.district', true]])
     expect((audit.entries[0]!.after as CatalogItem[]).map((i) => i.stationId).sort()).toEqual([A, B])
 
@@ -114,7 +114,7 @@ describe('the supplies catalog in the dashboard', () => {
       await page.locator('[data-testid="admin-view"] [role="alert"]').waitFor({ timeout: 30_000 })
       expect(await page.locator('[data-testid="supply-catalog"], [data-testid="catalog-save"], [data-testid="catalog-edit"], [data-testid="catalog-remove"]').count()).toBe(0)
       const post = (path: string, body: unknown) => fetch(`${stack.apiUrl}${path}`, { method: 'POST', headers: { ...stack.auth(role), 'content-type': 'application/json' }, body: JSON.stringify(body) })
-      expect((await post(`/supplies/districts/${encodeURIComponent('蜀山区')}/items/heat-pack`, item)).status).toBe(403)
+      expect((await post(`/supplies/districts/${'shushan'}/items/heat-pack`, item)).status).toBe(403)
       expect((await post(`/stations/${A}/supplies/items/heat-pack`, item)).status).toBe(403)
       expect((await post(`/stations/${A}/supplies/deliveries`, { item: 'heat-pack', quantity: 5, supplier: 'x', at: '09:00' })).status).toBe(403)
       expect((await fetch(`${stack.apiUrl}/stations/${B}/supplies/items/raincoat`, { method: 'DELETE', headers: stack.auth(role) })).status).toBe(403)
