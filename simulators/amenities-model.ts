@@ -8,6 +8,14 @@ import type { Segment } from './worker-pool.ts'
 // the lights, and free supplies on the shelf (water, instant noodles, raincoats on wet days).
 // Derived from the day plan with its own random stream, so it never changes who visits. The
 // air conditioner is not here: it follows the room temperature (environment-model.ts).
+//
+// The shelf carries its level across midnight; it is restocked only as modelled: the morning
+// round (08:00) refills what is at or below its reorder threshold (a quarter of the shelf, as
+// the demo catalog says), and at 15:00 the donor's daily water delivery fills the water and the
+// afternoon round tops up the rest. Everything is full after 15:00 whatever the morning held,
+// so the level at midnight is the shelf full less the previous evening's takes: planning a day
+// needs the previous day's visits only (deterministic, whichever day is planned first).
+
 
 export type ApplianceUse = { appliance: Extract<Appliance, 'microwave' | 'charger' | 'light'>, unit: number, onMs: number, offMs: number, powerW: number }
 export type SupplyItem = 'bottled-water' | 'instant-noodles' | 'raincoat'
@@ -25,14 +33,24 @@ export type AmenityPlan = {
   stockouts: Record<SupplyItem, number>
   /** Restocks that added something. */
   restocks: number
+  /** The level at the start of the day (carried from the previous evening) and at its end. */
+  shelfStart: Record<SupplyItem, number>
+  shelfEnd: Record<SupplyItem, number>
 }
+
+/** How to find the previous day (planDay): its visits, and a key naming it for the cache. */
+export type PreviousDay = { key: string, previousDay: () => PlanCore }
 
 const MIN = 60_000
 const HOUR = 60 * MIN
 export const SUPPLY_ITEMS: SupplyItem[] = ['bottled-water', 'instant-noodles', 'raincoat']
 export const SHELF_CAPACITY: Record<SupplyItem, number> = { 'bottled-water': 48, 'instant-noodles': 24, raincoat: 12 }
-// Staff rounds (local wall time, minutes); the night shift refills everything at midnight.
-const RESTOCK_AT = [8 * 60, 15 * 60]
+/** Reorder threshold of the demo catalog (scripts/demo-fleet.ts): a quarter of the shelf. */
+export const SHELF_THRESHOLD: Record<SupplyItem, number> = { 'bottled-water': 12, 'instant-noodles': 6, raincoat: 3 }
+// Local wall time, minutes: the morning round refills what is low; at 15:00 the water delivery
+// and the afternoon round fill everything.
+const MORNING_ROUND = 8 * 60
+const AFTERNOON = 15 * 60
 const MEALS: Array<[number, number]> = [[10 * 60 + 30, 14 * 60], [16 * 60 + 30, 20 * 60 + 30]]
 const BREAKFAST: [number, number] = [5 * 60 + 30, 7 * 60 + 30]
 const P_MICROWAVE: Record<Segment, number> = { rider: 0.35, courier: 0.25, sanitation: 0.2, other: 0.1 }
@@ -41,7 +59,31 @@ const LIGHTS_ON = 18 * 60 + 30
 
 type PlanCore = Omit<DayPlan, 'amenities'>
 
-export function planAmenities (plan: PlanCore): AmenityPlan {
+/**
+ * What the day's visitors use. The shelf starts the day at the previous evening's level (full
+ * without `previous`).
+ */
+export function planAmenities (plan: PlanCore, previous?: PreviousDay): AmenityPlan {
+  const start = previous === undefined ? { ...SHELF_CAPACITY } : levelAtMidnight(previous)
+  return planDayAmenities(plan, start)
+}
+
+// End-of-day levels by PreviousDay.key: a simulator planning day after day plans each day's
+// visits once. Small (three numbers a day) and bounded.
+const endLevels = new Map<string, Record<SupplyItem, number>>()
+const MAX_CACHED = 50_000
+
+function levelAtMidnight (previous: PreviousDay): Record<SupplyItem, number> {
+  const cached = endLevels.get(previous.key)
+  if (cached !== undefined) return { ...cached }
+  // After 15:00 the shelf is full whatever it held: the start level does not matter here.
+  const end = planDayAmenities(previous.previousDay(), { ...SHELF_CAPACITY }).shelfEnd
+  if (endLevels.size >= MAX_CACHED) endLevels.delete(endLevels.keys().next().value!)
+  endLevels.set(previous.key, end)
+  return { ...end }
+}
+
+function planDayAmenities (plan: PlanCore, start: Record<SupplyItem, number>): AmenityPlan {
   const rng = createRng(hashSeed(plan.seed, plan.stationId, plan.date, 'amenities'))
   const day = localDay(plan.date, plan.timeZone)
   const wall = (ms: number) => day.minuteOfDay(ms)
@@ -89,15 +131,15 @@ export function planAmenities (plan: PlanCore): AmenityPlan {
   uses.push({ appliance: 'light', unit: 1, onMs: day.startMs - HOUR, offMs: at(LIGHTS_OFF), powerW: 60 })
   uses.push({ appliance: 'light', unit: 1, onMs: at(LIGHTS_ON), offMs: day.endMs + HOUR, powerW: 60 })
 
-  const shelfDay = shelf(day, takes, at)
+  const shelfDay = shelf(day, takes, at, start)
   return { uses, ...shelfDay, restocks: shelfDay.supply.filter((r) => r.cause === 'restock').length }
 }
 
 type Day = ReturnType<typeof localDay>
-type Shelf = Pick<AmenityPlan, 'supply' | 'taken' | 'stockouts'>
+type Shelf = Pick<AmenityPlan, 'supply' | 'taken' | 'stockouts' | 'shelfStart' | 'shelfEnd'>
 
-function shelf (day: Day, takes: Array<{ ms: number, item: SupplyItem }>, at: (m: number) => number): Shelf {
-  const level = { ...SHELF_CAPACITY }
+function shelf (day: Day, takes: Array<{ ms: number, item: SupplyItem }>, at: (m: number) => number, start: Record<SupplyItem, number>): Shelf {
+  const level = { ...start }
   const taken = { 'bottled-water': 0, 'instant-noodles': 0, raincoat: 0 }
   const stockouts = { ...taken }
   type Step = { ms: number, rank: number, apply: () => SupplyReading[] }
@@ -107,13 +149,13 @@ function shelf (day: Day, takes: Array<{ ms: number, item: SupplyItem }>, at: (m
   for (let t = day.startMs; t < day.endMs; t += HOUR) {
     steps.push({ ms: t, rank: 0, apply: () => SUPPLY_ITEMS.map((item) => reading(t, item, 'hourly')) })
   }
-  for (const minutes of RESTOCK_AT) {
+  for (const [minutes, refills] of [[MORNING_ROUND, (item: SupplyItem) => level[item] <= SHELF_THRESHOLD[item]], [AFTERNOON, () => true]] as const) {
     const ms = at(minutes) + 60_000
     steps.push({
       ms,
       rank: 1,
       apply: () => SUPPLY_ITEMS.flatMap((item) => {
-        if (level[item] === SHELF_CAPACITY[item]) return []
+        if (level[item] === SHELF_CAPACITY[item] || !refills(item)) return []
         level[item] = SHELF_CAPACITY[item]
         return [reading(ms, item, 'restock')]
       })
@@ -133,5 +175,6 @@ function shelf (day: Day, takes: Array<{ ms: number, item: SupplyItem }>, at: (m
     })
   }
   steps.sort((a, b) => a.ms - b.ms || a.rank - b.rank)
-  return { supply: steps.flatMap((s) => s.apply()), taken, stockouts }
+  const supply = steps.flatMap((s) => s.apply())
+  return { supply, taken, stockouts, shelfStart: { ...start }, shelfEnd: { ...level } }
 }

@@ -1,6 +1,6 @@
 import { StationId, WorkerId } from '../contract/index.ts'
 import { SEGMENTS, WEEKEND_FACTOR, segmentWeights, totalDensity } from './arrival-profile.ts'
-import { dayOfWeek, localDay } from './local-time.ts'
+import { addDays, dayOfWeek, localDay } from './local-time.ts'
 import { createRng, hashSeed } from './random.ts'
 import { planAmenities, type AmenityPlan } from './amenities-model.ts'
 import { weatherFor, type DayWeather } from './weather.ts'
@@ -85,6 +85,14 @@ export const P_STRANGER = 0.006
 type Regular = { id: string, profile: WorkerProfile }
 
 export function planDay (opts: PlanDayOptions): DayPlan {
+  const plan = planVisits(opts)
+  // The shelf carries its level from the previous day (simulators/amenities-model.ts).
+  const previous = { ...opts, date: addDays(opts.date, -1), weather: undefined }
+  const key = [opts.seed, opts.stationId, previous.date, opts.timeZone, opts.busyness, opts.capacity, opts.region ?? '', ...opts.workerPool].join('|')
+  return { ...plan, amenities: planAmenities(plan, { key, previousDay: () => planVisits(previous) }) }
+}
+
+function planVisits (opts: PlanDayOptions): Omit<DayPlan, 'amenities'> {
   const { stationId, seed, date, timeZone, capacity, busyness } = opts
   StationId.parse(stationId)
   if (!Number.isInteger(capacity) || capacity < 1 || capacity > 500) throw new Error('capacity must be an integer 1..500')
@@ -169,7 +177,6 @@ export function planDay (opts: PlanDayOptions): DayPlan {
   visits.sort((a, b) => a.enterMs - b.enterMs)
   denied.sort((a, b) => a.ms - b.ms)
 
-  const plan = { stationId, seed, date, timeZone, capacity, startMs: day.startMs, endMs: day.endMs, visits, denied, turnedAway, weather }
-  return { ...plan, amenities: planAmenities(plan) }
+  return { stationId, seed, date, timeZone, capacity, startMs: day.startMs, endMs: day.endMs, visits, denied, turnedAway, weather }
 }
 

@@ -1,7 +1,7 @@
 // A shelf that empties over several days, with a known consumption per visit by local hour
 // of day, for the supplies forecast (docs/supplies.md). The everyday shelf of
-// amenities-model.ts is refilled every night and on two rounds a day, so it never shows a
-// time to empty; this one carries its level from day to day and is refilled only when the
+// amenities-model.ts is filled every afternoon, so it rarely shows a time to empty; this one
+// carries its level from day to day and is refilled only when the
 // staff's round finds it at or below the threshold.
 //
 // Takes follow the day plan's visits: each visit adds the item's units per visit for its

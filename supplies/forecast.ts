@@ -11,6 +11,8 @@ export type ForecastInput = {
   /** When `level` was read or counted (epoch ms). */
   levelAt: number
   threshold: number
+  /** Shelf capacity: a restock fills the shelf at most up to it (default: no limit). */
+  capacity?: number | null
   restocksAfter: readonly RestockMark[]
   profile: VisitProfile
   rates: ItemRates
@@ -80,7 +82,7 @@ function walk (input: ForecastInput, scale: number): Omit<ForecastResult, 'band'
     t = stop
     if (t === now) levelNow = level
     while (restocks[k] !== undefined && restocks[k]!.t <= t) {
-      level += restocks[k]!.quantity
+      level = Math.min(level + restocks[k]!.quantity, input.capacity ?? Infinity)
       // A restock before now undoes an earlier crossing: the shelf empties again later.
       if (restocks[k]!.t <= now) {
         toEmpty = level <= 0 ? 0 : null

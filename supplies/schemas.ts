@@ -140,6 +140,7 @@ export const ItemForecast = z.object({
   threshold: z.int().nullable(),
   lastReadingAt: z.string().nullable(),
   levelSource: z.enum(['sensor', 'manual', 'none']),
+  pendingRestock: z.int().describe('Units logged as restocked after the shelf sensor\'s last reading, which it has not shown yet: included in level (capped at capacity) until the sensor reports them'),
   perVisit: z.number().nullable().describe('Units per visit, learned (restocks excluded)'),
   rateSource: z.enum(['station', 'district', 'none']),
   ratePerHour: z.number().nullable().describe('Expected units per hour over the next 24 h'),

@@ -146,9 +146,17 @@ export function createSupplyModel ({ registry, admin, query, historyDays = HISTO
           const capacity = cat?.capacity ?? last?.capacity ?? null
           const threshold = cat?.threshold ?? null
           const own = st?.rates.get(item)
-          // Restocks the level does not hold yet: after the count or reading, and (for a sensor)
-          // not the one a jump in the readings already shows (logged up to 2 h after it).
-          const after = levelAt === null ? [] : restocks.filter((r) => r.item === item && Date.parse(r.at) > levelAt && Date.parse(r.at) <= now && (useCount || !seenBySensor(st?.readings.get(item) ?? [], Date.parse(r.at), levelAt)))
+          // Restocks the level does not hold yet: logged after the count or the last reading, and
+          // (for a sensor) not the one a jump in the readings already shows (logged up to 2 h
+          // after it). A sensor's next reading includes them: they count until then, never twice.
+          const readAt = useCount ? levelAt : last?.t ?? null
+          const ofItem = restocks.filter((r) => r.item === item && Date.parse(r.at) <= now)
+          const unseen = useCount ? ofItem : notSeenBySensor(st?.readings.get(item) ?? [], ofItem)
+          const after = readAt === null ? [] : unseen.filter((r) => Date.parse(r.at) > readAt)
+          const pending = after.reduce((a, r) => a + r.quantity, 0)
+          // A fresh sensor reading is the level now: what was logged since is added at once.
+          const freshSensor = !useCount && levelAt !== null && levelAt >= now
+          const startLevel = level === null ? null : freshSensor ? capped(level + pending, capacity) : level
           const district = own !== undefined && own.visits > 0 ? null : districtRates(station.district, item)
           const rates = own !== undefined && own.visits > 0 ? own : district
           const profile = st && st.profile.visits > 0 ? st.profile : districtProfile(station.district)
@@ -156,17 +164,18 @@ export function createSupplyModel ({ registry, admin, query, historyDays = HISTO
             stationId: id, item, level, capacity, threshold,
             percent: level !== null && capacity !== null ? Math.round(level / capacity * 1000) / 10 : null,
             // Without a rate to forecast with, the level is still what was counted plus restocked since.
-            ...(level === null ? {} : levelWith(level + after.reduce((a, r) => a + r.quantity, 0), capacity)),
+            ...(level === null ? {} : levelWith(capped(level + pending, capacity), capacity)),
             lastReadingAt: useCount ? count.at : last === undefined ? null : new Date(last.t).toISOString(),
             levelSource: levelAt === null ? 'none' : useCount ? 'manual' : 'sensor',
+            pendingRestock: useCount ? 0 : pending,
             perVisit: rates ? rates.perVisit : null,
             rateSource: rates === null || rates === undefined ? 'none' : rates === own ? 'station' : 'district',
             ratePerHour: null, timeToEmptyHours: null, timeToThresholdHours: null, emptyAt: null, band: { low: null, high: null }
           }
-          if (level !== null && levelAt !== null && rates && profile) {
+          if (startLevel !== null && levelAt !== null && rates && profile) {
             const f = forecastItem({
-              level, levelAt, threshold: threshold ?? 0, now, horizonHours, timeZone: station.timezone, profile, rates,
-              restocksAfter: after.map((r) => ({ t: Date.parse(r.at), quantity: r.quantity })),
+              level: startLevel, levelAt, threshold: threshold ?? 0, now, horizonHours, timeZone: station.timezone, profile, rates, capacity,
+              restocksAfter: freshSensor ? [] : after.map((r) => ({ t: Date.parse(r.at), quantity: r.quantity })),
               factor: weatherFactor((cat?.weather ?? 'none') as WeatherDriver, rates, weatherOf(weather, station.district))
             })
             Object.assign(base, {
@@ -215,14 +224,26 @@ function weatherOf (all: readonly WeatherDay[], district: string): Map<string, W
   return out
 }
 
-/** Whether the readings show a jump upward from RESTOCK_MATCH_MS before `at` up to `levelAt`. */
-function seenBySensor (readings: readonly Reading[], at: number, levelAt: number): boolean {
-  for (let i = readings.length - 1; i > 0 && readings[i]!.t >= at - RESTOCK_MATCH_MS; i--) {
-    if (readings[i]!.t <= levelAt && readings[i]!.quantity > readings[i - 1]!.quantity) return true
-  }
-  return false
+/**
+ * The restocks no jump upward in the readings shows. Each jump explains one restock logged
+ * within RESTOCK_MATCH_MS of it, before or after (the same match as the restock log's), so a
+ * second restock soon after the first still counts; restocks in time order take the earliest
+ * jump that fits.
+ */
+function notSeenBySensor<R extends { at: string }> (readings: readonly Reading[], restocks: readonly R[]): R[] {
+  const jumps: number[] = []
+  for (let i = 1; i < readings.length; i++) if (readings[i]!.quantity > readings[i - 1]!.quantity) jumps.push(readings[i]!.t)
+  const used = new Set<number>()
+  return [...restocks].sort((a, b) => a.at.localeCompare(b.at)).filter((r) => {
+    const at = Date.parse(r.at)
+    const j = jumps.findIndex((t, k) => !used.has(k) && Math.abs(t - at) <= RESTOCK_MATCH_MS)
+    if (j < 0) return true
+    used.add(j)
+    return false
+  })
 }
 
+const capped = (level: number, capacity: number | null) => (capacity === null ? level : Math.min(level, Math.max(capacity, 0)))
 const levelWith = (level: number, capacity: number | null) => ({ level, percent: capacity !== null ? Math.round(level / capacity * 1000) / 10 : null })
 const round = (v: number | null, digits: number) => (v === null ? null : Math.round(v * 10 ** digits) / 10 ** digits)
 

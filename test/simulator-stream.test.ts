@@ -165,6 +165,9 @@ describe('the simulator stream is pinned', () => {
   })
 })
 
-const DAY_MODEL = { count: 27484, sha256: '0b3414973696025d349561d38db9acaf7568c2d5a1a6f70c6294e9b2e4a4fd02' }
-const FLEET_HUB = { count: 27882, sha256: 'b3309198ab4efef3edfbc72ed2222dcf8a7aa42c78456c7b035e08c00ff9b47a', truth: '59ed2b79b13990ba45260a22c3ce2016c897507f281fee86405e04f4e7c2a1e3' }
-const FLEET_SPLIT = { count: 17829, sha256: '2f3919ad3aed7c1ea3f10658f91b0fdd11ea7916772b8f6c39a8dd5d00d4bba5' }
+// Re-pinned when the shelf started carrying its level across midnight (amenities-model.ts, no
+// refill at midnight, the morning round refills only what is low): only the shelf's messages
+// and the ground truth's supply figures changed; every other message hashes as before.
+const DAY_MODEL = { count: 27451, sha256: '3df0a15a5b6e504548b9a07bc4fbe13237b4d1a5a60d9c61077bd6477c56e2d9' }
+const FLEET_HUB = { count: 27854, sha256: '2c1f44be92826d5616779510d865b1599359a605011c9635195bf9d6860d7721', truth: '1d8f96d85532a9188d8cb0411ffcdd4d2a1dd17323e27c53ee5538c2514d18b0' }
+const FLEET_SPLIT = { count: 17796, sha256: 'c9ac44b7824b4eb93f3efc4ec90c2d8bcf29e1fe4db2bb6e2959ad370bd4f918' }

@@ -40,6 +40,8 @@ export function createLiveSupplies (opts: LiveSuppliesOptions) {
     // added): read the registry now, or its forecast would have no record to go to.
     if (stationIds.some((id) => opts.store.get(id) === undefined)) opts.store.sync()
     const byStation = new Map<string, Map<string, SupplyForecastRec>>(stationIds.map((id) => [id, new Map()]))
+    // Levels with restocks logged after the shelf sensor's last reading, per station and item.
+    const pending = new Map<string, Map<string, { readingAt: number, level: number }>>()
     const names = new Map<string, { nameZh: string, nameEn: string }>()
     for (const id of stationIds) for (const c of opts.catalog?.(id) ?? []) names.set(`${id}\u0000${c.item}`, c)
     for (const f of opts.model.forecastStationItems(stationIds, horizon, t)) {
@@ -50,8 +52,25 @@ export function createLiveSupplies (opts: LiveSuppliesOptions) {
         level: f.level, capacity: f.capacity, threshold: f.threshold, computedAt: t,
         timeToEmptyHours: f.timeToEmptyHours, emptyAt: f.emptyAt, band: f.band
       })
+      if (f.levelSource === 'sensor' && f.pendingRestock > 0 && f.level !== null && f.lastReadingAt !== null) {
+        const m = pending.get(f.stationId) ?? new Map<string, { readingAt: number, level: number }>()
+        m.set(f.item, { readingAt: Date.parse(f.lastReadingAt), level: f.level })
+        pending.set(f.stationId, m)
+      }
     }
-    for (const [id, items] of byStation) opts.store.update(id, (s) => { s.supplyForecast = items; return true })
+    for (const [id, items] of byStation) {
+      opts.store.update(id, (s) => {
+        s.supplyForecast = items
+        // The live level of a sensor item is its last reading: a restock logged since shows at
+        // once, on the record of that same reading (a newer reading, which holds the restock
+        // or not, replaces it; never both).
+        for (const [item, p] of pending.get(id) ?? []) {
+          const r = s.supplies.get(item)
+          if (r !== undefined && r.at === p.readingAt) s.supplies.set(item, { ...r, quantity: p.level })
+        }
+        return true
+      })
+    }
   }
 
   function run (ids: readonly string[]): Promise<void> {

@@ -3,7 +3,7 @@
 //             POST /supplies/weather;
 //   admin:    POST|DELETE /stations/:id/supplies/items/:item, POST /supplies/districts/:district/items/:item,
 //             POST /stations/:id/supplies/deliveries, DELETE /stations/:id/supplies/deliveries/:deliveryId.
-// Reading: GET /stations/:id/supplies/restocks?from=&to= (viewer).
+// Reading: GET /stations/:id/supplies/restocks?from=&to=, GET /stations/:id/supplies/catalog (viewer).
 import { z } from 'zod'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { actorOf } from '../../api/auth/roles.ts'
@@ -86,6 +86,20 @@ export const supplyChangesRoute: FastifyPluginAsyncZod<SupplyChangesOptions> = a
       response: { 200: z.array(WeatherDay), ...errorResponses }
     }
   }, async (request) => admin.setWeather(actorOf(request), request.body))
+
+  app.get('/stations/:id/supplies/catalog', {
+    schema: {
+      summary: 'The catalog of a station: its items and scheduled deliveries',
+      description: 'What the admin routes below set (the dashboard\'s catalog editor reads it).',
+      tags: ['supplies'],
+      params: StationParams,
+      response: { 200: z.object({ stationId: z.string(), items: z.array(CatalogItem), deliveries: z.array(Delivery) }), ...errorResponses, ...notFound }
+    }
+  }, async (request) => {
+    const id = request.params.id
+    if (!registry.getStation(id)) throw httpError(404, `station ${id} not found`)
+    return { stationId: id, items: registry.supplies.items(id), deliveries: registry.supplies.deliveries(id) }
+  })
 
   app.post('/stations/:id/supplies/items/:item', {
     preValidation,

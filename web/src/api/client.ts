@@ -6,7 +6,7 @@ import { withQuery, type Http, type Query } from './http.ts'
 import type {
   ApiToken, AuditEntry, Comfort, Completeness, Device, Dwell, FleetLive, FleetLiveSummary, FleetSummary, Occupancy, PeakHours,
   Range, Role, Service, Session, Station, StationLive, StationScope, Usage,
-  NewRestock, Restock, RestockPlan
+  NewRestock, Restock, RestockPlan, CatalogItem, CatalogItemInput, Delivery, NewDelivery
 } from './types.ts'
 
 const enc = encodeURIComponent
@@ -53,7 +53,14 @@ export function createApi (http: Http) {
       planUrl: (q: { depot: string, district?: string, horizon?: string, capacity?: number }, format: 'csv' | 'html', lang: 'zh' | 'en') =>
         withQuery('/restock-plan', { ...q, format, lang }),
       restocks: (id: string, r: Range) => http.get<{ stationId: string, restocks: Restock[] }>(`${station(id)}/supplies/restocks`, { query: r }),
-      logRestock: (id: string, r: NewRestock) => http.post<Restock>(`${station(id)}/supplies/restocks`, { body: r })
+      logRestock: (id: string, r: NewRestock) => http.post<Restock>(`${station(id)}/supplies/restocks`, { body: r }),
+      // The catalog (admin writes; docs/supplies.md).
+      catalog: (id: string) => http.get<{ stationId: string, items: CatalogItem[], deliveries: Delivery[] }>(`${station(id)}/supplies/catalog`),
+      setItem: (id: string, item: string, body: CatalogItemInput) => http.post<CatalogItem>(`${station(id)}/supplies/items/${enc(item)}`, { body }),
+      setDistrictItem: (district: string, item: string, body: CatalogItemInput) => http.post<CatalogItem[]>(`/supplies/districts/${enc(district)}/items/${enc(item)}`, { body }),
+      removeItem: (id: string, item: string) => http.del<CatalogItem>(`${station(id)}/supplies/items/${enc(item)}`),
+      addDelivery: (id: string, body: NewDelivery) => http.post<Delivery>(`${station(id)}/supplies/deliveries`, { body }),
+      removeDelivery: (id: string, deliveryId: number) => http.del<Delivery>(`${station(id)}/supplies/deliveries/${deliveryId}`)
     },
     admin: {
       createStation: (s: NewStationInput) => http.post<Station>('/stations', { body: s }),

@@ -35,7 +35,7 @@ export type SignedOutReason = 'session_expired' | 'token_revoked' | 'signed_out'
 // Supplies (docs/supplies.md).
 export type LiveSupply = StationLive['supplies'][number]
 export type { RestockPlan, PlanStop, PlanItem } from '../../../supplies/plan/plan-schema.ts'
-export type { Restock, NewRestock } from '../../../supplies/schemas.ts'
+export type { Restock, NewRestock, CatalogItem, CatalogItemInput, Delivery, NewDelivery } from '../../../supplies/schemas.ts'
 
 export type Range = { from: string, to: string }
 export type WithSecret<K extends string, T> = { [P in K]: T } & { secret: string }

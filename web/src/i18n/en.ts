@@ -139,7 +139,7 @@ const en = {
   admin: {
     title: 'Administration',
     forbidden: 'Only administrators can see this page.',
-    tabs: { stations: 'Stations', devices: 'Devices', services: 'Service clients', tokens: 'API tokens', audit: 'Audit log' },
+    tabs: { stations: 'Stations', devices: 'Devices', services: 'Service clients', tokens: 'API tokens', audit: 'Audit log', supplies: 'Supplies catalog' },
     secretOnce: 'Copy this secret now: it is shown only once.',
     secret: 'Secret',
     rotate: 'Rotate',
@@ -186,6 +186,21 @@ const en = {
       restocked: 'Restocked', logged: 'Logged: {quantity} × {item} at {station}.',
       source: 'Source', donor: 'Donor', donorNeeded: 'A donation names its donor.',
       nothing: 'Nothing to restock within the horizon.', unroutable: '{n} station(s) need supplies but have no coordinates.'
+    },
+    // Catalog editor (admin tab "Supplies catalog").
+    catalog: {
+      station: 'Station', items: 'Items', item: 'Item (slug)', itemHint: 'e.g. bottled-water', name: 'Name', nameZh: 'Name (Chinese)', nameEn: 'Name (English)',
+      unit: 'Unit', capacity: 'Shelf capacity', threshold: 'Reorder at or below', weather: 'Weather-driven', price: 'Unit price (yuan)',
+      weatherName: { none: 'No', rain: 'Rain', heat: 'Heat', cold: 'Cold' },
+      add: 'Add item', edit: 'Edit', editing: 'Editing {item}', remove: 'Remove', save: 'Save', cancel: 'Cancel', none: 'No items yet.',
+      wholeDistrict: 'For every station of {district}',
+      saved: '{item} saved.', savedDistrict: '{item} set for {n} station(s) of {district}.', removed: '{item} removed.',
+      confirmRemove: 'Remove {item} from the catalog of {station}?'
+    },
+    deliveries: {
+      title: 'Scheduled deliveries', add: 'Add delivery', remove: 'Remove', none: 'No scheduled deliveries.',
+      quantity: 'Quantity', supplier: 'Supplier', source: 'Source', days: 'Days', at: 'Arrives at', everyDay: 'Every day',
+      confirmRemove: 'Remove the delivery of {item} by {supplier}?'
     }
   }
 }

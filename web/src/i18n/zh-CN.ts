@@ -141,7 +141,7 @@ const zhCN: Messages = {
   admin: {
     title: '系统管理',
     forbidden: '只有管理员可以查看此页面。',
-    tabs: { stations: '站点', devices: '设备', services: '服务客户端', tokens: 'API 令牌', audit: '审计日志' },
+    tabs: { stations: '站点', devices: '设备', services: '服务客户端', tokens: 'API 令牌', audit: '审计日志', supplies: '物资目录' },
     secretOnce: '请立即复制此密钥：它只显示这一次。',
     secret: '密钥',
     rotate: '更换密钥',
@@ -188,6 +188,21 @@ const zhCN: Messages = {
       restocked: '已补货', logged: '已记录：{station} 补 {item} {quantity}。',
       source: '来源', donor: '捐赠单位', donorNeeded: '捐赠需填写捐赠单位。',
       nothing: '预测期内无需补货。', unroutable: '{n} 个驿站需要补货但没有坐标。'
+    },
+    // 物资目录（管理页“物资目录”标签）。
+    catalog: {
+      station: '站点', items: '物资', item: '物资代码', itemHint: '如 bottled-water', name: '名称', nameZh: '中文名称', nameEn: '英文名称',
+      unit: '单位', capacity: '货架容量', threshold: '补货阈值（不高于）', weather: '受天气影响', price: '单价（元）',
+      weatherName: { none: '否', rain: '降雨', heat: '高温', cold: '低温' },
+      add: '添加物资', edit: '编辑', editing: '正在编辑 {item}', remove: '删除', save: '保存', cancel: '取消', none: '尚无物资。',
+      wholeDistrict: '应用到{district}的所有站点',
+      saved: '已保存 {item}。', savedDistrict: '已为{district}的 {n} 个站点设置 {item}。', removed: '已删除 {item}。',
+      confirmRemove: '从 {station} 的目录中删除 {item}？'
+    },
+    deliveries: {
+      title: '定期配送', add: '添加配送', remove: '删除', none: '没有定期配送。',
+      quantity: '数量', supplier: '供应单位', source: '来源', days: '日期', at: '送达时间', everyDay: '每天',
+      confirmRemove: '删除 {supplier} 的 {item} 配送？'
     }
   }
 }
