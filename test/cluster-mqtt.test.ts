@@ -151,11 +151,21 @@ test('take-over across nodes: the device connecting to B closes its connection o
   void closed(first).then(() => { firstClosed = true })
   await waitFor(async () => await doorConnected(nodes.a.apiUrl) === true, 'the door online through A')
 
-  const second = await device(nodes.b.mqttUrl, DOOR)
+  // A is slow to hear of the new connection (stopped for a moment): B records the connect
+  // first, A the end of the old connection after it, the order that used to leave the device
+  // "offline" while it was connected to B.
+  const a = nodes.a.pid()!
+  process.kill(a, 'SIGSTOP')
+  let second: MqttClient
+  try {
+    second = await device(nodes.b.mqttUrl, DOOR)
+    await sleep(1_500) // past B's presence write delay (100 ms)
+  } finally {
+    process.kill(a, 'SIGCONT')
+  }
   await waitFor(() => firstClosed, 'A closing the first connection on B\'s notice [MQTT-3.1.4-2]')
-  // Both nodes wrote what they saw (B the connect, A the end of its connection), in whatever
-  // order; past their write delays and a presence flush, the device is connected.
-  await sleep(2_000)
+  await sleep(2_000) // past A's write delay and a presence flush
+
   for (const n of [nodes.a, nodes.b]) {
     const p = await presence(n.apiUrl)
     expect(p.devices.find((d) => d.deviceId === DOOR)).toMatchObject({ connected: true })
