@@ -36,6 +36,11 @@ export type BrokerOptions = {
   credentialPollMs: number
   /** An Aedes persistence (see create-persistence.ts); in memory when absent. */
   persistence?: { instance: unknown, close (): Promise<void> } | null
+  /**
+   * Aedes' message bus shared with the other nodes of a cluster (cluster/mq-emitter.ts); this
+   * process only when absent. Aedes closes it.
+   */
+  mq?: unknown
   metrics?: Metrics
 }
 
@@ -57,6 +62,7 @@ export async function startBroker (opts: BrokerOptions) {
     id: opts.id,
     heartbeatInterval: opts.heartbeatMs,
     ...(opts.persistence ? { persistence: opts.persistence.instance } : {}),
+    ...(opts.mq ? { mq: opts.mq } : {}),
     // A subscriber that stops reading must not stall delivery to everyone else.
     drainTimeout: 30_000,
     // Device ids are up to 64 characters; MQTT 3.1.1 lets a server accept more than 23 [MQTT-3.1.3-5].
@@ -83,16 +89,21 @@ export async function startBroker (opts: BrokerOptions) {
 
   // Stored data is forwarded to subscribers (services, hubs) once one has subscribed to
   // something it can match. With a persistence that outlives the process (Redis), a session
-  // from before the restart may hold such subscriptions without having subscribed here.
-  const sessionsOutliveProcess = opts.persistence != null
+  // from before the restart may hold such subscriptions without having subscribed here. With a
+  // bus shared by a cluster, subscribers on other nodes exist that this one cannot see: always
+  // forward; Redis itself drops a PUBLISH that no node subscribed to (docs/cluster.md).
+  const forwardAlways = opts.persistence != null || opts.mq != null
   const fastPath = createPublishFastPath({
     aedes,
     sessions,
     gate,
     maxPendingPerClient: opts.maxPendingPerClient,
     ingestDevicePublish,
-    liveConsumers: () => sessionsOutliveProcess || sessions.liveSubscriberSeen(),
-    seen: presence.touch
+    liveConsumers: () => forwardAlways || sessions.liveSubscriberSeen(),
+    seen: presence.touch,
+    // In a cluster the bus logs Redis being unreachable (cluster/mq-emitter.ts); per message
+    // that would flood the log.
+    forwardFailed: (err) => logger.debug({ err: err.message }, 'stored message not forwarded to subscribers')
   })
   const listeners = await startListeners(fastPath, opts.listeners, logger, {
     onOversize: () => metrics?.connectionsRefused.inc({ reason: 'packet_too_large' }),

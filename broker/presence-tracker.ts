@@ -36,13 +36,28 @@ export function createPresenceTracker (deps: { aedes: Aedes, sessions: Sessions,
     if (changes.length === 0) return
     const batch = changes
     changes = []
+    const applied: PresenceUpdate[] = []
     try {
-      store.record(batch)
+      // In order: a connect, then a disconnect of that connection, in one batch.
+      for (let i = 0; i < batch.length;) {
+        let j = i
+        while (j < batch.length && batch[j]!.connected) j++
+        if (j > i) {
+          store.record(batch.slice(i, j))
+          applied.push(...batch.slice(i, j))
+        }
+        if (j === batch.length) break
+        const u = batch[j]!
+        // Only the connection through this broker ends: if the device has connected through
+        // another node since (a takeover across nodes, whose notice closed this connection),
+        // that node's "connected" stands, whichever of the two writes comes first.
+        if (store.connectionLost(u.deviceId, brokerId, u.disconnectedAt!, u.disconnectReason!)) applied.push(u)
+        i = j + 1
+      }
     } catch (err) {
       logger.error({ err: (err as Error).message, updates: batch.length }, 'cannot record presence')
-      return
     }
-    for (const u of batch) deps.onChange?.(u)
+    for (const u of applied) deps.onChange?.(u)
   }
 
   aedes.on('clientReady', (client) => {

@@ -43,6 +43,12 @@ export type FastPathDeps = {
   liveConsumers: () => boolean
   /** A publish counts as a sign of life (presence), as Aedes' 'publish' event would tell. */
   seen: (client: Client) => void
+  /**
+   * Forwarding a stored, acknowledged message failed (in a cluster: Redis unreachable). The
+   * device has its PUBACK and will not resend, so its connection stays: forwarding is at most
+   * once, storage is what the PUBACK promised.
+   */
+  forwardFailed: (err: Error) => void
 }
 
 export function createPublishFastPath (deps: FastPathDeps) {
@@ -66,7 +72,12 @@ export function createPublishFastPath (deps: FastPathDeps) {
       if (err) return client._nextBatch(err)
       writePuback(client.conn, packet.messageId!)
       // With the publishing client, as Aedes' handler passes it (no-local, the 'publish' event).
-      if (deps.liveConsumers()) publishAs(packet, client, (e) => client._nextBatch(e ?? undefined))
+      if (deps.liveConsumers()) {
+        publishAs(packet, client, (e) => {
+          if (e) deps.forwardFailed(e)
+          client._nextBatch()
+        })
+      }
       else client._nextBatch()
     })
     return true

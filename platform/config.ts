@@ -99,7 +99,8 @@ export const ConfigSchema = z.object({
   BROKER_PERSISTENCE: z.enum(['memory', 'redis']).default('memory'),
   REDIS_URL: z.string().regex(/^rediss?:\/\/[^\s]+$/, 'REDIS_URL: redis://[user:password@]host:port[/db]').optional(),
   // Cluster coordination (docs/cluster.md): `redis` runs the rollup job, the alert evaluator and
-  // the notifier once per cluster under leases in REDIS_URL, fed with every node's stored events.
+  // the notifier once per cluster under leases in REDIS_URL, fed with every node's stored events,
+  // and shares Aedes' message bus between nodes (cross-node delivery, client take-over).
   CLUSTER: z.enum(['off', 'redis']).default('off'),
   // A lease holder that dies is replaced after at most this long.
   CLUSTER_LEASE_TTL_MS: positive.min(300).default(15_000),
@@ -220,9 +221,6 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     if (!c.REDIS_URL) throw new ConfigError('Invalid configuration:\n✖ REDIS_URL is required when CLUSTER=redis\n  → at REDIS_URL')
     // Aedes tells brokers apart by id (heartbeats, wills): a shared default would merge them.
     if (cleaned.BROKER_ID === undefined) throw new ConfigError('Invalid configuration:\n✖ BROKER_ID must be set (unique per node, the same across its restarts) when CLUSTER=redis\n  → at BROKER_ID')
-    // Without a shared emitter (mqemitter-redis) brokers on one Redis never hear each other's
-    // heartbeats and publish each other's devices' wills as orphaned: refused until it is in.
-    if (c.BROKER_PERSISTENCE === 'redis') throw new ConfigError('Invalid configuration:\n✖ CLUSTER=redis with BROKER_PERSISTENCE=redis needs cross-node delivery (mqemitter-redis), not available yet: use BROKER_PERSISTENCE=memory on cluster nodes\n  → at BROKER_PERSISTENCE')
   }
   const registryPath = resolve(c.REGISTRY_PATH ?? `${c.DATA_DIR}/registry.sqlite`)
   return { ...c, DATA_DIR: resolve(c.DATA_DIR), REGISTRY_PATH: registryPath, CREDENTIAL_KEY_FILE: resolve(c.CREDENTIAL_KEY_FILE ?? defaultCredentialKeyFile(registryPath)) }

@@ -34,7 +34,12 @@ export function createPresenceStore (db: DatabaseSync) {
       last_seen_at = max(last_seen_at, excluded.last_seen_at),
       connected_at = coalesce(excluded.connected_at, connected_at),
       disconnected_at = coalesce(excluded.disconnected_at, disconnected_at),
-      disconnect_reason = CASE WHEN excluded.connected = 1 THEN NULL ELSE coalesce(excluded.disconnect_reason, disconnect_reason) END`)
+      disconnect_reason = CASE WHEN excluded.connected = 1 THEN NULL ELSE coalesce(excluded.disconnect_reason, disconnect_reason) END
+    -- Brokers of a cluster write in whatever order (docs/cluster.md): a broker changes the row
+    -- of a device last recorded through another only with a newer connect. A connect written
+    -- late by a node that has since lost the device to another node stays out.
+    WHERE excluded.broker_id = device_presence.broker_id
+      OR (excluded.connected_at IS NOT NULL AND excluded.connected_at >= coalesce(device_presence.connected_at, ''))`)
   const ofStation = db.prepare(`
     SELECT p.* FROM device_presence p JOIN devices d ON d.id = p.device_id
     WHERE d.station_id = ? ORDER BY p.device_id`)

@@ -12,6 +12,8 @@ import { startLive } from '../../api/live/start-live.ts'
 import { createAlertMetrics } from '../../alerts/alert-metrics.ts'
 import { startAlerts } from '../../alerts/start-alerts.ts'
 import { startNotifier } from '../../alerts/notify/start-notifier.ts'
+import { createClusterEmitter, type ClusterEmitter } from '../../cluster/mq-emitter.ts'
+import { followOtherNodes } from '../../cluster/other-nodes-stored.ts'
 import { startCluster } from '../../cluster/start-cluster.ts'
 import { readRollupStatus, startRollups, type RollupStatusView } from '../../rollups/start-rollups.ts'
 
@@ -42,6 +44,7 @@ export async function serve (config: Config, logger: Logger, roles: ServeRoles, 
       lifecycle.add('live', live.close)
     }
     let alerts: ReturnType<typeof startAlerts> | undefined
+    let bus: ClusterEmitter | undefined
     if (roles.broker) {
       const ingest = startIngest(config, logger, metrics)
       if (live) ingest.ingest.onStored(live.live.onStored)
@@ -67,6 +70,8 @@ export async function serve (config: Config, logger: Logger, roles: ServeRoles, 
         cluster.lease('rollups', (events) => startRollups({ config, registry, ingest: events, logger }))
         if (config.ALERTS_EVALUATION === 'on') cluster.lease('alerts', (events) => startAlerts({ registry, ingest: events, logger, tickMs: config.ALERTS_TICK_MS }))
         cluster.lease('notifier', () => startNotifier(notifierOptions))
+        // Aedes' bus shared by the nodes: cross-node delivery and take-over (Aedes closes it).
+        bus = await createClusterEmitter({ redisUrl: config.REDIS_URL!, logger })
       } else {
         // Added before ingest, so it closes after it: every stored event has marked its days.
         rollups = startRollups({ config, registry, ingest: ingest.ingest, logger })
@@ -113,9 +118,16 @@ export async function serve (config: Config, logger: Logger, roles: ServeRoles, 
         heartbeatMs: config.BROKER_HEARTBEAT_MS,
         credentialPollMs: config.CREDENTIAL_POLL_MS,
         persistence: await createPersistence(config),
+        ...(bus ? { mq: bus.mq } : {}),
         metrics
       })
       lifecycle.add('broker', broker.close)
+      if (bus && live) {
+        // The live view hears the other nodes' stored events too (its own come from the hook).
+        const l = live.live
+        const others = await followOtherNodes({ aedes: broker.aedes, onReconnect: bus.onReconnect, onStored: l.onStored, resync: () => l.rebuild(), logger: l.logger })
+        lifecycle.add('live-other-nodes', others.close)
+      }
       if (!roles.api && config.METRICS_PORT !== undefined) {
         const authorize = config.METRICS_PUBLIC ? null : (bearer: string) => registry.tokens.verify(bearer) !== null
         const server = await startMetricsServer(metrics.registry, config.MQTT_HOST, config.METRICS_PORT, authorize)
