@@ -19,7 +19,7 @@ export async function startWaystation (opts: {
   const mqttPort = await freePort()
   const apiPort = await freePort()
   // The flags `npm start` runs it with (scripts/bootstrap.mjs).
-  const args = ['--max-semi-space-size=32', ...(opts.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`]), join(ROOT, 'bin/waystation.ts'), 'start']
+  const args = ['--max-semi-space-size=32', ...(opts.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`]), join(ROOT, 'bin/waystation.ts'), 'start', '--workers', '1']
   const proc = start('waystation', NODE, args, {
     log: join(opts.dir, 'waystation.log'),
     env: {
