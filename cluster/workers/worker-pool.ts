@@ -46,14 +46,14 @@ export function createWorkerPool (o: PoolOptions) {
       worker.on('message', (m) => {
         if (!isReady(m) || ready) return
         ready = true
-        slot.log.info({ pid: worker.process.pid, brokerId: m.brokerId }, restart ? 'worker restarted and ready' : 'worker ready')
+        slot.log.info({ workerPid: worker.process.pid, brokerId: m.brokerId }, restart ? 'worker restarted and ready' : 'worker ready')
         resolve()
       })
       worker.on('exit', (code, signal) => {
         slot.worker = null
         if (stopping) {
           if (code !== 0) failedExits++
-          slot.log[code === 0 ? 'info' : 'error']({ pid: worker.process.pid, code, signal }, 'worker stopped')
+          slot.log[code === 0 ? 'info' : 'error']({ workerPid: worker.process.pid, code, signal }, 'worker stopped')
           return
         }
         const err = new Error(`worker ${slot.name} (pid ${worker.process.pid}) exited with ${signal ?? `code ${code}`} ${ready ? 'while running' : 'before it was ready'}`)
@@ -91,7 +91,7 @@ export function createWorkerPool (o: PoolOptions) {
     if (w.isConnected()) w.send(shutdownMessage(reason))
     else w.process.kill('SIGTERM')
     const killer = setTimeout(() => {
-      slot.log.error({ pid: w.process.pid, timeoutMs: o.stopTimeoutMs }, 'worker did not stop in time: killing it')
+      slot.log.error({ workerPid: w.process.pid, timeoutMs: o.stopTimeoutMs }, 'worker did not stop in time: killing it')
       w.process.kill('SIGKILL')
     }, o.stopTimeoutMs)
     await exited
