@@ -51,7 +51,7 @@ registry.close()
 
 const mqttPort = await freePort()
 const apiPort = await freePort()
-const stack = start('waystation', NODE, [join(ROOT, 'bin/waystation.ts'), 'start'], {
+const stack = start('waystation', NODE, [join(ROOT, 'bin/waystation.ts'), 'start', '--workers', '1'], {
   log: join(dir, 'stack.log'),
   env: {
     LOG_LEVEL: 'warn', INFLUX_URL: influxd.url, INFLUX_DB: 'bench_notify', REGISTRY_PATH: join(dir, 'registry.sqlite'),

@@ -14,7 +14,8 @@ import { webhooksCommand } from './commands/webhooks-cli.ts'
 
 const USAGE = `usage: waystation <command>
 
-  start       broker (with ingest) and API in one process (without INFLUX_URL: a private influxd)
+  start       broker (with ingest) and API (without INFLUX_URL: a private influxd); [--workers N]:
+              N such processes sharing the ports, default one per core (docs/cluster.md "Workers")
   broker      MQTT broker with ingest only
   api         HTTP API only
   stations    add | list | show | update | suspend | activate | retire | import
@@ -48,6 +49,7 @@ async function main (argv: string[]): Promise<number> {
       case 'start':
       case 'broker':
       case 'api': {
+        if (command === 'start' && await startWorkersIfAsked(config, rest)) return -1
         const logger = createLogger(config.LOG_LEVEL)
         const roles = { broker: command !== 'api', api: command !== 'broker' }
         // Loaded here so registry commands don't pay for Aedes and Fastify start-up.
@@ -79,8 +81,29 @@ async function main (argv: string[]): Promise<number> {
     }
   } catch (err) {
     if (err instanceof RegistryError) { console.error(`error: ${err.message}`); return 1 }
+    if (err instanceof ConfigError) { console.error(err.message); return 1 }
     throw err
   }
+}
+
+/** `start --workers N` with N > 1: this process becomes the workers' primary. */
+async function startWorkersIfAsked (config: Config, args: string[]): Promise<boolean> {
+  const { parseWorkersOption } = await import('../cluster/workers/worker-env.ts')
+  const { workers, explicit } = parseWorkersOption(args)
+  if (workers === 1) return false
+  const logger = createLogger(config.LOG_LEVEL)
+  // The default must not make `npm start` need more than it did: without Redis configured or
+  // installed it stays one process. An explicit --workers N installs or fails with a clear message.
+  if (!explicit && !config.REDIS_URL) {
+    const { findRedisServer } = await import('../scripts/redis-server.ts')
+    if (await findRedisServer() === null) {
+      logger.warn({ cores: workers }, 'redis-server is not installed and REDIS_URL is not set: running one process instead of one per core (install redis-server or pass --workers N to use every core)')
+      return false
+    }
+  }
+  const { startWorkers } = await import('../cluster/workers/start-workers.ts')
+  await startWorkers({ config, env: process.env, count: workers, logger })
+  return true
 }
 
 const code = await main(process.argv.slice(2))

@@ -43,7 +43,7 @@ describe('waystation start without INFLUX_URL', () => {
       MQTT_HOST: '127.0.0.1', MQTT_PORT: String(mqttPort), API_HOST: '127.0.0.1', API_PORT: String(apiPort)
     }
     delete env.INFLUX_URL
-    child = spawn(process.execPath, [entry, 'start'], { env, stdio: ['ignore', 'pipe', 'inherit'] })
+    child = spawn(process.execPath, [entry, 'start', '--workers', '1'], { env, stdio: ['ignore', 'pipe', 'inherit'] })
     const logs: Array<{ msg?: string, url?: string, pid?: number, dataDir?: string }> = []
     let buffered = ''
     child.stdout!.on('data', (chunk: Buffer) => {

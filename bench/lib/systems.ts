@@ -15,11 +15,13 @@ export async function startWaystation (opts: {
   /** Write a V8 CPU profile of the stack into this directory when it exits. */
   cpuProfDir?: string
   env?: Record<string, string>
+  /** `start --workers N` (default 1: one process); with N > 1 it resolves once every worker is ready (needs LOG_LEVEL=info). */
+  workers?: number
 }): Promise<Waystation> {
   const mqttPort = await freePort()
   const apiPort = await freePort()
   // The flags `npm start` runs it with (scripts/bootstrap.mjs).
-  const args = ['--max-semi-space-size=32', ...(opts.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`]), join(ROOT, 'bin/waystation.ts'), 'start']
+  const args = ['--max-semi-space-size=32', ...(opts.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`]), join(ROOT, 'bin/waystation.ts'), 'start', '--workers', String(opts.workers ?? 1)]
   const proc = start('waystation', NODE, args, {
     log: join(opts.dir, 'waystation.log'),
     env: {
@@ -41,6 +43,7 @@ export async function startWaystation (opts: {
   })
   await waitForPort(mqttPort, proc)
   await waitForPort(apiPort, proc)
+  if ((opts.workers ?? 1) > 1) await waitForLine(proc, /"msg":"all workers ready"/, 300_000)
   return { proc, mqttUrl: `mqtt://127.0.0.1:${mqttPort}`, apiUrl: `http://127.0.0.1:${apiPort}`, stop: () => stop(proc, 30_000) }
 }
 

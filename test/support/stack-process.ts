@@ -32,7 +32,7 @@ export async function createStackProcess (env: Record<string, string>) {
   let starts = 0
 
   async function start (): Promise<void> {
-    child = spawn(process.execPath, [entry, 'start'], { env: fullEnv, stdio: ['ignore', 'ignore', 'inherit'] })
+    child = spawn(process.execPath, [entry, 'start', '--workers', '1'], { env: fullEnv, stdio: ['ignore', 'ignore', 'inherit'] })
     starts++
     for (let i = 0; i < 200; i++) {
       const ok = await fetch(`http://127.0.0.1:${apiPort}/health`).then((r) => r.status === 200, () => false)
