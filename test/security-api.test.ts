@@ -20,6 +20,8 @@ import { app, as, call, doc, expired, influx, ok, registry, revoked, routes, vie
 // need a token: making a route public is a decision to record here.
 const DOCUMENTED: Record<string, AuthLevel> = {
   'GET /health': 'public',
+  // The map tile settings (no secret: every browser showing the map requests the tiles).
+  'GET /web-config': 'public',
   'GET /stations': 'viewer',
   'GET /stations/:id': 'viewer',
   'GET /stations/:id/visits': 'viewer',
