@@ -3,19 +3,16 @@
 // Accept header; CSV and XLSX in the language of ?lang= or Accept-Language (zh-CN by default).
 import { z } from 'zod'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
-import type { FastifyReply, FastifyRequest } from 'fastify'
 import { StationId } from '../../contract/index.ts'
 import { callerScope } from '../auth/station-access.ts'
-import { ErrorBody, errorResponses, httpError } from '../errors.ts'
+import { ErrorBody, errorResponses } from '../errors.ts'
 import { District, Month, ReportFormat, ReportLang, StationList } from '../figure-params.ts'
 import { stationOr404 } from '../figures/station.ts'
-import { reportLang, type Lang } from '../reports/labels/index.ts'
 import { alertSummary } from '../reports/alert-summary.ts'
 import { fleetReport, stationReport } from '../reports/monthly-report.ts'
-import { reportFormat, REPORT_TYPES, XLSX_TYPE, type ReportFormat as Format } from '../reports/negotiate.ts'
+import { REPORT_TYPES } from '../reports/negotiate.ts'
+import { negotiateReport, sendReport } from '../reports/report-reply.ts'
 import { fleetTables, stationTables } from '../reports/report-tables.ts'
-import { toCsv, type Table } from '../reports/table.ts'
-import { toXlsx } from '../reports/xlsx.ts'
 import { selectStations } from './fleet.ts'
 import type { FigureRouteOptions } from './usage.ts'
 
@@ -33,26 +30,6 @@ const responses = {
   503: ErrorBody.describe('Time-series store unavailable')
 }
 
-type Negotiated = { format: Format, lang: Lang }
-
-/** Format and language of the answer, decided before any work; 406 when Accept allows no format. */
-function negotiate (query: { format?: Format | undefined, lang?: Lang | undefined }, headers: FastifyRequest['headers'], reply: FastifyReply): Negotiated {
-  // Caches must key on what the answer depends on.
-  reply.header('vary', 'Accept, Accept-Language')
-  const format = reportFormat(query.format, headers.accept)
-  if (!format) throw httpError(406, `cannot answer with ${JSON.stringify(headers.accept)}: this report is available as ${Object.values(REPORT_TYPES).join(', ')} (or ask with ?format=json|csv|xlsx)`)
-  return { format, lang: reportLang(query.lang, headers['accept-language']) }
-}
-
-function send (reply: FastifyReply, { format, lang }: Negotiated, basename: string, json: object, tables: (lang: Lang) => Table[]): object | string | Buffer {
-  if (format === 'json') return json
-  reply.header('content-disposition', `attachment; filename="${basename}.${format}"`)
-  reply.header('content-language', lang)
-  if (format === 'csv') { reply.type('text/csv; charset=utf-8'); return toCsv(tables(lang)[0]!) }
-  reply.type(XLSX_TYPE)
-  return toXlsx(tables(lang))
-}
-
 export const reportsRoute: FastifyPluginAsyncZod<FigureRouteOptions> = async (app, { registry, figures }) => {
   app.get('/stations/:id/reports/:month', {
     schema: {
@@ -64,11 +41,11 @@ export const reportsRoute: FastifyPluginAsyncZod<FigureRouteOptions> = async (ap
       response: responses
     }
   }, async (request, reply) => {
-    const chosen = negotiate(request.query, request.headers, reply)
+    const chosen = negotiateReport(request.query, request.headers, reply)
     const station = stationOr404(registry, request.params.id)
     const report = await stationReport(figures, station, request.params.month, alertSummary(registry.alerts, [station], request.params.month))
     const now = new Date()
-    return send(reply, chosen, `waystation-${station.id}-${request.params.month}`, report, (lang) => stationTables(report, lang, now)) as never
+    return sendReport(reply, chosen, `waystation-${station.id}-${request.params.month}`, report, (lang) => stationTables(report, lang, now)) as never
   })
 
   app.get('/fleet/reports/:month', {
@@ -81,10 +58,10 @@ export const reportsRoute: FastifyPluginAsyncZod<FigureRouteOptions> = async (ap
       response: responses
     }
   }, async (request, reply) => {
-    const chosen = negotiate(request.query, request.headers, reply)
+    const chosen = negotiateReport(request.query, request.headers, reply)
     const { stations, everyStation } = selectStations(registry, request.query, callerScope(request))
     const report = await fleetReport(figures, stations, request.params.month, everyStation, alertSummary(registry.alerts, stations, request.params.month))
     const now = new Date()
-    return send(reply, chosen, `waystation-fleet-${request.params.month}`, report, (lang) => fleetTables(report, everyStation, lang, now)) as never
+    return sendReport(reply, chosen, `waystation-fleet-${request.params.month}`, report, (lang) => fleetTables(report, everyStation, lang, now)) as never
   })
 }

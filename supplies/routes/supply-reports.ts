@@ -8,13 +8,13 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { StationId } from '../../contract/index.ts'
 import { callerScope } from '../../api/auth/station-access.ts'
-import { ErrorBody, errorResponses, httpError } from '../../api/errors.ts'
+import { ErrorBody, errorResponses } from '../../api/errors.ts'
 import { District, Month, ReportFormat, ReportLang, StationList } from '../../api/figure-params.ts'
 import { stationOr404 } from '../../api/figures/station.ts'
-import { reportLang, type Lang } from '../../api/reports/labels/index.ts'
-import { reportFormat, REPORT_TYPES, XLSX_TYPE } from '../../api/reports/negotiate.ts'
-import { toCsv, type Table } from '../../api/reports/table.ts'
-import { toXlsx } from '../../api/reports/xlsx.ts'
+import type { Lang } from '../../api/reports/labels/index.ts'
+import { REPORT_TYPES, type ReportFormat as Format } from '../../api/reports/negotiate.ts'
+import { negotiateReport, sendReport } from '../../api/reports/report-reply.ts'
+import type { Table } from '../../api/reports/table.ts'
 import { selectStations } from '../../api/routes/fleet.ts'
 import type { Registry } from '../../registry/open-registry.ts'
 import type { QueryFn } from '../../rollups/influx-query.ts'
@@ -35,19 +35,10 @@ const responses = {
   503: ErrorBody.describe('Time-series store unavailable')
 }
 
-function answer (request: FastifyRequest<{ Querystring: { format?: 'json' | 'csv' | 'xlsx' | undefined, lang?: Lang | undefined } }>, reply: FastifyReply) {
-  reply.header('vary', 'Accept, Accept-Language')
-  const format = reportFormat(request.query.format, request.headers.accept)
-  if (!format) throw httpError(406, `cannot answer with ${JSON.stringify(request.headers.accept)}: this report is available as ${Object.values(REPORT_TYPES).join(', ')} (or ask with ?format=json|csv|xlsx)`)
-  const lang = reportLang(request.query.lang, request.headers['accept-language'])
-  return (basename: string, json: object, tables: (lang: Lang) => Table[]): object | string | Buffer => {
-    if (format === 'json') return json
-    reply.header('content-disposition', `attachment; filename="${basename}.${format}"`)
-    reply.header('content-language', lang)
-    if (format === 'csv') { reply.type('text/csv; charset=utf-8'); return toCsv(tables(lang)[0]!) }
-    reply.type(XLSX_TYPE)
-    return toXlsx(tables(lang))
-  }
+/** Negotiates first (a 406 before any work), then sends what the handler built. */
+function answer (request: FastifyRequest<{ Querystring: { format?: Format | undefined, lang?: Lang | undefined } }>, reply: FastifyReply) {
+  const chosen = negotiateReport(request.query, request.headers, reply)
+  return (basename: string, json: object, tables: (lang: Lang) => Table[]) => sendReport(reply, chosen, basename, json, tables)
 }
 
 export const supplyReportsRoute: FastifyPluginAsyncZod<SupplyReportOptions> = async (app, { registry, query, now }) => {
