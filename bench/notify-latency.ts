@@ -7,7 +7,7 @@
 // 30 s by default, to the first transition of every group). One station per sample, so flap
 // control never applies. Writes its section of bench/RESULTS.md.
 import { createServer } from 'node:http'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -15,6 +15,7 @@ import mqtt from 'mqtt'
 import { openRegistry } from '../registry/open-registry.ts'
 import { startInfluxd } from '../scripts/influxd.ts'
 import { freePort, NODE, ROOT, start, stop, waitForPort } from './lib/proc.ts'
+import { writeResultsSection } from './lib/results-section.ts'
 
 const { values: args } = parseArgs({ options: { samples: { type: 'string', default: '100' }, 'no-write': { type: 'boolean', default: false } } })
 const SAMPLES = Number(args.samples)
@@ -107,9 +108,6 @@ const section = [
 console.log(section)
 if (!args['no-write']) {
   const path = join(ROOT, 'bench/RESULTS.md')
-  const text = readFileSync(path, 'utf8')
-  const i = text.indexOf(START)
-  const j = text.indexOf(END)
-  writeFileSync(path, i >= 0 && j > i ? text.slice(0, i) + section + text.slice(j + END.length) : `${text.trimEnd()}\n\n${section}\n`)
+  writeResultsSection(path, START, END, section)
 }
 rmSync(dir, { recursive: true, force: true })

@@ -8,7 +8,7 @@
 //   after:  a registry with every secret a v2 hash (HMAC-SHA-256), as issued now or upgraded.
 // Writes its section of bench/RESULTS.md.
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
@@ -19,6 +19,7 @@ import { buildBenchRegistry } from './lib/bench-registry.ts'
 import { startBenchInflux } from './lib/influx.ts'
 import { NODE, ROOT, start, waitForLine } from './lib/proc.ts'
 import { startWaystation } from './lib/systems.ts'
+import { writeResultsSection } from './lib/results-section.ts'
 
 const { values: args } = parseArgs({ options: { devices: { type: 'string', default: '10000' }, 'no-write': { type: 'boolean', default: false }, 'after-only': { type: 'boolean', default: false }, keep: { type: 'boolean', default: false } } })
 const N = Number(args.devices)
@@ -102,10 +103,7 @@ const md = [
 process.stdout.write(`${md}\n`)
 if (!args['no-write']) {
   const path = join(ROOT, 'bench/RESULTS.md')
-  const text = readFileSync(path, 'utf8')
-  const i = text.indexOf(START)
-  const j = text.indexOf(END)
-  writeFileSync(path, i >= 0 && j > i ? text.slice(0, i) + md + text.slice(j + END.length) : `${text.trimEnd()}\n\n## Reconnect storm\n\n${md}\n`)
+  writeResultsSection(path, START, END, md, { heading: 'Reconnect storm' })
 }
 if (!args.keep) rmSync(dir, { recursive: true, force: true })
 process.exit(0)

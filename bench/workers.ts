@@ -7,7 +7,7 @@
 // process of the stack (primary, workers, redis-server), influxd and the load generator.
 // Writes its section of bench/RESULTS.md.
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -17,6 +17,7 @@ import { buildBenchRegistry } from './lib/bench-registry.ts'
 import { countPoints, startBenchInflux } from './lib/influx.ts'
 import { descendants, NODE, procStat, ROOT, sampler, start, waitForLine, type Usage } from './lib/proc.ts'
 import { startWaystation, type LoadSummary } from './lib/systems.ts'
+import { writeResultsSection } from './lib/results-section.ts'
 
 const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '2' }, seconds: { type: 'string', default: '20' }, clients: { type: 'string', default: '50' }, window: { type: 'string', default: '100' }, 'no-write': { type: 'boolean', default: false }, keep: { type: 'boolean', default: false } } })
 const RUNS = Number(args.runs)
@@ -113,10 +114,7 @@ const md = [
 process.stdout.write(`${md}\n`)
 if (!args['no-write']) {
   const path = join(ROOT, 'bench/RESULTS.md')
-  const text = readFileSync(path, 'utf8')
-  const i = text.indexOf(START)
-  const j = text.indexOf(END)
-  writeFileSync(path, i >= 0 && j > i ? text.slice(0, i) + md + text.slice(j + END.length) : `${text.trimEnd()}\n\n## 1 vs 2 workers (\`waystation start --workers N\`)\n\n${md}\n`)
+  writeResultsSection(path, START, END, md, { heading: '1 vs 2 workers (`waystation start --workers N`)' })
 }
 if (!args.keep) rmSync(dir, { recursive: true, force: true })
 process.exit(0)
