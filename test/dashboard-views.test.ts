@@ -2,7 +2,7 @@
 // stack with a little real telemetry (door entries, a climate reading and an open alert, all
 // over MQTT): each view renders without a console error, in English it shows no Chinese text
 // (the stations and districts have Latin names here, so any CJK character is a string that
-// skipped i18n), in zh-CN it shows no English phrase, axe finds no serious or critical issue,
+// skipped i18n), in zh-CN it shows no English phrase, nothing is wider than the window, axe finds no serious or critical issue,
 // and a screenshot of each view and language is saved as .tmp/screenshots/views-<view>-<zh|en>.png (git-ignored).
 import type { MqttClient } from 'mqtt'
 import type { Page } from 'playwright-core'
@@ -91,6 +91,10 @@ describe.each(['zh-CN', 'en'])('every view in %s', (locale) => {
       for (const name of await page.locator('[data-testid=lang-switch] option').allInnerTexts()) text = text.replaceAll(name, '')
       if (locale === 'en') expect(text.match(CJK) ?? [], `${view.name}: Chinese text in the English view`).toEqual([])
       else expect(text.match(ENGLISH_PHRASE) ?? [], `${view.name}: English text in the Chinese view`).toEqual([])
+
+      // Nothing sticks out sideways (the district counts once overflowed the fleet view at 1280 px).
+      const overflow = await page.evaluate('document.documentElement.scrollWidth - window.innerWidth') as number
+      expect(overflow, `${view.name}: the page is wider than the window`).toBeLessThanOrEqual(0)
 
       const serious = (await axeViolations(page)).filter((v) => v.impact === 'serious' || v.impact === 'critical')
       expect(serious, `${view.name}:\n${formatViolations(serious)}`).toEqual([])
