@@ -2,7 +2,7 @@
 // private PostgreSQL server for the registry (issue 15, item 3). Like scripts/redis-server.ts:
 // its own data dir, its own loopback port, its unix socket in the data dir; it never touches
 // /etc/postgresql, the cluster Debian's package creates, or a system service.
-import { execFile } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { chown, mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
@@ -26,6 +26,7 @@ export type StartPostgresOptions = {
   durable?: boolean
   log?: (line: string) => void
   startTimeoutMs?: number // default 60 s
+  signal?: AbortSignal // gives up the start (kills initdb, stops a server already launched)
 }
 
 const HOST = '127.0.0.1'
@@ -84,9 +85,18 @@ async function serverUser (): Promise<{ uid: number, gid: number } | undefined> 
   throw new Error('running as root, and neither a postgres nor a nobody user exists to run PostgreSQL as (it refuses to run as root)')
 }
 
-function runAs (bin: string, args: string[], as: { uid: number, gid: number } | undefined): Promise<{ code: number, out: string }> {
+// initdb runs the bootstrap backend as its child: both go in a process group of their own so
+// that an abort can kill the two at once (a SIGTERM makes initdb first delete what it wrote).
+function runAs (bin: string, args: string[], as: { uid: number, gid: number } | undefined, signal?: AbortSignal): Promise<{ code: number, out: string }> {
   return new Promise((res) => {
-    execFile(bin, args, { uid: as?.uid, gid: as?.gid }, (err, stdout, stderr) => res({ code: err ? Number(err.code) || 1 : 0, out: `${stdout}${stderr}` }))
+    const child = spawn(bin, args, { uid: as?.uid, gid: as?.gid, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    child.stdout.on('data', (chunk: Buffer) => { out += chunk.toString() })
+    child.stderr.on('data', (chunk: Buffer) => { out += chunk.toString() })
+    const abort = () => { try { process.kill(-child.pid!, 'SIGKILL') } catch {} }
+    signal?.addEventListener('abort', abort, { once: true })
+    child.once('error', (err) => { signal?.removeEventListener('abort', abort); res({ code: 1, out: err.message }) })
+    child.once('close', (code, sig) => { signal?.removeEventListener('abort', abort); res({ code: code ?? (sig ? 1 : 0), out }) })
   })
 }
 
@@ -132,6 +142,7 @@ export async function startPostgres (opts: StartPostgresOptions): Promise<Postgr
   const durable = opts.durable ?? true
   const timeoutMs = opts.startTimeoutMs ?? 60_000
   const started = Date.now()
+  opts.signal?.throwIfAborted()
   const bins = await ensurePostgresInstalled(log)
   const as = await serverUser()
   await mkdir(dataDir, { recursive: true, mode: 0o700 })
@@ -150,7 +161,8 @@ export async function startPostgres (opts: StartPostgresOptions): Promise<Postgr
     // C collation: text sorts by code point as in SQLite, whatever the machine's locale.
     const args = ['-D', pgdata, '-U', SUPERUSER, '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C']
     if (!durable) args.push('--no-sync')
-    const init = await runAs(join(bin.dir, 'initdb'), args, as)
+    const init = await runAs(join(bin.dir, 'initdb'), args, as, opts.signal)
+    opts.signal?.throwIfAborted()
     if (init.code !== 0) throw new Error(`initdb ${pgdata} failed (exit ${init.code}):\n${init.out.trim().split('\n').slice(-15).join('\n')}`)
     log(`initdb: PostgreSQL ${bin.version} cluster in ${pgdata} (${Date.now() - started} ms)`)
   }
@@ -184,6 +196,7 @@ export async function startPostgres (opts: StartPostgresOptions): Promise<Postgr
     }
     const stop = () => stopChild(child, STOP_GRACE_MS, STOP_SIGNAL)
     try {
+      opts.signal?.throwIfAborted()
       await ensureRoleAndDatabase(dataDir, port, user, password, database)
     } catch (err) {
       await stop()

@@ -1,9 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TestProject } from 'vitest/node'
 import { startInfluxd, type InfluxServer } from '../scripts/influxd.ts'
 import { startPostgres, type PostgresServer } from '../scripts/postgres-server.ts'
+import { probePort } from '../scripts/system.ts'
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -28,13 +30,25 @@ async function startInflux (): Promise<string> {
   return influx.url
 }
 
+// PostgreSQL takes 2-4 s to initdb and start on this machine, and most test files never use
+// it: it starts in the background with its port and password chosen here, so the URL is known
+// at once and the run does not wait for it. test/support/postgres.ts waits for it to answer.
+let postgresStart: Promise<PostgresServer> | undefined
+const postgresAbort = new AbortController()
+
 async function startPg (): Promise<string> {
   if (process.env.TEST_POSTGRES_URL) return process.env.TEST_POSTGRES_URL
   const dataDir = await mkdtemp(join(tmpdir(), 'waystation-test-pg-'))
   dataDirs.push(dataDir)
+  const password = randomBytes(18).toString('base64url')
+  await writeFile(join(dataDir, 'password'), `${password}\n`, { mode: 0o600 }) // startPostgres uses it
+  const port = await probePort(0)
   // Not durable: no fsync for data nobody keeps (initdb -N, fsync=off).
-  postgres = await startPostgres({ dataDir, durable: false, log: (line) => console.error(`[postgres] ${line}`) })
-  return postgres.url
+  postgresStart = startPostgres({ dataDir, port, durable: false, signal: postgresAbort.signal, log: (line) => console.error(`[postgres] ${line}`) })
+  postgresStart.then((s) => { postgres = s }, (err: Error) => {
+    if (!postgresAbort.signal.aborted) console.error(`[postgres] the test run's PostgreSQL did not start: ${err.message}`)
+  })
+  return `postgres://waystation:${password}@127.0.0.1:${port}/waystation`
 }
 
 export async function setup (project: TestProject): Promise<void> {
@@ -44,6 +58,10 @@ export async function setup (project: TestProject): Promise<void> {
 }
 
 export async function teardown (): Promise<void> {
+  // A run that never needed it may end before it is up: give the start up rather than wait.
+  postgresAbort.abort()
+  await postgresStart?.catch(() => {})
   await Promise.all([influx?.stop(), postgres?.stop()])
-  await Promise.all(dataDirs.map((d) => rm(d, { recursive: true, force: true })))
+  // Retries: a killed initdb's bootstrap backend may still be leaving the directory.
+  await Promise.all(dataDirs.map((d) => rm(d, { recursive: true, force: true, maxRetries: 5 })))
 }

@@ -2,8 +2,10 @@
 // when missing and we are root) and checks what the registry relies on: password login over
 // TCP, the superuser only over the unix socket, C collation, the server never running as root,
 // data kept across a stop and restart, stop leaving no process behind.
+import { execSync } from 'node:child_process'
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
+import { createServer } from 'node:net'
 import { join } from 'node:path'
 import pg from 'pg'
 import { expect, test } from 'vitest'
@@ -67,7 +69,6 @@ test('starts, logs in with a password, keeps data across a stop and restart, sto
 
 test('a port in use is refused with a clear message', async () => {
   const dataDir = await mkdtemp(join(tmpdir(), 'waystation-pg-'))
-  const { createServer } = await import('node:net')
   const taken = createServer()
   await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve))
   const port = (taken.address() as { port: number }).port
@@ -76,5 +77,22 @@ test('a port in use is refused with a clear message', async () => {
   } finally {
     taken.close()
     await rm(dataDir, { recursive: true, force: true })
+  }
+})
+
+test('an aborted start gives up at once and leaves no process behind', async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'waystation-pg-'))
+  const abort = new AbortController()
+  try {
+    const start = startPostgres({ dataDir, durable: false, signal: abort.signal })
+    // Wait until initdb runs (as root: as the postgres user), then abort in the middle of it.
+    const deadline = Date.now() + 30_000
+    const initdbRunning = async () => execSync(`pgrep -f '[i]nitdb -D ${dataDir}' || true`).toString().trim() !== ''
+    while (!await initdbRunning() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+    abort.abort()
+    await expect(start).rejects.toThrow(/aborted/)
+    expect(await initdbRunning()).toBe(false)
+  } finally {
+    await rm(dataDir, { recursive: true, force: true, maxRetries: 5 })
   }
 })

@@ -6,9 +6,27 @@ import { inject } from 'vitest'
 
 export type TestPostgresDatabase = { url: string, name: string, drop (): Promise<void> }
 
+// The run's server starts in the background (test/global-setup.ts): until it is up, and its
+// role and database exist, a connection is refused; keep trying for as long as a start may take.
+const READY_WITHIN_MS = 90_000
+
+async function connect (): Promise<pg.Client> {
+  const deadline = Date.now() + READY_WITHIN_MS
+  for (;;) {
+    const client = new pg.Client({ connectionString: inject('postgresUrl'), connectionTimeoutMillis: 10_000 })
+    try {
+      await client.connect()
+      return client
+    } catch (err) {
+      await client.end().catch(() => {})
+      if (Date.now() > deadline) throw new Error(`the test run's PostgreSQL did not accept connections within ${READY_WITHIN_MS / 1000} s (see the [postgres] lines of the run's output): ${(err as Error).message}`)
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+  }
+}
+
 async function admin<T> (fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: inject('postgresUrl'), connectionTimeoutMillis: 10_000 })
-  await client.connect()
+  const client = await connect()
   try {
     return await fn(client)
   } finally {
