@@ -114,6 +114,30 @@ test('device and service ids stay disjoint in PostgreSQL too (the override of mi
   expect(id).toEqual({ id: 1 })
 })
 
+test('a device and a service inserted with one id at the same time: the second waits for the first, then is refused', async () => {
+  const at = new Date().toISOString()
+  await postgres.run('INSERT INTO stations (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', ['st-1', 'One', at])
+  let release!: () => void
+  const held = new Promise<void>((resolve) => { release = resolve })
+  const device = postgres.transaction(async (tx) => {
+    await tx.run('INSERT INTO devices (id, station_id, secret_hash, created_at) VALUES (?, ?, ?, ?)', ['both', 'st-1', 'h', at])
+    await held // still uncommitted while the service insert runs
+  })
+  const service = postgres.run('INSERT INTO services (id, name, secret_hash, scope, permission, created_at) VALUES (?, ?, ?, ?, ?, ?)', ['both', 'S', 'h', '{}', 'subscribe', at])
+  // Commit the device only once the service insert waits for the id's lock: without the lock its
+  // check would find no committed device and both would be inserted.
+  const deadline = Date.now() + 30_000
+  while (Date.now() < deadline) {
+    const waiting = await postgres.get<{ n: number }>("SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")
+    if (waiting!.n > 0) break
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  release()
+  await device
+  await expect(service).rejects.toThrow('id in use by a device')
+  expect(await postgres.all("SELECT id FROM services WHERE id = 'both'")).toEqual([])
+})
+
 test('toPostgresDdl translates the subset and refuses the rest by name', () => {
   expect(toPostgresDdl(`CREATE TABLE a (
      id INTEGER PRIMARY KEY AUTOINCREMENT, n integer NOT NULL DEFAULT 0, x REAL, b BLOB,
