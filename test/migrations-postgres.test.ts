@@ -10,6 +10,7 @@ import { createSqliteDb } from '../registry/db/sqlite-db.ts'
 import { MIGRATIONS, migrate } from '../registry/migrations.ts'
 import { createTestPostgresDatabase, type TestPostgresDatabase } from './support/postgres.ts'
 import { schemaShape } from './support/schema-snapshot.ts'
+import { openTestSqlDb, SQL_DIALECTS } from './support/sql-dbs.ts'
 
 const databases: TestPostgresDatabase[] = []
 const opened: SqlDb[] = []
@@ -159,4 +160,19 @@ test('toPostgresDdl translates the subset and refuses the rest by name', () => {
   ]) expect(() => toPostgresDdl(sql!), sql).toThrow(`no mechanical PostgreSQL translation for "${what}"`)
   // What is only inside a literal is not refused.
   expect(toPostgresDdl("INSERT INTO t VALUES ('PRAGMA datetime(')")).toBe("INSERT INTO t VALUES ('PRAGMA datetime(')")
+})
+
+test.each(SQL_DIALECTS)('openTestSqlDb(%s) gives a migrated registry database of its own', async (dialect) => {
+  const a = await openTestSqlDb(dialect)
+  const b = await openTestSqlDb(dialect)
+  try {
+    expect(a.db.dialect).toBe(dialect)
+    await a.db.run("INSERT INTO stations (id, name, created_at) VALUES ('only-in-a', 'A', ?)", [new Date().toISOString()])
+    expect(await b.db.all('SELECT id FROM stations')).toEqual([])
+    // Foreign keys hold in both (openRegistry turns them on for SQLite).
+    await expect(a.db.run("INSERT INTO devices (id, station_id, secret_hash, created_at) VALUES ('d', 'nowhere', 'h', 'now')")).rejects.toThrow(/FOREIGN KEY|foreign key/)
+  } finally {
+    await a.dispose()
+    await b.dispose()
+  }
 })
