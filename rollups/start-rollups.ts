@@ -1,6 +1,7 @@
 // Wires the rollup job from configuration, inside the process that runs ingest (it listens to
-// stored events). The state file sits next to the registry; an API in another process on the
-// same host reads it (read-only) to know which days are still being recomputed.
+// stored events). Its state sits next to a SQLite registry (a file of its own) or in the
+// PostgreSQL registry (REGISTRY_URL); an API in another process reads it to know which days are
+// still being recomputed.
 import { dirname, join } from 'node:path'
 import type { StoredListener } from '../ingest/create-ingest.ts'
 import { createInfluxWrite } from '../ingest/influx-write.ts'
@@ -11,10 +12,12 @@ import type { FirstSeen } from './compute-days.ts'
 import { influxQueryFn } from './influx-query.ts'
 import { upgradeLegacyRollups } from './legacy-rollups.ts'
 import { createRollupJob } from './rollup-job.ts'
-import { openRollupState, openRollupStateIfExists, type DirtyDay, type RollupState } from './rollup-state.ts'
+import { createPostgresDb } from '../registry/db/pg-db.ts'
+import { openRollupState, openRollupStateIfExists, openRollupStateOn, type DirtyDay, type RollupState } from './rollup-state.ts'
 import { registryLookup, type StationFacts } from './station-info.ts'
 
-type InfluxConfig = Pick<Config, 'INFLUX_URL' | 'INFLUX_DB' | 'INFLUX_USERNAME' | 'INFLUX_PASSWORD' | 'REGISTRY_PATH' | 'RAW_RETENTION'>
+type StateConfig = Pick<Config, 'REGISTRY_PATH' | 'REGISTRY_URL'>
+type InfluxConfig = Pick<Config, 'INFLUX_URL' | 'INFLUX_DB' | 'INFLUX_USERNAME' | 'INFLUX_PASSWORD' | 'RAW_RETENTION'> & StateConfig
 type RegistryLike = { getStation: (id: string) => StationFacts | null, listStations: () => StationFacts[] }
 
 /** What the API needs from the job (api/figures/day-source.ts RollupStatus). */
@@ -29,7 +32,9 @@ export function rollupStatePath (config: Pick<Config, 'REGISTRY_PATH'>): string 
 export async function startRollups (opts: { config: InfluxConfig, registry: RegistryLike, ingest: { onStored: (l: StoredListener) => void }, logger: Logger, reconcileDays?: number }) {
   const { config } = opts
   const logger = opts.logger.child({ component: 'rollups' })
-  const state = await openRollupState(rollupStatePath(config), { source: config.INFLUX_DB })
+  const state = config.REGISTRY_URL
+    ? await openRollupStateOn(createPostgresDb(config.REGISTRY_URL), { source: config.INFLUX_DB })
+    : await openRollupState(rollupStatePath(config), { source: config.INFLUX_DB })
   const query = influxQueryFn(influxClient(config, { requestTimeoutMs: ROLLUP_TIMEOUT_MS, maxRetries: 0 }))
   const job = createRollupJob({
     state,
@@ -62,7 +67,12 @@ const statusOf = (state: RollupState): RollupStatusView => ({ dirtyBetween: stat
  * For an API without the job in its process: reads the job's state file once it exists
  * (the broker may start later). Without it, days are read from rollups as they are.
  */
-export async function readRollupStatus (config: Pick<Config, 'REGISTRY_PATH'>) {
+export async function readRollupStatus (config: StateConfig) {
+  if (config.REGISTRY_URL) {
+    // Always there: the tables are set up by whichever opens them first (the job or this).
+    const shared = await openRollupStateOn(createPostgresDb(config.REGISTRY_URL))
+    return { status: statusOf(shared), close: () => shared.close() }
+  }
   const path = rollupStatePath(config)
   let state: RollupState | null = null
   let opening: Promise<RollupState | null> | null = null
