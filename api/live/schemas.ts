@@ -55,11 +55,13 @@ export const LiveSupply = z.object({
 })
 export type LiveSupply = z.infer<typeof LiveSupply>
 
-/** The station's open alerts that fired (pending ones are left out): docs/dashboard.md. */
+/** The station's open alerts that fired, and how many are still pending: docs/dashboard.md. */
 export const LiveAlerts = z.object({
   critical: z.int(),
   warning: z.int(),
   info: z.int(),
+  /** Open alerts still in their pending period (not in the counts above, never `top`): the inbox lists them. */
+  pending: z.int(),
   /** Firing and not yet acknowledged. */
   unacknowledged: z.int(),
   /** The most severe (then unacknowledged, then oldest) open alert; null without any. */
