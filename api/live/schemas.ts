@@ -51,7 +51,9 @@ export const LiveSupply = z.object({
   timeToEmptyHours: z.number().nullable(),
   emptyAt: z.string().nullable(),
   /** 90 % band of timeToEmptyHours (low: the shelf empties sooner). */
-  band: z.object({ low: z.number().nullable(), high: z.number().nullable() })
+  band: z.object({ low: z.number().nullable(), high: z.number().nullable() }),
+  /** Units logged as restocked since the shelf sensor's last reading, which it has not shown yet: included in quantity (capped at capacity); 0 once the sensor reports them. */
+  pendingRestock: z.int()
 })
 export type LiveSupply = z.infer<typeof LiveSupply>
 

@@ -172,6 +172,9 @@ const en = {
     hours: '{h} h',
     emptyIn: 'Empty in {time} (90 %: {low}–{high})',
     notEmpty: 'Not empty within the forecast',
+    // A restock logged since the shelf sensor's last reading (LiveSupply.pendingRestock).
+    pendingRestock: 'includes {n} restocked, not yet read by the shelf sensor',
+    pendingShort: '+{n} restocked, not yet read by the sensor',
     recent: 'Recent restocks',
     noRestocks: 'No restocks in the last 14 days',
     col: { item: 'Item', level: 'Level', empty: 'Forecast', at: 'When', quantity: 'Quantity', source: 'Source', by: 'By' },

@@ -172,6 +172,9 @@ const zhCN: Messages = {
     priority: { empty: '已空', urgent: '紧急', due: '待补' },
     source: { purchase: '采购', donation: '捐赠', unknown: '未登记（传感器）' },
     hours: '{h} 小时',
+    // 货架传感器上次读数后登记的补货（LiveSupply.pendingRestock）。
+    pendingRestock: '含已登记补货 {n}，货架传感器尚未读到',
+    pendingShort: '含已登记补货 {n}，货架传感器尚未读到',
     emptyIn: '预计 {time} 后用完（90%：{low}–{high}）',
     notEmpty: '预测期内不会用完',
     recent: '最近补货',
