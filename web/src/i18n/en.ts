@@ -110,6 +110,7 @@ const en = {
     occupancy: 'Occupancy',
     meanOccupancy: 'Mean occupancy',
     maxOccupancy: 'Max occupancy',
+    capacityLine: 'Capacity {capacity}',
     climate: 'Climate (daily means)',
     dwell: 'Length of stay',
     dwellMedian: 'Median {median} min, 90th percentile {p90} min',

@@ -112,6 +112,7 @@ const zhCN: Messages = {
     occupancy: '在站人数',
     meanOccupancy: '平均在站人数',
     maxOccupancy: '最高在站人数',
+    capacityLine: '容量 {capacity}',
     climate: '室内环境（日均值）',
     dwell: '停留时长',
     dwellMedian: '中位数 {median} 分钟，90% 分位 {p90} 分钟',

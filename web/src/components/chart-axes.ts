@@ -1,0 +1,22 @@
+// Grid and axis settings shared by the dashboard's bar and line charts, so that a chart with
+// little data (a station two days old, counts of 0-3) or little height (the wall with an alert
+// band) still reads well: test/dashboard-chart-axes.test.ts checks what ECharts laid out.
+
+/**
+ * A grid whose margins hold the axis labels (ECharts 6's outer bounds, the successor of
+ * `containLabel`): the plot gives way to "1,000" or "11月30日" instead of a label running
+ * out of the canvas, whatever the language and the numbers.
+ */
+export function labelledGrid (margins: { top: number, right: number, bottom: number, left: number }) {
+  return { ...margins, outerBoundsMode: 'same', outerBoundsContain: 'axisLabel' }
+}
+
+/**
+ * A value axis of counts (visits, people, stays): whole-number steps only (never 0.5 of a
+ * visit), at most about `splitNumber` of them so that a short chart does not stack its labels,
+ * and the "0" drawn above the axis line, clear of the first category's label under it.
+ */
+export function countAxis (extra: { splitNumber?: number, axisLabel?: Record<string, unknown>, max?: unknown } = {}) {
+  const { axisLabel, splitNumber, ...rest } = extra
+  return { type: 'value', minInterval: 1, splitNumber: splitNumber ?? 4, axisLabel: { verticalAlignMinLabel: 'bottom', ...axisLabel }, ...rest }
+}
