@@ -12,6 +12,19 @@ export function labelledGrid (margins: { top: number, right: number, bottom: num
 }
 
 /**
+ * The smallest round top (a multiple of a 1-2-5 step, about `splitNumber` steps) at or above
+ * `value`: an axis forced up to a capacity of 16 ends at 20 with a tick at 15, rather than at
+ * 16 with its label squeezed against the 15.
+ */
+export function niceMax (value: number, splitNumber = 4): number {
+  if (!(value > 0)) return 1
+  const raw = value / splitNumber
+  const pow = 10 ** Math.floor(Math.log10(raw))
+  const step = Math.max(1, [1, 2, 5, 10].map((m) => m * pow).find((s) => s >= raw) ?? 10 * pow)
+  return Math.ceil(value / step) * step
+}
+
+/**
  * A value axis of counts (visits, people, stays): whole-number steps only (never 0.5 of a
  * visit), at most about `splitNumber` of them so that a short chart does not stack its labels,
  * and the "0" drawn above the axis line, clear of the first category's label under it.
