@@ -120,10 +120,16 @@ test('a device and a service inserted with one id at the same time: the second w
   await postgres.run('INSERT INTO stations (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', ['st-1', 'One', at])
   let release!: () => void
   const held = new Promise<void>((resolve) => { release = resolve })
+  let inserted!: () => void
+  const deviceInserted = new Promise<void>((resolve) => { inserted = resolve })
   const device = postgres.transaction(async (tx) => {
     await tx.run('INSERT INTO devices (id, station_id, secret_hash, created_at) VALUES (?, ?, ?, ?)', ['both', 'st-1', 'h', at])
+    inserted()
     await held // still uncommitted while the service insert runs
   })
+  // The service insert starts only once the device's row (and its lock) is in: otherwise, on a
+  // slow machine, it could run before the transaction got its connection, and win.
+  await deviceInserted
   const service = postgres.run('INSERT INTO services (id, name, secret_hash, scope, permission, created_at) VALUES (?, ?, ?, ?, ?, ?)', ['both', 'S', 'h', '{}', 'subscribe', at])
   // Commit the device only once the service insert waits for the id's lock: without the lock its
   // check would find no committed device and both would be inserted.
