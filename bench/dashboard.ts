@@ -1,4 +1,4 @@
-// `node bench/dashboard.ts [--quick] [--stations N] [--runs N] [--events N] [--path /] [--keep] [--screenshots]`
+// `node bench/dashboard.ts [--quick] [--stations N] [--runs N] [--events N] [--path /] [--keep] [--screenshots] [--profile]`
 // (also `npm run bench -- --only dashboard`). The dashboard in real Chromium against
 // `waystation start` (its own process, a throw-away influxd):
 //   (a) the fleet map with N stations (default 10,000 over a province): navigation until the
@@ -8,12 +8,13 @@
 //       /live/stream in the browser, p50/p99.
 // Full runs write their section of bench/RESULTS.md; every run prints it.
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { availableParallelism, loadavg, tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { launchChromium } from '../scripts/chromium.ts'
 import { startInfluxd } from '../scripts/influxd.ts'
+import { summarizeCpuProfile } from './lib/cpuprofile.ts'
 import { buildDashboardFleet } from './lib/dashboard-fleet.ts'
 import { measureFleetLoad, measurePanZoom, signedInContext, type Interaction, type LoadRun } from './lib/dashboard-measure.ts'
 import { measureSseLatency, type SseLatency } from './lib/dashboard-sse.ts'
@@ -32,7 +33,7 @@ const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); retu
 export async function main (argv: string[] = process.argv.slice(2)): Promise<string> {
   const { values: a } = parseArgs({
     args: argv,
-    options: { quick: { type: 'boolean', default: false }, stations: { type: 'string' }, runs: { type: 'string' }, events: { type: 'string' }, path: { type: 'string', default: '/' }, keep: { type: 'boolean', default: false }, screenshots: { type: 'boolean', default: false } }
+    options: { quick: { type: 'boolean', default: false }, stations: { type: 'string' }, runs: { type: 'string' }, events: { type: 'string' }, path: { type: 'string', default: '/' }, keep: { type: 'boolean', default: false }, screenshots: { type: 'boolean', default: false }, profile: { type: 'boolean', default: false } }
   })
   const quick = a.quick ?? false
   const stations = Number(a.stations ?? (quick ? 1000 : 10_000))
@@ -56,9 +57,13 @@ export async function main (argv: string[] = process.argv.slice(2)): Promise<str
     const loads: LoadRun[] = []
     let interaction: { zoom: Interaction, pan: Interaction } | undefined
     for (let r = 0; r < runs; r++) {
-      const { run, page, context } = await measureFleetLoad(browser, { apiUrl: stack.apiUrl, token: fleet.viewerToken, path, markers: stations, timeoutMs: 120_000 })
+      // --profile: the page's CPU profile of each load (it slows the page: figures not for comparison).
+      const profileFile = a.profile ? join(ROOT, '.tmp', `bench-dashboard-load-${r + 1}.cpuprofile`) : undefined
+      if (profileFile !== undefined) mkdirSync(dirname(profileFile), { recursive: true })
+      const { run, page, context } = await measureFleetLoad(browser, { apiUrl: stack.apiUrl, token: fleet.viewerToken, path, markers: stations, timeoutMs: 120_000, ...(profileFile === undefined ? {} : { profileFile }) })
       loads.push(run)
-      log(`   load ${r + 1}/${runs}: map ready ${n0(run.mapReadyMs)} ms, ${kb(Object.values(run.bytes).reduce((s, b) => s + b, 0))} in ${run.requests} responses`)
+      log(`   load ${r + 1}/${runs}: map ready ${n0(run.mapReadyMs)} ms, ${kb(Object.values(run.bytes).reduce((s, b) => s + b, 0))} in ${run.requests} responses; ${run.data.path} ${n0(run.data.startMs)} → first byte ${n0(run.data.firstByteMs)} → end ${n0(run.data.endMs)} ms`)
+      if (profileFile !== undefined) log(profileText(profileFile))
       // --screenshots: the map loaded, zoomed in and panned, to check the inputs reach it.
       const shot = async (name: string) => {
         if (!a.screenshots) return
@@ -75,7 +80,7 @@ export async function main (argv: string[] = process.argv.slice(2)): Promise<str
 
     const commit = `${sh('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'])}${sh('git', ['-C', ROOT, 'status', '--porcelain']).length > 0 ? ' + uncommitted changes' : ''}`
     const section = render({ argv, quick, stations, path, commit, chromium: browser.version(), launchMs: browser.launchMs, loads, interaction: interaction!, sse, loadAtStart, loadAtEnd: loadavg()[0]!.toFixed(2) })
-    if (!quick) writeSection(join(ROOT, 'bench/RESULTS.md'), section)
+    if (!quick && !a.profile) writeSection(join(ROOT, 'bench/RESULTS.md'), section)
     return section
   } finally {
     await browser?.close()
@@ -84,6 +89,13 @@ export async function main (argv: string[] = process.argv.slice(2)): Promise<str
     if (!a.keep) rmSync(dir, { recursive: true, force: true })
     else log(`work dir kept: ${dir}`)
   }
+}
+
+/** The busiest functions (self time) of a page's CPU profile, and its time per script. */
+function profileText (file: string): string {
+  const p = summarizeCpuProfile(file, 25)
+  const rows = p.functions.map((f) => `     ${f.selfPct.toFixed(1).padStart(5)} % self ${f.totalPct.toFixed(1).padStart(5)} % total  ${f.name}  ${f.where.replace(/^https?:\/\/[^/]+/, '')}`)
+  return [`   profile ${file}: ${p.seconds.toFixed(2)} s, busy ${p.busyPct} %`, ...rows].join('\n')
 }
 
 type Report = { argv: string[], quick: boolean, stations: number, path: string, commit: string, chromium: string, launchMs: number, loads: LoadRun[], interaction: { zoom: Interaction, pan: Interaction }, sse: SseLatency, loadAtStart: string, loadAtEnd: string }
