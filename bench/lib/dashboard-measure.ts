@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 
 // What the dashboard benchmark measures inside real Chromium. Written against the web app's
@@ -64,7 +65,13 @@ export async function signedInContext (browser: Browser, apiUrl: string, token: 
   return context
 }
 
+/** How the fleet view loads /live/summary: one object per station, or one array per field (the default). */
+export type FleetForm = 'rows' | 'columns'
+
 export type LoadRun = {
+  form: FleetForm
+  /** The machine's 1-minute load average when the load ended (the machine is shared). */
+  loadAvg: number
   /** ms from navigation start until data-markers equalled the fleet size. */
   mapReadyMs: number
   /** ms until the second frame after that began: the markers are on screen (a progressive renderer may still be adding some). */
@@ -86,10 +93,12 @@ export type LoadRun = {
 export type ResponseBytes = { path: string, type: string, encoding: string, wireBytes: number, bodyBytes: number }
 
 /** One cold load of the fleet view: fresh context, empty cache. Leaves the page open for interaction. */
-export async function measureFleetLoad (browser: Browser, opts: { apiUrl: string, token: string, path: string, markers: number, timeoutMs: number, profileFile?: string }): Promise<{ run: LoadRun, page: Page, context: BrowserContext }> {
+export async function measureFleetLoad (browser: Browser, opts: { apiUrl: string, token: string, path: string, markers: number, timeoutMs: number, profileFile?: string, form?: FleetForm }): Promise<{ run: LoadRun, page: Page, context: BrowserContext }> {
   const context = await signedInContext(browser, opts.apiUrl, opts.token)
   const page = await context.newPage()
   await page.addInitScript(installRecorder, MAP)
+  // The web app loads the fleet as columns unless told otherwise (web/src/composables/useLiveFleet.ts).
+  if (opts.form === 'rows') await page.addInitScript(() => { (globalThis as unknown as { localStorage: { setItem (k: string, v: string): void } }).localStorage.setItem('waystation.fleetForm', 'rows') })
   const cdp = await context.newCDPSession(page)
   await cdp.send('Network.enable')
   if (opts.profileFile !== undefined) {
@@ -153,6 +162,8 @@ export async function measureFleetLoad (browser: Browser, opts: { apiUrl: string
   await cdp.detach()
   return {
     run: {
+      form: opts.form ?? 'columns',
+      loadAvg: loadavg()[0]!,
       mapReadyMs: ready.at,
       mapPaintedMs: ready.painted ?? Number.NaN,
       fcpMs: fcp,
