@@ -59,11 +59,13 @@ export async function main (argv: string[] = process.argv.slice(2)): Promise<str
     log(`   Chromium ${browser.version()} launched in ${n0(browser.launchMs)} ms`)
 
     // Each run loads the fleet view twice, as the web app does (columns) and in the row form
-    // (--forms columns,rows; the default), alternately, so both see the same machine load.
+    // (--forms columns,rows; the default), one after the other and the first one alternating, so
+    // both see about the same machine load.
     const loads: LoadRun[] = []
     let interaction: { zoom: Interaction, pan: Interaction } | undefined
     for (let r = 0; r < runs; r++) {
-      for (const form of forms) {
+      // Alternate which form goes first: neither always gets the warmer (or busier) moment.
+      for (const form of r % 2 === 0 ? forms : [...forms].reverse()) {
         // --profile: the page's CPU profile of each load (it slows the page: figures not for comparison).
         const profileFile = a.profile ? join(ROOT, '.tmp', `bench-dashboard-load-${r + 1}-${form}.cpuprofile`) : undefined
         if (profileFile !== undefined) mkdirSync(dirname(profileFile), { recursive: true })
@@ -111,7 +113,8 @@ function ratioLine (loads: LoadRun[]): string {
   const cols = loads.filter((l) => l.form === 'columns')
   const rows = loads.filter((l) => l.form === 'rows')
   const pairs = cols.map((c, i) => rows[i] === undefined ? Number.NaN : c.mapReadyMs / rows[i]!.mapReadyMs)
-  return `Map ready, columns / rows: **${(median(cols.map((l) => l.mapReadyMs)) / median(rows.map((l) => l.mapReadyMs))).toFixed(2)}** (medians); per run ${pairs.map((x) => x.toFixed(2)).join(', ')}. Same server, same web app; "rows" only sets the app's \`waystation.fleetForm\` to \`rows\` in localStorage, so it loads \`GET /live/summary\` (one object per station, ~3 MB for 10,000) and turns it into the same columns.`
+  const client = (ls: LoadRun[]) => median(ls.map((l) => l.mapReadyMs - l.data.endMs))
+  return `Map ready, columns / rows: **${(median(cols.map((l) => l.mapReadyMs)) / median(rows.map((l) => l.mapReadyMs))).toFixed(2)}** (medians); per run ${pairs.map((x) => x.toFixed(2)).join(', ')}; the page's part after the data arrived (data done → map ready): **${(client(cols) / client(rows)).toFixed(2)}**. Same server, same web app; "rows" only sets the app's \`waystation.fleetForm\` to \`rows\` in localStorage, so it loads \`GET /live/summary\` (one object per station, ~3 MB for 10,000) and turns it into the same columns.`
 }
 
 type Report = { forms: FleetForm[], argv: string[], quick: boolean, stations: number, path: string, commit: string, chromium: string, launchMs: number, loads: LoadRun[], interaction: { zoom: Interaction, pan: Interaction }, sse: SseLatency, loadAtStart: string, loadAtEnd: string }
@@ -130,13 +133,13 @@ function render (r: Report): string {
     '',
     `**(a, b) Cold loads of the fleet view** (\`${r.path}\`, a fresh browser context each: empty cache, signed in through \`POST /session\`). ms from navigation start; "map ready": \`[data-testid=fleet-map]\` says \`data-markers="${r.stations}"\`; "painted": the second frame after it began. Bytes: every finished response on the wire (headers included; the endless /live/stream is not among them).`,
     '',
-    '| run | form | FCP ms | LCP ms | data request ms: sent → first byte → done | map ready ms | painted ms | longest task ms | load avg | responses | bytes | ' + types.join(' | ') + ' |',
-    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|' + types.map(() => '---:').join('|') + '|',
-    ...r.loads.map((l, i) => `| ${Math.floor(i / r.forms.length) + 1} | ${l.form} | ${ms(l.fcpMs)} | ${ms(l.lcpMs)} | ${ms(l.data.startMs)} → ${ms(l.data.firstByteMs)} → ${ms(l.data.endMs)} | **${ms(l.mapReadyMs)}** | ${ms(l.mapPaintedMs)} | ${ms(l.longestTaskMs)} | ${l.loadAvg.toFixed(2)} | ${l.requests} | **${kb(total(l))}** | ${types.map((t) => kb(l.bytes[t] ?? 0)).join(' | ')} |`),
+    '| run | form | FCP ms | LCP ms | data request ms: sent → first byte → done | data done → map ready ms | map ready ms | painted ms | longest task ms | load avg | responses | bytes | ' + types.join(' | ') + ' |',
+    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|' + types.map(() => '---:').join('|') + '|',
+    ...r.loads.map((l, i) => `| ${Math.floor(i / r.forms.length) + 1} | ${l.form} | ${ms(l.fcpMs)} | ${ms(l.lcpMs)} | ${ms(l.data.startMs)} → ${ms(l.data.firstByteMs)} → ${ms(l.data.endMs)} | ${ms(l.mapReadyMs - l.data.endMs)} | **${ms(l.mapReadyMs)}** | ${ms(l.mapPaintedMs)} | ${ms(l.longestTaskMs)} | ${l.loadAvg.toFixed(2)} | ${l.requests} | **${kb(total(l))}** | ${types.map((t) => kb(l.bytes[t] ?? 0)).join(' | ')} |`),
     ...r.forms.map((form) => {
       const of = r.loads.filter((l) => l.form === form)
       const m = (f: (l: LoadRun) => number) => median(of.map(f))
-      return of.length > 1 ? `| median | ${form} | ${ms(m((l) => l.fcpMs))} | ${ms(m((l) => l.lcpMs))} | ${ms(m((l) => l.data.startMs))} → ${ms(m((l) => l.data.firstByteMs))} → ${ms(m((l) => l.data.endMs))} | **${ms(m((l) => l.mapReadyMs))}** | ${ms(m((l) => l.mapPaintedMs))} | ${ms(m((l) => l.longestTaskMs))} | | | **${kb(m(total))}** | ${types.map(() => '').join(' | ')} |` : ''
+      return of.length > 1 ? `| median | ${form} | ${ms(m((l) => l.fcpMs))} | ${ms(m((l) => l.lcpMs))} | ${ms(m((l) => l.data.startMs))} → ${ms(m((l) => l.data.firstByteMs))} → ${ms(m((l) => l.data.endMs))} | ${ms(m((l) => l.mapReadyMs - l.data.endMs))} | **${ms(m((l) => l.mapReadyMs))}** | ${ms(m((l) => l.mapPaintedMs))} | ${ms(m((l) => l.longestTaskMs))} | | | **${kb(m(total))}** | ${types.map(() => '').join(' | ')} |` : ''
     }),
     ...(r.forms.length === 2 ? ['', ratioLine(r.loads)] : []),
     '',
