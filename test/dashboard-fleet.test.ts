@@ -162,6 +162,35 @@ describe('roles', () => {
   })
 })
 
+describe('admin: station datum', () => {
+  test('the station form sets the datum of a station\'s coordinates (WGS-84 or GCJ-02)', async () => {
+    const station = FLEET[1]!
+    const datum = async () => (await stack.app.inject({ url: `/stations/${station.id}`, headers: stack.auth('admin') })).json().datum as string
+    expect(await datum()).toBe('wgs84')
+    const page = await newPage(browser)
+    await signIn(page, stack.tokens.secrets.admin)
+    await page.getByTestId('nav-admin').click()
+    const row = page.getByTestId('admin-station-row').filter({ hasText: station.id })
+    await row.getByRole('button', { name: '编辑' }).click()
+    const select = page.getByTestId('station-datum')
+    expect(await select.inputValue()).toBe('wgs84')
+    // Labelled in the page's language, and named for screen readers by its label.
+    expect(await page.getByLabel('坐标系').count()).toBe(1)
+    expect(await select.locator('option').allTextContents()).toEqual(['WGS-84（GPS、OpenStreetMap）', 'GCJ-02（高德等国内地图）'])
+    await select.selectOption('gcj02')
+    await page.getByTestId('station-save').click()
+    await page.getByTestId('admin-message').filter({ hasText: '已保存' }).waitFor()
+    expect(await datum()).toBe('gcj02')
+    // Edited again, the form shows the stored datum; back to WGS-84.
+    await row.getByRole('button', { name: '编辑' }).click()
+    expect(await select.inputValue()).toBe('gcj02')
+    await select.selectOption('wgs84')
+    await page.getByTestId('station-save').click()
+    await page.getByTestId('admin-message').filter({ hasText: '已保存' }).waitFor()
+    expect(await datum()).toBe('wgs84')
+  })
+})
+
 describe('session', () => {
   test('a token revoked during the session sends the user to sign-in saying so', async () => {
     const created = createAdmin(stack.registry).createToken('test:dashboard', { name: 'soon-revoked', role: 'viewer' })
