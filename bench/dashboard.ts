@@ -1,21 +1,24 @@
-// `node bench/dashboard.ts [--quick] [--stations N] [--runs N] [--events N] [--path /] [--keep] [--screenshots]`
+// `node bench/dashboard.ts [--quick] [--stations N] [--runs N] [--events N] [--path /] [--keep] [--screenshots] [--profile] [--forms columns,rows]`
 // (also `npm run bench -- --only dashboard`). The dashboard in real Chromium against
 // `waystation start` (its own process, a throw-away influxd):
 //   (a) the fleet map with N stations (default 10,000 over a province): navigation until the
-//       map says it drew them all (data-markers), and the main thread during wheel zoom and pan;
+//       map says it drew them all (data-markers), with the fleet loaded as columns (the web
+//       app's way) and as rows (GET /live/summary's row form), and the main thread during
+//       wheel zoom and pan;
 //   (b) the first load: bytes on the wire, first (and largest) contentful paint;
 //   (c) live latency: door events over MQTT QoS 1, PUBACK to the `station` event of
 //       /live/stream in the browser, p50/p99.
 // Full runs write their section of bench/RESULTS.md; every run prints it.
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { availableParallelism, loadavg, tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { launchChromium } from '../scripts/chromium.ts'
 import { startInfluxd } from '../scripts/influxd.ts'
+import { summarizeCpuProfile } from './lib/cpuprofile.ts'
 import { buildDashboardFleet } from './lib/dashboard-fleet.ts'
-import { measureFleetLoad, measurePanZoom, signedInContext, type Interaction, type LoadRun } from './lib/dashboard-measure.ts'
+import { measureFleetLoad, measurePanZoom, signedInContext, type FleetForm, type Interaction, type LoadRun } from './lib/dashboard-measure.ts'
 import { measureSseLatency, type SseLatency } from './lib/dashboard-sse.ts'
 import { startWaystation } from './lib/systems.ts'
 import { writeResultsSection } from './lib/results-section.ts'
@@ -32,13 +35,15 @@ const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); retu
 export async function main (argv: string[] = process.argv.slice(2)): Promise<string> {
   const { values: a } = parseArgs({
     args: argv,
-    options: { quick: { type: 'boolean', default: false }, stations: { type: 'string' }, runs: { type: 'string' }, events: { type: 'string' }, path: { type: 'string', default: '/' }, keep: { type: 'boolean', default: false }, screenshots: { type: 'boolean', default: false } }
+    options: { quick: { type: 'boolean', default: false }, stations: { type: 'string' }, runs: { type: 'string' }, events: { type: 'string' }, path: { type: 'string', default: '/' }, keep: { type: 'boolean', default: false }, screenshots: { type: 'boolean', default: false }, profile: { type: 'boolean', default: false }, forms: { type: 'string' } }
   })
   const quick = a.quick ?? false
   const stations = Number(a.stations ?? (quick ? 1000 : 10_000))
   const runs = Number(a.runs ?? (quick ? 1 : 3))
   const events = Number(a.events ?? (quick ? 40 : 300))
   const path = a.path ?? '/'
+  const forms = (a.forms ?? 'columns,rows').split(',').map((f) => f.trim()) as FleetForm[]
+  if (forms.length === 0 || forms.some((f) => f !== 'rows' && f !== 'columns')) throw new Error(`--forms: a list of rows and columns, not ${a.forms}`)
   const log = (s: string) => process.stderr.write(`${s}\n`)
   const loadAtStart = loadavg()[0]!.toFixed(2)
   const dir = mkdtempSync(join(tmpdir(), 'waystation-dashboard-bench-'))
@@ -53,29 +58,39 @@ export async function main (argv: string[] = process.argv.slice(2)): Promise<str
     browser = await launchChromium(log)
     log(`   Chromium ${browser.version()} launched in ${n0(browser.launchMs)} ms`)
 
+    // Each run loads the fleet view twice, as the web app does (columns) and in the row form
+    // (--forms columns,rows; the default), one after the other and the first one alternating, so
+    // both see about the same machine load.
     const loads: LoadRun[] = []
     let interaction: { zoom: Interaction, pan: Interaction } | undefined
     for (let r = 0; r < runs; r++) {
-      const { run, page, context } = await measureFleetLoad(browser, { apiUrl: stack.apiUrl, token: fleet.viewerToken, path, markers: stations, timeoutMs: 120_000 })
-      loads.push(run)
-      log(`   load ${r + 1}/${runs}: map ready ${n0(run.mapReadyMs)} ms, ${kb(Object.values(run.bytes).reduce((s, b) => s + b, 0))} in ${run.requests} responses`)
-      // --screenshots: the map loaded, zoomed in and panned, to check the inputs reach it.
-      const shot = async (name: string) => {
-        if (!a.screenshots) return
-        const file = join(ROOT, '.tmp', 'screenshots', `bench-dashboard-${name}.png`)
-        await page.screenshot({ path: file })
-        log(`   screenshot: ${file}`)
+      // Alternate which form goes first: neither always gets the warmer (or busier) moment.
+      for (const form of r % 2 === 0 ? forms : [...forms].reverse()) {
+        // --profile: the page's CPU profile of each load (it slows the page: figures not for comparison).
+        const profileFile = a.profile ? join(ROOT, '.tmp', `bench-dashboard-load-${r + 1}-${form}.cpuprofile`) : undefined
+        if (profileFile !== undefined) mkdirSync(dirname(profileFile), { recursive: true })
+        const { run, page, context } = await measureFleetLoad(browser, { apiUrl: stack.apiUrl, token: fleet.viewerToken, path, markers: stations, timeoutMs: 120_000, form, ...(profileFile === undefined ? {} : { profileFile }) })
+        loads.push(run)
+        log(`   load ${r + 1}/${runs} (${form}): map ready ${n0(run.mapReadyMs)} ms, ${kb(Object.values(run.bytes).reduce((s, b) => s + b, 0))} in ${run.requests} responses; ${run.data.path} ${n0(run.data.startMs)} → first byte ${n0(run.data.firstByteMs)} → end ${n0(run.data.endMs)} ms; load average ${loadavg()[0]!.toFixed(2)}`)
+        if (profileFile !== undefined) log(profileText(profileFile))
+        // --screenshots: the map loaded, zoomed in and panned, to check the inputs reach it.
+        const shot = async (name: string) => {
+          if (!a.screenshots) return
+          const file = join(ROOT, '.tmp', 'screenshots', `bench-dashboard-${name}.png`)
+          await page.screenshot({ path: file })
+          log(`   screenshot: ${file}`)
+        }
+        if (r === runs - 1 && form === forms[0]) interaction = await measurePanZoom(page, shot)
+        await context.close()
       }
-      if (r === runs - 1) interaction = await measurePanZoom(page, shot)
-      await context.close()
     }
     const context = await signedInContext(browser, stack.apiUrl, fleet.viewerToken, { bypassCSP: true })
     const sse = await measureSseLatency(context, { apiUrl: stack.apiUrl, mqttUrl: stack.mqttUrl, fleet, events, intervalMs: 50, log })
     await context.close()
 
     const commit = `${sh('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'])}${sh('git', ['-C', ROOT, 'status', '--porcelain']).length > 0 ? ' + uncommitted changes' : ''}`
-    const section = render({ argv, quick, stations, path, commit, chromium: browser.version(), launchMs: browser.launchMs, loads, interaction: interaction!, sse, loadAtStart, loadAtEnd: loadavg()[0]!.toFixed(2) })
-    if (!quick) writeSection(join(ROOT, 'bench/RESULTS.md'), section)
+    const section = render({ forms, argv, quick, stations, path, commit, chromium: browser.version(), launchMs: browser.launchMs, loads, interaction: interaction!, sse, loadAtStart, loadAtEnd: loadavg()[0]!.toFixed(2) })
+    if (!quick && !a.profile) writeSection(join(ROOT, 'bench/RESULTS.md'), section)
     return section
   } finally {
     await browser?.close()
@@ -86,7 +101,23 @@ export async function main (argv: string[] = process.argv.slice(2)): Promise<str
   }
 }
 
-type Report = { argv: string[], quick: boolean, stations: number, path: string, commit: string, chromium: string, launchMs: number, loads: LoadRun[], interaction: { zoom: Interaction, pan: Interaction }, sse: SseLatency, loadAtStart: string, loadAtEnd: string }
+/** The busiest functions (self time) of a page's CPU profile, and its time per script. */
+function profileText (file: string): string {
+  const p = summarizeCpuProfile(file, 25)
+  const rows = p.functions.map((f) => `     ${f.selfPct.toFixed(1).padStart(5)} % self ${f.totalPct.toFixed(1).padStart(5)} % total  ${f.name}  ${f.where.replace(/^https?:\/\/[^/]+/, '')}`)
+  return [`   profile ${file}: ${p.seconds.toFixed(2)} s, busy ${p.busyPct} %`, ...rows].join('\n')
+}
+
+/** Map ready, columns against rows: the ratio of the medians, and per run (the two loads of a run follow each other). */
+function ratioLine (loads: LoadRun[]): string {
+  const cols = loads.filter((l) => l.form === 'columns')
+  const rows = loads.filter((l) => l.form === 'rows')
+  const pairs = cols.map((c, i) => rows[i] === undefined ? Number.NaN : c.mapReadyMs / rows[i]!.mapReadyMs)
+  const client = (ls: LoadRun[]) => median(ls.map((l) => l.mapReadyMs - l.data.endMs))
+  return `Map ready, columns / rows: **${(median(cols.map((l) => l.mapReadyMs)) / median(rows.map((l) => l.mapReadyMs))).toFixed(2)}** (medians); per run ${pairs.map((x) => x.toFixed(2)).join(', ')}; the page's part after the data arrived (data done → map ready): **${(client(cols) / client(rows)).toFixed(2)}**. Same server, same web app; "rows" only sets the app's \`waystation.fleetForm\` to \`rows\` in localStorage, so it loads \`GET /live/summary\` (one object per station, ~3 MB for 10,000) and turns it into the same columns.`
+}
+
+type Report = { forms: FleetForm[], argv: string[], quick: boolean, stations: number, path: string, commit: string, chromium: string, launchMs: number, loads: LoadRun[], interaction: { zoom: Interaction, pan: Interaction }, sse: SseLatency, loadAtStart: string, loadAtEnd: string }
 
 function render (r: Report): string {
   const total = (run: LoadRun) => Object.values(run.bytes).reduce((s, b) => s + b, 0)
@@ -102,16 +133,21 @@ function render (r: Report): string {
     '',
     `**(a, b) Cold loads of the fleet view** (\`${r.path}\`, a fresh browser context each: empty cache, signed in through \`POST /session\`). ms from navigation start; "map ready": \`[data-testid=fleet-map]\` says \`data-markers="${r.stations}"\`; "painted": the second frame after it began. Bytes: every finished response on the wire (headers included; the endless /live/stream is not among them).`,
     '',
-    '| run | FCP ms | LCP ms | map ready ms | painted ms | longest task ms | responses | bytes | ' + types.join(' | ') + ' |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|' + types.map(() => '---:').join('|') + '|',
-    ...r.loads.map((l, i) => `| ${i + 1} | ${ms(l.fcpMs)} | ${ms(l.lcpMs)} | **${ms(l.mapReadyMs)}** | ${ms(l.mapPaintedMs)} | ${ms(l.longestTaskMs)} | ${l.requests} | **${kb(total(l))}** | ${types.map((t) => kb(l.bytes[t] ?? 0)).join(' | ')} |`),
-    r.loads.length > 1 ? `| median | ${ms(median(r.loads.map((l) => l.fcpMs)))} | ${ms(median(r.loads.map((l) => l.lcpMs)))} | **${ms(median(r.loads.map((l) => l.mapReadyMs)))}** | ${ms(median(r.loads.map((l) => l.mapPaintedMs)))} | ${ms(median(r.loads.map((l) => l.longestTaskMs)))} | | **${kb(median(r.loads.map(total)))}** | ${types.map(() => '').join(' | ')} |` : '',
+    '| run | form | FCP ms | LCP ms | data request ms: sent → first byte → done | data done → map ready ms | map ready ms | painted ms | longest task ms | load avg | responses | bytes | ' + types.join(' | ') + ' |',
+    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|' + types.map(() => '---:').join('|') + '|',
+    ...r.loads.map((l, i) => `| ${Math.floor(i / r.forms.length) + 1} | ${l.form} | ${ms(l.fcpMs)} | ${ms(l.lcpMs)} | ${ms(l.data.startMs)} → ${ms(l.data.firstByteMs)} → ${ms(l.data.endMs)} | ${ms(l.mapReadyMs - l.data.endMs)} | **${ms(l.mapReadyMs)}** | ${ms(l.mapPaintedMs)} | ${ms(l.longestTaskMs)} | ${l.loadAvg.toFixed(2)} | ${l.requests} | **${kb(total(l))}** | ${types.map((t) => kb(l.bytes[t] ?? 0)).join(' | ')} |`),
+    ...r.forms.map((form) => {
+      const of = r.loads.filter((l) => l.form === form)
+      const m = (f: (l: LoadRun) => number) => median(of.map(f))
+      return of.length > 1 ? `| median | ${form} | ${ms(m((l) => l.fcpMs))} | ${ms(m((l) => l.lcpMs))} | ${ms(m((l) => l.data.startMs))} → ${ms(m((l) => l.data.firstByteMs))} → ${ms(m((l) => l.data.endMs))} | ${ms(m((l) => l.mapReadyMs - l.data.endMs))} | **${ms(m((l) => l.mapReadyMs))}** | ${ms(m((l) => l.mapPaintedMs))} | ${ms(m((l) => l.longestTaskMs))} | | | **${kb(m(total))}** | ${types.map(() => '').join(' | ')} |` : ''
+    }),
+    ...(r.forms.length === 2 ? ['', ratioLine(r.loads)] : []),
     '',
-    `Each response of the last load: bytes on the wire (headers included) and of the body once decoded; \`content-encoding\` as the API chose it for Chromium's \`accept-encoding\` (gzip, deflate, br, zstd).`,
+    `Each response of the last load (${r.forms[0]}): bytes on the wire (headers included) and of the body once decoded; \`content-encoding\` as the API chose it for Chromium's \`accept-encoding\` (gzip, deflate, br, zstd).`,
     '',
     '| response | type | content-encoding | on the wire | body decoded | wire / body |',
     '|---|---|---|---:|---:|---:|',
-    ...(r.loads.at(-1)?.responses ?? []).map((x) => `| \`${x.path}\` | ${x.type} | ${x.encoding} | ${kb(x.wireBytes)} | ${kb(x.bodyBytes)} | ${x.bodyBytes > 0 ? `${(100 * x.wireBytes / x.bodyBytes).toFixed(0)} %` : '–'} |`),
+    ...(r.loads.filter((l) => l.form === r.forms[0]).at(-1)?.responses ?? []).map((x) => `| \`${x.path}\` | ${x.type} | ${x.encoding} | ${kb(x.wireBytes)} | ${kb(x.bodyBytes)} | ${x.bodyBytes > 0 ? `${(100 * x.wireBytes / x.bodyBytes).toFixed(0)} %` : '–'} |`),
     '',
     `**Pan and zoom** of the ${n0(r.stations)}-marker map after the last load: six wheel steps over its centre (three in, three out, 150 ms apart), then a 300 × 150 px drag; measured until 1 s after the last input. Long tasks: the main thread busy ≥ 50 ms (PerformanceObserver "longtask"); frames: requestAnimationFrame gaps.`,
     '',

@@ -78,6 +78,37 @@ describe('fleet view', () => {
     expect(await page.getByTestId('district-row').count()).toBe(DISTRICTS.length)
   })
 
+  test('a map marker names its station on hover and opens it on click', async () => {
+    const page = await newPage(browser)
+    await signIn(page, stack.tokens.secrets.viewer)
+    await page.waitForSelector(`[data-testid=fleet-map][data-markers="${FLEET.length}"]`, { timeout: 30_000 })
+    const canvas = page.getByTestId('fleet-map').locator('canvas').first()
+    const box = (await canvas.boundingBox())!
+    // The first pixel (top to bottom, below the legend) in the offline colour (#6e7781: no
+    // station has sent anything yet) is the top of a marker's disc; a few px below is inside it.
+    const top = await canvas.evaluate((c) => {
+      const el = c as unknown as { width: number, height: number, clientWidth: number, getContext (k: '2d'): { getImageData (x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } }
+      const d = el.getContext('2d').getImageData(0, 0, el.width, el.height).data
+      const k = el.clientWidth / el.width
+      for (let i = Math.ceil(40 / k) * el.width * 4; i < d.length; i += 4) {
+        if (d[i] === 110 && d[i + 1] === 119 && d[i + 2] === 129) return { x: ((i / 4) % el.width) * k, y: Math.floor(i / 4 / el.width) * k }
+      }
+      return null
+    })
+    expect(top).not.toBeNull()
+    await page.mouse.move(box.x + top!.x, box.y + top!.y + 4)
+    const tip = await page.waitForFunction(() => {
+      const divs = (globalThis as unknown as { document: { querySelectorAll (s: string): ArrayLike<{ textContent: string | null }> } }).document.querySelectorAll('[data-testid=fleet-map] div')
+      for (const d of Array.from(divs)) { const m = /^(测试驿站 \d+)(fl-\d{3})$/.exec(d.textContent?.trim() ?? ''); if (m) return [m[1], m[2]] }
+      return null
+    }, undefined, { timeout: 10_000 })
+    const [name, id] = (await tip.jsonValue()) as [string, string]
+    // The tooltip's name and id are one station's: the point maps back to its own station.
+    expect(FLEET.find((s) => s.id === id)?.name).toBe(name)
+    await page.mouse.click(box.x + top!.x, box.y + top!.y + 4)
+    await page.waitForURL(new RegExp(`#/stations/${id}$`), { timeout: 10_000 })
+  })
+
   test('a district-scoped token sees only the stations of its district', async () => {
     const token = mintToken(stack.registry, 'viewer', { name: 'futian-viewer', scope: { kind: 'district', district: '福田区' } })
     const page = await newPage(browser)
@@ -128,6 +159,35 @@ describe('roles', () => {
     await page.waitForSelector('[data-testid=device-row]')
     expect(await page.content()).not.toContain(secret)
     expect(await page.getByTestId('device-secret').count()).toBe(0)
+  })
+})
+
+describe('admin: station datum', () => {
+  test('the station form sets the datum of a station\'s coordinates (WGS-84 or GCJ-02)', async () => {
+    const station = FLEET[1]!
+    const datum = async () => (await stack.app.inject({ url: `/stations/${station.id}`, headers: stack.auth('admin') })).json().datum as string
+    expect(await datum()).toBe('wgs84')
+    const page = await newPage(browser)
+    await signIn(page, stack.tokens.secrets.admin)
+    await page.getByTestId('nav-admin').click()
+    const row = page.getByTestId('admin-station-row').filter({ hasText: station.id })
+    await row.getByRole('button', { name: '编辑' }).click()
+    const select = page.getByTestId('station-datum')
+    expect(await select.inputValue()).toBe('wgs84')
+    // Labelled in the page's language, and named for screen readers by its label.
+    expect(await page.getByLabel('坐标系').count()).toBe(1)
+    expect(await select.locator('option').allTextContents()).toEqual(['WGS-84（GPS、OpenStreetMap）', 'GCJ-02（高德等国内地图）'])
+    await select.selectOption('gcj02')
+    await page.getByTestId('station-save').click()
+    await page.getByTestId('admin-message').filter({ hasText: '已保存' }).waitFor()
+    expect(await datum()).toBe('gcj02')
+    // Edited again, the form shows the stored datum; back to WGS-84.
+    await row.getByRole('button', { name: '编辑' }).click()
+    expect(await select.inputValue()).toBe('gcj02')
+    await select.selectOption('wgs84')
+    await page.getByTestId('station-save').click()
+    await page.getByTestId('admin-message').filter({ hasText: '已保存' }).waitFor()
+    expect(await datum()).toBe('wgs84')
   })
 })
 

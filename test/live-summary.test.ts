@@ -4,7 +4,8 @@ import { request } from 'node:http'
 import { gunzipSync } from 'node:zlib'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import type { MqttClient } from 'mqtt'
-import type { FleetLive, FleetLiveSummary, StationLiveSummary } from '../api/live/schemas.ts'
+import { fromColumns } from '../api/live/columns.ts'
+import { FleetLiveColumns, type FleetLive, type FleetLiveSummary, type StationLiveSummary } from '../api/live/schemas.ts'
 import { connectDevice, publishEvent, worker } from './support/device.ts'
 import { openSse, type SseEvent } from './support/sse-client.ts'
 import { startTestStack, type TestStack } from './support/stack.ts'
@@ -74,6 +75,62 @@ test('the summary stream resumed from eventId sends the changes since as summari
   expect(fleet.stations.map((x) => x.stationId)).toEqual([A, B])
   expect(fleet.stations[0]).not.toHaveProperty('devices.0')
   await fresh.close()
+})
+
+test('format=columns: the same stations and figures as the rows, one array per field', async () => {
+  // The two answers come from two requests: retry while the live state moved in between.
+  let rows: FleetLiveSummary | undefined
+  let cols: FleetLiveColumns | undefined
+  for (let i = 0; i < 10; i++) {
+    rows = await get<FleetLiveSummary>('/live/summary')
+    cols = FleetLiveColumns.parse(await get('/live/summary?format=columns'))
+    if (JSON.stringify(fromColumns(cols)) === JSON.stringify(rows.stations)) break
+    await new Promise((r) => setTimeout(r, 200))
+  }
+  expect(fromColumns(cols!)).toEqual(rows!.stations)
+  expect(cols!.count).toBe(2)
+  expect(cols!.columns.stationId).toEqual([A, B])
+  // Repeated strings once each: a dictionary and an index per station.
+  expect(cols!.columns.district.values).toEqual(['tianhe', 'yuexiu'])
+  expect(cols!.columns.timezone).toEqual({ values: ['Asia/Shanghai'], codes: [0, 0] })
+  expect(cols!.columns.lat).toEqual([23.13, null])
+  expect(cols!.eventId).toMatch(/^[a-z0-9]+-\d+$/)
+  expect(JSON.stringify(cols).length).toBeLessThan(JSON.stringify(rows).length)
+
+  const yuexiu = FleetLiveColumns.parse(await get('/live/summary?district=yuexiu&format=columns'))
+  expect(yuexiu.columns.stationId).toEqual([B])
+  expect(yuexiu.columns.name).toEqual(['越秀区驿站 2'])
+  const bad = await fetch(`${stack.apiUrl}/live/summary?format=objects`, { headers: stack.auth() })
+  expect(bad.status).toBe(400)
+
+  const doc = (await stack.app.inject({ url: '/docs/json' })).json()
+  const op = doc.paths['/live/summary'].get
+  expect(op.parameters.find((p: { name: string }) => p.name === 'format')?.schema.enum).toEqual(['rows', 'columns'])
+  const ok = JSON.stringify(op.responses['200'])
+  expect(ok).toContain('columns')
+  expect(ok).toContain('stations')
+})
+
+test('the summary stream with format=columns: a columnar snapshot, or resumed from the columns\' eventId only the changes', async () => {
+  const fresh = await openSse(`${stack.apiUrl}/live/stream?view=summary&format=columns`, stack.auth())
+  const snap = await fresh.waitFor((i): i is SseEvent => 'event' in i && i.event === 'snapshot')
+  const fleet = FleetLiveColumns.parse(JSON.parse(snap.data))
+  expect(fleet.columns.stationId).toEqual([A, B])
+  expect(fleet.eventId).toBe(snap.id)
+  await fresh.close()
+
+  const before = FleetLiveColumns.parse(await get('/live/summary?format=columns'))
+  const visits = before.columns.visitsToday[before.columns.stationId.indexOf(A)]!
+  const sse = await openSse(`${stack.apiUrl}/live/stream?view=summary&format=columns&lastEventId=${encodeURIComponent(before.eventId)}`, stack.auth())
+  await publishEvent(hub, A, 'door', { device: HA, ts: Date.now(), seq: 2, direction: 'in', method: 'face', result: 'granted', worker: worker(2) })
+  const ev = await sse.waitFor((i): i is SseEvent => 'event' in i && i.event === 'station' && (JSON.parse(i.data) as StationLiveSummary).visitsToday === visits + 1, 15_000)
+  expect((JSON.parse(ev.data) as StationLiveSummary).stationId).toBe(A)
+  expect(sse.events().some((e) => e.event === 'snapshot')).toBe(false)
+  await sse.close()
+
+  const full = await fetch(`${stack.apiUrl}/live/stream?format=columns`, { headers: stack.auth() })
+  expect(full.status).toBe(400)
+  await full.body?.cancel()
 })
 
 /** A raw GET with accept-encoding (fetch would decode it and hide the header). */

@@ -6,7 +6,7 @@ import type { MqttClient } from 'mqtt'
 import { buildApp } from '../api/build-app.ts'
 import { createLiveService } from '../api/live/live-service.ts'
 import { startLive } from '../api/live/start-live.ts'
-import type { FleetLive, StationLive } from '../api/live/schemas.ts'
+import { FleetLiveColumns, type FleetLive, type StationLive } from '../api/live/schemas.ts'
 import type { Channel, PayloadOf } from '../contract/index.ts'
 import { createLogger } from '../platform/logger.ts'
 import { createAdmin } from '../registry/admin.ts'
@@ -216,6 +216,29 @@ describe('scope', () => {
     expect((await getJson(`/stations/${A}/live`, headers)).status).toBe(200)
     expect((await getJson<FleetLive>('/live?district=nanshan', headers)).body.stations).toEqual([])
     expect((await fetch(`${stack.apiUrl}/live/stream?station=${B}`, { headers })).status).toBe(404)
+
+    // The fleet view's columnar form: the same scope, and nothing of the other station, not
+    // even its district in the dictionary (the whole fleet's answer has both).
+    const all = FleetLiveColumns.parse((await getJson('/live/summary?format=columns')).body)
+    expect(all.columns.stationId).toEqual([A, B])
+    for (const url of ['/live/summary?format=columns', '/live/summary?format=columns&district=futian']) {
+      const res = await fetch(`${stack.apiUrl}${url}`, { headers })
+      expect(res.status, url).toBe(200)
+      const text = await res.text()
+      const cols = FleetLiveColumns.parse(JSON.parse(text))
+      expect(cols.columns.stationId, url).toEqual([A])
+      expect(cols.columns.district.values, url).toEqual(['futian'])
+      expect(text, url).not.toContain(B)
+      expect(text, url).not.toContain('nanshan')
+      expect(text, url).not.toContain('南山区爱心驿站')
+    }
+    const outside = FleetLiveColumns.parse((await getJson('/live/summary?format=columns&district=nanshan', headers)).body)
+    expect(outside).toMatchObject({ count: 0, columns: { stationId: [], district: { values: [], codes: [] } } })
+    const colStream = await openSse(`${stack.apiUrl}/live/stream?view=summary&format=columns`, headers)
+    const colSnap = await colStream.waitFor((i): i is SseEvent => 'event' in i && i.event === 'snapshot')
+    expect(FleetLiveColumns.parse(JSON.parse(colSnap.data)).columns.stationId).toEqual([A])
+    expect(colSnap.data).not.toContain('nanshan')
+    await colStream.close()
 
     const sse = await openSse(`${stack.apiUrl}/live/stream`, headers)
     const snap = await sse.waitFor((i): i is SseEvent => 'event' in i && i.event === 'snapshot')

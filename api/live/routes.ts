@@ -11,7 +11,8 @@ import { stationInScope } from '../auth/station-scope.ts'
 import { ErrorBody, errorResponses, httpError } from '../errors.ts'
 import { StationParams } from '../params.ts'
 import type { LiveService } from './live-service.ts'
-import { FleetLive, FleetLiveSummary, StationLive } from './schemas.ts'
+import { toColumns } from './columns.ts'
+import { FleetLive, FleetLiveColumns, FleetLiveSummary, StationLive } from './schemas.ts'
 import { openSseStream, type SseStream } from './sse-stream.ts'
 import { summarise } from './summary.ts'
 import type { StationRec } from './station-state.ts'
@@ -28,17 +29,23 @@ const District = z.string().trim().min(1).max(100)
 const LiveQuery = z.object({
   district: District.optional().describe('Only the stations of this district (registry `district`)')
 })
+const Format = z.enum(['rows', 'columns']).default('rows')
+const SummaryQuery = LiveQuery.extend({
+  format: Format.describe('rows: FleetLiveSummary, one object per station; columns: FleetLiveColumns, one array per field (the dashboard\'s form: smaller and much faster to parse for big fleets)')
+})
 const StreamQuery = z.object({
   station: StationId.optional().describe('Only this station'),
   district: District.optional().describe('Only the stations of this district'),
   lastEventId: z.string().max(64).optional().describe('Resume after this event id, for clients that cannot send the Last-Event-ID header (the header wins); e.g. the `eventId` of GET /live/summary'),
-  view: z.enum(['full', 'summary']).default('full').describe('full: events carry StationLive / FleetLive; summary: StationLiveSummary / FleetLiveSummary (what GET /live/summary serves)')
+  view: z.enum(['full', 'summary']).default('full').describe('full: events carry StationLive / FleetLive; summary: StationLiveSummary / FleetLiveSummary (what GET /live/summary serves)'),
+  format: Format.describe('With view=summary, the form of the `snapshot` event: rows (FleetLiveSummary) or columns (FleetLiveColumns, as GET /live/summary?format=columns); `station` events are StationLiveSummary either way')
 }).refine((q) => !(q.station && q.district), 'give station or district, not both')
+  .refine((q) => q.format === 'rows' || q.view === 'summary', 'format=columns needs view=summary')
 
 const STREAM_DESCRIPTION = `Server-Sent Events (text/event-stream) with the live state of the stations in the token's scope: all of them, \`district\`, or one \`station\`.
 
 Events:
-- \`snapshot\` (first, unless resuming): a FleetLive with every station asked for (retired ones left out), or with \`view=summary\` a FleetLiveSummary;
+- \`snapshot\` (first, unless resuming): a FleetLive with every station asked for (retired ones left out), or with \`view=summary\` a FleetLiveSummary (with \`format=columns\` too: a FleetLiveColumns);
 - \`station\`: a StationLive (with \`view=summary\`: a StationLiveSummary), each time a station changes (an event stored, a device going on- or offline, a registry edit, local midnight), pushed within about 1 s of the event's PUBACK. A station whose \`status\` became \`retired\` is sent once, then no more.
 
 Each event has an \`id\` (\`<epoch>-<seq>\`, one sequence for the process). A client that reconnects with \`Last-Event-ID\` (EventSource does so itself) gets exactly the events it missed if they are still in the server's recent-event buffer and the server was not restarted; otherwise a fresh \`snapshot\`. A client that cannot keep up is skipped until its connection drains, then sent a new \`snapshot\`. A \`retry:\` hint comes first and a comment line (\`: heartbeat\`) every heartbeat interval. Authenticate with the Authorization header (fetch-based SSE clients) or the session cookie (EventSource): the API token is never accepted in the URL.`
@@ -91,17 +98,25 @@ export const liveRoutes: FastifyPluginAsyncZod<LiveRoutesOptions> = async (app, 
   app.get('/live/summary', {
     schema: {
       summary: 'What the fleet view needs of every station in the token\'s scope',
-      description: 'A smaller /live for maps and tables of many stations: per station its name, district, zone, capacity, position, state, occupancy, temperature, devices online, last message, today\'s entries and open alerts (StationLiveSummary), without devices, climate, equipment, supplies or hourly entries. `eventId` is the live stream\'s position the answer stands for: open /live/stream?view=summary&lastEventId=<eventId> to get only the changes since. Retired stations are left out.',
+      description: 'A smaller /live for maps and tables of many stations: per station its name, district, zone, capacity, position, state, occupancy, temperature, devices online, last message, today\'s entries and open alerts (StationLiveSummary), without devices, climate, equipment, supplies or hourly entries. With `format=columns` the same as one array per field (FleetLiveColumns). `eventId` is the live stream\'s position the answer stands for: open /live/stream?view=summary&lastEventId=<eventId> to get only the changes since. Retired stations are left out.',
       tags: ['live'],
-      querystring: LiveQuery,
-      response: { 200: FleetLiveSummary, ...errorResponses }
+      querystring: SummaryQuery,
+      response: { 200: z.union([FleetLiveSummary, FleetLiveColumns]), ...errorResponses }
     }
-  }, async (request): Promise<FleetLiveSummary> => {
+  }, async (request, reply) => {
     // Changes not pushed yet are in the records already and come again as events after this
     // position: a resuming client sees them twice (same version), never misses one.
     const eventId = hub.currentId()
-    const stations = fleet(scopeOf(request).scope, request.query.district).map((s) => summarise(store.view(s)))
-    return { generatedAt: new Date().toISOString(), eventId, stations }
+    const { district, format } = request.query
+    const stations = fleet(scopeOf(request).scope, district).map((s) => summarise(store.view(s)))
+    const generatedAt = new Date().toISOString()
+    if (format === 'rows') return { generatedAt, eventId, stations } satisfies FleetLiveSummary
+    // Plain JSON.stringify, not the response schema's serializer: its check (a zod pass over
+    // every element of every column) cost as much as the rest of the answer for 10,000
+    // stations. toColumns builds the answer from summaries of the checked type, and
+    // test/live-summary.test.ts parses it with FleetLiveColumns.
+    reply.serializer(JSON.stringify)
+    return toColumns(stations, generatedAt, eventId)
   })
 
   app.get('/stations/:id/live', {
@@ -129,7 +144,7 @@ export const liveRoutes: FastifyPluginAsyncZod<LiveRoutesOptions> = async (app, 
   }, async (request, reply) => {
     const { scope, token } = scopeOf(request)
     const sessionHash = request.apiSession?.idHash
-    const { station, district, view } = request.query
+    const { station, district, view, format } = request.query
     if (station !== undefined) visible(scope, station)
     const wants = (id: string, d: string) =>
       (station === undefined || id === station) && (district === undefined || d === district) && stationInScope(scope, { id, district: d })
@@ -137,7 +152,9 @@ export const liveRoutes: FastifyPluginAsyncZod<LiveRoutesOptions> = async (app, 
       const live = fleetLive(station !== undefined
         ? [store.get(station)].filter((s): s is StationRec => s !== undefined && stationInScope(scope, s.meta))
         : fleet(scope, district))
-      return JSON.stringify(view === 'summary' ? { generatedAt: live.generatedAt, eventId: hub.currentId(), stations: live.stations.map(summarise) } : live)
+      if (view !== 'summary') return JSON.stringify(live)
+      const stations = live.stations.map(summarise)
+      return JSON.stringify(format === 'columns' ? toColumns(stations, live.generatedAt, hub.currentId()) : { generatedAt: live.generatedAt, eventId: hub.currentId(), stations })
     }
     // Fastify answers HEAD with the GET handler: headers only, no endless body.
     if (request.method === 'HEAD') return reply.type('text/event-stream; charset=utf-8').header('cache-control', 'no-cache').send('')

@@ -167,3 +167,48 @@ export const FleetLiveSummary = z.object({
   stations: z.array(StationLiveSummary)
 })
 export type FleetLiveSummary = z.infer<typeof FleetLiveSummary>
+
+/** Strings that repeat (districts, zones, states): each distinct one once, and per station its index. */
+export const DictColumn = z.object({
+  values: z.array(z.string()),
+  codes: z.array(z.int().min(0))
+})
+export type DictColumn = z.infer<typeof DictColumn>
+
+/**
+ * GET /live/summary?format=columns (and the `snapshot` of /live/stream?view=summary&format=columns):
+ * the same stations and figures as FleetLiveSummary, as one array per field (struct of arrays),
+ * index i of every array being station i, in the same order. A 10,000-station fleet is one
+ * small JSON object of 17 arrays instead of 10,000 objects that repeat every key: less to send,
+ * much less to parse, and the dashboard reads the arrays as they are (docs/dashboard.md).
+ */
+export const FleetLiveColumns = z.object({
+  format: z.literal('columns'),
+  generatedAt: z.string(),
+  /** As in FleetLiveSummary: the live stream's position this answer stands for. */
+  eventId: z.string(),
+  /** Number of stations: the length of every column. */
+  count: z.int().min(0),
+  columns: z.object({
+    stationId: z.array(z.string()),
+    name: z.array(z.string()),
+    district: DictColumn,
+    timezone: DictColumn,
+    status: DictColumn,
+    state: DictColumn,
+    capacity: z.array(z.int()),
+    lat: z.array(z.number().nullable()),
+    lon: z.array(z.number().nullable()),
+    occupancy: z.array(z.int().nullable()),
+    temperature: z.array(z.number().nullable()),
+    devicesOnline: z.array(z.int()),
+    devices: z.array(z.int()),
+    /** The summary's lastMessageAt as epoch milliseconds (null: no message yet). */
+    lastMessageAt: z.array(z.int().nullable()),
+    visitsToday: z.array(z.int()),
+    version: z.array(z.int()),
+    /** Sparse: only the stations with open alerts that fired, by their index in the columns. */
+    alerts: z.object({ index: z.array(z.int().min(0)), values: z.array(LiveAlerts) })
+  })
+})
+export type FleetLiveColumns = z.infer<typeof FleetLiveColumns>

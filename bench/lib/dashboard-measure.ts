@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 
 // What the dashboard benchmark measures inside real Chromium. Written against the web app's
@@ -63,7 +65,13 @@ export async function signedInContext (browser: Browser, apiUrl: string, token: 
   return context
 }
 
+/** How the fleet view loads /live/summary: one object per station, or one array per field (the default). */
+export type FleetForm = 'rows' | 'columns'
+
 export type LoadRun = {
+  form: FleetForm
+  /** The machine's 1-minute load average when the load ended (the machine is shared). */
+  loadAvg: number
   /** ms from navigation start until data-markers equalled the fleet size. */
   mapReadyMs: number
   /** ms until the second frame after that began: the markers are on screen (a progressive renderer may still be adding some). */
@@ -76,17 +84,28 @@ export type LoadRun = {
   requests: number
   /** Each finished response: bytes on the wire (headers included) and of its body once decoded. */
   responses: ResponseBytes[]
+  /** The fleet's data request (/live/summary, any query): ms from navigation start (Resource Timing), NaN if none. */
+  data: { path: string, startMs: number, firstByteMs: number, endMs: number }
+  /** With `profileFile`: the page's main-thread CPU profile from navigation until the map was ready. */
+  profileFile?: string
 }
 
 export type ResponseBytes = { path: string, type: string, encoding: string, wireBytes: number, bodyBytes: number }
 
 /** One cold load of the fleet view: fresh context, empty cache. Leaves the page open for interaction. */
-export async function measureFleetLoad (browser: Browser, opts: { apiUrl: string, token: string, path: string, markers: number, timeoutMs: number }): Promise<{ run: LoadRun, page: Page, context: BrowserContext }> {
+export async function measureFleetLoad (browser: Browser, opts: { apiUrl: string, token: string, path: string, markers: number, timeoutMs: number, profileFile?: string, form?: FleetForm }): Promise<{ run: LoadRun, page: Page, context: BrowserContext }> {
   const context = await signedInContext(browser, opts.apiUrl, opts.token)
   const page = await context.newPage()
   await page.addInitScript(installRecorder, MAP)
+  // The web app loads the fleet as columns unless told otherwise (web/src/composables/useLiveFleet.ts).
+  if (opts.form === 'rows') await page.addInitScript(() => { (globalThis as unknown as { localStorage: { setItem (k: string, v: string): void } }).localStorage.setItem('waystation.fleetForm', 'rows') })
   const cdp = await context.newCDPSession(page)
   await cdp.send('Network.enable')
+  if (opts.profileFile !== undefined) {
+    await cdp.send('Profiler.enable')
+    await cdp.send('Profiler.setSamplingInterval', { interval: 200 })
+    await cdp.send('Profiler.start')
+  }
   const types = new Map<string, { type: string, path: string, encoding: string }>()
   const decoded = new Map<string, number>()
   const bytes: Record<string, number> = {}
@@ -121,14 +140,30 @@ export async function measureFleetLoad (browser: Browser, opts: { apiUrl: string
       ? `no ${MAP} on ${url} within ${opts.timeoutMs} ms: the fleet view must expose it (web app contract)`
       : `${MAP} on ${url} showed data-markers ${seen.map((v) => JSON.stringify(v)).join(' → ')} within ${opts.timeoutMs} ms, never "${want}"`)
   }
+  if (opts.profileFile !== undefined) {
+    const { profile } = await cdp.send('Profiler.stop')
+    writeFileSync(opts.profileFile, JSON.stringify(profile))
+  }
   await page.waitForTimeout(1000) // late requests of the first load (fonts, map data); the painted frame
   const rec = await recorder(page)
+  type Timing = { name: string, startTime: number, responseStart: number, responseEnd: number }
+  const timings = await page.evaluate(() => (globalThis as unknown as { performance: { getEntriesByType (t: string): Timing[] } })
+    .performance.getEntriesByType('resource').map((e) => ({ name: e.name, startTime: e.startTime, responseStart: e.responseStart, responseEnd: e.responseEnd })))
+  const t = timings.find((e) => new URL(e.name).pathname === '/live/summary')
+  if (opts.profileFile !== undefined) {
+    for (const e of timings) process.stderr.write(`     ${new URL(e.name).pathname.padEnd(40)} ${e.startTime.toFixed(0).padStart(6)} → first byte ${e.responseStart.toFixed(0).padStart(6)} → end ${e.responseEnd.toFixed(0).padStart(6)} ms\n`)
+  }
+  const data = t === undefined
+    ? { path: '–', startMs: Number.NaN, firstByteMs: Number.NaN, endMs: Number.NaN }
+    : { path: (({ pathname, search }) => pathname + search)(new URL(t.name)), startMs: t.startTime, firstByteMs: t.responseStart, endMs: t.responseEnd }
   const fcp = await page.evaluate(() => (globalThis as unknown as { performance: { getEntriesByName (n: string): Array<{ startTime: number }> } })
     .performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? Number.NaN)
   const ready = rec.markers.find((m) => m.value === want)!
   await cdp.detach()
   return {
     run: {
+      form: opts.form ?? 'columns',
+      loadAvg: loadavg()[0]!,
       mapReadyMs: ready.at,
       mapPaintedMs: ready.painted ?? Number.NaN,
       fcpMs: fcp,
@@ -136,7 +171,9 @@ export async function measureFleetLoad (browser: Browser, opts: { apiUrl: string
       longestTaskMs: Math.max(0, ...rec.longTasks.map((t) => t.duration)),
       bytes,
       requests,
-      responses
+      responses,
+      data,
+      ...(opts.profileFile === undefined ? {} : { profileFile: opts.profileFile })
     },
     page,
     context

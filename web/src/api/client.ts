@@ -4,7 +4,7 @@ import { inject, type InjectionKey } from 'vue'
 import { alertsApi } from './alerts.ts'
 import { withQuery, type Http, type Query } from './http.ts'
 import type {
-  ApiToken, AuditEntry, Comfort, Completeness, Device, Dwell, FleetLive, FleetLiveSummary, FleetSummary, Occupancy, PeakHours,
+  ApiToken, AuditEntry, Comfort, Completeness, Device, Dwell, FleetLive, FleetLiveColumns, FleetLiveSummary, FleetSummary, Occupancy, PeakHours,
   Range, Role, Service, Session, Station, StationLive, StationScope, Usage,
   NewRestock, Restock, RestockPlan, CatalogItem, CatalogItemInput, Delivery, NewDelivery
 } from './types.ts'
@@ -27,6 +27,8 @@ export function createApi (http: Http) {
       fleet: () => http.get<FleetLive>('/live'),
       /** What the fleet view draws of each station (less than /live), and the stream position. */
       summary: () => http.get<FleetLiveSummary>('/live/summary'),
+      /** The same as columns (one array per field): what the fleet view loads. An API older than the columns answers rows. */
+      summaryColumns: () => http.get<FleetLiveColumns | FleetLiveSummary>('/live/summary', { query: { format: 'columns' } }),
       station: (id: string) => http.get<StationLive>(`${station(id)}/live`)
     },
     stations: {

@@ -1,7 +1,7 @@
 // The API's response types, inferred from the same zod schemas the server validates with.
 // Type-only imports: nothing of the server is bundled into the web app.
 import type { z } from 'zod'
-import type { FleetLive, FleetLiveSummary, StationLive, StationLiveSummary, LiveStationState } from '../../../api/live/schemas.ts'
+import type { FleetLive, FleetLiveColumns, FleetLiveSummary, StationLive, StationLiveSummary, LiveStationState } from '../../../api/live/schemas.ts'
 import type { ApiToken, AuditEntry, Device, Role, Service, Station, StationScope } from '../../../registry/schemas.ts'
 import type { UsageBody } from '../../../api/routes/usage.ts'
 import type { OccupancyBody } from '../../../api/routes/occupancy.ts'
@@ -11,7 +11,7 @@ import type { ComfortBody } from '../../../api/routes/comfort.ts'
 import type { CompletenessBody } from '../../../api/routes/completeness.ts'
 import type { FleetBody } from '../../../api/routes/fleet.ts'
 
-export type { ApiToken, AuditEntry, Device, FleetLive, FleetLiveSummary, LiveStationState, StationLiveSummary, Role, Service, Station, StationLive, StationScope }
+export type { ApiToken, AuditEntry, Device, FleetLive, FleetLiveColumns, FleetLiveSummary, LiveStationState, StationLiveSummary, Role, Service, Station, StationLive, StationScope }
 export type Usage = z.infer<typeof UsageBody>
 export type Occupancy = z.infer<typeof OccupancyBody>
 export type PeakHours = z.infer<typeof PeakHoursBody>

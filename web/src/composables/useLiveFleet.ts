@@ -1,20 +1,32 @@
-// Every station's live state as the fleet view draws it (StationLiveSummary, the stations in
-// the user's scope): GET /live/summary, then /live/stream?view=summary resumed from the
-// position that answer stands for, so the stream sends only the changes since (no second
-// copy of the whole fleet as a `snapshot`). Stations are kept in a Map and exposed as a
-// shallow array that is rebuilt at most once per `throttleMs`, so a fleet of 10,000 stations
-// with constant updates does not re-render on every event.
+// Every station's live state as the fleet view draws it (the stations in the user's scope):
+// GET /live/summary?format=columns, then /live/stream?view=summary&format=columns resumed from
+// the position that answer stands for, so the stream sends only the changes since (no second
+// copy of the whole fleet as a `snapshot`; if one comes, it is in columns too). The stations
+// are kept as columns (fleet-store.ts), not as one object each; `fleet` is a shallow ref to
+// them, replaced at most once per `throttleMs`, so a fleet of 10,000 stations with constant
+// updates does not re-render on every event.
 import { computed, onScopeDispose, ref, shallowRef, type Ref } from 'vue'
 import { useApi } from '../api/client.ts'
-import type { StationLiveSummary } from '../api/types.ts'
+import type { FleetLiveColumns, FleetLiveSummary, StationLiveSummary } from '../api/types.ts'
+import { emptyFleet, fleetFromColumns, fleetFromRows, upsertStation, type FleetStore } from './fleet-store.ts'
 import { useEventStream } from './useEventStream.ts'
 
-type Fleet = { stations: StationLiveSummary[] }
+type Fleet = FleetLiveColumns | FleetLiveSummary
+const isColumns = (f: Fleet): f is FleetLiveColumns => 'format' in f && f.format === 'columns'
+
+/**
+ * The form the fleet is loaded in: columns, unless the browser's localStorage says
+ * `waystation.fleetForm` = `rows` (the row form, kept for the benchmark's comparison:
+ * bench/dashboard.ts measures both).
+ */
+function fleetForm (): 'rows' | 'columns' {
+  try { return globalThis.localStorage?.getItem('waystation.fleetForm') === 'rows' ? 'rows' : 'columns' } catch { return 'columns' }
+}
 
 export function useLiveFleet (district: Ref<string | null> = ref(null), throttleMs = 1000) {
   const api = useApi()
-  const byId = new Map<string, StationLiveSummary>()
-  const stations = shallowRef<StationLiveSummary[]>([])
+  const form = fleetForm()
+  const fleet = shallowRef<FleetStore>(emptyFleet())
   const loaded = ref(false)
   const error = ref<string | null>(null)
   const updatedAt = ref<Date | null>(null)
@@ -24,32 +36,25 @@ export function useLiveFleet (district: Ref<string | null> = ref(null), throttle
 
   const publish = () => {
     timer = undefined
-    stations.value = [...byId.values()]
+    // A new object over the same columns: components that take the fleet as a prop see a change.
+    fleet.value = { ...fleet.value }
     updatedAt.value = new Date()
   }
   const schedule = () => { if (!timer) timer = setTimeout(publish, throttleMs) }
 
   const replaceAll = (f: Fleet) => {
-    byId.clear()
-    for (const s of f.stations) byId.set(s.stationId, s)
+    fleet.value = isColumns(f) ? fleetFromColumns(f) : fleetFromRows(f)
     clearTimeout(timer)
-    publish()
+    timer = undefined
+    updatedAt.value = new Date()
     loaded.value = true
     error.value = null
   }
-  const upsert = (s: StationLiveSummary) => {
-    // A resumed stream may repeat a change the summary already had: keep the newest.
-    const had = byId.get(s.stationId)
-    if (had && had.version > s.version) return
-    // A station retired is sent once with that status, then no more.
-    if (s.status === 'retired') byId.delete(s.stationId)
-    else byId.set(s.stationId, s)
-    schedule()
-  }
+  const upsert = (s: StationLiveSummary) => { if (upsertStation(fleet.value, s)) schedule() }
 
   async function load () {
     try {
-      const f = await api.live.summary()
+      const f = form === 'rows' ? await api.live.summary() : await api.live.summaryColumns()
       replaceAll(f)
       from.value = f.eventId
     } catch (err) {
@@ -62,6 +67,7 @@ export function useLiveFleet (district: Ref<string | null> = ref(null), throttle
   const url = computed(() => {
     if (from.value === null) return null
     const q = new URLSearchParams({ view: 'summary' })
+    if (form === 'columns') q.set('format', 'columns')
     if (district.value) q.set('district', district.value)
     if (from.value) q.set('lastEventId', from.value)
     return `/live/stream?${q}`
@@ -75,5 +81,5 @@ export function useLiveFleet (district: Ref<string | null> = ref(null), throttle
   }, { onClosed: load })
 
   onScopeDispose(() => clearTimeout(timer))
-  return { stations, loaded, error, updatedAt, connection: state, reload: load }
+  return { fleet, loaded, error, updatedAt, connection: state, reload: load }
 }

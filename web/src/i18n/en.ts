@@ -150,11 +150,12 @@ const en = {
     confirmRevoke: 'Revoke {id}? This cannot be undone.',
     station: {
       add: 'Add station', edit: 'Edit', suspend: 'Suspend', resume: 'Resume', id: 'Id', name: 'Name', district: 'District',
-      address: 'Address', capacity: 'Capacity', timezone: 'Time zone', lat: 'Latitude', lon: 'Longitude', status: 'Status',
+      address: 'Address', capacity: 'Capacity', timezone: 'Time zone', lat: 'Latitude', lon: 'Longitude', datum: 'Datum', status: 'Status',
       import: 'Import from CSV', importFile: 'CSV file', imported: 'Imported {n} station(s).', importErrors: 'Nothing was imported:',
       saved: 'Saved.'
     },
     statusName: { active: 'active', suspended: 'suspended', retired: 'retired' },
+    datumName: { wgs84: 'WGS-84 (GPS, OpenStreetMap)', gcj02: 'GCJ-02 (AMap and other maps of mainland China)' },
     device: { station: 'Station', add: 'Add device', id: 'Device id', kind: 'Kind', created: 'Created', rotated: 'Rotated', status: 'Status' },
     service: { add: 'Add service client', id: 'Id', name: 'Name', scope: 'Scope', permission: 'Permission', districtName: 'District', stationIds: 'Station ids (comma-separated)' },
     scopeKind: { all: 'All stations', district: 'One district', stations: 'Listed stations' },

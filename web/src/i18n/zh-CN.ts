@@ -152,11 +152,12 @@ const zhCN: Messages = {
     confirmRevoke: '确定吊销 {id}？此操作不可撤销。',
     station: {
       add: '添加站点', edit: '编辑', suspend: '停用', resume: '恢复', id: '编号', name: '名称', district: '区县',
-      address: '地址', capacity: '容量', timezone: '时区', lat: '纬度', lon: '经度', status: '状态',
+      address: '地址', capacity: '容量', timezone: '时区', lat: '纬度', lon: '经度', datum: '坐标系', status: '状态',
       import: '从 CSV 导入', importFile: 'CSV 文件', imported: '已导入 {n} 个站点。', importErrors: '未导入任何站点：',
       saved: '已保存。'
     },
     statusName: { active: '运行中', suspended: '已停用', retired: '已退役' },
+    datumName: { wgs84: 'WGS-84（GPS、OpenStreetMap）', gcj02: 'GCJ-02（高德等国内地图）' },
     device: { station: '站点', add: '添加设备', id: '设备编号', kind: '类型', created: '创建时间', rotated: '更换密钥时间', status: '状态' },
     service: { add: '添加服务客户端', id: '编号', name: '名称', scope: '范围', permission: '权限', districtName: '区县', stationIds: '站点编号（逗号分隔）' },
     scopeKind: { all: '全部站点', district: '一个区县', stations: '指定站点' },

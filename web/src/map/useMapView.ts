@@ -6,15 +6,14 @@
 // passes its chart option through decorate(); the rest of the chart is its own.
 import { onBeforeUnmount, onMounted, ref, shallowRef, watch } from 'vue'
 import { useApi } from '../api/client.ts'
-import type { StationLive } from '../api/types.ts'
 import type { ECharts } from '../components/echarts.ts'
+import type { FleetStore } from '../composables/fleet-store.ts'
 import { convertDatum, type Datum } from './datum.ts'
 import { loadMapTiles, type MapTiles } from './tile-config.ts'
 import { createTileLayer, type TileLayer } from './tile-layer.ts'
 import { toWorld } from './tile-math.ts'
 
-type Placed = Pick<StationLive, 'stationId' | 'lat' | 'lon'>
-export type Projector = (s: Placed) => [number, number]
+type Columns = Pick<FleetStore, 'n' | 'ids' | 'lat' | 'lon'>
 
 // The plot area in tile mode (the same margins as the plane's grid: legend above).
 const GRID = { left: 8, right: 8, top: 32, bottom: 8 }
@@ -26,7 +25,8 @@ const ROOM = 4
 // Station datums are asked for again when an unknown station appears, at most this often.
 const DATUMS_REFRESH_MS = 30_000
 
-export function useMapView (stations: () => Placed[]) {
+/** `placed`: the indices of the fleet's stations that have a position. */
+export function useMapView (fleet: () => Columns, placed: () => readonly number[]) {
   const api = useApi()
   const tiles = shallowRef<MapTiles | null>(null)
   const datums = shallowRef<ReadonlyMap<string, Datum>>(new Map())
@@ -64,10 +64,11 @@ export function useMapView (stations: () => Placed[]) {
     }
   }
 
-  watch([tiles, stations], () => {
+  watch([tiles, fleet], () => {
     if (!tiles.value) return
     const known = datums.value
-    if (datumsAt === 0 || stations().some((s) => !known.has(s.stationId))) void loadDatums()
+    const f = fleet()
+    if (datumsAt === 0 || f.ids.some((id, i) => i < f.n && !known.has(id))) void loadDatums()
   })
 
   onMounted(async () => {
@@ -92,20 +93,25 @@ export function useMapView (stations: () => Placed[]) {
     layer = null
   })
 
-  /** The function from a placed station to chart coordinates, for the current mode. */
-  function projector (pts: readonly Placed[]): Projector {
+  /** Chart coordinates of the stations `pts` (indices into f) for the current mode: x0 y0 x1 y1 … */
+  function project (f: Columns, pts: readonly number[]): Float64Array {
+    const out = new Float64Array(pts.length * 2)
     const t = tiles.value
     if (!t) {
-      const meanLat = pts.length ? pts.reduce((a, s) => a + (s.lat as number), 0) / pts.length : 0
-      const k = Math.cos((meanLat * Math.PI) / 180)
-      return (s) => [(s.lon as number) * k, s.lat as number]
+      let sum = 0
+      for (const i of pts) sum += f.lat[i]!
+      const k = Math.cos(((pts.length ? sum / pts.length : 0) * Math.PI) / 180)
+      pts.forEach((i, j) => { out[2 * j] = f.lon[i]! * k; out[2 * j + 1] = f.lat[i]! })
+      return out
     }
     const known = datums.value
-    return (s) => {
-      const p = convertDatum({ lat: s.lat as number, lon: s.lon as number }, known.get(s.stationId) ?? 'wgs84', t.datum)
+    pts.forEach((i, j) => {
+      const p = convertDatum({ lat: f.lat[i]!, lon: f.lon[i]! }, known.get(f.ids[i]!) ?? 'wgs84', t.datum)
       const w = toWorld(p.lat, p.lon)
-      return [w.x, -w.y]
-    }
+      out[2 * j] = w.x
+      out[2 * j + 1] = -w.y
+    })
+    return out
   }
 
   /**
@@ -113,15 +119,16 @@ export function useMapView (stations: () => Placed[]) {
    * fitted to the stations (with room around them) and the zoom the user left, kept while
    * the stations' extent stays the same.
    */
-  function decorate<O extends { series: Array<{ data: unknown[][] }> }> (option: O): O {
+  function decorate<O extends { series: Array<{ data: ArrayLike<number> }> }> (option: O): O {
     if (!tiles.value) return option
     const gw = Math.max(size.value.w - GRID.left - GRID.right, 100)
     const gh = Math.max(size.value.h - GRID.top - GRID.bottom, 100)
     let [x0, x1, y0, y1] = [Infinity, -Infinity, Infinity, -Infinity]
     for (const s of option.series) {
-      for (const d of s.data) {
-        const x = d[0] as number
-        const y = d[1] as number
+      const d = s.data
+      for (let k = 0; k + 1 < d.length; k += 2) {
+        const x = d[k]!
+        const y = d[k + 1]!
         if (x < x0) x0 = x
         if (x > x1) x1 = x
         if (y < y0) y0 = y
@@ -155,7 +162,7 @@ export function useMapView (stations: () => Placed[]) {
   return {
     box,
     tiles,
-    projector,
+    project,
     decorate,
     /** Call with the chart once it exists (EChart's `ready`). */
     attach (c: ECharts) {
