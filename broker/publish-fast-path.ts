@@ -39,8 +39,8 @@ export type FastPathDeps = {
   gate: PublishGate
   maxPendingPerClient: number
   ingestDevicePublish: DeviceIngest
-  /** False only while no subscription that live data can match exists: nothing to forward. */
-  liveConsumers: () => boolean
+  /** False while no subscription that can match `topic` exists: nothing to forward. */
+  liveConsumers: (topic: string) => boolean
   /** A publish counts as a sign of life (presence), as Aedes' 'publish' event would tell. */
   seen: (client: Client) => void
   /**
@@ -72,7 +72,7 @@ export function createPublishFastPath (deps: FastPathDeps) {
       if (err) return client._nextBatch(err)
       writePuback(client.conn, packet.messageId!)
       // With the publishing client, as Aedes' handler passes it (no-local, the 'publish' event).
-      if (deps.liveConsumers()) {
+      if (deps.liveConsumers(packet.topic)) {
         publishAs(packet, client, (e) => {
           if (e) deps.forwardFailed(e)
           client._nextBatch()
