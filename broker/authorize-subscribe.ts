@@ -10,7 +10,14 @@ import type { Sessions } from './sessions.ts'
  * [MQTT-3.9.3-2] while the connection stays up. Aedes runs this again for the subscriptions of
  * a restored persistent session, so a narrowed scope applies to them too.
  */
-export function createAuthorizeSubscribe (deps: { sessions: Sessions }) {
+export function createAuthorizeSubscribe (deps: {
+  sessions: Sessions
+  /**
+   * In a cluster: tells every node that stored data matching `filter` has a subscriber
+   * (cluster/live-interest.ts); the SUBACK waits for it. Never rejects.
+   */
+  announce?: (filter: string) => Promise<void>
+}) {
   return function authorizeSubscribe (client: Client, sub: Subscription, done: (err: Error | null, sub?: Subscription | null) => void): void {
     const session = deps.sessions.get(client)
     const allowed = session !== undefined && (session.principal === 'device'
@@ -18,7 +25,13 @@ export function createAuthorizeSubscribe (deps: { sessions: Sessions }) {
       : serviceMaySubscribe(session, sub.topic))
     // Anything but a device's own commands can match live data: from now on, stored data is
     // forwarded to subscribers (publish-fast-path.ts).
-    if (allowed && (session.principal === 'service' || !isCommandsOnly(session.stationId, sub.topic))) deps.sessions.markLiveSubscriber()
+    if (allowed && (session.principal === 'service' || !isCommandsOnly(session.stationId, sub.topic))) {
+      deps.sessions.markLiveSubscriber()
+      if (deps.announce) {
+        void deps.announce(sub.topic).then(() => done(null, sub))
+        return
+      }
+    }
     done(null, allowed ? sub : null)
   }
 }

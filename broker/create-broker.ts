@@ -1,5 +1,6 @@
 import type { EventEmitter } from 'node:events'
 import { Aedes } from 'aedes'
+import type { LiveInterest } from '../cluster/live-interest.ts'
 import type { Ingest } from '../ingest/create-ingest.ts'
 import type { Logger } from '../platform/logger.ts'
 import type { Metrics } from '../platform/metrics.ts'
@@ -41,6 +42,11 @@ export type BrokerOptions = {
    * process only when absent. Aedes closes it.
    */
   mq?: unknown
+  /**
+   * With `mq`: which stored messages some subscriber in the cluster can match
+   * (cluster/live-interest.ts). Without it, a cluster forwards every stored message.
+   */
+  liveInterest?: LiveInterest
   metrics?: Metrics
 }
 
@@ -55,6 +61,12 @@ export async function startBroker (opts: BrokerOptions) {
   const gate: PublishGate = { accepting: true }
   const ingestDevicePublish = createDeviceIngest({ ingest: opts.ingest, logger, metrics })
   let broker: Aedes | undefined
+  const interest = opts.mq != null ? opts.liveInterest : undefined
+  // Redis unreachable: the subscriber is served by this node (the filter is known here at
+  // once); the other nodes learn it at a later grant or when they re-read the set.
+  const announce = (filter: string) => interest!.add(filter).catch((err: Error) => {
+    logger.warn({ err: err.message, filter }, 'cannot tell the other nodes about a subscription')
+  })
   // The presence tracker needs the broker; a will sweep runs 4 heartbeats after it exists.
   let lostWithBroker = (_device: string, _brokerId: string): void => {}
   const orphanWill = createOrphanWills({ registry: opts.registry, ingestDevicePublish, lost: (device, brokerId) => lostWithBroker(device, brokerId), logger, metrics })
@@ -70,7 +82,7 @@ export async function startBroker (opts: BrokerOptions) {
     preConnect: createPreConnect({ aedes: () => broker!, limits, maxConnections: opts.limits.maxConnections, logger, ...m }),
     authenticate: createAuthenticate({ registry: opts.registry, sessions, limits, logger, ...m }),
     authorizePublish: createAuthorizePublish({ sessions, ingestDevicePublish, logger, gate, maxPendingPerClient: opts.maxPendingPerClient, orphanWill, ...m }),
-    authorizeSubscribe: createAuthorizeSubscribe({ sessions }),
+    authorizeSubscribe: createAuthorizeSubscribe({ sessions, ...(interest ? { announce } : {}) }),
     authorizeForward: createAuthorizeForward({ sessions })
   })
   aedes.on('clientError', (client, err) => logger.debug({ clientId: client.id, err: err.message }, 'client error'))
@@ -89,17 +101,21 @@ export async function startBroker (opts: BrokerOptions) {
 
   // Stored data is forwarded to subscribers (services, hubs) once one has subscribed to
   // something it can match. With a persistence that outlives the process (Redis), a session
-  // from before the restart may hold such subscriptions without having subscribed here. With a
-  // bus shared by a cluster, subscribers on other nodes exist that this one cannot see: always
-  // forward; Redis itself drops a PUBLISH that no node subscribed to (docs/cluster.md).
-  const forwardAlways = opts.persistence != null || opts.mq != null
+  // from before the restart may hold such subscriptions without having subscribed here: always
+  // forward. In a cluster, every node knows every subscription granted anywhere (the set in
+  // Redis outlives the processes too): forward what one of them can match, and nothing else,
+  // through Redis (cluster/live-interest.ts). A cluster without that view forwards everything.
+  const forwardAlways = interest === undefined && (opts.persistence != null || opts.mq != null)
+  const liveConsumers = interest
+    ? (topic: string) => interest.matches(topic)
+    : () => forwardAlways || sessions.liveSubscriberSeen()
   const fastPath = createPublishFastPath({
     aedes,
     sessions,
     gate,
     maxPendingPerClient: opts.maxPendingPerClient,
     ingestDevicePublish,
-    liveConsumers: () => forwardAlways || sessions.liveSubscriberSeen(),
+    liveConsumers,
     seen: presence.touch,
     // In a cluster the bus logs Redis being unreachable (cluster/mq-emitter.ts); per message
     // that would flood the log.

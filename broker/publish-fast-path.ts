@@ -2,6 +2,7 @@ import type { Aedes, Client, PublishPacket } from 'aedes'
 import type { Duplex } from 'node:stream'
 import type { IncomingMessage } from 'node:http'
 import { admitDevicePublish, isRefusal, type DeviceIngest, type PublishGate } from './authorize-publish.ts'
+import { forgetConnect, leanParser } from './lean-client.ts'
 import type { Sessions } from './sessions.ts'
 
 // The publish every device sends all day (QoS 1, not retained, to its own station's data
@@ -39,8 +40,8 @@ export type FastPathDeps = {
   gate: PublishGate
   maxPendingPerClient: number
   ingestDevicePublish: DeviceIngest
-  /** False only while no subscription that live data can match exists: nothing to forward. */
-  liveConsumers: () => boolean
+  /** False while no subscription that can match `topic` exists: nothing to forward. */
+  liveConsumers: (topic: string) => boolean
   /** A publish counts as a sign of life (presence), as Aedes' 'publish' event would tell. */
   seen: (client: Client) => void
   /**
@@ -72,7 +73,7 @@ export function createPublishFastPath (deps: FastPathDeps) {
       if (err) return client._nextBatch(err)
       writePuback(client.conn, packet.messageId!)
       // With the publishing client, as Aedes' handler passes it (no-local, the 'publish' event).
-      if (deps.liveConsumers()) {
+      if (deps.liveConsumers(packet.topic)) {
         publishAs(packet, client, (e) => {
           if (e) deps.forwardFailed(e)
           client._nextBatch()
@@ -87,11 +88,14 @@ export function createPublishFastPath (deps: FastPathDeps) {
   return function handle (stream: Duplex, req?: IncomingMessage): AedesClient {
     const client = (aedes.handle as unknown as (s: Duplex, r?: IncomingMessage) => AedesClient)(stream, req)
     const parser = client._parser
+    leanParser(parser)
     const [aedesListener] = parser.listeners('packet')
     if (aedesListener === undefined) return client
     parser.removeListener('packet', aedesListener)
     parser.on('packet', function (this: unknown, packet: unknown) {
-      if (!take(client, packet as PublishPacket)) aedesListener.call(this, packet)
+      if (take(client, packet as PublishPacket)) return
+      if ((packet as { cmd: string }).cmd === 'connect') forgetConnect(parser, packet as { protocolVersion?: number })
+      aedesListener.call(this, packet)
     })
     return client
   }

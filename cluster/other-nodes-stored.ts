@@ -1,44 +1,38 @@
 // The live view of a node that runs the broker and the API together (`waystation start`) in a
 // cluster. Its own node's stored events come from ingest's hook, as without a cluster; the
-// other nodes' come from what their brokers forward once stored, over the shared bus
-// (cluster/mq-emitter.ts). Messages this node's broker published are skipped here: the hook
-// already counted them (each forwarded packet carries the id of the broker that published it).
+// other nodes' come from the cluster's stored feed (cluster/stored-feed.ts), the Redis stream
+// every node already writes its stored events to, in batches, for the leased jobs. Entries this
+// node wrote are skipped: the hook already counted them.
 //
-// At most once, like all cross-node delivery: while Redis is unreachable the other nodes' events
-// do not arrive. The live view is rebuilt from InfluxDB after a gap (below), so a count missed
-// meanwhile is put right; nothing is counted twice (the rebuild is a merge).
-import type { Aedes, AedesPublishPacket } from 'aedes'
-import { storedEventsOf } from '../api/live/mqtt-source.ts'
+// It used to subscribe to `stations/#` on the brokers' bus (cluster/mq-emitter.ts), which made
+// every node forward every stored message through Redis, one PUBLISH each, whether an MQTT
+// subscriber wanted it or not (issue 15). The feed costs one XADD per node per 50 ms and keeps
+// entries: after Redis was unreachable the reader continues from its cursor, so nothing of the
+// gap is lost (while the stream still holds it, see MAX_LEN there), and the live view's periodic
+// re-read of InfluxDB (api/live/live-service.ts) puts right what a longer gap missed.
+import type { Redis } from 'ioredis'
 import type { AnyEvent } from '../contract/index.ts'
 import type { Logger } from '../platform/logger.ts'
-
-const TOPIC = 'stations/#'
+import { createFeedReader } from './stored-feed.ts'
 
 export type OtherNodesOptions = {
-  aedes: Aedes
-  /** Connection to the bus (Redis) came back: events of the gap are in InfluxDB only. */
-  onReconnect: (listener: () => void) => void
+  /** A connection of this node's own (XREAD BLOCK holds it); closed by close(). */
+  redis: Redis
+  /** The feed writer's name of this node (cluster/start-cluster.ts `holder`): skipped. */
+  self: string
   onStored: (stationId: string, event: AnyEvent) => void
-  resync: () => Promise<unknown>
   logger: Logger
 }
 
 export async function followOtherNodes (o: OtherNodesOptions) {
-  const ownId = o.aedes.id
-  function deliver (packet: AedesPublishPacket & { brokerId?: string }, done: () => void): void {
-    if (packet.brokerId !== ownId) storedEventsOf(packet.topic, packet.payload as Buffer, o.onStored)
-    done()
-  }
-  // Resolves once Redis confirmed the subscription: from then on nothing forwarded is missed.
-  await new Promise<void>((resolve) => o.aedes.subscribe(TOPIC, deliver, () => resolve()))
-  o.onReconnect(() => {
-    o.logger.info('live view: cross-node delivery back; rebuilding from InfluxDB for the gap')
-    void o.resync().catch(() => {})
-  })
+  const reader = createFeedReader({ redis: o.redis, logger: o.logger, skipNode: o.self })
+  reader.onStored(o.onStored)
+  // Resolves once the reader has its starting point: from then on nothing stored is missed.
+  await reader.start()
   return {
-    close: () => new Promise<void>((resolve) => {
-      if (o.aedes.closed) return resolve()
-      o.aedes.unsubscribe(TOPIC, deliver, () => resolve())
-    })
+    async close (): Promise<void> {
+      await reader.close()
+      o.redis.disconnect()
+    }
   }
 }

@@ -44,23 +44,28 @@ export function createFeedWriter (o: { redis: Redis, logger: Logger, node: strin
 }
 
 /**
- * The consuming side, in the lease holder only: reads the stream from the saved cursor (or from
- * now on the very first start) and calls the listeners. Needs its own connection (XREAD BLOCK).
+ * The consuming side: reads the stream from the saved cursor (or from now on the very first
+ * start) and calls the listeners. Needs its own connection (XREAD BLOCK). `name`: the leased
+ * job whose cursor is saved; without it (a node's live view) reading starts at the newest entry
+ * and the cursor lives in memory only. `skipNode`: entries written by this producer (see
+ * createFeedWriter's `node`) are skipped.
  */
-export function createFeedReader (o: { redis: Redis, logger: Logger, name: string }) {
+export function createFeedReader (o: { redis: Redis, logger: Logger, name?: string, skipNode?: string }) {
   // One cursor per consuming job: the rollup job and the evaluator may be held by different nodes.
-  const cursorKey = `waystation:stored:cursor:${o.name}`
+  const cursorKey = o.name === undefined ? null : `waystation:stored:cursor:${o.name}`
   const listeners: StoredListener[] = []
   let closed = false
   let cursor: string | null = null // the id of the last entry handed to the listeners
   let saved: string | null = null
 
+  let started = (): void => {}
   async function loop (): Promise<void> {
     // '$' is not a cursor (it means "newest" at each call, so a loop on it would skip entries
     // added between two calls): without a saved cursor start after the newest entry there is.
     const last = await o.redis.xrevrange(STREAM_KEY, '+', '-', 'COUNT', 1)
-    let from = (await o.redis.get(cursorKey)) ?? last[0]?.[0] ?? '0-0'
+    let from = (cursorKey === null ? null : await o.redis.get(cursorKey)) ?? last[0]?.[0] ?? '0-0'
     cursor = from
+    started()
     let lastSave = Date.now()
     while (!closed) {
       try {
@@ -69,7 +74,7 @@ export function createFeedReader (o: { redis: Redis, logger: Logger, name: strin
           for (const [id, fields] of entries) {
             cursor = from = id
             const body = fields[fields.indexOf('b') + 1]
-            if (body === undefined) continue
+            if (body === undefined || (o.skipNode !== undefined && fields[fields.indexOf('n') + 1] === o.skipNode)) continue
             for (const [station, event] of JSON.parse(body) as Array<[string, AnyEvent]>) {
               for (const l of listeners) l(station, event)
             }
@@ -84,7 +89,7 @@ export function createFeedReader (o: { redis: Redis, logger: Logger, name: strin
     }
   }
   async function save (): Promise<void> {
-    if (cursor === null || cursor === saved) return
+    if (cursorKey === null || cursor === null || cursor === saved) return
     await o.redis.set(cursorKey, cursor)
     saved = cursor
   }
@@ -92,7 +97,12 @@ export function createFeedReader (o: { redis: Redis, logger: Logger, name: strin
   let running: Promise<void> | null = null
   return {
     onStored: (l: StoredListener) => { listeners.push(l) },
-    start (): void { running = loop() },
+    /** Resolves once the starting point is set: every entry added from then on is read. */
+    start (): Promise<void> {
+      const ready = new Promise<void>((resolve) => { started = resolve })
+      running = loop()
+      return Promise.race([ready, running])
+    },
     async close (): Promise<void> {
       closed = true
       // XREAD BLOCK holds the connection for up to BLOCK_MS; the loop ends after it returns.

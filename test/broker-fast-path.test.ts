@@ -1,3 +1,4 @@
+import { createConnection } from 'node:net'
 import mqtt from 'mqtt'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { createAdmin } from '../registry/admin.ts'
@@ -100,5 +101,49 @@ describe('device publishes on the fast path', () => {
       if (!stopped) await capped.stop()
       else await capped.influx.dropDatabase(capped.config.INFLUX_DB).catch(() => {})
     }
+  })
+})
+
+describe('per-connection memory (broker/lean-client.ts)', () => {
+  type Internals = { _parser: { settings: Record<string, unknown>, _list: object } }
+  const internals = (id: string) => (stack.broker.aedes as unknown as { clients: Record<string, Internals> }).clients[id]!
+
+  test('after CONNECT the parser keeps neither the CONNECT packet nor its password, and buffers in a plain list; packets split over several reads still parse', async () => {
+    const [host, port] = stack.mqttUrl.slice('mqtt://'.length).split(':') as [string, string]
+    // What the client sends arrives in two pieces, 20 ms apart (its first byte, then the rest):
+    // the parser must keep the first piece and complete the packet with the second. In order:
+    // mqtt-packet writes one packet in several writes.
+    const split = () => {
+      const socket = createConnection({ host, port: Number(port) })
+      socket.setNoDelay(true)
+      const write = socket.write.bind(socket) as (chunk: Uint8Array) => boolean
+      let chain = Promise.resolve()
+      socket.write = ((chunk: Uint8Array, ...rest: unknown[]) => {
+        const cb = rest.find((x) => typeof x === 'function') as (() => void) | undefined
+        const buf = Buffer.from(chunk)
+        chain = chain.then(async () => {
+          if (socket.destroyed) return
+          write(buf.subarray(0, 1))
+          if (buf.length > 1) {
+            await new Promise((r) => setTimeout(r, 20))
+            if (!socket.destroyed) write(buf.subarray(1))
+          }
+          cb?.()
+        })
+        return true
+      }) as typeof socket.write
+      return socket
+    }
+    const id = `${S}-door`
+    const client = new mqtt.MqttClient(split, { clientId: id, username: id, password: secrets[id]!, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 10_000 })
+    await new Promise<void>((resolve, reject) => { client.once('connect', () => resolve()); client.once('error', reject) })
+    const parser = internals(id)._parser
+    expect(parser.settings).toEqual({ protocolVersion: 4 })
+    expect(JSON.stringify(parser.settings)).not.toContain(secrets[id]!)
+    expect('_readableState' in parser._list).toBe(false) // not bl's BufferListStream
+    for (let seq = 200; seq < 205; seq++) await publishEvent(client, S, 'door', door(seq))
+    const [row] = await stack.query<{ count: number }>(`SELECT count(seq) AS count FROM door WHERE station = '${S}' AND seq >= 200 AND seq < 205`)
+    expect(row?.count).toBe(5)
+    await client.endAsync()
   })
 })

@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
+import { Redis } from 'ioredis'
 import mqtt, { type MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest'
 import type { StationLive } from '../api/live/schemas.ts'
@@ -22,6 +23,9 @@ import { createStackProcess } from './support/stack-process.ts'
 const S = 'mq-1'
 const HUB = `${S}-hub`
 const DOOR = `${S}-door`
+// A station nobody subscribes to until the test that says so.
+const S2 = 'mq-2'
+const HUB2 = `${S2}-hub`
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const waitFor = async (cond: () => boolean | Promise<boolean>, what: string, ms = 60_000) => {
   for (const end = Date.now() + ms; Date.now() < end;) { if (await cond()) return; await sleep(100) }
@@ -57,6 +61,8 @@ describe.each(['memory', 'redis'] as const)('BROKER_PERSISTENCE=%s', (persistenc
     registry.addStation({ id: S, name: 'Cross-node' })
     secrets[HUB] = (await registry.addDevice(S, HUB, 'hub')).secret
     secrets[DOOR] = (await registry.addDevice(S, DOOR, 'door')).secret
+    registry.addStation({ id: S2, name: 'Unwatched' })
+    secrets[HUB2] = (await registry.addDevice(S2, HUB2, 'hub')).secret
     secrets.ops = (await registry.services.add({ id: 'ops', name: 'Operations', scope: { kind: 'all' }, permission: 'subscribe+commands' })).secret
     auth = bearer(mintToken(registry, 'viewer'))
     registry.close()
@@ -90,6 +96,41 @@ describe.each(['memory', 'redis'] as const)('BROKER_PERSISTENCE=%s', (persistenc
     return Number(new RegExp(`^waystation_events_stored_total\\{channel="${channel}"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? 0)
   }
   const liveOf = async (url: string) => (await (await fetch(`${url}/stations/${S}/live`, { headers: auth })).json()) as StationLive
+
+  test('stored messages no subscriber can match stay off the bus (B\'s live view still counts them); a subscriber appearing on B starts receiving what A stores', { timeout: 120_000 }, async () => {
+    // What crosses Redis for station S2: mqemitter-redis publishes on a channel named as the topic.
+    const spy = new Redis(redis.url)
+    const onBus: string[] = []
+    spy.on('pmessage', (_pattern: string, channel: string) => onBus.push(channel))
+    await spy.psubscribe(`stations/${S2}/*`)
+    try {
+      const stored = await storedOn(nodes.a.apiUrl, 'environment')
+      const live2 = async (url: string) => (await (await fetch(`${url}/stations/${S2}/live`, { headers: auth })).json()) as StationLive
+      const hub = await device(nodes.a.mqttUrl, HUB2)
+      await publishEvent(hub, S2, 'environment', { device: HUB2, ts: Date.now(), seq: seq++, temperature: 11 })
+      await waitFor(async () => await storedOn(nodes.a.apiUrl, 'environment') === stored + 1, 'the event stored by A')
+      // The live view of B hears of it through the stored feed, not the bus.
+      await waitFor(async () => (await live2(nodes.b.apiUrl)).climate?.temperature === 11, 'the event in B\'s live view')
+      await sleep(1_000)
+      expect(onBus).toEqual([])
+
+      // A subscriber on B: its SUBACK comes once every node knows; A forwards from then on.
+      const ops = await service(nodes.b.mqttUrl)
+      const received: number[] = []
+      ops.on('message', (_topic, payload) => received.push((JSON.parse(payload.toString()) as { seq: number }).seq))
+      await ops.subscribeAsync(`stations/${S2}/#`, { qos: 1 })
+      const mySeq = seq++
+      await publishEvent(hub, S2, 'environment', { device: HUB2, ts: Date.now(), seq: mySeq, temperature: 12 })
+      await waitFor(() => received.includes(mySeq), 'the publish on A at the new subscriber on B')
+      expect(onBus).toEqual([`stations/${S2}/environment`])
+      // B's live view reads the feed, not the bus copy (the next test checks nothing counts twice).
+      await waitFor(async () => (await live2(nodes.b.apiUrl)).climate?.temperature === 12, 'the second event in B\'s live view')
+      await hub.endAsync()
+      await ops.endAsync()
+    } finally {
+      spy.disconnect()
+    }
+  })
 
   test('a device publish on node A reaches a subscriber on node B once, is stored once (by A), and B\'s live stream shows it; a command from B reaches a device on A', { timeout: 120_000 }, async () => {
     const ops = await service(nodes.b.mqttUrl)

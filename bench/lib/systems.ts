@@ -17,11 +17,13 @@ export async function startWaystation (opts: {
   env?: Record<string, string>
   /** `start --workers N` (default 1: one process); with N > 1 it resolves once every worker is ready (needs LOG_LEVEL=info). */
   workers?: number
+  /** Another checkout to run (an earlier commit, for a before/after in one run); default: this one. */
+  root?: string
 }): Promise<Waystation> {
   const mqttPort = await freePort()
   const apiPort = await freePort()
   // The flags `npm start` runs it with (scripts/bootstrap.mjs).
-  const args = ['--max-semi-space-size=32', ...(opts.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`]), join(ROOT, 'bin/waystation.ts'), 'start', '--workers', String(opts.workers ?? 1)]
+  const args = ['--max-semi-space-size=32', ...(opts.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`]), join(opts.root ?? ROOT, 'bin/waystation.ts'), 'start', '--workers', String(opts.workers ?? 1)]
   const proc = start('waystation', NODE, args, {
     log: join(opts.dir, 'waystation.log'),
     env: {

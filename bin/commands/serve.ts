@@ -12,6 +12,7 @@ import { startLive } from '../../api/live/start-live.ts'
 import { createAlertMetrics } from '../../alerts/alert-metrics.ts'
 import { startAlerts } from '../../alerts/start-alerts.ts'
 import { startNotifier } from '../../alerts/notify/start-notifier.ts'
+import { createLiveInterest, type LiveInterest } from '../../cluster/live-interest.ts'
 import { createClusterEmitter, type ClusterEmitter } from '../../cluster/mq-emitter.ts'
 import { followOtherNodes } from '../../cluster/other-nodes-stored.ts'
 import { startCluster } from '../../cluster/start-cluster.ts'
@@ -45,6 +46,8 @@ export async function serve (config: Config, logger: Logger, roles: ServeRoles, 
     }
     let alerts: ReturnType<typeof startAlerts> | undefined
     let bus: ClusterEmitter | undefined
+    let cluster: Awaited<ReturnType<typeof startCluster>> | undefined
+    let liveInterest: LiveInterest | undefined
     if (roles.broker) {
       const ingest = startIngest(config, logger, metrics)
       if (live) ingest.ingest.onStored(live.live.onStored)
@@ -64,7 +67,7 @@ export async function serve (config: Config, logger: Logger, roles: ServeRoles, 
       if (config.CLUSTER === 'redis') {
         // Once per cluster, each under its own lease, fed with every node's stored events.
         // Added before ingest, so it closes after it: the last stored events reach the feed.
-        const cluster = await startCluster({ redisUrl: config.REDIS_URL!, node: config.BROKER_ID, leaseTtlMs: config.CLUSTER_LEASE_TTL_MS, logger })
+        cluster = await startCluster({ redisUrl: config.REDIS_URL!, node: config.BROKER_ID, leaseTtlMs: config.CLUSTER_LEASE_TTL_MS, logger })
         lifecycle.add('cluster', cluster.close)
         ingest.ingest.onStored(cluster.onStored)
         cluster.lease('rollups', (events) => startRollups({ config, registry, ingest: events, logger }))
@@ -72,6 +75,9 @@ export async function serve (config: Config, logger: Logger, roles: ServeRoles, 
         cluster.lease('notifier', () => startNotifier(notifierOptions))
         // Aedes' bus shared by the nodes: cross-node delivery and take-over (Aedes closes it).
         bus = await createClusterEmitter({ redisUrl: config.REDIS_URL!, logger })
+        // Which stored messages some subscriber on some node can match: only those go on the bus.
+        const interest = liveInterest = await createLiveInterest({ redis: cluster.redis, logger })
+        lifecycle.add('live-interest', interest.close)
       } else {
         // Added before ingest, so it closes after it: every stored event has marked its days.
         rollups = await startRollups({ config, registry, ingest: ingest.ingest, logger })
@@ -119,13 +125,16 @@ export async function serve (config: Config, logger: Logger, roles: ServeRoles, 
         credentialPollMs: config.CREDENTIAL_POLL_MS,
         persistence: await createPersistence(config),
         ...(bus ? { mq: bus.mq } : {}),
+        ...(liveInterest ? { liveInterest } : {}),
         metrics
       })
       lifecycle.add('broker', broker.close)
-      if (bus && live) {
+      if (cluster && live) {
         // The live view hears the other nodes' stored events too (its own come from the hook).
         const l = live.live
-        const others = await followOtherNodes({ aedes: broker.aedes, onReconnect: bus.onReconnect, onStored: l.onStored, resync: () => l.rebuild(), logger: l.logger })
+        const redis = cluster.redis.duplicate()
+        redis.on('error', () => {}) // the cluster's own connection logs Redis errors
+        const others = await followOtherNodes({ redis, self: cluster.holder, onStored: l.onStored, logger: l.logger })
         lifecycle.add('live-other-nodes', others.close)
       }
       if (!roles.api && config.METRICS_PORT !== undefined) {
