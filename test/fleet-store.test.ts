@@ -12,7 +12,7 @@ const row = (i: number, over: Partial<StationLiveSummary> = {}): StationLiveSumm
   capacity: 10, lat: i === 2 ? null : 22.5 + i / 100, lon: i === 2 ? null : 114 + i / 100, status: 'active', state: i === 1 ? 'busy' : 'offline',
   occupancy: i === 1 ? 7 : null, temperature: i === 1 ? 26.5 : null, devicesOnline: i === 1 ? 1 : 0, devices: 1,
   lastMessageAt: i === 1 ? at(3) : null, visitsToday: i, version: 1,
-  alerts: i === 3 ? { critical: 1, warning: 0, info: 0, unacknowledged: 1, top: null } : null,
+  alerts: i === 3 ? { critical: 1, warning: 0, info: 0, pending: 0, unacknowledged: 1, top: null } : null,
   ...over
 })
 const all = (s: FleetStore) => Array.from({ length: s.n }, (_, i) => rowAt(s, i))
