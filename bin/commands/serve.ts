@@ -15,6 +15,8 @@ import { startNotifier } from '../../alerts/notify/start-notifier.ts'
 import { createClusterEmitter, type ClusterEmitter } from '../../cluster/mq-emitter.ts'
 import { followOtherNodes } from '../../cluster/other-nodes-stored.ts'
 import { startCluster } from '../../cluster/start-cluster.ts'
+import { createRedisSourceLimits } from '../../cluster/source-limits-redis.ts'
+import type { SourceLimits } from '../../broker/source-limits.ts'
 import { readRollupStatus, startRollups, type RollupStatusView } from '../../rollups/start-rollups.ts'
 
 export type ServeRoles = { broker: boolean, api: boolean }
@@ -45,7 +47,15 @@ export async function serve (config: Config, logger: Logger, roles: ServeRoles, 
     }
     let alerts: ReturnType<typeof startAlerts> | undefined
     let bus: ClusterEmitter | undefined
+    let sourceLimits: SourceLimits | undefined
     if (roles.broker) {
+      const limits = {
+        connectsPerWindow: config.MQTT_CONNECTS_PER_WINDOW,
+        connectWindowMs: config.MQTT_CONNECT_WINDOW_MS,
+        maxFailures: config.MQTT_AUTH_MAX_FAILURES,
+        failureWindowMs: config.MQTT_AUTH_FAILURE_WINDOW_MS,
+        lockoutMs: config.MQTT_AUTH_LOCKOUT_MS
+      }
       const ingest = startIngest(config, logger, metrics)
       if (live) ingest.ingest.onStored(live.live.onStored)
       const notifierOptions = {
@@ -72,6 +82,14 @@ export async function serve (config: Config, logger: Logger, roles: ServeRoles, 
         cluster.lease('notifier', () => startNotifier(notifierOptions))
         // Aedes' bus shared by the nodes: cross-node delivery and take-over (Aedes closes it).
         bus = await createClusterEmitter({ redisUrl: config.REDIS_URL!, logger })
+        // Per-address connection rate and failed-login lockout counted once for the cluster.
+        // Its own connection, failing at once while Redis is unreachable (the broker then counts
+        // in this process): a CONNECT must not wait in a queue for Redis to come back.
+        const limitsConn = cluster.redis.duplicate({ enableOfflineQueue: false, enableAutoPipelining: true, maxRetriesPerRequest: 1 })
+        limitsConn.on('error', () => {}) // reported by the limits themselves, rate-limited
+        await limitsConn.connect() // lazy, as the connection it duplicates
+        lifecycle.add('source-limits', async () => { limitsConn.disconnect() })
+        sourceLimits = createRedisSourceLimits({ redis: limitsConn, limits, logger: logger.child({ component: 'broker' }) })
       } else {
         // Added before ingest, so it closes after it: every stored event has marked its days.
         rollups = startRollups({ config, registry, ingest: ingest.ingest, logger })
@@ -103,15 +121,8 @@ export async function serve (config: Config, logger: Logger, roles: ServeRoles, 
           maxPacketBytes: config.MQTT_MAX_PACKET_BYTES,
           unsent: { maxUnsentBytes: config.MQTT_MAX_UNSENT_BYTES, timeoutMs: config.MQTT_UNSENT_TIMEOUT_MS }
         },
-        limits: {
-          maxConnections: config.MQTT_MAX_CONNECTIONS,
-          maxClientIdLength: config.MQTT_MAX_CLIENT_ID_LENGTH,
-          connectsPerWindow: config.MQTT_CONNECTS_PER_WINDOW,
-          connectWindowMs: config.MQTT_CONNECT_WINDOW_MS,
-          maxFailures: config.MQTT_AUTH_MAX_FAILURES,
-          failureWindowMs: config.MQTT_AUTH_FAILURE_WINDOW_MS,
-          lockoutMs: config.MQTT_AUTH_LOCKOUT_MS
-        },
+        limits: { ...limits, maxConnections: config.MQTT_MAX_CONNECTIONS, maxClientIdLength: config.MQTT_MAX_CLIENT_ID_LENGTH },
+        ...(sourceLimits ? { sourceLimits } : {}),
         maxPendingPerClient: config.INGEST_MAX_PENDING_PER_CLIENT,
         drainMs: config.SHUTDOWN_GRACE_MS,
         presenceFlushMs: config.PRESENCE_FLUSH_MS,
