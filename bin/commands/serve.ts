@@ -8,6 +8,8 @@ import { createMetrics } from '../../platform/metrics.ts'
 import { startMetricsServer } from '../../platform/metrics-server.ts'
 import { openRegistry } from '../../registry/open-registry.ts'
 import { startApi } from '../../api/main.ts'
+import type { MetricsSource } from '../../api/routes/metrics.ts'
+import type { Registry as PromRegistry } from 'prom-client'
 import { startLive } from '../../api/live/start-live.ts'
 import { createAlertMetrics } from '../../alerts/alert-metrics.ts'
 import { startAlerts } from '../../alerts/start-alerts.ts'
@@ -20,6 +22,10 @@ import type { SourceLimits } from '../../broker/source-limits.ts'
 import { readRollupStatus, startRollups, type RollupStatusView } from '../../rollups/start-rollups.ts'
 
 export type ServeRoles = { broker: boolean, api: boolean }
+export type ServeOptions = {
+  /** What the API's /metrics renders, from this process's registry (a worker: every worker's). */
+  metricsSource?: (registry: PromRegistry) => MetricsSource
+}
 
 /**
  * Starts the requested roles in one process: `start` runs both (ingest lives inside the
@@ -27,7 +33,7 @@ export type ServeRoles = { broker: boolean, api: boolean }
  * Returns the running parts and a shutdown function that closes them in reverse order; pass a
  * lifecycle to have things started before (e.g. a private influxd) closed after them.
  */
-export async function serve (config: Config, logger: Logger, roles: ServeRoles, lifecycle = createLifecycle(logger, config.SHUTDOWN_GRACE_MS)) {
+export async function serve (config: Config, logger: Logger, roles: ServeRoles, lifecycle = createLifecycle(logger, config.SHUTDOWN_GRACE_MS), opts: ServeOptions = {}) {
   try {
     const registry = openRegistry(config.REGISTRY_PATH, registryOptions(config))
     lifecycle.add('registry', async () => registry.close())
@@ -161,7 +167,7 @@ export async function serve (config: Config, logger: Logger, roles: ServeRoles, 
         lifecycle.add('rollup-status', async () => reader.close())
         rollupStatus = reader.status
       }
-      api = await startApi({ config, logger, registry, metrics: metrics.registry, rollups: rollupStatus, ...(live ? { live: live.live } : {}), ...(probes ? { probes } : {}) })
+      api = await startApi({ config, logger, registry, metrics: opts.metricsSource?.(metrics.registry) ?? metrics.registry, rollups: rollupStatus, ...(live ? { live: live.live } : {}), ...(probes ? { probes } : {}) })
       lifecycle.add('api', api.close)
     }
     return { lifecycle, broker, api, metrics, rollups, alerts, shutdown: lifecycle.shutdown }
