@@ -93,8 +93,8 @@ export async function serve (config: Config, logger: Logger, roles: ServeRoles, 
         // in this process): a CONNECT must not wait in a queue for Redis to come back.
         const limitsConn = cluster.redis.duplicate({ enableOfflineQueue: false, enableAutoPipelining: true, maxRetriesPerRequest: 1 })
         limitsConn.on('error', () => {}) // reported by the limits themselves, rate-limited
-        await limitsConn.connect() // lazy, as the connection it duplicates
         lifecycle.add('source-limits', async () => { limitsConn.disconnect() })
+        await limitsConn.connect() // lazy, as the connection it duplicates
         sourceLimits = createRedisSourceLimits({ redis: limitsConn, limits, logger: logger.child({ component: 'broker' }) })
       } else {
         // Added before ingest, so it closes after it: every stored event has marked its days.
