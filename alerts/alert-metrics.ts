@@ -15,6 +15,8 @@ export function createAlertMetrics (metrics: PromRegistry, alerts: Pick<AlertSto
     help: 'Open alerts (pending, firing, acknowledged) in the registry by rule, severity and state',
     labelNames: ['rule', 'severity', 'state'] as const,
     registers: [metrics],
+    // The same figure in every worker: shown once across workers (cluster/workers/worker-metrics.ts).
+    aggregator: 'first',
     collect () {
       const now = new Set<string>()
       for (const r of alerts.openCounts()) {

@@ -7,7 +7,6 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
 import type { InfluxDB } from 'influx'
-import type { Registry as MetricsRegistry } from 'prom-client'
 import type { Logger } from '../platform/logger.ts'
 import { createAdmin } from '../registry/admin.ts'
 import type { Registry } from '../registry/open-registry.ts'
@@ -31,7 +30,7 @@ import { createAlertAdmin } from '../alerts/alert-admin.ts'
 import { createWebhookAdmin } from '../alerts/notify/webhook-admin.ts'
 import { webhooksRoute } from './routes/webhooks.ts'
 import { healthRoute } from './routes/health.ts'
-import { metricsRoute } from './routes/metrics.ts'
+import { metricsRoute, type MetricsSource } from './routes/metrics.ts'
 import { presenceRoute } from './routes/presence.ts'
 import { sessionRoute } from './routes/session.ts'
 import { stationRoute } from './routes/station.ts'
@@ -72,7 +71,7 @@ export type AppDeps = {
   /** What the API sees of the rollup job (dirty days, first-seen index); null: rollups read as they are. */
   rollups?: RollupStatus | null
   /** Prometheus registry served at /metrics (omitted: no /metrics route). */
-  metrics?: MetricsRegistry
+  metrics?: MetricsSource
   /** Rate limit, CORS, body limits, /metrics access (defaults: api/auth/security-options.ts). */
   security?: Partial<SecurityOptions>
   /** The built dashboard served at / (default web/dist; null: not served). */

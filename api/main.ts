@@ -3,7 +3,6 @@
 // (everything in one process, which may hand in its own broker probe).
 import type { InfluxDB } from 'influx'
 import { Redis } from 'ioredis'
-import type { Registry as MetricsRegistry } from 'prom-client'
 import { influxClient } from '../platform/influx.ts'
 import type { Config } from '../platform/config.ts'
 import type { Logger } from '../platform/logger.ts'
@@ -16,6 +15,7 @@ import type { RollupStatus } from './figures/day-source.ts'
 import { createBrokerProbe } from './broker-probe.ts'
 import { createInfluxProbe, DEFAULT_PROBE_TIMEOUT_MS, type Probes } from './probes.ts'
 import type { LiveService } from './live/live-service.ts'
+import type { MetricsSource } from './routes/metrics.ts'
 
 export type ApiConfig = Pick<Config, 'API_HOST' | 'API_PORT' | 'STATION_OFFLINE_AFTER_S' | 'INFLUX_URL' | 'INFLUX_DB' | 'INFLUX_USERNAME' | 'INFLUX_PASSWORD' | 'BROKER_URL'> & Partial<Pick<Config, 'CLUSTER' | 'REDIS_URL' | 'MQTT_PROXY_PROTOCOL'>> &
   Partial<SecurityConfig> & Partial<MapTilesConfig>
@@ -27,7 +27,7 @@ export type StartApiOptions = {
   /** Replaces the default probes one by one. */
   probes?: Partial<Probes>
   /** Served at /metrics. */
-  metrics?: MetricsRegistry
+  metrics?: MetricsSource
   /** The rollup job's status (dirty days, first-seen index), see api/figures/day-source.ts. */
   rollups?: RollupStatus | null
   /** The live view (api/live/start-live.ts). */

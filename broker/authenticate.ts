@@ -45,7 +45,7 @@ export function createAuthenticate (deps: { registry: Registry, sessions: Sessio
 
   async function check (client: Client, username: string | undefined, password: Buffer | undefined): Promise<AuthenticateError | null> {
     const ip = remoteAddress(client)
-    const locked = limits.lockedFor(ip)
+    const locked = await limits.lockedFor(ip)
     if (locked > 0) {
       metrics?.connectionsRefused.inc({ reason: 'locked_out' })
       return refuse(5, `too many failed logins from this address; retry in ${Math.ceil(locked / 1000)} s`)
@@ -57,7 +57,7 @@ export function createAuthenticate (deps: { registry: Registry, sessions: Sessio
     const principal = await registry.authenticatePrincipal(username, password.toString('utf8'), verify)
     if (!principal) {
       metrics?.connectionsRefused.inc({ reason: 'bad_credentials' })
-      const nowLocked = limits.recordFailure(ip)
+      const nowLocked = await limits.recordFailure(ip)
       logger.warn({ clientId: client.id.slice(0, 64), username: username.slice(0, 64), ip, lockedOut: nowLocked }, 'authentication failed')
       return refuse(4, 'bad device or service id, or secret')
     }

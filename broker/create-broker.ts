@@ -16,7 +16,7 @@ import { createPreConnect } from './pre-connect.ts'
 import { createPresenceTracker } from './presence-tracker.ts'
 import { createPublishFastPath } from './publish-fast-path.ts'
 import { createSessions } from './sessions.ts'
-import { createSourceLimits, type SourceLimitOptions } from './source-limits.ts'
+import { createSourceLimits, type SourceLimitOptions, type SourceLimits } from './source-limits.ts'
 
 export type BrokerOptions = {
   registry: Registry
@@ -25,6 +25,11 @@ export type BrokerOptions = {
   id: string
   listeners: ListenerOptions
   limits: SourceLimitOptions & { maxConnections: number, maxClientIdLength: number }
+  /**
+   * Per-address limits shared with the other nodes of a cluster (cluster/source-limits-redis.ts);
+   * this process's own counters when absent.
+   */
+  sourceLimits?: SourceLimits
   maxPendingPerClient: number
   /** How long close() lets publishes already handed to ingest reach InfluxDB (SHUTDOWN_GRACE_MS). */
   drainMs: number
@@ -57,7 +62,7 @@ export async function startBroker (opts: BrokerOptions) {
   const { logger, metrics } = opts
   const m = metrics ? { metrics } : {}
   const sessions = createSessions()
-  const limits = createSourceLimits(opts.limits)
+  const limits = opts.sourceLimits ?? createSourceLimits(opts.limits)
   const gate: PublishGate = { accepting: true }
   const ingestDevicePublish = createDeviceIngest({ ingest: opts.ingest, logger, metrics })
   let broker: Aedes | undefined

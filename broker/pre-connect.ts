@@ -12,16 +12,23 @@ export function createPreConnect (deps: { aedes: () => Aedes, limits: SourceLimi
   const { limits, maxConnections, logger, metrics } = deps
   return function preConnect (client: Client, _packet: unknown, done: (err: Error | null, ok: boolean) => void): void {
     const ip = remoteAddress(client)
-    if (!limits.allowConnect(ip)) {
-      metrics?.connectionsRefused.inc({ reason: 'rate_limited' })
-      logger.warn({ ip }, 'connection refused: too many connection attempts from this address')
-      return done(new Error('connection rate exceeded'), false)
+    const decide = (allowed: boolean): void => {
+      if (!allowed) {
+        metrics?.connectionsRefused.inc({ reason: 'rate_limited' })
+        logger.warn({ ip }, 'connection refused: too many connection attempts from this address')
+        return done(new Error('connection rate exceeded'), false)
+      }
+      if (deps.aedes().connectedClients >= maxConnections) {
+        metrics?.connectionsRefused.inc({ reason: 'max_connections' })
+        logger.warn({ ip, maxConnections }, 'connection refused: broker at its connection limit')
+        return done(new Error('too many connections'), false)
+      }
+      done(null, true)
     }
-    if (deps.aedes().connectedClients >= maxConnections) {
-      metrics?.connectionsRefused.inc({ reason: 'max_connections' })
-      logger.warn({ ip, maxConnections }, 'connection refused: broker at its connection limit')
-      return done(new Error('too many connections'), false)
-    }
-    done(null, true)
+    const allowed = limits.allowConnect(ip)
+    // This process's counters answer at once; the cluster's (Redis) after a round trip, and
+    // they let the connection in when they cannot answer (cluster/source-limits-redis.ts).
+    if (typeof allowed === 'boolean') decide(allowed)
+    else allowed.then(decide, () => decide(true))
   }
 }

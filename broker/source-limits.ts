@@ -19,7 +19,7 @@ type Entry = { windowStart: number, connects: number, failures: number[], locked
  * carrier-grade NAT shares an address, so limits are generous and the lockout is temporary:
  * it slows a password-guessing run to a crawl without stranding a station for long.
  */
-export function createSourceLimits (opts: SourceLimitOptions) {
+export function createSourceLimits (opts: SourceLimitOptions) /* : SourceLimits, with the clock injectable */ {
   const entries = new Map<string, Entry>()
   const maxTracked = opts.maxTracked ?? 100_000
 
@@ -64,7 +64,19 @@ export function createSourceLimits (opts: SourceLimitOptions) {
   }
 }
 
-export type SourceLimits = ReturnType<typeof createSourceLimits>
+/**
+ * What the broker asks of per-address limits: this process's counters (above), or the cluster's
+ * in Redis (cluster/source-limits-redis.ts), whose answers take a round trip.
+ */
+export type SourceLimits = {
+  /** Counts a connection attempt; false when the address is over its rate. */
+  allowConnect (ip: string): boolean | Promise<boolean>
+  /** Milliseconds the address is still locked out for; 0 when it is not. */
+  lockedFor (ip: string): number | Promise<number>
+  /** Counts a failed login; true when this one locks the address out. */
+  recordFailure (ip: string): boolean | Promise<boolean>
+  recordSuccess (ip: string): void
+}
 
 /** The peer address of a TCP, TLS or WebSocket connection. */
 export function remoteAddress (client: Client): string {

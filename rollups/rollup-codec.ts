@@ -74,7 +74,10 @@ const nums = (s: string | undefined) => (s ? s.split(',').map(Number) : [])
 // Opening hours are round the clock at most stations: then the open-time aggregate is the
 // whole-day one, stored as '='.
 const packOpen = (agg: Agg, open: Agg, l: Layout) => { const o = packAgg(open, l); return o === packAgg(agg, l) ? '=' : o }
-const unpackOpen = (s: string | undefined, agg: string | undefined, l: Layout) => unpackAgg(s === '=' ? agg : s, l)
+// '=': a copy of the whole-day aggregate already decoded (parsing it again was a tenth of a
+// fleet summary's time over thousands of monthly rollups).
+const unpackOpen = (s: string | undefined, agg: Agg, l: Layout) => (s === '=' ? copyAgg(agg) : unpackAgg(s, l))
+const copyAgg = (a: Agg): Agg => ({ ...a, temperature: { ...a.temperature }, humidity: { ...a.humidity }, co2: { ...a.co2 }, pm25: { ...a.pm25 } })
 
 function dwellField (d: { dwell: DayRow['dwell'] }): string {
   if (!d.dwell) throw new Error('cannot store a rollup without its dwell histogram')
@@ -129,7 +132,7 @@ export function decodeDay (get: Get): DayRow | null {
     byHour: nums(g[1]),
     dwell: decodeDwell(get('dwell')),
     agg,
-    open: unpackOpen(g[3], g[2], l)
+    open: unpackOpen(g[3], agg, l)
   }
 }
 
@@ -167,14 +170,15 @@ export function decodeMonth (get: Get): MonthRow | null {
   if (!p || p.g.length !== 4) return null
   const { l, g } = p
   const [ym = 0, uniqueWorkers = 0, days = 0, firstTime = -1, capacityMsAll = 0, capacityMsOpen = 0, incompleteOpen = 0, incompleteAll = 0] = nums(g[0])
+  const agg = unpackAgg(g[2], l)
   return {
     ym,
     days,
     firstTime: firstTime < 0 ? null : firstTime,
     byHour: nums(g[1]),
     dwell: decodeDwell(get('dwell')),
-    agg: unpackAgg(g[2], l),
-    open: unpackOpen(g[3], g[2], l),
+    agg,
+    open: unpackOpen(g[3], agg, l),
     capacityMsAll,
     capacityMsOpen,
     incompleteOpen,

@@ -5,6 +5,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createFigureSource } from '../api/figures/figure-source.ts'
+import { loadFleet } from '../api/figures/fleet.ts'
+import { stationOr404 } from '../api/figures/station.ts'
+import { fleetDistinct } from '../api/reports/monthly-report.ts'
 import { rolledUpFixture, A, B, type FigureFixture } from './support/figure-fixture.ts'
 
 type XlsxCell = { v: string | number | boolean | null, fmt: string, bold: boolean }
@@ -161,6 +165,15 @@ describe('monthly reports', () => {
     const { body } = await fx.get('/fleet/reports/2026-05')
     expect(body.summary).toEqual({ stations: 2, visits: 11, uniqueWorkers: 5, denied: 2, firstTimeVisitors: 5, counterEntries: 8, alerts: { fired: 0, acknowledged: 0, medianMinutesToAck: null, byRule: [] } })
     expect(body.stations.map((s: { stationId: string, rank: number, medianDwellMinutes: number }) => [s.stationId, s.rank, s.medianDwellMinutes])).toEqual([[A, 1, 30], [B, 2, 15]])
+  })
+
+  it('fleet distinct workers read a few stations per query: the union across queries counts a shared worker once', async () => {
+    // One station per query here (20,000 stations' sets in one answer ended the process).
+    const src = createFigureSource(fx.influx, { dirtyBetween: fx.state.dirtyBetween, firstSeen: fx.state.firstSeen })
+    const { periods } = await loadFleet(src, [stationOr404(fx.registry, A), stationOr404(fx.registry, B)], '2026-05-01', '2026-05-31', true)
+    expect(periods.every((p) => p.days === null)).toBe(true) // both from their monthly rollups
+    expect(await fleetDistinct(src, periods, '2026-05-01', '2026-05-31', 1)).toBe(5)
+    expect(await fleetDistinct(src, periods, '2026-05-01', '2026-05-31')).toBe(5)
   })
 
   it('station and fleet reports as XLSX, read back by openpyxl: headings, title block, number formats, values', async () => {

@@ -17,6 +17,8 @@ export function createNotifyMetrics (registry: Registry, store: NotifyStore) {
       help: 'Webhook notifications in the registry by state (pending, sent, given_up)',
       labelNames: ['state'] as const,
       registers,
+      // Read from the registry: shown once across workers (cluster/workers/worker-metrics.ts).
+      aggregator: 'first',
       collect () {
         for (const [state, n] of Object.entries(store.counts())) this.set({ state }, n)
       }

@@ -36,10 +36,17 @@ export async function loadFleet (src: FigureSource, stations: readonly StationIn
   const whole = monthBounds(monthOf(from))
   if (whole.first === from && whole.last === to) {
     const months = await readMonths(src.query, { stations: scope, from, to }, opts)
+    // Per time zone, not per station: a province has thousands of stations and one or two zones.
+    const expectedIn = new Map<string, number>()
+    const now = Date.now()
     for (const s of stations) {
       const row = months.get(s.id)?.[0]
-      const today = localDate(Date.now(), s.timezone)
-      const expected = datesBetween(from, to < today ? to : today).length
+      let expected = expectedIn.get(s.timezone)
+      if (expected === undefined) {
+        const today = localDate(now, s.timezone)
+        expected = datesBetween(from, to < today ? to : today).length
+        expectedIn.set(s.timezone, expected)
+      }
       if (row && row.days >= expected) {
         out.set(s.id, { station: s, period: row, days: null })
         provenance.rollupDays += row.days

@@ -5,7 +5,6 @@ import type { DayRow } from '../../rollups/compute-days.ts'
 import { monthBounds } from '../../rollups/day-bounds.ts'
 import { addDwell, DEFAULT_DWELL_CAP_MIN, dwellStats, emptyDwell } from '../../rollups/dwell.ts'
 import { readMonths } from '../../rollups/rollup-store.ts'
-import type { MonthRow } from '../../rollups/rollup-codec.ts'
 import { loadStationDays, type FigureSource } from '../figures/day-source.ts'
 import { loadWorkerSets } from '../figures/distinct-workers.ts'
 import { capacityMs, comfortFigures, completenessFigures, heatmapOf, occupancyFigures, sumDays } from '../figures/figures.ts'
@@ -75,18 +74,27 @@ export async function stationReport (src: FigureSource, station: StationInfo, mo
   return json
 }
 
+/**
+ * Stations whose monthly worker sets one query reads. node-influx gathers a query's whole answer
+ * in one string, and V8 caps a string at 2^29 - 24 characters (~512 MB): past that it throws a
+ * RangeError inside the HTTP response handler, which nothing can catch and which ends the
+ * process. 20,000 stations' sets were 565 MB (bench/fleet-report-20k.ts): one query for all of
+ * them took the API down. A busy station's set is ~100 KB, so 250 stations stay near 25 MB.
+ */
+export const WORKER_SETS_PER_QUERY = 250
+
 /** Distinct workers across the stations: the union of their monthly sets (day sets where the month rollup was not used). */
-async function fleetDistinct (src: FigureSource, periods: readonly StationPeriod[], first: string, last: string, everyStation: boolean): Promise<number> {
-  const fromMonths = periods.filter((p) => p.days === null)
-  const months = fromMonths.length > 0
-    ? await readMonths(src.query, { stations: everyStation ? 'all' : fromMonths.map((p) => p.station.id), from: first, to: last }, { workers: true })
-    : new Map<string, MonthRow[]>()
+export async function fleetDistinct (src: FigureSource, periods: readonly StationPeriod[], first: string, last: string, perQuery = WORKER_SETS_PER_QUERY): Promise<number> {
+  const fromMonths = periods.filter((p) => p.days === null).map((p) => p.station.id)
   const union = new Set<string>()
+  for (let i = 0; i < fromMonths.length; i += perQuery) {
+    const ids = fromMonths.slice(i, i + perQuery)
+    const months = await readMonths(src.query, { stations: ids, from: first, to: last }, { workers: true })
+    for (const id of ids) for (const w of months.get(id)?.[0]?.workers ?? []) union.add(w)
+  }
   for (const p of periods) {
-    const workers = p.days === null
-      ? months.get(p.station.id)?.[0]?.workers ?? []
-      : (await loadWorkerSets(src, p.station.id, p.days, [{ from: first, to: last }])).union(first, last)
-    for (const w of workers) union.add(w)
+    if (p.days === null) continue
+    for (const w of (await loadWorkerSets(src, p.station.id, p.days, [{ from: first, to: last }])).union(first, last)) union.add(w)
   }
   return union.size
 }
@@ -102,7 +110,7 @@ export async function fleetReport (src: FigureSource, stations: readonly Station
   const summary = {
     stations: rows.length,
     visits: rows.reduce((n, r) => n + r.visits, 0),
-    uniqueWorkers: await fleetDistinct(src, periods, first, last, everyStation),
+    uniqueWorkers: await fleetDistinct(src, periods, first, last),
     denied: rows.reduce((n, r) => n + r.denied, 0),
     firstTimeVisitors: rows.some((r) => r.firstTimeVisitors === null) ? null : rows.reduce((n, r) => n + (r.firstTimeVisitors ?? 0), 0),
     counterEntries: rows.some((r) => r.counterEntries !== null) ? rows.reduce((n, r) => n + (r.counterEntries ?? 0), 0) : null,

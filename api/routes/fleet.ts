@@ -9,7 +9,7 @@ import { errorResponses, ErrorBody, httpError } from '../errors.ts'
 import { FleetQuery } from '../figure-params.ts'
 import { districtsOf, loadFleet, rank, stationSummary } from '../figures/fleet.ts'
 import { UsageFiguresSchema } from '../figures/schemas.ts'
-import { stationOr404, type StationInfo } from '../figures/station.ts'
+import { stationInfo, stationOr404, type StationInfo } from '../figures/station.ts'
 import type { FigureRouteOptions } from './usage.ts'
 
 export const StationSummarySchema = UsageFiguresSchema.omit({ from: true, to: true }).extend({
@@ -68,7 +68,7 @@ export function selectStations (registry: Registry, q: { stations?: string[] | u
   const visible = (s: StationInfo) => stationInScope(scope, s)
   let stations = q.stations
     ? q.stations.map((id) => { const s = stationOr404(registry, id); if (!visible(s)) throw stationNotFound(id); return s })
-    : registry.listStations().map((s) => stationOr404(registry, s.id)).filter(visible)
+    : registry.listStations().map(stationInfo).filter(visible)
   if (q.district !== undefined) stations = stations.filter((s) => s.district === q.district)
   if (stations.length === 0) throw httpError(404, 'no station matches')
   // "Every station" lets the figures read fleet-wide rollups: only for a caller who sees them all.

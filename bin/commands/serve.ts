@@ -8,6 +8,8 @@ import { createMetrics } from '../../platform/metrics.ts'
 import { startMetricsServer } from '../../platform/metrics-server.ts'
 import { openRegistry } from '../../registry/open-registry.ts'
 import { startApi } from '../../api/main.ts'
+import type { MetricsSource } from '../../api/routes/metrics.ts'
+import type { Registry as PromRegistry } from 'prom-client'
 import { startLive } from '../../api/live/start-live.ts'
 import { createAlertMetrics } from '../../alerts/alert-metrics.ts'
 import { startAlerts } from '../../alerts/start-alerts.ts'
@@ -16,9 +18,15 @@ import { createLiveInterest, type LiveInterest } from '../../cluster/live-intere
 import { createClusterEmitter, type ClusterEmitter } from '../../cluster/mq-emitter.ts'
 import { followOtherNodes } from '../../cluster/other-nodes-stored.ts'
 import { startCluster } from '../../cluster/start-cluster.ts'
+import { createRedisSourceLimits } from '../../cluster/source-limits-redis.ts'
+import type { SourceLimits } from '../../broker/source-limits.ts'
 import { readRollupStatus, startRollups, type RollupStatusView } from '../../rollups/start-rollups.ts'
 
 export type ServeRoles = { broker: boolean, api: boolean }
+export type ServeOptions = {
+  /** What the API's /metrics renders, from this process's registry (a worker: every worker's). */
+  metricsSource?: (registry: PromRegistry) => MetricsSource
+}
 
 /**
  * Starts the requested roles in one process: `start` runs both (ingest lives inside the
@@ -26,7 +34,7 @@ export type ServeRoles = { broker: boolean, api: boolean }
  * Returns the running parts and a shutdown function that closes them in reverse order; pass a
  * lifecycle to have things started before (e.g. a private influxd) closed after them.
  */
-export async function serve (config: Config, logger: Logger, roles: ServeRoles, lifecycle = createLifecycle(logger, config.SHUTDOWN_GRACE_MS)) {
+export async function serve (config: Config, logger: Logger, roles: ServeRoles, lifecycle = createLifecycle(logger, config.SHUTDOWN_GRACE_MS), opts: ServeOptions = {}) {
   try {
     const registry = openRegistry(config.REGISTRY_PATH, registryOptions(config))
     lifecycle.add('registry', async () => registry.close())
@@ -48,7 +56,15 @@ export async function serve (config: Config, logger: Logger, roles: ServeRoles, 
     let bus: ClusterEmitter | undefined
     let cluster: Awaited<ReturnType<typeof startCluster>> | undefined
     let liveInterest: LiveInterest | undefined
+    let sourceLimits: SourceLimits | undefined
     if (roles.broker) {
+      const limits = {
+        connectsPerWindow: config.MQTT_CONNECTS_PER_WINDOW,
+        connectWindowMs: config.MQTT_CONNECT_WINDOW_MS,
+        maxFailures: config.MQTT_AUTH_MAX_FAILURES,
+        failureWindowMs: config.MQTT_AUTH_FAILURE_WINDOW_MS,
+        lockoutMs: config.MQTT_AUTH_LOCKOUT_MS
+      }
       const ingest = startIngest(config, logger, metrics)
       if (live) ingest.ingest.onStored(live.live.onStored)
       const notifierOptions = {
@@ -78,6 +94,14 @@ export async function serve (config: Config, logger: Logger, roles: ServeRoles, 
         // Which stored messages some subscriber on some node can match: only those go on the bus.
         const interest = liveInterest = await createLiveInterest({ redis: cluster.redis, logger })
         lifecycle.add('live-interest', interest.close)
+        // Per-address connection rate and failed-login lockout counted once for the cluster.
+        // Its own connection, failing at once while Redis is unreachable (the broker then counts
+        // in this process): a CONNECT must not wait in a queue for Redis to come back.
+        const limitsConn = cluster.redis.duplicate({ enableOfflineQueue: false, enableAutoPipelining: true, maxRetriesPerRequest: 1 })
+        limitsConn.on('error', () => {}) // reported by the limits themselves, rate-limited
+        lifecycle.add('source-limits', async () => { limitsConn.disconnect() })
+        await limitsConn.connect() // lazy, as the connection it duplicates
+        sourceLimits = createRedisSourceLimits({ redis: limitsConn, limits, logger: logger.child({ component: 'broker' }) })
       } else {
         // Added before ingest, so it closes after it: every stored event has marked its days.
         rollups = await startRollups({ config, registry, ingest: ingest.ingest, logger })
@@ -109,15 +133,8 @@ export async function serve (config: Config, logger: Logger, roles: ServeRoles, 
           maxPacketBytes: config.MQTT_MAX_PACKET_BYTES,
           unsent: { maxUnsentBytes: config.MQTT_MAX_UNSENT_BYTES, timeoutMs: config.MQTT_UNSENT_TIMEOUT_MS }
         },
-        limits: {
-          maxConnections: config.MQTT_MAX_CONNECTIONS,
-          maxClientIdLength: config.MQTT_MAX_CLIENT_ID_LENGTH,
-          connectsPerWindow: config.MQTT_CONNECTS_PER_WINDOW,
-          connectWindowMs: config.MQTT_CONNECT_WINDOW_MS,
-          maxFailures: config.MQTT_AUTH_MAX_FAILURES,
-          failureWindowMs: config.MQTT_AUTH_FAILURE_WINDOW_MS,
-          lockoutMs: config.MQTT_AUTH_LOCKOUT_MS
-        },
+        limits: { ...limits, maxConnections: config.MQTT_MAX_CONNECTIONS, maxClientIdLength: config.MQTT_MAX_CLIENT_ID_LENGTH },
+        ...(sourceLimits ? { sourceLimits } : {}),
         maxPendingPerClient: config.INGEST_MAX_PENDING_PER_CLIENT,
         drainMs: config.SHUTDOWN_GRACE_MS,
         presenceFlushMs: config.PRESENCE_FLUSH_MS,
@@ -159,7 +176,7 @@ export async function serve (config: Config, logger: Logger, roles: ServeRoles, 
         lifecycle.add('rollup-status', async () => reader.close())
         rollupStatus = reader.status
       }
-      api = await startApi({ config, logger, registry, metrics: metrics.registry, rollups: rollupStatus, ...(live ? { live: live.live } : {}), ...(probes ? { probes } : {}) })
+      api = await startApi({ config, logger, registry, metrics: opts.metricsSource?.(metrics.registry) ?? metrics.registry, rollups: rollupStatus, ...(live ? { live: live.live } : {}), ...(probes ? { probes } : {}) })
       lifecycle.add('api', api.close)
     }
     return { lifecycle, broker, api, metrics, rollups, alerts, shutdown: lifecycle.shutdown }

@@ -12,6 +12,7 @@ import { openRegistry } from '../../registry/open-registry.ts'
 import { withInflux } from '../../bin/commands/embedded-influx.ts'
 import { withRedis } from './embedded-redis.ts'
 import { workerEnv, type SharedServices } from './worker-env.ts'
+import { serveWorkerMetrics } from './worker-metrics.ts'
 import { createWorkerPool, type RestartPolicy } from './worker-pool.ts'
 
 const WORKER_MAIN = join(import.meta.dirname, 'worker-main.ts')
@@ -50,6 +51,9 @@ export async function startWorkers (o: StartWorkersOptions) {
     cluster.schedulingPolicy = cluster.SCHED_RR
     cluster.setupPrimary({ exec: WORKER_MAIN, args: [] })
     lifecycle.add('workers', () => pool.stop())
+    // A worker's /metrics asks here for every worker's (worker-metrics.ts).
+    const stopMetrics = serveWorkerMetrics({ workers: pool.workers, logger })
+    lifecycle.add('worker-metrics', async () => stopMetrics())
     logger.info({ workers: o.count, redis: redisUrl, influx: config.INFLUX_URL }, 'starting workers')
     await pool.start()
     logger.info({ workers: o.count, pids: pool.pids() }, 'all workers ready')

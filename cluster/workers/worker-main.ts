@@ -8,6 +8,7 @@ import { createLifecycle } from '../../platform/lifecycle.ts'
 import { createLogger } from '../../platform/logger.ts'
 import { serve } from '../../bin/commands/serve.ts'
 import { isShutdown, readyMessage } from './messages.ts'
+import { workerMetricsSource } from './worker-metrics.ts'
 
 if (!cluster.isWorker) throw new Error('cluster/workers/worker-main.ts runs as a worker of `waystation start --workers N`')
 
@@ -36,7 +37,8 @@ process.on('message', (m) => {
   void lifecycle.shutdown(m.reason).then(() => process.exit(0))
 })
 try {
-  await serve(config, logger, { broker: true, api: true }, lifecycle)
+  // /metrics answers for every worker, gathered by the primary (worker-metrics.ts).
+  await serve(config, logger, { broker: true, api: true }, lifecycle, { metricsSource: workerMetricsSource })
   process.send!(readyMessage(config.BROKER_ID))
 } catch (err) {
   logger.fatal({ err: (err as Error).message }, 'worker failed to start')

@@ -116,7 +116,9 @@ export function createWorkerPool (o: PoolOptions) {
     },
     /** Workers that exited with a non-zero code during stop(). */
     failedExits: () => failedExits,
-    pids: () => slots.map((s) => s.worker?.process.pid ?? null)
+    pids: () => slots.map((s) => s.worker?.process.pid ?? null),
+    /** The workers running now, by name (w1, w2, …). */
+    workers: () => slots.flatMap((s) => (s.worker ? [{ name: s.name, worker: s.worker }] : []))
   }
 }
 
