@@ -16,6 +16,8 @@ import { createStationStore } from './station-store.ts'
 import { credentialKey, createSecretHasher, generateSecret, type VerifySecret } from './secrets.ts'
 import { defaultCredentialKeyFile, loadCredentialKey } from './credential-key.ts'
 import { createTokenStore } from './token-store.ts'
+import { createSqliteDb } from './db/sqlite-db.ts'
+import { createScopedDb } from './scoped-db.ts'
 import { createSupplyStore } from '../supplies/supply-store.ts'
 
 export { RegistryError } from './registry-error.ts'
@@ -49,6 +51,9 @@ export function openRegistry (path: string, opts: RegistryOptions = {}) {
   // WAL lets the API read while the CLI writes; busy_timeout rides over a concurrent writer.
   db.exec('PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON')
   migrate(db)
+  // The stores converted to the async SqlDb use `sql`; the others still prepare statements on
+  // `db`, the same connection (issue 15 item 3 converts them one at a time).
+  const sql = createScopedDb(createSqliteDb(db))
 
   const stations = createStationStore(db)
   const devices = createDeviceStore(db, hasher)
@@ -66,15 +71,23 @@ export function openRegistry (path: string, opts: RegistryOptions = {}) {
     services,
     tokens: createTokenStore(db),
     sessions: createSessionStore(db),
-    audit: createAuditStore(db),
+    audit: createAuditStore(sql),
     presence: createPresenceStore(db),
     alerts: createAlertStore(db),
     alertSettings: createAlertSettingsStore(db),
     notify: createNotifyStore(db),
     /** Supplies catalog, deliveries, restocks, counts, weather (supplies/). */
     supplies: createSupplyStore(db),
-    /** Runs fn in one transaction (all or nothing), e.g. a CSV import. */
-    transaction<T> (fn: () => T): T {
+    /**
+     * Runs fn in one transaction (all or nothing), e.g. a CSV import: the async stores' statements
+     * inside fn (and what it awaits) join it (registry/scoped-db.ts); other callers' wait.
+     * While some stores are still synchronous on the same connection, their statements join
+     * an open transaction whoever issues them; with node:sqlite answering at once, fn's awaits
+     * are microtasks and no timer or socket callback runs in between unless fn awaits real I/O.
+     */
+    transaction: <T>(fn: () => Promise<T>): Promise<T> => sql.transaction(() => fn()),
+    /** The synchronous transaction of callers whose stores are not async yet (issue 15 item 3). */
+    syncTransaction<T> (fn: () => T): T {
       db.exec('BEGIN IMMEDIATE')
       try {
         const result = fn()

@@ -34,40 +34,40 @@ export function createSupplyAdmin (registry: Registry, opts: { now?: () => numbe
   }
 
   return {
-    setItem (actor: string, stationId: string, item: string, input: CatalogItemInput): CatalogItem {
+    async setItem (actor: string, stationId: string, item: string, input: CatalogItemInput): Promise<CatalogItem> {
       station(stationId)
       const [before, after] = store.setItem(stationId, item, input)
-      audit({ actor, action: before ? 'supply.item.update' : 'supply.item.create', target: `station:${stationId}`, before, after })
+      await audit({ actor, action: before ? 'supply.item.update' : 'supply.item.create', target: `station:${stationId}`, before, after })
       return after
     },
 
     /** The same item for every station of a district, in one transaction and one audit record. */
-    setDistrictItem (actor: string, district: string, item: string, input: CatalogItemInput): CatalogItem[] {
+    async setDistrictItem (actor: string, district: string, item: string, input: CatalogItemInput): Promise<CatalogItem[]> {
       const stations = registry.listStations().filter((s) => s.district === district && s.status !== 'retired')
       if (district === '' || stations.length === 0) throw new RegistryError('not_found', `no station in district ${JSON.stringify(district)}`)
-      return registry.transaction(() => {
+      return registry.transaction(async () => {
         const changes = stations.map((s) => store.setItem(s.id, item, input))
-        audit({ actor, action: 'supply.item.district', target: `district:${district}`, before: changes.map(([b]) => b), after: changes.map(([, a]) => a) })
+        await audit({ actor, action: 'supply.item.district', target: `district:${district}`, before: changes.map(([b]) => b), after: changes.map(([, a]) => a) })
         return changes.map(([, a]) => a)
       })
     },
 
-    removeItem (actor: string, stationId: string, item: string): CatalogItem {
+    async removeItem (actor: string, stationId: string, item: string): Promise<CatalogItem> {
       const before = store.removeItem(stationId, item)
-      audit({ actor, action: 'supply.item.remove', target: `station:${stationId}`, before })
+      await audit({ actor, action: 'supply.item.remove', target: `station:${stationId}`, before })
       return before
     },
 
-    addDelivery (actor: string, stationId: string, input: NewDelivery) {
+    async addDelivery (actor: string, stationId: string, input: NewDelivery) {
       station(stationId)
       const delivery = store.addDelivery(stationId, input)
-      audit({ actor, action: 'supply.delivery.create', target: `station:${stationId}`, after: delivery })
+      await audit({ actor, action: 'supply.delivery.create', target: `station:${stationId}`, after: delivery })
       return delivery
     },
 
-    removeDelivery (actor: string, stationId: string, id: number) {
+    async removeDelivery (actor: string, stationId: string, id: number) {
       const before = store.removeDelivery(stationId, id)
-      audit({ actor, action: 'supply.delivery.remove', target: `station:${stationId}`, before })
+      await audit({ actor, action: 'supply.delivery.remove', target: `station:${stationId}`, before })
       return before
     },
 
@@ -75,17 +75,17 @@ export function createSupplyAdmin (registry: Registry, opts: { now?: () => numbe
      * An operator's restock. A sensor restock already recognised for the same item within
      * RESTOCK_MATCH_MS is superseded by it, so the restock counts once.
      */
-    logRestock (actor: string, stationId: string, input: NewRestock & { by: string }): Restock {
+    async logRestock (actor: string, stationId: string, input: NewRestock & { by: string }): Promise<Restock> {
       station(stationId)
       const parsed = NewRestockSchema.safeParse(input)
       if (!parsed.success) throw invalid(parsed.error)
       const r = parsed.data
       const at = iso(r.at, now)
-      return registry.transaction(() => {
+      return registry.transaction(async () => {
         const restock = store.insertRestock({ stationId, item: r.item, quantity: r.quantity, source: r.source, donor: r.donor ?? null, by: input.by, at, kind: 'logged' })!
         const sensor = partner(stationId, r.item, at, 'sensor')
         if (sensor) store.supersede(sensor.id, restock.id)
-        audit({ actor, action: 'supply.restock', target: `station:${stationId}`, before: sensor ? { superseded: sensor } : undefined, after: restock })
+        await audit({ actor, action: 'supply.restock', target: `station:${stationId}`, before: sensor ? { superseded: sensor } : undefined, after: restock })
         return restock
       })
     },
@@ -94,23 +94,23 @@ export function createSupplyAdmin (registry: Registry, opts: { now?: () => numbe
      * A sensor jump upward at `at`: recorded as an unlogged restock unless a logged restock
      * explains it (or it was recognised before). Returns the new row, or null.
      */
-    recordSensorRestock (stationId: string, item: string, quantity: number, at: string): Restock | null {
+    async recordSensorRestock (stationId: string, item: string, quantity: number, at: string): Promise<Restock | null> {
       if (partner(stationId, item, at, 'logged')) return null
       const restock = store.insertRestock({ stationId, item, quantity, source: 'unknown', donor: null, by: MODEL_ACTOR, at, kind: 'sensor' })
-      if (restock) audit({ actor: MODEL_ACTOR, action: 'supply.restock.unlogged', target: `station:${stationId}`, after: restock })
+      if (restock) await audit({ actor: MODEL_ACTOR, action: 'supply.restock.unlogged', target: `station:${stationId}`, after: restock })
       return restock
     },
 
-    addCount (actor: string, stationId: string, input: NewCount & { by: string }) {
+    async addCount (actor: string, stationId: string, input: NewCount & { by: string }) {
       station(stationId)
       const count = store.addCount(stationId, { ...input, at: iso(input.at, now) })
-      audit({ actor, action: 'supply.count', target: `station:${stationId}`, after: count })
+      await audit({ actor, action: 'supply.count', target: `station:${stationId}`, after: count })
       return count
     },
 
-    setWeather (actor: string, days: WeatherDay[]): WeatherDay[] {
-      const stored = registry.transaction(() => store.setWeather(days))
-      audit({ actor, action: 'supply.weather', target: `weather:${stored.length}`, after: stored })
+    async setWeather (actor: string, days: WeatherDay[]): Promise<WeatherDay[]> {
+      const stored = await registry.transaction(async () => store.setWeather(days))
+      await audit({ actor, action: 'supply.weather', target: `weather:${stored.length}`, after: stored })
       return stored
     }
   }

@@ -69,7 +69,7 @@ export function createSupplyModel ({ registry, admin, query, historyDays = HISTO
     }
   }
 
-  function learn (id: string, now: number): void {
+  async function learn (id: string, now: number): Promise<void> {
     const st = states.get(id)
     const station = registry.getStation(id)
     if (!st || !station) return
@@ -84,7 +84,7 @@ export function createSupplyModel ({ registry, admin, query, historyDays = HISTO
     for (const [item, list] of st.readings) {
       const { rates, jumps } = learnFromReadings(list, st.visits, tz)
       st.rates.set(item, rates)
-      for (const j of jumps) admin.recordSensorRestock(id, item, j.quantity, new Date(j.t).toISOString())
+      for (const j of jumps) await admin.recordSensorRestock(id, item, j.quantity, new Date(j.t).toISOString())
     }
     const since = new Date(now - historyMs).toISOString()
     const until = new Date(now + 1).toISOString()
@@ -105,7 +105,7 @@ export function createSupplyModel ({ registry, admin, query, historyDays = HISTO
         const batch = ids.slice(i, i + BATCH)
         await load(batch, now)
         for (const id of batch) {
-          learn(id, now)
+          await learn(id, now)
           refreshedAt.set(id, now)
         }
       }

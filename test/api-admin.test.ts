@@ -9,7 +9,7 @@ import { openRegistry } from '../registry/open-registry.ts'
 import { apiTokens } from './support/api-tokens.ts'
 
 const registry = openRegistry(':memory:')
-const as = apiTokens(registry)
+const as = await apiTokens(registry)
 const ok = async () => ({ ok: true })
 const app = buildApp({ registry, influx: createInfluxClient({ INFLUX_URL: 'http://127.0.0.1:9', INFLUX_DB: 'x' }), logger: createLogger('silent'), probes: { influx: ok, broker: ok } })
 afterAll(async () => {

@@ -227,7 +227,7 @@ describe('scope', () => {
     expect(sse.stations().map((e) => e.data.stationId)).not.toContain(B)
 
     // A revoked token's stream ends at the next heartbeat.
-    createAdmin(stack.registry).revokeToken('test', token.id)
+    await createAdmin(stack.registry).revokeToken('test', token.id)
     await sse.done
     expect(sse.ended).toBe(true)
   })

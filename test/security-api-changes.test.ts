@@ -59,20 +59,20 @@ describe('credentials changed through the API', () => {
   })
 
   it('a token may revoke itself: the answer is its last', async () => {
-    const own = mintToken(registry, 'admin', { name: 'leaked laptop' })
+    const own = await mintToken(registry, 'admin', { name: 'leaked laptop' })
     secretsSeen.push(own)
     const res = await post(`/tokens/${own.slice(4, 16)}/revoke`, undefined, bearer(own))
     expect(res.statusCode).toBe(200)
     expect(res.json().revokedAt).toEqual(expect.any(String))
     expect((await call('GET', '/stations', bearer(own))).statusCode).toBe(401)
-    const [entry] = registry.audit.list({ limit: 1, target: `token:${own.slice(4, 16)}` })
+    const [entry] = await registry.audit.list({ limit: 1, target: `token:${own.slice(4, 16)}` })
     expect(entry).toMatchObject({ action: 'token.revoke', actor: `token:${own.slice(4, 16)}:leaked laptop` })
   })
 })
 
 describe('audit log', () => {
   it('records every admin change made through the API, with the token as actor, before and after, and no secret', async () => {
-    const start = registry.audit.list({ limit: 1 })[0]!.id
+    const start = (await registry.audit.list({ limit: 1 }))[0]!.id
     const patch = (url: string, payload: object) => app.inject({ method: 'PATCH', url, headers: as.admin, payload })
     expect((await post('/stations', { id: 'sec-gamma', name: 'Gamma' })).statusCode).toBe(201)
     expect((await patch('/stations/sec-gamma', { capacity: 7 })).statusCode).toBe(200)
@@ -111,7 +111,7 @@ describe('audit log', () => {
     expect(entries[2]).toMatchObject({ before: { status: 'active' }, after: { status: 'suspended' } })
 
     // No secret, hash or bearer token anywhere in the log, as served or as stored.
-    for (const text of [res.body, JSON.stringify(registry.audit.list({ limit: 10_000 }))]) {
+    for (const text of [res.body, JSON.stringify(await registry.audit.list({ limit: 10_000 }))]) {
       for (const secret of secretsSeen) expect(text).not.toContain(secret)
       expect(text).not.toMatch(/secret|hash|scrypt\$|wst_/i)
     }

@@ -55,7 +55,7 @@ export const adminTokensRoute: FastifyPluginAsyncZod<AdminTokensRouteOptions> = 
     }
   }, async (request, reply) => {
     const { name, role, expiresAt, scope } = request.body
-    const created = admin.createToken(actorOf(request), { name, role, expiresAt: expiresAt ?? null, ...(scope ? { scope } : {}) })
+    const created = await admin.createToken(actorOf(request), { name, role, expiresAt: expiresAt ?? null, ...(scope ? { scope } : {}) })
     return reply.code(201).send(created)
   })
 

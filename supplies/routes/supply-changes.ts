@@ -38,7 +38,7 @@ export const supplyChangesRoute: FastifyPluginAsyncZod<SupplyChangesOptions> = a
     }
   }, async (request, reply) => {
     const actor = actorOf(request)
-    const restock = admin.logRestock(actor, request.params.id, { ...request.body, by: request.body.by ?? tokenName(actor) })
+    const restock = await admin.logRestock(actor, request.params.id, { ...request.body, by: request.body.by ?? tokenName(actor) })
     return reply.code(201).send(restock)
   })
 
@@ -73,7 +73,7 @@ export const supplyChangesRoute: FastifyPluginAsyncZod<SupplyChangesOptions> = a
     }
   }, async (request, reply) => {
     const actor = actorOf(request)
-    return reply.code(201).send(admin.addCount(actor, request.params.id, { ...request.body, by: request.body.by ?? tokenName(actor) }))
+    return reply.code(201).send(await admin.addCount(actor, request.params.id, { ...request.body, by: request.body.by ?? tokenName(actor) }))
   })
 
   app.post('/supplies/weather', {
@@ -140,7 +140,7 @@ export const supplyChangesRoute: FastifyPluginAsyncZod<SupplyChangesOptions> = a
       body: NewDelivery.meta({ example: { item: 'bottled-water', quantity: 48, supplier: '合肥某饮用水公司', source: 'donation', days: [1, 2, 3, 4, 5, 6, 7], at: '15:00' } }),
       response: { 201: Delivery, ...errorResponses, ...notFound }
     }
-  }, async (request, reply) => reply.code(201).send(admin.addDelivery(actorOf(request), request.params.id, request.body)))
+  }, async (request, reply) => reply.code(201).send(await admin.addDelivery(actorOf(request), request.params.id, request.body)))
 
   app.delete('/stations/:id/supplies/deliveries/:deliveryId', {
     preValidation,
