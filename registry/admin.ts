@@ -76,15 +76,15 @@ export function createAdmin (registry: Registry) {
 
     /** `scope` absent: all stations (what every token could see before scopes existed). */
     async createToken (actor: string, input: { name: string, role: string, expiresAt?: string | null, scope?: StationScope }) {
-      const result = registry.tokens.create({ ...input, createdBy: actor })
+      const result = await registry.tokens.create({ ...input, createdBy: actor })
       await audit({ actor, action: 'token.create', target: `token:${result.token.id}`, after: result.token })
       return result
     },
 
     async revokeToken (actor: string, id: string) {
-      const { before, token } = registry.tokens.revoke(id)
+      const { before, token } = await registry.tokens.revoke(id)
       // Its browser sessions end too (each request re-checks the token anyway).
-      registry.sessions.endForToken(id)
+      await registry.sessions.endForToken(id)
       await audit({ actor, action: 'token.revoke', target: `token:${id}`, before, after: token })
       return token
     },

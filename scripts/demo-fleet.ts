@@ -81,7 +81,7 @@ export async function provisionDemoFleet (registry: Registry, dataDir: string) {
   // kept here for the same reason as the device secrets; a new one if one was revoked.
   const token = async (key: 'viewerToken' | 'adminToken', role: 'viewer' | 'admin'): Promise<string> => {
     let secret = file[key]
-    if (secret === undefined || registry.tokens.verify(secret) === null) {
+    if (secret === undefined || await registry.tokens.verify(secret) === null) {
       secret = (await createAdmin(registry).createToken('demo', { name: `demo ${role}`, role })).secret
       file[key] = secret
       save()

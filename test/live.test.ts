@@ -207,7 +207,7 @@ describe('stream resume', () => {
 
 describe('scope', () => {
   test('a district-scoped token sees only its district, on /live and on the stream, and not after revocation', async () => {
-    const { token, secret } = stack.registry.tokens.create({ name: 'futian board', role: 'viewer', createdBy: 'test', scope: { kind: 'district', district: 'futian' } })
+    const { token, secret } = await stack.registry.tokens.create({ name: 'futian board', role: 'viewer', createdBy: 'test', scope: { kind: 'district', district: 'futian' } })
     const headers = bearer(secret)
     const fleet = await getJson<FleetLive>('/live', headers)
     expect(fleet.status).toBe(200)

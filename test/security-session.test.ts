@@ -147,7 +147,7 @@ describe('the end of a session', () => {
   it('a token revoked behind the registry\'s back (no session cleanup) is still caught per request', async () => {
     const secret = await mintToken(registry, 'viewer', { name: 'revoked elsewhere' })
     const s = await signIn(secret)
-    registry.tokens.revoke(secret.slice(4, 16))
+    await registry.tokens.revoke(secret.slice(4, 16))
     expect((await get('/stations', { cookie: s.cookie })).json()).toMatchObject({ statusCode: 401, reason: 'token_revoked' })
   })
 

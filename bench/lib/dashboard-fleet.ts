@@ -63,7 +63,7 @@ export async function buildDashboardFleet (registryPath: string, opts: { station
       const deviceId = `${stationId}-door`
       doors.push({ stationId, deviceId, secret: (await registry.addDevice(stationId, deviceId, 'door')).secret })
     }
-    const viewerToken = registry.tokens.create({ name: 'dashboard bench', role: 'viewer', createdBy: 'bench' }).secret
+    const viewerToken = (await registry.tokens.create({ name: 'dashboard bench', role: 'viewer', createdBy: 'bench' })).secret
     return { stations: list.length, doors, viewerToken }
   } finally {
     registry.close()

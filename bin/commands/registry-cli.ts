@@ -82,7 +82,7 @@ export function tokensCommand (config: Config, argv: string[]): Promise<number> 
       case 'list': {
         const { values } = parse(args, { json: { type: 'boolean' } })
         // The table shows the scope as text; --json has it as an object.
-        printRows(registry.tokens.list(), values.json, (t) => ({ id: t.id, name: t.name, role: t.role, scope: scopeText(t.scope).slice(0, 60), createdAt: t.createdAt, expiresAt: t.expiresAt, lastUsedAt: t.lastUsedAt, revokedAt: t.revokedAt }))
+        printRows(await registry.tokens.list(), values.json, (t) => ({ id: t.id, name: t.name, role: t.role, scope: scopeText(t.scope).slice(0, 60), createdAt: t.createdAt, expiresAt: t.expiresAt, lastUsedAt: t.lastUsedAt, revokedAt: t.revokedAt }))
         return 0
       }
       case 'revoke': {
