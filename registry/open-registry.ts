@@ -77,7 +77,7 @@ export function openRegistry (path: string, opts: RegistryOptions = {}) {
     alertSettings: createAlertSettingsStore(db),
     notify: createNotifyStore(db),
     /** Supplies catalog, deliveries, restocks, counts, weather (supplies/). */
-    supplies: createSupplyStore(db),
+    supplies: createSupplyStore(sql),
     /**
      * Runs fn in one transaction (all or nothing), e.g. a CSV import: the async stores' statements
      * inside fn (and what it awaits) join it (registry/scoped-db.ts); other callers' wait.

@@ -38,10 +38,10 @@ const DEMO_WATER_DONOR = '深圳市爱心饮用水有限公司'
 async function provisionDemoSupplies (registry: Registry, stationId: string): Promise<void> {
   const supplies = createSupplyAdmin(registry)
   for (const item of SUPPLY_ITEMS) {
-    if (registry.supplies.item(stationId, item)) continue
+    if (await registry.supplies.item(stationId, item)) continue
     await supplies.setItem('demo', stationId, item, { ...DEMO_CATALOG[item], capacity: SHELF_CAPACITY[item], threshold: Math.ceil(SHELF_CAPACITY[item] / 4) })
   }
-  if (registry.supplies.deliveries(stationId).length === 0) {
+  if ((await registry.supplies.deliveries(stationId)).length === 0) {
     await supplies.addDelivery('demo', stationId, { item: 'bottled-water', quantity: SHELF_CAPACITY['bottled-water'], supplier: DEMO_WATER_DONOR, source: 'donation', at: '15:00' })
   }
 }

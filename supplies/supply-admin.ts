@@ -26,9 +26,9 @@ export function createSupplyAdmin (registry: Registry, opts: { now?: () => numbe
   }
 
   /** The unsuperseded restock of the other kind closest to `at` within RESTOCK_MATCH_MS. */
-  function partner (stationId: string, item: string, at: string, kind: Restock['kind']): Restock | undefined {
+  async function partner (stationId: string, item: string, at: string, kind: Restock['kind']): Promise<Restock | undefined> {
     const t = Date.parse(at)
-    return store.restocksBetween(stationId, shift(at, -RESTOCK_MATCH_MS), shift(at, RESTOCK_MATCH_MS + 1))
+    return (await store.restocksBetween(stationId, shift(at, -RESTOCK_MATCH_MS), shift(at, RESTOCK_MATCH_MS + 1)))
       .filter((r) => r.item === item && r.kind === kind && r.supersededBy === null)
       .sort((a, b) => Math.abs(Date.parse(a.at) - t) - Math.abs(Date.parse(b.at) - t))[0]
   }
@@ -36,7 +36,7 @@ export function createSupplyAdmin (registry: Registry, opts: { now?: () => numbe
   return {
     async setItem (actor: string, stationId: string, item: string, input: CatalogItemInput): Promise<CatalogItem> {
       station(stationId)
-      const [before, after] = store.setItem(stationId, item, input)
+      const [before, after] = await store.setItem(stationId, item, input)
       await audit({ actor, action: before ? 'supply.item.update' : 'supply.item.create', target: `station:${stationId}`, before, after })
       return after
     },
@@ -46,27 +46,28 @@ export function createSupplyAdmin (registry: Registry, opts: { now?: () => numbe
       const stations = registry.listStations().filter((s) => s.district === district && s.status !== 'retired')
       if (district === '' || stations.length === 0) throw new RegistryError('not_found', `no station in district ${JSON.stringify(district)}`)
       return registry.transaction(async () => {
-        const changes = stations.map((s) => store.setItem(s.id, item, input))
+        const changes: Array<[CatalogItem | null, CatalogItem]> = []
+        for (const s of stations) changes.push(await store.setItem(s.id, item, input))
         await audit({ actor, action: 'supply.item.district', target: `district:${district}`, before: changes.map(([b]) => b), after: changes.map(([, a]) => a) })
         return changes.map(([, a]) => a)
       })
     },
 
     async removeItem (actor: string, stationId: string, item: string): Promise<CatalogItem> {
-      const before = store.removeItem(stationId, item)
+      const before = await store.removeItem(stationId, item)
       await audit({ actor, action: 'supply.item.remove', target: `station:${stationId}`, before })
       return before
     },
 
     async addDelivery (actor: string, stationId: string, input: NewDelivery) {
       station(stationId)
-      const delivery = store.addDelivery(stationId, input)
+      const delivery = await store.addDelivery(stationId, input)
       await audit({ actor, action: 'supply.delivery.create', target: `station:${stationId}`, after: delivery })
       return delivery
     },
 
     async removeDelivery (actor: string, stationId: string, id: number) {
-      const before = store.removeDelivery(stationId, id)
+      const before = await store.removeDelivery(stationId, id)
       await audit({ actor, action: 'supply.delivery.remove', target: `station:${stationId}`, before })
       return before
     },
@@ -82,9 +83,9 @@ export function createSupplyAdmin (registry: Registry, opts: { now?: () => numbe
       const r = parsed.data
       const at = iso(r.at, now)
       return registry.transaction(async () => {
-        const restock = store.insertRestock({ stationId, item: r.item, quantity: r.quantity, source: r.source, donor: r.donor ?? null, by: input.by, at, kind: 'logged' })!
-        const sensor = partner(stationId, r.item, at, 'sensor')
-        if (sensor) store.supersede(sensor.id, restock.id)
+        const restock = (await store.insertRestock({ stationId, item: r.item, quantity: r.quantity, source: r.source, donor: r.donor ?? null, by: input.by, at, kind: 'logged' }))!
+        const sensor = await partner(stationId, r.item, at, 'sensor')
+        if (sensor) await store.supersede(sensor.id, restock.id)
         await audit({ actor, action: 'supply.restock', target: `station:${stationId}`, before: sensor ? { superseded: sensor } : undefined, after: restock })
         return restock
       })
@@ -95,21 +96,21 @@ export function createSupplyAdmin (registry: Registry, opts: { now?: () => numbe
      * explains it (or it was recognised before). Returns the new row, or null.
      */
     async recordSensorRestock (stationId: string, item: string, quantity: number, at: string): Promise<Restock | null> {
-      if (partner(stationId, item, at, 'logged')) return null
-      const restock = store.insertRestock({ stationId, item, quantity, source: 'unknown', donor: null, by: MODEL_ACTOR, at, kind: 'sensor' })
+      if (await partner(stationId, item, at, 'logged')) return null
+      const restock = await store.insertRestock({ stationId, item, quantity, source: 'unknown', donor: null, by: MODEL_ACTOR, at, kind: 'sensor' })
       if (restock) await audit({ actor: MODEL_ACTOR, action: 'supply.restock.unlogged', target: `station:${stationId}`, after: restock })
       return restock
     },
 
     async addCount (actor: string, stationId: string, input: NewCount & { by: string }) {
       station(stationId)
-      const count = store.addCount(stationId, { ...input, at: iso(input.at, now) })
+      const count = await store.addCount(stationId, { ...input, at: iso(input.at, now) })
       await audit({ actor, action: 'supply.count', target: `station:${stationId}`, after: count })
       return count
     },
 
     async setWeather (actor: string, days: WeatherDay[]): Promise<WeatherDay[]> {
-      const stored = await registry.transaction(async () => store.setWeather(days))
+      const stored = await registry.transaction(() => store.setWeather(days))
       await audit({ actor, action: 'supply.weather', target: `weather:${stored.length}`, after: stored })
       return stored
     }

@@ -53,14 +53,14 @@ describe('demo fleet supplies', () => {
     await provisionDemoFleet(registry, dataDir)
     await provisionDemoFleet(registry, dataDir)
     for (const s of DEMO_STATIONS) {
-      const items = registry.supplies.items(s.id)
+      const items = await registry.supplies.items(s.id)
       expect(items.map((i) => [i.item, i.capacity]).sort()).toEqual(SUPPLY_ITEMS.map((i) => [i, SHELF_CAPACITY[i]]).sort())
       for (const i of items) {
         expect(i.threshold).toBeGreaterThan(0)
         expect(i.threshold).toBeLessThan(i.capacity!)
         expect(i.priceCents).toBeGreaterThan(0)
       }
-      expect(registry.supplies.deliveries(s.id)).toHaveLength(1)
+      expect(await registry.supplies.deliveries(s.id)).toHaveLength(1)
       expect((await registry.audit.list({ limit: 50, target: `station:${s.id}` })).filter((e) => e.action.startsWith('supply.'))).toHaveLength(SUPPLY_ITEMS.length + 1)
     }
   })

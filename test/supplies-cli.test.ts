@@ -39,7 +39,7 @@ test('supplies commands change the registry through the audited path', async () 
     const actions = (await registry.audit.list({ limit: 20 })).filter((e) => e.action.startsWith('supply.'))
     expect(actions.map((e) => e.action)).toEqual(['supply.weather', 'supply.count', 'supply.restock', 'supply.delivery.create', 'supply.item.district'])
     expect(actions.every((e) => e.actor.startsWith('cli:'))).toBe(true)
-    expect(registry.supplies.weather('2026-07-01', '2026-07-01')).toEqual([{ district: '', date: '2026-07-01', maxC: 34, rainMm: 2.5 }, { district: '蜀山区', date: '2026-07-01', maxC: 36, rainMm: 0 }])
+    expect(await registry.supplies.weather('2026-07-01', '2026-07-01')).toEqual([{ district: '', date: '2026-07-01', maxC: 34, rainMm: 2.5 }, { district: '蜀山区', date: '2026-07-01', maxC: 36, rainMm: 0 }])
   } finally {
     registry.close()
   }

@@ -29,8 +29,8 @@ export function suppliesCommand (config: Config, argv: string[]): Promise<number
         const { values } = parse(args, { station: { type: 'string' }, json: { type: 'boolean' } })
         const station = required(values.station, '--station')
         if (!registry.getStation(station)) throw new RegistryError('not_found', `station ${station} not found`)
-        printRows(registry.supplies.items(station), values.json)
-        printRows(registry.supplies.deliveries(station), values.json)
+        printRows(await registry.supplies.items(station), values.json)
+        printRows(await registry.supplies.deliveries(station), values.json)
         return 0
       }
       case 'set': {

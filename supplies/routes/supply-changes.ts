@@ -57,7 +57,7 @@ export const supplyChangesRoute: FastifyPluginAsyncZod<SupplyChangesOptions> = a
     // The station's local days.
     const from = localMidnightUtc(request.query.from, station.timezone).toISOString()
     const to = localMidnightUtc(addDays(request.query.to, 1), station.timezone).toISOString()
-    return { stationId: id, restocks: registry.supplies.restocksBetween(id, from, to) }
+    return { stationId: id, restocks: await registry.supplies.restocksBetween(id, from, to) }
   })
 
   app.post('/stations/:id/supplies/counts', {
@@ -98,7 +98,7 @@ export const supplyChangesRoute: FastifyPluginAsyncZod<SupplyChangesOptions> = a
   }, async (request) => {
     const id = request.params.id
     if (!registry.getStation(id)) throw httpError(404, `station ${id} not found`)
-    return { stationId: id, items: registry.supplies.items(id), deliveries: registry.supplies.deliveries(id) }
+    return { stationId: id, items: await registry.supplies.items(id), deliveries: await registry.supplies.deliveries(id) }
   })
 
   app.post('/stations/:id/supplies/items/:item', {
