@@ -58,8 +58,6 @@ export function openRegistry (path: string, opts: RegistryOptions = {}) {
   const stations = createStationStore(db)
   const devices = createDeviceStore(db, hasher)
   const services = createServiceStore(db, hasher)
-  const changesSince = db.prepare('SELECT seq, station_id, device_id, service_id, change FROM credential_changes WHERE seq > ? ORDER BY seq')
-  const lastChange = db.prepare('SELECT coalesce(max(seq), 0) AS seq FROM credential_changes')
 
   return {
     /** The credential key's id and where it came from (never the key): for the start-up log. */
@@ -99,8 +97,9 @@ export function openRegistry (path: string, opts: RegistryOptions = {}) {
       }
     },
     /** Credential and station changes after `seq`, for the broker to drop connections. */
-    changesSince: (seq: number) => changesSince.all(seq) as CredentialChange[],
-    lastChangeSeq: () => (lastChange.get() as { seq: number }).seq,
+    changesSince: (seq: number): Promise<CredentialChange[]> =>
+      sql.all<CredentialChange>('SELECT seq, station_id, device_id, service_id, change FROM credential_changes WHERE seq > ? ORDER BY seq', [seq]),
+    lastChangeSeq: async (): Promise<number> => (await sql.get<{ seq: number }>('SELECT coalesce(max(seq), 0) AS seq FROM credential_changes'))!.seq,
 
     // Shorthands used across the code base.
     getStation: stations.get,

@@ -57,7 +57,7 @@ describe('registry', () => {
     r.stations.update('s-1', { district: 'north' })
     r.services.districtsChanged(['south', 'north'])
     expect(r.principalIfHashMatches('board', login!.secretHash)).toMatchObject({ stations: new Set(['n-1', 's-1']) })
-    expect(r.changesSince(0)).toEqual([expect.objectContaining({ station_id: '', device_id: null, service_id: 'board', change: 'scope' })])
+    expect(await r.changesSince(0)).toEqual([expect.objectContaining({ station_id: '', device_id: null, service_id: 'board', change: 'scope' })])
 
     // The triggers keep the ids disjoint when another process inserts past the store's checks.
     const raw = new DatabaseSync(path)

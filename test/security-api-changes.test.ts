@@ -35,7 +35,7 @@ describe('credentials changed through the API', () => {
     expect(await registry.authenticateDevice('sec-beta-hub', first)).toBeNull()
     expect(await registry.authenticateDevice('sec-beta-hub', second)).toMatchObject({ deviceId: 'sec-beta-hub' })
     // The broker learns of it from the change feed and drops the live connection.
-    expect(registry.changesSince(0)).toContainEqual(expect.objectContaining({ device_id: 'sec-beta-hub', change: 'rotated' }))
+    expect(await registry.changesSince(0)).toContainEqual(expect.objectContaining({ device_id: 'sec-beta-hub', change: 'rotated' }))
 
     expect((await post('/devices/sec-beta-hub/revoke')).json().revokedAt).toEqual(expect.any(String))
     expect(await registry.authenticateDevice('sec-beta-hub', second)).toBeNull()
@@ -55,7 +55,7 @@ describe('credentials changed through the API', () => {
     for (const secret of [first, second]) expect(list.body).not.toContain(secret)
     expect((await post('/services/sec-feed/revoke')).statusCode).toBe(200)
     expect(await registry.authenticatePrincipal('sec-feed', second)).toBeNull()
-    expect(registry.changesSince(0).filter((c) => c.service_id === 'sec-feed').map((c) => c.change)).toEqual(['rotated', 'revoked'])
+    expect((await registry.changesSince(0)).filter((c) => c.service_id === 'sec-feed').map((c) => c.change)).toEqual(['rotated', 'revoked'])
   })
 
   it('a token may revoke itself: the answer is its last', async () => {
