@@ -57,7 +57,7 @@ export async function main (argv: string[] = process.argv.slice(2)): Promise<str
   const db = 'bench'
   const influx = createInfluxClient({ INFLUX_URL: influxd.url, INFLUX_DB: db })
   const registry = openRegistry(join(dir, 'registry.sqlite'))
-  const state = openRollupState(join(dir, 'rollups.sqlite'), { source: db })
+  const state = await openRollupState(join(dir, 'rollups.sqlite'), { source: db })
   try {
     await ensureDatabase(influx, db)
     const fleet = fleetSpec({ stations, seed: '1' })
@@ -165,7 +165,7 @@ export async function main (argv: string[] = process.argv.slice(2)): Promise<str
     if (!quick) writeSection(join(ROOT, 'bench/RESULTS.md'), section)
     return section
   } finally {
-    state.close()
+    await state.close()
     registry.close()
     await influxd.stop()
     if (!a.keep && !reuse) rmSync(dir, { recursive: true, force: true })

@@ -23,19 +23,26 @@ export async function startCluster (o: ClusterOptions) {
   const leased: Array<LeasedJob<Job>> = []
 
   /** Runs `start` only while this process holds the lease `name`; `events` carries every node's stored events. */
-  function lease (name: string, start: (events: ClusterEvents) => Job): LeasedJob<Job> {
+  function lease (name: string, start: (events: ClusterEvents) => Job | Promise<Job>): LeasedJob<Job> {
     const job = runLeased({
       redis,
       name,
       holder,
       ttlMs: o.leaseTtlMs,
       logger,
-      start: () => {
+      start: async () => {
         // Its own connection: XREAD BLOCK holds one for up to a second.
         const conn = redis.duplicate()
         conn.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis connection error'))
         const reader = createFeedReader({ redis: conn, logger, name })
-        const inner = start(reader)
+        let inner: Job
+        try {
+          inner = await start(reader)
+        } catch (err) {
+          await reader.close()
+          conn.disconnect()
+          throw err
+        }
         reader.start()
         return {
           async close (): Promise<void> {

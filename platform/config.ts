@@ -35,11 +35,39 @@ export function isTileTemplate (v: string): boolean {
   }
 }
 
+// WHATWG URL refuses an empty host after credentials (postgres://user@/db?host=/socket/dir, the
+// unix-socket form pg accepts): parse such a URL with a placeholder host, which is never used.
+const SOCKET_HOST = 'unix-socket.invalid'
+function parsePostgresUrl (v: string): URL | null {
+  try {
+    const u = new URL(v.replace(/^(postgres(?:ql)?:\/\/(?:[^/@]*@)?)(?=[/?])/, `$1${SOCKET_HOST}`))
+    if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') return null
+    if (u.hostname === SOCKET_HOST && !u.searchParams.has('host')) return null
+    return u.pathname.length > 1 ? u : null
+  } catch {
+    return null
+  }
+}
+
+/** A URL pg can connect with: postgres(ql)://, a host (or ?host=/socket/dir) and a database. */
+export const isPostgresUrl = (v: string): boolean => parsePostgresUrl(v) !== null
+
+/** Where the registry lives, for logs: the PostgreSQL URL without its password, or the SQLite file. */
+export function registryLocation (c: Pick<Config, 'REGISTRY_URL' | 'REGISTRY_PATH'>): string {
+  if (!c.REGISTRY_URL) return c.REGISTRY_PATH
+  const u = parsePostgresUrl(c.REGISTRY_URL)!
+  if (u.password) u.password = 'redacted'
+  return u.toString().replace(SOCKET_HOST, '')
+}
+
 // Every setting comes from the environment, parsed once here. `.env.example` documents them.
 export const ConfigSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATA_DIR: z.string().min(1).default('.data'),
   REGISTRY_PATH: z.string().min(1).optional(),
+  // The registry in PostgreSQL instead of the SQLite file (docs/scaling.md "Registry on
+  // PostgreSQL"): postgres://user:password@host:port/database. Secret: never logged.
+  REGISTRY_URL: z.string().refine(isPostgresUrl, 'REGISTRY_URL: postgres://user:password@host:port/database (or postgresql://…)').optional(),
   // Key of the device and service secret hashes (HMAC-SHA-256; docs/security.md "Credential
   // hashes"), kept out of the registry: base64 of at least 32 bytes (`openssl rand -base64 32`).
   // Unset: read from CREDENTIAL_KEY_FILE, default credential.key beside the registry, which is
@@ -221,6 +249,9 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     if (!c.REDIS_URL) throw new ConfigError('Invalid configuration:\n✖ REDIS_URL is required when CLUSTER=redis\n  → at REDIS_URL')
     // Aedes tells brokers apart by id (heartbeats, wills): a shared default would merge them.
     if (cleaned.BROKER_ID === undefined) throw new ConfigError('Invalid configuration:\n✖ BROKER_ID must be set (unique per node, the same across its restarts) when CLUSTER=redis\n  → at BROKER_ID')
+  }
+  if (c.REGISTRY_URL && c.REGISTRY_PATH) {
+    throw new ConfigError('Invalid configuration:\n✖ REGISTRY_URL (PostgreSQL) and REGISTRY_PATH (SQLite file): set one of them\n  → at REGISTRY_URL')
   }
   const registryPath = resolve(c.REGISTRY_PATH ?? `${c.DATA_DIR}/registry.sqlite`)
   return { ...c, DATA_DIR: resolve(c.DATA_DIR), REGISTRY_PATH: registryPath, CREDENTIAL_KEY_FILE: resolve(c.CREDENTIAL_KEY_FILE ?? defaultCredentialKeyFile(registryPath)) }

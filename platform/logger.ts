@@ -10,6 +10,7 @@ export const REDACT_PATHS = [
   // The dashboard's session cookie is a credential like a token.
   'req.headers.cookie', 'headers.cookie', 'res.headers["set-cookie"]', 'headers["set-cookie"]',
   'INFLUX_PASSWORD', '*.INFLUX_PASSWORD', 'LIVE_MQTT_SERVICE_SECRET', '*.LIVE_MQTT_SERVICE_SECRET', 'REDIS_URL', '*.REDIS_URL',
+  'REGISTRY_URL', '*.REGISTRY_URL',
   // The key of the credential hashes, as configured and as passed to openRegistry.
   'CREDENTIAL_KEY', '*.CREDENTIAL_KEY', 'credentialKey', '*.credentialKey'
 ]

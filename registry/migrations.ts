@@ -2,8 +2,11 @@ import type { DatabaseSync } from 'node:sqlite'
 
 // Schema migrations, applied in order. PRAGMA user_version records how many have run, so a
 // registry file created by an older release is brought up to date on open. Never edit a
-// released migration: append a new one.
-const MIGRATIONS: readonly string[] = [
+// released migration: append a new one. They are SQLite DDL; PostgreSQL runs the same ones
+// translated (registry/db/postgres-ddl.ts, registry/db/migrate-sql.ts): keep to the subset that
+// translates (STRICT tables of INTEGER, REAL, TEXT; AUTOINCREMENT ids; CHECK; indexes, also
+// partial ones) or add a postgres override for the migration there.
+export const MIGRATIONS: readonly string[] = [
   `CREATE TABLE stations (
      id          TEXT PRIMARY KEY,
      name        TEXT NOT NULL,
@@ -316,12 +319,15 @@ const MIGRATIONS: readonly string[] = [
   `ALTER TABLE stations ADD COLUMN datum TEXT NOT NULL DEFAULT 'wgs84' CHECK (datum IN ('wgs84', 'gcj02'));`
 ]
 
+/** Refuses a registry migrated by a newer release (both dialects say it the same way). */
+export function newerSchemaError (current: number): Error {
+  return new Error(`registry schema version ${current} is newer than this release knows (${MIGRATIONS.length}); upgrade Waystation`)
+}
+
 export function migrate (db: DatabaseSync): void {
   const row = db.prepare('PRAGMA user_version').get() as { user_version: number }
   const current = row.user_version
-  if (current > MIGRATIONS.length) {
-    throw new Error(`registry schema version ${current} is newer than this release knows (${MIGRATIONS.length}); upgrade Waystation`)
-  }
+  if (current > MIGRATIONS.length) throw newerSchemaError(current)
   for (let v = current; v < MIGRATIONS.length; v++) {
     db.exec('BEGIN')
     try {

@@ -39,7 +39,8 @@ export type DayRow = {
 }
 
 export type FirstSeen = { station: string, at: number }
-export type FirstSeenLookup = (workers: readonly string[]) => Map<string, FirstSeen>
+/** Async: the index may live in PostgreSQL (rollups/rollup-state.ts). */
+export type FirstSeenLookup = (workers: readonly string[]) => Promise<Map<string, FirstSeen>>
 
 export type ComputeContext = {
   stationId: string
@@ -166,7 +167,7 @@ export function createDaysAccumulator (days: readonly LocalDay[], ctx: ComputeCo
         open.environment(e)
       }
     },
-    finish (): Computed {
+    async finish (): Promise<Computed> {
       if (lastOcc) {
         hours.occupancyHeld(lastOcc.count, lastOcc.t, lastOcc.t + OCCUPANCY_STALE_MS)
         open.occupancyHeld(lastOcc.count, lastOcc.t, lastOcc.t + OCCUPANCY_STALE_MS)
@@ -204,7 +205,7 @@ export function createDaysAccumulator (days: readonly LocalDay[], ctx: ComputeCo
       // that the index has not seen yet.
       const newcomers = new Map<string, number>()
       if (ctx.firstSeen) {
-        const known = ctx.firstSeen([...firstEntries.keys()])
+        const known = await ctx.firstSeen([...firstEntries.keys()])
         for (const [worker, at] of firstEntries) {
           const seen = known.get(worker)
           if (seen && (seen.at < at || (seen.at === at && seen.station !== ctx.stationId))) continue
@@ -220,17 +221,17 @@ export function createDaysAccumulator (days: readonly LocalDay[], ctx: ComputeCo
 export type DaysAccumulator = ReturnType<typeof createDaysAccumulator>
 
 /** computeDays over events already in memory (tests, small ranges). */
-export function computeDays (raw: RawEvents, days: readonly LocalDay[], ctx: ComputeContext): Computed {
+export async function computeDays (raw: RawEvents, days: readonly LocalDay[], ctx: ComputeContext): Promise<Computed> {
   const acc = createDaysAccumulator(days, ctx)
   acc.door(raw.door)
   acc.occupancy(raw.occupancy)
   acc.environment(raw.environment)
-  return acc.finish()
+  return await acc.finish()
 }
 
 /** The days' figures from the station's raw events in InfluxDB, read in bounded chunks. */
 export async function computeDaysFromInflux (query: QueryFn, days: readonly LocalDay[], ctx: ComputeContext, opts: ReadRawOptions = {}): Promise<Computed> {
   const acc = createDaysAccumulator(days, ctx)
   if (days.length > 0) await readRawEvents(query, ctx.stationId, days[0]!.start, days.at(-1)!.end, acc, opts)
-  return acc.finish()
+  return await acc.finish()
 }

@@ -16,7 +16,7 @@ import type { RollupState } from './rollup-state.ts'
 export const LAYOUT_KEY = 'rollup_policy'
 const RETRY_MS = 30_000
 
-type MarkDates = (station: string, dates: readonly string[]) => void
+type MarkDates = (station: string, dates: readonly string[]) => Promise<void> | void
 
 /** Station-days with a rollup in the default policy; marks them and returns how many. */
 export async function markLegacyRollups (query: QueryFn, markDates: MarkDates): Promise<number> {
@@ -29,7 +29,7 @@ export async function markLegacyRollups (query: QueryFn, markDates: MarkDates): 
     if (!station || ymd < 0) continue
     const dates = [...new Set(s.values.map((v) => Number(v[ymd])).filter(Number.isInteger).map(dateOfYmd))].sort()
     if (dates.length === 0) continue
-    markDates(station, dates)
+    await markDates(station, dates)
     marked += dates.length
   }
   return marked
@@ -46,21 +46,22 @@ export function upgradeLegacyRollups (opts: { state: RollupState, query: QueryFn
   let settle = () => {}
   const done = new Promise<void>((resolve) => {
     settle = resolve
-    const attempt = () => {
-      if (cancelled || state.meta(LAYOUT_KEY) === ROLLUP_RETENTION_POLICY) return resolve()
-      // The query may outlive a shutdown: mark only while the job is still open.
-      markLegacyRollups(opts.query, (station, dates) => { if (!cancelled) opts.markDates(station, dates) }).then((marked) => {
+    const attempt = async () => {
+      try {
+        if (cancelled || await state.meta(LAYOUT_KEY) === ROLLUP_RETENTION_POLICY) return resolve()
+        // The query may outlive a shutdown: mark only while the job is still open.
+        const marked = await markLegacyRollups(opts.query, async (station, dates) => { if (!cancelled) await opts.markDates(station, dates) })
         if (cancelled) return resolve()
-        state.setMeta(LAYOUT_KEY, ROLLUP_RETENTION_POLICY)
+        await state.setMeta(LAYOUT_KEY, ROLLUP_RETENTION_POLICY)
         if (marked > 0) logger.info({ stationDays: marked }, `rollups of an older version found in the default retention policy: recomputing them into "${ROLLUP_RETENTION_POLICY}"`)
         resolve()
-      }, (err: Error) => {
-        logger.warn({ err: err.message }, 'could not look for rollups of an older version yet; retrying')
-        timer = setTimeout(attempt, RETRY_MS)
+      } catch (err) {
+        logger.warn({ err: (err as Error).message }, 'could not look for rollups of an older version yet; retrying')
+        timer = setTimeout(() => { void attempt() }, RETRY_MS)
         timer.unref()
-      })
+      }
     }
-    attempt()
+    void attempt()
   })
   return { done, cancel: () => { cancelled = true; clearTimeout(timer); settle() } }
 }

@@ -1,5 +1,6 @@
 // The application-level rollup job. Every stored event marks the station-days it can change
-// as dirty (in SQLite first, so a crash loses nothing); a worker recomputes dirty days from
+// as dirty (in memory, and in the rollup state a moment later, in order: a crash in between
+// is covered by the start-up sweep of recent days); a worker recomputes dirty days from
 // raw events once they settle, writes daily and hourly rollup points, then the month's
 // worker set, and clears the marks it consumed. A late upload therefore changes exactly the
 // days it belongs to. Design and portability: docs/rollups.md.
@@ -69,11 +70,23 @@ export function createRollupJob (opts: RollupJobOptions) {
   let settingsTimer: NodeJS.Timeout | undefined
   let closed = false
   let transcode: ReturnType<typeof transcodeRollups> | undefined
+  // Marks and clears reach the state in the order they were made (a clear must never overtake
+  // the mark it consumes). SQLite runs statements in the order they are issued (one
+  // connection), at once when no transaction is open: the mark of a stored event is on disk
+  // before its PUBACK, as it always was. A PostgreSQL pool may run two statements on two
+  // connections at once: there each waits for the one before.
+  let persisted: Promise<void> = Promise.resolve()
+  function persist (what: string, write: () => Promise<unknown>): Promise<void> {
+    const run = () => write().then(() => {}, (err: Error) => logger.error({ err: err.message }, `rollup state: ${what} not recorded`))
+    persisted = state.dialect === 'sqlite' ? Promise.all([persisted, run()]).then(() => {}) : persisted.then(run)
+    return persisted
+  }
   const changes = createStationChanges({ state, stations: opts.stations, query, logger, rawRetentionMs: opts.rawRetentionMs ?? null, now, markDates, exclusive })
 
-  function markDates (station: string, dates: readonly string[]): void {
-    if (closed) { logger.error({ station }, 'rollup job closed: dirty mark not recorded'); return }
-    if (dates.length === 0) return // an empty entry would keep drain() waiting forever
+  /** Settles (never rejects) once the marks are in the state, or their failure is logged. */
+  function markDates (station: string, dates: readonly string[]): Promise<void> {
+    if (closed) { logger.error({ station }, 'rollup job closed: dirty mark not recorded'); return persisted }
+    if (dates.length === 0) return persisted // an empty entry would keep drain() waiting forever
     const t = now()
     let days = dirty.get(station)
     if (!days) dirty.set(station, days = new Map())
@@ -82,7 +95,7 @@ export function createRollupJob (opts: RollupJobOptions) {
       const e = days.get(date)
       if (e) { e.version++; e.lastAt = t } else { days.set(date, { version: 1, firstAt: t, lastAt: t }); fresh.push({ station, date }) }
     }
-    if (fresh.length > 0) state.markDirty(fresh, t)
+    return fresh.length > 0 ? persist('dirty mark', () => state.markDirty(fresh, t)) : persisted
   }
 
   function markSpan (station: string, from: number, to: number): void {
@@ -94,11 +107,12 @@ export function createRollupJob (opts: RollupJobOptions) {
       // The common case, once per stored event: an already dirty day needs no allocation.
       const e = closed ? undefined : dirty.get(station)?.get(a)
       if (e) { e.version++; e.lastAt = now(); return }
-      return markDates(station, [a])
+      void markDates(station, [a])
+      return
     }
     const dates = [a]
     for (let d = addDays(a, 1); d <= b; d = addDays(d, 1)) dates.push(d)
-    markDates(station, dates)
+    void markDates(station, dates)
   }
 
   /** ingest.onStored listener: cheap, synchronous, never throws. */
@@ -147,13 +161,13 @@ export function createRollupJob (opts: RollupJobOptions) {
     const lines = [...computed.days.map((d) => dayLine(task.station, d)), ...computed.hours.map((h) => hourLine(task.station, h))]
     for (let i = 0; i < lines.length; i += WRITE_CHUNK_LINES) await write(lines.slice(i, i + WRITE_CHUNK_LINES).join('\n'))
     // Records that an earlier entry replaced: those days had one first-time visitor too many.
-    for (const old of state.recordFirstSeen(task.station, computed.firstEntries)) {
+    for (const old of await state.recordFirstSeen(task.station, computed.firstEntries)) {
       const o = info.get(old.station)
       if (o) markDates(old.station, [o.dateOf(old.at)])
     }
     // A batch of another station running at the same time may have recorded an earlier entry
     // after this one read the index: then a newcomer counted here is not one.
-    const now = state.firstSeen([...computed.newcomers.keys()])
+    const now = await state.firstSeen([...computed.newcomers.keys()])
     for (const [worker, at] of computed.newcomers) {
       const r = now.get(worker)
       if (!r || r.station !== task.station || r.at !== at) markDates(task.station, [s.dateOf(at)])
@@ -209,7 +223,7 @@ export function createRollupJob (opts: RollupJobOptions) {
       if (days && days.get(date)?.version === task.versions[i]) { days.delete(date); done.push({ station: task.station, date }) }
     })
     if (days && days.size === 0) dirty.delete(task.station)
-    if (done.length > 0) state.clearDirty(done)
+    if (done.length > 0) persist('clear of dirty marks', () => state.clearDirty(done))
     retryAt.delete(task.station)
   }
 
@@ -258,8 +272,8 @@ export function createRollupJob (opts: RollupJobOptions) {
     /** Schedules the recompute of stations whose settings changed (also run every settingsPollMs). */
     checkStations: changes.check,
     /** Loads marks a previous run left, marks recent days of every station, starts the worker. */
-    start (startOpts: { reconcileDays?: number } = {}): void {
-      for (const d of state.dirty()) markDates(d.station, [d.date])
+    async start (startOpts: { reconcileDays?: number } = {}): Promise<void> {
+      for (const d of await state.dirty()) markDates(d.station, [d.date])
       const reconcile = startOpts.reconcileDays ?? 2
       // Recent days of every station, with or without events: catches anything stored while
       // the job was not running, and gives quiet days their (zero) rollup.
@@ -281,6 +295,8 @@ export function createRollupJob (opts: RollupJobOptions) {
       sweeper = setInterval(() => sweep(2), SWEEP_MS)
       sweeper.unref()
     },
+    /** Settles once every mark and clear made so far is in the state (or its failure logged). */
+    flushed: (): Promise<void> => persisted,
     /** Settles once rollup points of older layouts have been rewritten in the current one (after start()). */
     transcoded: (): Promise<void> => transcode?.done ?? Promise.resolve(),
     pending: () => [...dirty.values()].reduce((n, d) => n + d.size, 0),
@@ -294,6 +310,7 @@ export function createRollupJob (opts: RollupJobOptions) {
       // In-flight recomputes finish (and may still mark days); nothing new starts.
       await Promise.allSettled([...inFlight.values()])
       closed = true
+      await persisted
     }
   }
 }

@@ -1,36 +1,22 @@
-// The rollup job's own SQLite file (next to the registry, never inside it): which station-days
-// wait for a recompute, so a crash does not lose them, and the first-seen index (worker
-// pseudonym → first entry), which first-time-visitor figures need and raw events cannot give
-// cheaply. It holds pseudonyms as devices send them ("w_" + hex) and nothing else about people.
+// The rollup job's state: which station-days wait for a recompute, so a crash does not lose
+// them, and the first-seen index (worker pseudonym → first entry), which first-time-visitor
+// figures need and raw events cannot give cheaply. It holds pseudonyms as devices send them
+// ("w_" + hex) and nothing else about people.
+//
+// Where it lives: with the embedded SQLite registry, in a file of its own next to it (one host,
+// so one index); with a PostgreSQL registry, in that database, so that whichever node holds
+// the rollup lease sees the same marks and the same index (issue 15: a per-host file split the
+// index across nodes and counted workers as first-time visitors twice).
 import { existsSync, mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
+import type { SqlDb } from '../registry/db/sql-db.ts'
+import { createSqliteDb } from '../registry/db/sqlite-db.ts'
 import type { FirstSeen } from './compute-days.ts'
-
-const MIGRATIONS: readonly string[] = [
-  `CREATE TABLE dirty (
-     station    TEXT NOT NULL,
-     date       TEXT NOT NULL,
-     marked_at  INTEGER NOT NULL,
-     PRIMARY KEY (station, date)
-   ) STRICT, WITHOUT ROWID;
-   CREATE TABLE first_seen (
-     worker   TEXT PRIMARY KEY,
-     station  TEXT NOT NULL,
-     at       INTEGER NOT NULL
-   ) STRICT, WITHOUT ROWID;
-   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;`,
-  // 2: per station, the settings its rollups were computed with (zone, capacity, opening
-  // hours, as JSON): a station whose registry settings differ is recomputed
-  // (rollups/station-changes.ts).
-  `CREATE TABLE station_settings (
-     station   TEXT PRIMARY KEY,
-     settings  TEXT NOT NULL
-   ) STRICT, WITHOUT ROWID;`
-]
+import { migrateRollupState } from './rollup-state-schema.ts'
 
 export type DirtyDay = { station: string, date: string }
-export type RollupState = ReturnType<typeof openRollupState>
+export type RollupState = Awaited<ReturnType<typeof openRollupStateOn>>
 
 export type OpenStateOptions = {
   /** The API of a separate process only reads. */
@@ -39,107 +25,117 @@ export type OpenStateOptions = {
   source?: string
 }
 
-/** null when readOnly and the file does not exist (no rollup job has run here). */
-export function openRollupStateIfExists (path: string): RollupState | null {
-  return existsSync(path) ? openRollupState(path, { readOnly: true }) : null
+// A statement binds at most a few hundred workers at a time (SQLite allows 32,766 variables,
+// postgres 65,535; smaller keeps each statement cheap to plan).
+const LOOKUP_CHUNK = 500
+
+/** The state in a SQLite file of its own (the embedded registry's case). */
+export async function openRollupState (path: string, opts: OpenStateOptions = {}): Promise<RollupState> {
+  if (!opts.readOnly && path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+  const raw = new DatabaseSync(path, opts.readOnly ? { readOnly: true } : {})
+  raw.exec('PRAGMA busy_timeout = 5000')
+  if (!opts.readOnly) raw.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL')
+  return await openRollupStateOn(createSqliteDb(raw), opts)
 }
 
-export function openRollupState (path: string, opts: OpenStateOptions = {}) {
-  if (!opts.readOnly && path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
-  const db = new DatabaseSync(path, opts.readOnly ? { readOnly: true } : {})
-  db.exec('PRAGMA busy_timeout = 5000')
+/** null when readOnly and the file does not exist (no rollup job has run here). */
+export async function openRollupStateIfExists (path: string): Promise<RollupState | null> {
+  return existsSync(path) ? await openRollupState(path, { readOnly: true }) : null
+}
+
+/** The state in a database the caller opened (a PostgreSQL registry, or a SQLite file). */
+export async function openRollupStateOn (db: SqlDb, opts: OpenStateOptions = {}) {
   if (!opts.readOnly) {
-    db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL')
-    const version = (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version
-    for (let v = version; v < MIGRATIONS.length; v++) {
-      db.exec('BEGIN')
-      db.exec(MIGRATIONS[v]!)
-      db.exec(`PRAGMA user_version = ${v + 1}`)
-      db.exec('COMMIT')
-    }
+    await migrateRollupState(db)
     if (opts.source !== undefined) {
-      const row = db.prepare("SELECT value FROM meta WHERE key = 'source'").get() as { value: string } | undefined
-      if (row && row.value !== opts.source) db.exec("DELETE FROM dirty; DELETE FROM first_seen; DELETE FROM station_settings; DELETE FROM meta WHERE key <> 'source'")
-      db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('source', ?)").run(opts.source)
+      const source = opts.source
+      await db.transaction(async (tx) => {
+        const row = await tx.get<{ value: string }>("SELECT value FROM rollup_meta WHERE key = 'source'")
+        if (row && row.value !== source) {
+          for (const table of ['rollup_dirty', 'rollup_first_seen', 'rollup_station_settings']) await tx.run(`DELETE FROM ${table}`)
+          await tx.run("DELETE FROM rollup_meta WHERE key NOT IN ('source', 'schema_version')")
+        }
+        await setMetaOn(tx, 'source', source)
+      })
     }
   }
 
-  const q = opts.readOnly
-    ? null
-    : {
-        mark: db.prepare('INSERT OR IGNORE INTO dirty (station, date, marked_at) VALUES (?, ?, ?)'),
-        clear: db.prepare('DELETE FROM dirty WHERE station = ? AND date = ?'),
-        upsertSeen: db.prepare('INSERT OR REPLACE INTO first_seen (worker, station, at) VALUES (?, ?, ?)')
-      }
-  const all = db.prepare('SELECT station, date FROM dirty ORDER BY station, date')
-  const inRange = db.prepare('SELECT station, date FROM dirty WHERE date >= ? AND date <= ? ORDER BY station, date')
-  const ofStation = db.prepare('SELECT station, date FROM dirty WHERE station = ? AND date >= ? AND date <= ? ORDER BY date')
-  const seen = db.prepare('SELECT worker, station, at FROM first_seen WHERE worker = ?')
-  const getMeta = db.prepare('SELECT value FROM meta WHERE key = ?')
-
-  function writable () {
-    if (!q) throw new Error('rollup state opened read-only')
-    return q
+  function writable (): SqlDb {
+    if (opts.readOnly) throw new Error('rollup state opened read-only')
+    return db
   }
 
-  function transaction<T> (fn: () => T): T {
-    db.exec('BEGIN')
-    try {
-      const out = fn()
-      db.exec('COMMIT')
-      return out
-    } catch (err) {
-      db.exec('ROLLBACK')
-      throw err
-    }
-  }
-
-  function firstSeen (workers: readonly string[]): Map<string, FirstSeen> {
+  async function firstSeenOn (on: SqlDb, workers: readonly string[]): Promise<Map<string, FirstSeen>> {
     const out = new Map<string, FirstSeen>()
-    for (const w of workers) {
-      const row = seen.get(w) as { worker: string, station: string, at: number } | undefined
-      if (row) out.set(w, { station: row.station, at: row.at })
+    for (let i = 0; i < workers.length; i += LOOKUP_CHUNK) {
+      const chunk = workers.slice(i, i + LOOKUP_CHUNK)
+      const rows = await on.all<{ worker: string, station: string, at: number }>(
+        `SELECT worker, station, at FROM rollup_first_seen WHERE worker IN (${chunk.map(() => '?').join(', ')})`, chunk)
+      for (const r of rows) out.set(r.worker, { station: r.station, at: Number(r.at) })
     }
     return out
   }
 
   return {
-    markDirty: (days: readonly DirtyDay[], now = Date.now()) => transaction(() => { for (const d of days) writable().mark.run(d.station, d.date, now) }),
-    clearDirty: (days: readonly DirtyDay[]) => transaction(() => { for (const d of days) writable().clear.run(d.station, d.date) }),
-    dirty: (): DirtyDay[] => all.all() as DirtyDay[],
+    dialect: db.dialect,
+    // One statement per chunk, each atomic on its own: with SQLite and no transaction open it
+    // runs before the call returns, so the mark of a stored event is on disk before its PUBACK
+    // as it always was; a crash between two chunks only leaves marks the start-up sweep or a
+    // later mark redoes.
+    markDirty: async (days: readonly DirtyDay[], now = Date.now()): Promise<void> => {
+      const on = writable()
+      for (let i = 0; i < days.length; i += LOOKUP_CHUNK) {
+        const chunk = days.slice(i, i + LOOKUP_CHUNK)
+        await on.run(`INSERT INTO rollup_dirty (station, date, marked_at) VALUES ${chunk.map(() => '(?, ?, ?)').join(', ')} ON CONFLICT (station, date) DO NOTHING`,
+          chunk.flatMap((d) => [d.station, d.date, now]))
+      }
+    },
+    clearDirty: async (days: readonly DirtyDay[]): Promise<void> => {
+      const on = writable()
+      for (let i = 0; i < days.length; i += LOOKUP_CHUNK) {
+        const chunk = days.slice(i, i + LOOKUP_CHUNK)
+        await on.run(`DELETE FROM rollup_dirty WHERE ${chunk.map(() => '(station = ? AND date = ?)').join(' OR ')}`, chunk.flatMap((d) => [d.station, d.date]))
+      }
+    },
+    dirty: () => db.all<DirtyDay>('SELECT station, date FROM rollup_dirty ORDER BY station, date'),
     /** Dirty days with from <= date <= to, at one station or at any. */
-    dirtyBetween: (from: string, to: string, station?: string): DirtyDay[] =>
-      (station === undefined ? inRange.all(from, to) : ofStation.all(station, from, to)) as DirtyDay[],
-    firstSeen,
+    dirtyBetween: (from: string, to: string, station?: string): Promise<DirtyDay[]> => station === undefined
+      ? db.all<DirtyDay>('SELECT station, date FROM rollup_dirty WHERE date >= ? AND date <= ? ORDER BY station, date', [from, to])
+      : db.all<DirtyDay>('SELECT station, date FROM rollup_dirty WHERE station = ? AND date >= ? AND date <= ? ORDER BY date', [station, from, to]),
+    firstSeen: (workers: readonly string[]) => firstSeenOn(db, workers),
     /**
      * Records the earliest entries of a batch (keeping the earlier of old and new) and returns
      * the records they replaced: those days lose a first-time visitor and need a recompute.
      */
-    recordFirstSeen (station: string, entries: ReadonlyMap<string, number>): FirstSeen[] {
+    recordFirstSeen: (station: string, entries: ReadonlyMap<string, number>): Promise<FirstSeen[]> => writable().transaction(async (tx) => {
       const replaced: FirstSeen[] = []
-      transaction(() => {
-        const known = firstSeen([...entries.keys()])
-        for (const [worker, at] of entries) {
-          const old = known.get(worker)
-          // Ties keep the record already there, so two stations never take it from each other.
-          if (old && old.at <= at) continue
-          writable().upsertSeen.run(worker, station, at)
-          if (old) replaced.push(old)
-        }
-      })
+      const known = await firstSeenOn(tx, [...entries.keys()])
+      for (const [worker, at] of entries) {
+        const old = known.get(worker)
+        // Ties keep the record already there, so two stations never take it from each other;
+        // the condition also holds against a concurrent writer (postgres, READ COMMITTED).
+        if (old && old.at <= at) continue
+        await tx.run(`INSERT INTO rollup_first_seen (worker, station, at) VALUES (?, ?, ?)
+          ON CONFLICT (worker) DO UPDATE SET station = excluded.station, at = excluded.at WHERE excluded.at < rollup_first_seen.at`, [worker, station, at])
+        if (old) replaced.push(old)
+      }
       return replaced
-    },
+    }),
     /** Small facts about the state (e.g. which rollup layout it has been upgraded to). */
-    meta: (key: string): string | null => (getMeta.get(key) as { value: string } | undefined)?.value ?? null,
-    setMeta: (key: string, value: string) => { db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(key, value) },
-    /** Station → the settings (JSON) its rollups were computed with. Prepared on use: a read-only reader may have an older file. */
-    stationSettings: (): Map<string, string> =>
-      new Map((db.prepare('SELECT station, settings FROM station_settings').all() as Array<{ station: string, settings: string }>).map((r) => [r.station, r.settings])),
-    saveStationSettings: (rows: ReadonlyArray<readonly [station: string, settings: string]>) => {
-      writable()
-      const put = db.prepare('INSERT OR REPLACE INTO station_settings (station, settings) VALUES (?, ?)')
-      transaction(() => { for (const [station, settings] of rows) put.run(station, settings) })
-    },
+    meta: async (key: string): Promise<string | null> => (await db.get<{ value: string }>('SELECT value FROM rollup_meta WHERE key = ?', [key]))?.value ?? null,
+    setMeta: (key: string, value: string) => setMetaOn(writable(), key, value),
+    /** Station → the settings (JSON) its rollups were computed with. */
+    stationSettings: async (): Promise<Map<string, string>> =>
+      new Map((await db.all<{ station: string, settings: string }>('SELECT station, settings FROM rollup_station_settings')).map((r) => [r.station, r.settings])),
+    saveStationSettings: (rows: ReadonlyArray<readonly [station: string, settings: string]>) => writable().transaction(async (tx) => {
+      for (const [station, settings] of rows) {
+        await tx.run('INSERT INTO rollup_station_settings (station, settings) VALUES (?, ?) ON CONFLICT (station) DO UPDATE SET settings = excluded.settings', [station, settings])
+      }
+    }),
     close: () => db.close()
   }
+}
+
+async function setMetaOn (db: SqlDb, key: string, value: string): Promise<void> {
+  await db.run('INSERT INTO rollup_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, value])
 }

@@ -1,6 +1,7 @@
 // Wires the rollup job from configuration, inside the process that runs ingest (it listens to
-// stored events). The state file sits next to the registry; an API in another process on the
-// same host reads it (read-only) to know which days are still being recomputed.
+// stored events). Its state sits next to a SQLite registry (a file of its own) or in the
+// PostgreSQL registry (REGISTRY_URL); an API in another process reads it to know which days are
+// still being recomputed.
 import { dirname, join } from 'node:path'
 import type { StoredListener } from '../ingest/create-ingest.ts'
 import { createInfluxWrite } from '../ingest/influx-write.ts'
@@ -11,14 +12,16 @@ import type { FirstSeen } from './compute-days.ts'
 import { influxQueryFn } from './influx-query.ts'
 import { upgradeLegacyRollups } from './legacy-rollups.ts'
 import { createRollupJob } from './rollup-job.ts'
-import { openRollupState, openRollupStateIfExists, type DirtyDay, type RollupState } from './rollup-state.ts'
+import { createPostgresDb } from '../registry/db/pg-db.ts'
+import { openRollupState, openRollupStateIfExists, openRollupStateOn, type DirtyDay, type RollupState } from './rollup-state.ts'
 import { registryLookup, type StationFacts } from './station-info.ts'
 
-type InfluxConfig = Pick<Config, 'INFLUX_URL' | 'INFLUX_DB' | 'INFLUX_USERNAME' | 'INFLUX_PASSWORD' | 'REGISTRY_PATH' | 'RAW_RETENTION'>
+type StateConfig = Pick<Config, 'REGISTRY_PATH' | 'REGISTRY_URL'>
+type InfluxConfig = Pick<Config, 'INFLUX_URL' | 'INFLUX_DB' | 'INFLUX_USERNAME' | 'INFLUX_PASSWORD' | 'RAW_RETENTION'> & StateConfig
 type RegistryLike = { getStation: (id: string) => StationFacts | null, listStations: () => StationFacts[] }
 
 /** What the API needs from the job (api/figures/day-source.ts RollupStatus). */
-export type RollupStatusView = { dirtyBetween: (from: string, to: string, station?: string) => DirtyDay[], readonly firstSeen: ((workers: readonly string[]) => Map<string, FirstSeen>) | null }
+export type RollupStatusView = { dirtyBetween: (from: string, to: string, station?: string) => Promise<DirtyDay[]>, readonly firstSeen: ((workers: readonly string[]) => Promise<Map<string, FirstSeen>>) | null }
 
 const ROLLUP_TIMEOUT_MS = 60_000
 
@@ -26,10 +29,12 @@ export function rollupStatePath (config: Pick<Config, 'REGISTRY_PATH'>): string 
   return join(dirname(config.REGISTRY_PATH), 'rollups.sqlite')
 }
 
-export function startRollups (opts: { config: InfluxConfig, registry: RegistryLike, ingest: { onStored: (l: StoredListener) => void }, logger: Logger, reconcileDays?: number }) {
+export async function startRollups (opts: { config: InfluxConfig, registry: RegistryLike, ingest: { onStored: (l: StoredListener) => void }, logger: Logger, reconcileDays?: number }) {
   const { config } = opts
   const logger = opts.logger.child({ component: 'rollups' })
-  const state = openRollupState(rollupStatePath(config), { source: config.INFLUX_DB })
+  const state = config.REGISTRY_URL
+    ? await openRollupStateOn(createPostgresDb(config.REGISTRY_URL), { source: config.INFLUX_DB })
+    : await openRollupState(rollupStatePath(config), { source: config.INFLUX_DB })
   const query = influxQueryFn(influxClient(config, { requestTimeoutMs: ROLLUP_TIMEOUT_MS, maxRetries: 0 }))
   const job = createRollupJob({
     state,
@@ -41,7 +46,7 @@ export function startRollups (opts: { config: InfluxConfig, registry: RegistryLi
     rawRetentionMs: retentionMs(config.RAW_RETENTION)
   })
   opts.ingest.onStored(job.onStored)
-  job.start(opts.reconcileDays === undefined ? {} : { reconcileDays: opts.reconcileDays })
+  await job.start(opts.reconcileDays === undefined ? {} : { reconcileDays: opts.reconcileDays })
   const upgrade = upgradeLegacyRollups({ state, query, markDates: job.markDates, logger })
   return {
     job,
@@ -51,7 +56,7 @@ export function startRollups (opts: { config: InfluxConfig, registry: RegistryLi
     async close (): Promise<void> {
       upgrade.cancel()
       await job.close()
-      state.close()
+      await state.close()
     }
   }
 }
@@ -62,13 +67,26 @@ const statusOf = (state: RollupState): RollupStatusView => ({ dirtyBetween: stat
  * For an API without the job in its process: reads the job's state file once it exists
  * (the broker may start later). Without it, days are read from rollups as they are.
  */
-export function readRollupStatus (config: Pick<Config, 'REGISTRY_PATH'>) {
+export async function readRollupStatus (config: StateConfig) {
+  if (config.REGISTRY_URL) {
+    // Always there: the tables are set up by whichever opens them first (the job or this).
+    const shared = await openRollupStateOn(createPostgresDb(config.REGISTRY_URL))
+    return { status: statusOf(shared), close: () => shared.close() }
+  }
   const path = rollupStatePath(config)
   let state: RollupState | null = null
-  const open = () => (state ??= openRollupStateIfExists(path))
+  let opening: Promise<RollupState | null> | null = null
+  // Tried again on each read until the job has created the file.
+  const open = async (): Promise<RollupState | null> =>
+    state ?? (state = await (opening ??= openRollupStateIfExists(path).finally(() => { opening = null })))
+  await open()
   const status: RollupStatusView = {
-    dirtyBetween: (from, to, station) => open()?.dirtyBetween(from, to, station) ?? [],
-    get firstSeen () { return open()?.firstSeen ?? null }
+    dirtyBetween: async (from, to, station) => await (await open())?.dirtyBetween(from, to, station) ?? [],
+    // Until the job has created the file, first-time visitors cannot be told (null).
+    get firstSeen () {
+      if (!state) void open().catch(() => null)
+      return state ? state.firstSeen : null
+    }
   }
-  return { status, close: () => state?.close() }
+  return { status, close: async () => { await opening?.catch(() => null); await state?.close() } }
 }

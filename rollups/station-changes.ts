@@ -34,7 +34,8 @@ export type StationChangeOptions = {
   logger: Logger
   rawRetentionMs: number | null
   now: () => number
-  markDates: (station: string, dates: readonly string[]) => void
+  /** Settles once the marks are in the rollup state. */
+  markDates: (station: string, dates: readonly string[]) => Promise<void>
   /** Runs fn while no recompute of the station runs or starts (rollup-job.ts). */
   exclusive: <T>(station: string, fn: () => Promise<T>) => Promise<T>
 }
@@ -57,8 +58,8 @@ export function createStationChanges (opts: StationChangeOptions) {
       const range = await rebuildRange(opts.query, station, { before: before.timezone, after: after.timezone }, opts.now(), opts.rawRetentionMs)
       const dates = range ? datesBetween(range.from, range.to) : []
       if (range && fields.includes('timezone')) await removeRollupsFrom(opts.query, station, before.timezone, range.from)
-      if (dates.length > 0) opts.markDates(station, dates)
-      state.saveStationSettings([[station, encode(after)]])
+      if (dates.length > 0) await opts.markDates(station, dates)
+      await state.saveStationSettings([[station, encode(after)]])
       const change = { station, fields, from: range?.from ?? null, to: range?.to ?? null, days: dates.length }
       counts.stations++
       counts.days += dates.length
@@ -70,7 +71,7 @@ export function createStationChanges (opts: StationChangeOptions) {
   }
 
   async function run (): Promise<ScheduledChange[]> {
-    const stored = state.stationSettings()
+    const stored = await state.stationSettings()
     const baseline: Array<[string, string]> = []
     const changed: Array<{ station: StationFacts, before: Settings, fields: RollupSetting[] }> = []
     for (const s of opts.stations.list()) {
@@ -84,7 +85,7 @@ export function createStationChanges (opts: StationChangeOptions) {
       if (!before || fields.length === 0) baseline.push([s.id, now])
       else changed.push({ station: s, before, fields })
     }
-    if (baseline.length > 0) state.saveStationSettings(baseline)
+    if (baseline.length > 0) await state.saveStationSettings(baseline)
     const done: ScheduledChange[] = []
     // One station at a time: each may delete and mark a year of days.
     for (const c of changed) {

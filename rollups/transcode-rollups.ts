@@ -91,15 +91,15 @@ export function transcodeRollups (opts: Options): { done: Promise<void>, cancel:
   const done = new Promise<void>((resolve) => {
     settle = resolve
     const attempt = async () => {
-      if (cancelled || state.meta(FIGURES_LAYOUT_KEY) === CURRENT_LAYOUT.id) return resolve()
       try {
+        if (cancelled || await state.meta(FIGURES_LAYOUT_KEY) === CURRENT_LAYOUT.id) return resolve()
         let points = 0
         for (const [station, earliest] of await stationsWithRollups(opts.query)) {
           if (cancelled) return resolve()
           points += await opts.exclusive(station, () => transcodeStation(opts, station, earliest, now()))
         }
         if (cancelled) return resolve()
-        state.setMeta(FIGURES_LAYOUT_KEY, CURRENT_LAYOUT.id)
+        await state.setMeta(FIGURES_LAYOUT_KEY, CURRENT_LAYOUT.id)
         if (points > 0) logger.info({ points, layout: CURRENT_LAYOUT.id }, 'rollup points of older layouts rewritten in the current one (not recomputed)')
         resolve()
       } catch (err) {

@@ -112,6 +112,9 @@ export async function tailFrom (file: string, offset: number, lines = 20): Promi
 export type LaunchOptions = {
   logFile: string // stdout and stderr are appended here
   env?: NodeJS.ProcessEnv
+  // Run as this user (we are root and the server refuses to run as root, as postgres does).
+  uid?: number
+  gid?: number
   ready: () => Promise<boolean> // polled every 100 ms until true
   timeoutMs: number
 }
@@ -124,7 +127,7 @@ export async function launchServer (bin: string, args: string[], opts: LaunchOpt
   const fh = await open(opts.logFile, 'a')
   // Own process group: a Ctrl-C in the terminal signals the whole foreground group, and
   // the server must outlive the flush the app performs on shutdown; we stop it last.
-  const child = spawn(bin, args, { detached: true, env: opts.env ?? process.env, stdio: ['ignore', fh.fd, fh.fd] })
+  const child = spawn(bin, args, { detached: true, env: opts.env ?? process.env, stdio: ['ignore', fh.fd, fh.fd], uid: opts.uid, gid: opts.gid })
   let spawnError: Error | undefined
   child.once('error', (err) => { spawnError = err }) // before any await: it comes on the next tick
   await fh.close()
@@ -154,14 +157,15 @@ export async function launchServer (bin: string, args: string[], opts: LaunchOpt
 
 const stopping = new WeakMap<ChildProcess, Promise<void>>()
 
-// SIGTERM, then SIGKILL if it is still running after graceMs. Safe to call repeatedly.
-export function stopChild (child: ChildProcess, graceMs: number): Promise<void> {
+// SIGTERM (or the server's own "stop now" signal), then SIGKILL if it is still running after
+// graceMs. Safe to call repeatedly.
+export function stopChild (child: ChildProcess, graceMs: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   let p = stopping.get(child)
   if (!p) {
     p = (async () => {
       if (child.exitCode !== null || child.signalCode !== null) return
       const exited = once(child, 'exit')
-      child.kill('SIGTERM')
+      child.kill(signal)
       // A clearable timer: a dangling grace-period sleep would keep the caller's process alive.
       let timer: NodeJS.Timeout | undefined
       const timedOut = new Promise<boolean>((res) => { timer = setTimeout(res, graceMs, true) })

@@ -1,10 +1,11 @@
 // The alert settings view (#/alerts/settings) in a real browser against the real stack: an
 // admin changes one rule threshold for one station (and only that setting is overridden
-// there), adds a webhook and sees its secret once; an operator adds a silence and sees no rule
+// there), adds a webhook and sees its secret once; each threshold shows its unit, and "—"
+// where a rule has no such field; an operator adds a silence and sees no rule
 // or webhook settings; a viewer sees only a note, and the API refuses every write with 403.
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { axeViolations, formatProblems, formatViolations, launchBrowser, newPage, takeProblems, type LaunchedBrowser } from './support/browser.ts'
+import { axeViolations, formatProblems, formatViolations, launchBrowser, newPage, screenshot, takeProblems, type LaunchedBrowser } from './support/browser.ts'
 import { startTestStack, type TestStack } from './support/stack.ts'
 
 const STATION = 'bs-1'
@@ -88,6 +89,58 @@ describe('alert settings view', () => {
     await page.getByTestId('webhook-row').first().waitFor({ timeout: WAIT_MS })
     expect(await page.getByTestId('webhook-secret').count()).toBe(0)
     expect(await page.content()).not.toContain(secret)
+    await page.close()
+  })
+
+  test('each threshold shows its unit, durations also in minutes or hours, and "—" where a rule has no such field (zh-CN, English)', async () => {
+    const page = await newPage(browser)
+    await signIn(page, stack.tokens.secrets.admin, '/alerts/settings')
+    const rules = page.getByTestId('alert-rules')
+    const row = (rule: string) => rules.locator(`[data-testid="rule-row"][data-rule="${rule}"]`)
+    await row('temperature_high').waitFor({ timeout: WAIT_MS })
+    const text = async (rule: string, id: string) => ((await row(rule).getByTestId(id).textContent()) ?? '').trim()
+    const units = (rule: string) => Promise.all([text(rule, 'rule-threshold-unit'), text(rule, 'rule-clear-unit')])
+    const notApplicable = async (rule: string) => ({
+      threshold: await row(rule).getByTestId('rule-threshold-na').count(), clear: await row(rule).getByTestId('rule-clear-na').count(),
+      inputs: await row(rule).getByTestId('rule-threshold').count() + await row(rule).getByTestId('rule-clear-threshold').count()
+    })
+
+    // Symbols are the same in both languages.
+    for (const [rule, unit] of [['temperature_high', '°C'], ['temperature_low', '°C'], ['co2_high', 'ppm'], ['pm25_high', 'µg/m³']]) {
+      expect(await units(rule!), rule).toEqual([unit, unit])
+    }
+    // A rule that fires on a state, not a number: neither field applies (no input, no "0").
+    for (const rule of ['equipment_fault', 'door_held_open']) expect(await notApplicable(rule), rule).toEqual({ threshold: 1, clear: 1, inputs: 0 })
+    // A rule that clears as soon as its condition is gone: no clear threshold.
+    for (const rule of ['station_offline', 'energy_waste', 'night_alone', 'data_gap', 'silent_door']) {
+      expect(await row(rule).getByTestId('rule-clear-na').count(), rule).toBe(1)
+      expect(await row(rule).getByTestId('rule-clear-threshold').count(), rule).toBe(0)
+    }
+    expect(await units('over_capacity')).toEqual(['% 容量', '% 容量'])
+    expect(await units('supply_low')).toEqual(['% 货架容量', '% 货架容量'])
+    expect(await text('station_offline', 'rule-threshold-unit')).toBe('秒')
+    expect(await text('station_offline', 'rule-threshold-duration')).toBe('（10 分钟）')
+    expect(await text('night_alone', 'rule-threshold-duration')).toBe('（3 小时）')
+    expect(await text('silent_door', 'rule-threshold-unit')).toBe('预期进站人次')
+    expect(await text('door_held_open', 'rule-pending-duration')).toBe('（5 分钟）')
+    expect(await row('equipment_fault').getByTestId('rule-threshold-na').textContent()).toContain('不适用')
+    await screenshot(page, 'dashboard-alerts-settings-zh')
+
+    await page.getByTestId('lang-switch').selectOption('en')
+    await expect.poll(() => text('over_capacity', 'rule-threshold-unit'), { timeout: WAIT_MS }).toBe('% of capacity')
+    expect(await units('temperature_high')).toEqual(['°C', '°C'])
+    expect(await units('supply_low')).toEqual(['% of shelf', '% of shelf'])
+    expect(await text('station_offline', 'rule-threshold-unit')).toBe('s')
+    expect(await text('station_offline', 'rule-threshold-duration')).toBe('(10 min)')
+    expect(await text('night_alone', 'rule-threshold-duration')).toBe('(3 h)')
+    expect(await text('silent_door', 'rule-threshold-unit')).toBe('expected entries')
+    expect(await row('equipment_fault').getByTestId('rule-threshold-na').textContent()).toContain('not applicable')
+    // A duration typed in seconds is shown in minutes as it is typed.
+    await row('data_gap').getByTestId('rule-threshold').fill('5400')
+    await expect.poll(() => text('data_gap', 'rule-threshold-duration')).toBe('(1.5 h)')
+    await screenshot(page, 'dashboard-alerts-settings-en')
+    expect(formatViolations(await axeViolations(page))).toBe('')
+    expect(problems(page)).toBe('')
     await page.close()
   })
 

@@ -3,7 +3,8 @@
 // the inbox and as the wall's band; an operator acknowledges it with a note and the inbox,
 // the history and the wall show it acknowledged; a viewer sees the alert but has no buttons.
 // The inbox follows the live stream (no polling while it is up) and shows each alert's text
-// in the UI language, built from its fields: zh-CN by default, English after switching.
+// in the UI language, built from its fields: zh-CN by default, English after switching; a
+// pending alert (not yet fired) shows too, without a reload.
 import type { MqttClient } from 'mqtt'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
@@ -13,6 +14,7 @@ import { startTestStack, type TestStack } from './support/stack.ts'
 
 const STATION = 'ba-1'
 const WARM = 'ba-2'
+const SLOW = 'ba-3' // temperature_high with an hour's pending period: stays pending
 // Generous: a loaded machine, the evaluator's tick, the live store's registry poll, the inbox's refresh.
 const SEEN_WITHIN_MS = 30_000
 
@@ -20,6 +22,7 @@ let stack: TestStack
 let browser: LaunchedBrowser
 let door: MqttClient
 let sensors: MqttClient
+let slowSensors: MqttClient
 
 beforeAll(async () => {
   stack = await startTestStack({ ALERTS_TICK_MS: '200' })
@@ -31,6 +34,10 @@ beforeAll(async () => {
   const hot = await stack.app.inject({ method: 'PATCH', url: `/alerts/rules/temperature_high?scope=station&id=${WARM}`, headers: stack.auth('admin'), payload: { pendingS: 0 } })
   expect(hot.statusCode).toBe(200)
   sensors = await connectDevice(stack.mqttUrl, `${WARM}-sensors`, warm[`${WARM}-sensors`]!)
+  const slow = await stack.addStation({ id: SLOW, name: '福田区爱心驿站 11', district: 'futian', timezone: 'Asia/Shanghai' }, [`${SLOW}-sensors`])
+  const hour = await stack.app.inject({ method: 'PATCH', url: `/alerts/rules/temperature_high?scope=station&id=${SLOW}`, headers: stack.auth('admin'), payload: { pendingS: 3600 } })
+  expect(hour.statusCode).toBe(200)
+  slowSensors = await connectDevice(stack.mqttUrl, `${SLOW}-sensors`, slow[`${SLOW}-sensors`]!)
   browser = await launchBrowser()
 }, 120_000)
 
@@ -38,6 +45,7 @@ afterAll(async () => {
   await browser?.close()
   await door?.endAsync()
   await sensors?.endAsync()
+  await slowSensors?.endAsync()
   await stack?.stop()
 })
 
@@ -137,6 +145,26 @@ describe('alerts on the dashboard', () => {
     await inbox.evaluate(() => 0)
     expect(await inbox.locator('[data-testid="alerts-connection"]').getAttribute('data-state')).toBe('live')
     expect(lists.length - quiet, lists.join('\n')).toBe(0)
+    await inbox.close()
+  })
+
+  test('a new pending alert shows in the open inbox without a reload', async () => {
+    const inbox = await newPage(browser)
+    let lastList = 0 // when the inbox last finished reading the list
+    inbox.on('requestfinished', (r) => { if (r.method() === 'GET' && new URL(r.url()).pathname === '/alerts') lastList = Date.now() })
+    await signIn(inbox, stack.tokens.secrets.operator, '/alerts')
+    await inbox.locator('[data-testid="alerts-connection"][data-state="live"]').waitFor({ timeout: SEEN_WITHIN_MS })
+    // Settled: the reads of the first load and of the stream's snapshot (debounced) are done, so
+    // only what the stream says from now on can make the inbox read the list again.
+    const liveAt = Date.now()
+    await expect.poll(() => Date.now() - Math.max(liveAt, lastList), { timeout: SEEN_WITHIN_MS, interval: 250 }).toBeGreaterThan(2000)
+    expect(await inbox.locator(`[data-testid="alert-row"][data-station="${SLOW}"]`).count()).toBe(0)
+    // Over the limit, with an hour to go before it fires: pending, and it stays so.
+    await publishEvent(slowSensors, SLOW, 'environment', { device: `${SLOW}-sensors`, ts: Date.now(), seq: 1, temperature: 33 })
+    await expect.poll(async () => (await stack.app.inject({ url: `/alerts?station=${SLOW}&state=pending`, headers: stack.auth() })).json().alerts.length, { timeout: SEEN_WITHIN_MS }).toBe(1)
+    const row = inbox.locator(`[data-testid="alert-row"][data-station="${SLOW}"][data-state="pending"]`)
+    await row.waitFor({ timeout: SEEN_WITHIN_MS })
+    expect(await inbox.locator('[data-testid="alerts-connection"]').getAttribute('data-state')).toBe('live')
     await inbox.close()
   })
 })

@@ -2,18 +2,26 @@
 // as test/support/stack.ts runs it, serving the built web app): a station whose hand count is
 // under the threshold shows "low" on its wall screen and is a stop of the restock plan; an
 // operator clicks "restocked", which logs the restock, and the wall and the plan update; a
-// viewer sees the plan without the action.
+// viewer sees the plan without the action. At a station with a shelf sensor, a restock logged
+// since the sensor's last reading (`pendingRestock`) is shown on the wall and the station page,
+// in zh-CN and English, until the sensor reports it.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import type { MqttClient } from 'mqtt'
 import type { Page } from 'playwright-core'
-import { launchBrowser, newPage, takeProblems, type LaunchedBrowser } from './support/browser.ts'
+import type { StationLive } from '../api/live/schemas.ts'
+import { launchBrowser, newPage, screenshot, takeProblems, type LaunchedBrowser } from './support/browser.ts'
+import { connectDevice, publishEvent } from './support/device.ts'
 import { startTestStack, type TestStack } from './support/stack.ts'
 
 const M = 'hf-shushan-201'
+const S = 'hf-shushan-202' // with a shelf sensor
+const SHELF = `${S}-shelf`
 const TZ = 'Asia/Shanghai'
 const water = { nameZh: '瓶装水', nameEn: 'Bottled water', unit: '瓶', capacity: 48, threshold: 12, weather: 'heat', priceCents: 150 }
 
 let stack: TestStack
 let browser: LaunchedBrowser
+let shelf: MqttClient
 
 beforeAll(async () => {
   stack = await startTestStack()
@@ -22,9 +30,13 @@ beforeAll(async () => {
     fetch(`${stack.apiUrl}${path}`, { method: 'POST', headers: { ...stack.auth(role), 'content-type': 'application/json' }, body: JSON.stringify(body) })
   expect((await post(`/stations/${M}/supplies/items/bottled-water`, water, 'admin')).status).toBe(200)
   expect((await post(`/stations/${M}/supplies/counts`, { item: 'bottled-water', quantity: 5, at: new Date(Date.now() - 60_000).toISOString() }, 'operator')).status).toBe(201)
+  const secrets = await stack.addStation({ id: S, name: '蜀山区爱心驿站 202', district: 'shushan', timezone: TZ, capacity: 6, lat: 31.84, lon: 117.25 }, [SHELF])
+  expect((await post(`/stations/${S}/supplies/items/bottled-water`, water, 'admin')).status).toBe(200)
+  shelf = await connectDevice(stack.mqttUrl, SHELF, secrets[SHELF]!)
   browser = await launchBrowser()
 }, 120_000)
 afterAll(async () => {
+  await shelf?.endAsync()
   await browser?.close()
   await stack?.stop()
 })
@@ -74,5 +86,32 @@ describe('supplies in the dashboard', () => {
     expect(await viewer.locator('[data-testid="restock-source"]').count()).toBe(0)
     // The app has no favicon (Chromium asks for one): that 404 is the only problem allowed.
     for (const p of [page, viewer]) expect(takeProblems(p).filter((x) => !/favicon\.ico/.test(x.url ?? ''))).toEqual([])
+  }, 180_000)
+
+  test('a restock logged since the shelf sensor\'s last reading is shown as such on the wall and the station page', async () => {
+    const liveWater = async () => ((await (await fetch(`${stack.apiUrl}/stations/${S}/live`, { headers: stack.auth() })).json()) as StationLive).supplies?.find((x) => x.item === 'bottled-water')
+    await publishEvent(shelf, S, 'supply', { device: SHELF, ts: Date.now() - 30 * 60_000, seq: 1, item: 'bottled-water', quantity: 10, capacity: 48 })
+    await expect.poll(async () => (await liveWater())?.quantity, { timeout: 30_000 }).toBe(10)
+    const logged = await fetch(`${stack.apiUrl}/stations/${S}/supplies/restocks`, { method: 'POST', headers: { ...stack.auth('operator'), 'content-type': 'application/json' }, body: JSON.stringify({ item: 'bottled-water', quantity: 24, source: 'purchase', by: '王师傅' }) })
+    expect(logged.status).toBe(201)
+    await expect.poll(async () => (await liveWater())?.quantity, { timeout: 30_000 }).toBe(34)
+
+    const page = await signedIn('viewer')
+    await page.goto(`${stack.apiUrl}/#/wall/${S}`)
+    const wallPending = page.locator('[data-testid="wall-supply"][data-item="bottled-water"] [data-testid="wall-supply-pending"]')
+    await wallPending.waitFor({ timeout: 30_000 })
+    expect(await wallPending.textContent()).toMatch(/含已登记补货 24.*货架传感器尚未读到/)
+    await screenshot(page, 'dashboard-supplies-pending-wall-zh')
+    await page.goto(`${stack.apiUrl}/#/stations/${S}`)
+    const rowPending = page.locator('[data-testid="station-supply"][data-item="bottled-water"] [data-testid="station-supply-pending"]')
+    await rowPending.waitFor({ timeout: 30_000 })
+    expect(await rowPending.textContent()).toMatch(/含已登记补货 24.*货架传感器尚未读到/)
+    await page.getByTestId('lang-switch').selectOption('en')
+    await expect.poll(() => rowPending.textContent(), { timeout: 30_000 }).toMatch(/includes 24 restocked.*not yet read by the shelf sensor/)
+
+    // The sensor reports the restock: nothing pending any more.
+    await publishEvent(shelf, S, 'supply', { device: SHELF, ts: Date.now(), seq: 2, item: 'bottled-water', quantity: 34, capacity: 48 })
+    await expect.poll(() => rowPending.count(), { timeout: 30_000 }).toBe(0)
+    expect(takeProblems(page).filter((x) => !/favicon\.ico/.test(x.url ?? ''))).toEqual([])
   }, 180_000)
 })

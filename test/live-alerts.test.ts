@@ -37,7 +37,7 @@ describe('alerts in the live state', () => {
     let before = await liveOf('la-1')
     // The live store learns of a new station at its next registry poll.
     for (let i = 0; i < 100 && before.stationId === undefined; i++) { await new Promise((r) => setTimeout(r, 200)); before = await liveOf('la-1') }
-    expect(before.alerts).toEqual({ critical: 0, warning: 0, info: 0, unacknowledged: 0, top: null })
+    expect(before.alerts).toEqual({ critical: 0, warning: 0, info: 0, pending: 0, unacknowledged: 0, top: null })
 
     const sse = await openSse(`${stack.apiUrl}/live/stream`, stack.auth())
     await sse.waitFor((i): i is SseEvent => 'event' in i && i.event === 'snapshot')
@@ -48,7 +48,7 @@ describe('alerts in the live state', () => {
 
     await publishEvent(door, 'la-1', 'door_state', { device: 'la-1-door', ts: Date.now(), seq: seq++, state: 'held_open' })
     const fired = JSON.parse((await sse.waitFor(stationEvent('la-1', (s) => s.alerts.warning === 1), 30_000)).data) as StationLive
-    expect(fired.alerts).toMatchObject({ critical: 0, warning: 1, info: 0, unacknowledged: 1, top: { rule: 'door_held_open', severity: 'warning', state: 'firing' } })
+    expect(fired.alerts).toMatchObject({ critical: 0, warning: 1, info: 0, pending: 0, unacknowledged: 1, top: { rule: 'door_held_open', severity: 'warning', state: 'firing' } })
     expect(fired.alerts.top!.summary).not.toBe('')
     expect(Date.parse(fired.alerts.top!.since)).toBeGreaterThan(Date.now() - 60_000)
     expect((await liveOf('la-1')).alerts).toEqual(fired.alerts)

@@ -128,7 +128,7 @@ describe('live state from stored events', () => {
       { appliance: 'microwave', unit: 1, state: 'on', fault: null, at: new Date(t).toISOString() }
     ])
     // No catalog entry: no threshold, names or forecast (test/live-supplies.test.ts has those).
-    expect(s.supplies).toEqual([{ item: 'bottled-water', quantity: 19, capacity: 48, at: new Date(t + 1).toISOString(), nameZh: null, nameEn: null, percent: 39.6, threshold: null, level: 'ok', timeToEmptyHours: null, emptyAt: null, band: { low: null, high: null } }])
+    expect(s.supplies).toEqual([{ item: 'bottled-water', quantity: 19, capacity: 48, at: new Date(t + 1).toISOString(), nameZh: null, nameEn: null, percent: 39.6, threshold: null, level: 'ok', timeToEmptyHours: null, emptyAt: null, band: { low: null, high: null }, pendingRestock: 0 }])
     expect(s.devices).toEqual([expect.objectContaining({ id: HA, kind: 'hub', online: true })])
 
     await send(hubA, A, 'occupancy', { ts: t + 2, count: 4 })

@@ -25,10 +25,10 @@ const door = (t: string, dir: 'in' | 'out', worker: string | null, granted = tru
 const occ = (t: string, count: number, entered: number | null = null): OccupancyRow => ({ t: Z(t), count, entered, exited: null })
 const env = (t: string, temperature: number): EnvironmentRow => ({ t: Z(t), temperature, humidity: null, co2: null, pm25: null })
 const ctx = (firstSeen: Map<string, FirstSeen>): ComputeContext => ({
-  stationId: 'berlin-dst', capacity: 2, timeZone: TZ, openingHours: '24h', band: DEFAULT_BAND, firstSeen: (ws) => new Map(ws.flatMap((w) => (firstSeen.has(w) ? [[w, firstSeen.get(w)!]] : [])))
+  stationId: 'berlin-dst', capacity: 2, timeZone: TZ, openingHours: '24h', band: DEFAULT_BAND, firstSeen: async (ws) => new Map(ws.flatMap((w) => (firstSeen.has(w) ? [[w, firstSeen.get(w)!]] : [])))
 })
 /** What a test reads of an hour: local hour, UTC start, length and the counted figures. */
-const hourOf = (h: ReturnType<typeof computeDays>['hours'][number]) => ({
+const hourOf = (h: Awaited<ReturnType<typeof computeDays>>['hours'][number]) => ({
   hour: h.hour, start: new Date(h.start).toISOString().slice(11, 16), minutes: h.agg.minutes,
   entries: h.agg.entries, denied: h.agg.denied, doorEvents: h.agg.doorEvents,
   occKnownMin: h.agg.occKnownMs / MIN, occPersonMin: h.agg.occPersonMs / MIN, occFullMin: h.agg.occFullMs / MIN, occMax: h.agg.occMax, occSlots: h.agg.occSlots,
@@ -39,13 +39,13 @@ function stored (line: string, time: number) {
   const fields = new Map([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]))
   return (name: string) => (name === 'time' ? time : fields.get(name))
 }
-function expectStoredAsComputed (out: ReturnType<typeof computeDays>) {
+function expectStoredAsComputed (out: Awaited<ReturnType<typeof computeDays>>) {
   for (const d of out.days) expect(decodeDay(stored(dayLine('berlin-dst', d), d.start))).toEqual(d)
   for (const h of out.hours) expect(decodeHour(stored(hourLine('berlin-dst', h), h.start))).toEqual(h)
 }
 const quiet = (hour: number, start: string) => ({ hour, start, minutes: 60, entries: 0, denied: 0, doorEvents: 0, occKnownMin: 0, occPersonMin: 0, occFullMin: 0, occMax: 0, occSlots: 0, envSamples: 0, envMinutes: 0, comfortable: 0 })
 
-describe('spring forward: Sun 2026-03-29, 23 local hours', () => {
+describe('spring forward: Sun 2026-03-29, 23 local hours', async () => {
   // The day runs 2026-03-28T23:00Z .. 2026-03-29T22:00Z. Local hour 1 is 00:00-01:00Z; local
   // 03:00 CEST is 01:00Z, straight after it (local hour 2 does not exist).
   const raw: RawEvents = {
@@ -64,7 +64,7 @@ describe('spring forward: Sun 2026-03-29, 23 local hours', () => {
     ],
     environment: [env('2026-03-29T00:30:30', 22), env('2026-03-29T01:30:30', 30)]
   }
-  const out = computeDays(raw, [localDayOf('2026-03-29', TZ)], ctx(new Map()))
+  const out = await computeDays(raw, [localDayOf('2026-03-29', TZ)], ctx(new Map()))
   const [day] = out.days
 
   it('has hours 0, 1, 3 … 23, each with its own figures', () => {
@@ -103,7 +103,7 @@ describe('spring forward: Sun 2026-03-29, 23 local hours', () => {
   it('the rollup points carry exactly these figures', () => expectStoredAsComputed(out))
 })
 
-describe('fall back: Sun 2026-10-25, 25 local hours', () => {
+describe('fall back: Sun 2026-10-25, 25 local hours', async () => {
   // The day runs 2026-10-24T22:00Z .. 2026-10-25T23:00Z. Local hour 2 is twice: 00:00-01:00Z
   // (CEST) and 01:00-02:00Z (CET).
   const raw: RawEvents = {
@@ -119,7 +119,7 @@ describe('fall back: Sun 2026-10-25, 25 local hours', () => {
     environment: [env('2026-10-25T00:10:30', 20), env('2026-10-25T01:10:30', 27)]
   }
   // W3 was first seen elsewhere a year ago; W4 is new.
-  const out = computeDays(raw, [localDayOf('2026-10-25', TZ)], ctx(new Map([[W3, { station: 'elsewhere', at: Z('2025-10-01T08:00:00') }]])))
+  const out = await computeDays(raw, [localDayOf('2026-10-25', TZ)], ctx(new Map([[W3, { station: 'elsewhere', at: Z('2025-10-01T08:00:00') }]])))
   const [day] = out.days
 
   it('has hours 0, 1, 2, 2, 3 … 23, each with its own figures', () => {

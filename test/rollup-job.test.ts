@@ -36,8 +36,8 @@ const write = createInfluxWrite({ url: inject('influxUrl'), database: db, timeou
 const rollupWrite = createInfluxWrite({ url: inject('influxUrl'), database: db, timeoutMs: 10_000, retentionPolicy: ROLLUP_RETENTION_POLICY })
 const logger = createLogger('silent')
 
-function jobWith (statePath: string, query: QueryFn = influxQueryFn(influx)) {
-  const state = openRollupState(statePath, { source: db })
+async function jobWith (statePath: string, query: QueryFn = influxQueryFn(influx)) {
+  const state = await openRollupState(statePath, { source: db })
   return { state, job: createRollupJob({ state, stations: registryLookup(registry), query, write: rollupWrite, logger }) }
 }
 async function store (job: { onStored: (s: string, e: AnyEvent) => void }, events: AnyEvent[]) {
@@ -57,8 +57,8 @@ afterAll(async () => {
 })
 
 describe('dirty marks', () => {
-  it('an event marks the days it can change', () => {
-    const { state, job } = jobWith(join(dir, 'marks.sqlite'))
+  it('an event marks the days it can change', async () => {
+    const { state, job } = await jobWith(join(dir, 'marks.sqlite'))
     // An exit at 01:00 can close an entry of the day before (entries pair with exits up to 4 h later).
     job.onStored(S, door('2026-06-02T01:00:00', 'out', 1))
     // An occupancy count at 23:55 holds into the next day.
@@ -66,29 +66,31 @@ describe('dirty marks', () => {
     job.onStored(S, { channel: 'environment', payload: { device: `${S}-hub`, ts: cst('2026-06-20T12:00:00'), seq: 2, temperature: 21 } })
     // A refused attempt cannot be paired: its own day only.
     job.onStored(S, { channel: 'door', payload: { device: `${S}-door`, ts: cst('2026-06-25T01:00:00'), seq: 3, direction: 'in', method: 'face', result: 'denied' } })
-    expect(state.dirty().map((d) => d.date)).toEqual(['2026-06-01', '2026-06-02', '2026-06-10', '2026-06-11', '2026-06-20', '2026-06-25'])
-    state.close()
+    expect((await state.dirty()).map((d) => d.date)).toEqual(['2026-06-01', '2026-06-02', '2026-06-10', '2026-06-11', '2026-06-20', '2026-06-25'])
+    await state.close()
   })
 
   it('survive a crash: a new job finds them and rolls the days up', async () => {
     const path = join(dir, 'crash.sqlite')
-    const first = jobWith(path)
+    const first = await jobWith(path)
     await store(first.job, [door('2026-07-01T09:00:00', 'in', 1), door('2026-07-01T09:20:00', 'out', 1), door('2026-07-02T10:00:00', 'in', 2)])
-    first.state.close() // the process dies before the job ran
-    const second = jobWith(path)
-    second.job.start({ reconcileDays: 0 })
+    await first.job.flushed()
+    await first.state.close() // the process dies before the job ran
+    const second = await jobWith(path)
+    await second.job.start({ reconcileDays: 0 })
     expect(second.job.pending()).toBe(2)
     await second.job.drain()
     await second.job.close()
-    expect(second.state.dirty()).toEqual([])
+    await second.job.flushed()
+    expect(await second.state.dirty()).toEqual([])
     expect(await visitsOf('2026-07-01', '2026-07-02')).toEqual([['2026-07-01', 1, 1], ['2026-07-02', 1, 1]])
-    second.state.close()
+    await second.state.close()
   })
 })
 
 it('an event stored while its day is being recomputed is not lost', async () => {
   let injected = false
-  let job!: ReturnType<typeof jobWith>['job']
+  let job!: Awaited<ReturnType<typeof jobWith>>['job']
   // The first raw read of the day: meanwhile another event of that day is stored.
   const query: QueryFn = async (statements, placeholders) => {
     const result = await influxQueryFn(influx)(statements, placeholders)
@@ -98,13 +100,13 @@ it('an event stored while its day is being recomputed is not lost', async () => 
     }
     return result
   }
-  const made = jobWith(join(dir, 'race.sqlite'), query)
+  const made = await jobWith(join(dir, 'race.sqlite'), query)
   job = made.job
   await store(job, [door('2026-08-01T09:00:00', 'in', 8)])
   await job.drain()
   expect(injected).toBe(true)
   expect(await visitsOf('2026-08-01', '2026-08-01')).toEqual([['2026-08-01', 2, 2]])
-  made.state.close()
+  await made.state.close()
 })
 
 describe('through the stack', () => {

@@ -77,7 +77,7 @@ describe('the rollups policy', () => {
   it('the job writes rollups to "rollups" and reads them from there, never from the default policy', async () => {
     const d = await database()
     let onStored: StoredListener = () => {}
-    const rollups = d.start('plain', (l) => { onStored = l })
+    const rollups = await d.start('plain', (l) => { onStored = l })
     const day = addDays(localDate(Date.now(), TZ), -3)
     const events = [entry(day, '09:00:00', 1), entry(day, '10:00:00', 2)]
     await d.store(events)
@@ -101,26 +101,26 @@ describe('upgrading from rollups in the default policy', () => {
     await d.store([entry(days[0]!, '09:00:00', 1), entry(days[1]!, '09:00:00', 1), entry(days[1]!, '12:00:00', 2)])
     // What an older version left: its state file, and day rollups in the default policy (only
     // `ymd` matters to the upgrade; the figures were those of an older layout).
-    openRollupState(join(dir, 'upgrade', 'rollups.sqlite'), { source: d.db }).close()
+    await (await openRollupState(join(dir, 'upgrade', 'rollups.sqlite'), { source: d.db })).close()
     const legacy = createInfluxWrite({ url: influxUrl, database: d.db, timeoutMs: 10_000 })
     await legacy(days.map((day) => `daily_station,station=${S} ymd=${day.replaceAll('-', '')}i,figures="v1;old" ${Date.parse(`${day}T00:00:00+08:00`)}000000`).join('\n'))
     expect(await count(d.influx, '"autogen"."daily_station"')).toBe(2)
     expect(await visits(d.query, days[0]!, days[1]!)).toEqual([])
 
-    const first = d.start('upgrade')
+    const first = await d.start('upgrade')
     await first.upgraded
     expect(first.job.pending()).toBe(2)
     await first.job.drain()
     await first.close()
     expect(await visits(d.query, days[0]!, days[1]!)).toEqual([[days[0], 1], [days[1], 2]])
 
-    const second = d.start('upgrade')
+    const second = await d.start('upgrade')
     await second.upgraded
     expect(second.job.pending()).toBe(0)
     await second.close()
-    const state = openRollupState(join(dir, 'upgrade', 'rollups.sqlite'), { readOnly: true })
-    expect(state.meta(LAYOUT_KEY)).toBe(ROLLUP_RETENTION_POLICY)
-    state.close()
+    const state = await openRollupState(join(dir, 'upgrade', 'rollups.sqlite'), { readOnly: true })
+    expect(await state.meta(LAYOUT_KEY)).toBe(ROLLUP_RETENTION_POLICY)
+    await state.close()
   })
 })
 
@@ -130,30 +130,31 @@ describe('RAW_RETENTION and the job', () => {
     // Older than the 30-day retention of job b, by the test's clock.
     const day = addDays(localDate(Date.now(), TZ), -60)
     const rollupWrite = createInfluxWrite({ url: influxUrl, database: d.db, timeoutMs: 10_000, retentionPolicy: ROLLUP_RETENTION_POLICY })
-    const job = (rawRetentionMs: number | null) => {
-      const state = openRollupState(':memory:')
+    const job = async (rawRetentionMs: number | null) => {
+      const state = await openRollupState(':memory:')
       return { state, job: createRollupJob({ state, stations: registryLookup(registry), query: d.query, write: rollupWrite, logger, rawRetentionMs }) }
     }
     await d.store([entry(day, '09:00:00', 1)])
-    const a = job(null)
+    const a = await job(null)
     a.job.markRange([S], day, day)
     await a.job.drain()
     expect(await visits(d.query, day, day)).toEqual([[day, 1]])
 
     // Raw events now differ from the rollup, as they would once InfluxDB had dropped some.
     await d.store([entry(day, '10:00:00', 2)])
-    const b = job(30 * 86_400_000)
+    const b = await job(30 * 86_400_000)
     b.job.markRange([S], day, day)
     await b.job.drain()
-    expect(b.state.dirty()).toEqual([])
+    await b.job.flushed()
+    expect(await b.state.dirty()).toEqual([])
     expect(await visits(d.query, day, day)).toEqual([[day, 1]])
 
     // Within retention the same mark recomputes the day.
-    const c = job(null)
+    const c = await job(null)
     c.job.markRange([S], day, day)
     await c.job.drain()
     expect(await visits(d.query, day, day)).toEqual([[day, 2]])
-    for (const j of [a, b, c]) { await j.job.close(); j.state.close() }
+    for (const j of [a, b, c]) { await j.job.close(); await j.state.close() }
   })
 })
 
@@ -166,12 +167,12 @@ describe('a change of the rollup layout', () => {
     const { first, last } = monthBounds(month)
     const days = [addDays(first, 2), addDays(first, 3)]
     await d.store([entry(days[0]!, '09:00:00', 1), entry(days[0]!, '10:00:00', 2), entry(days[1]!, '09:00:00', 1)])
-    const old = openRollupState(':memory:')
+    const old = await openRollupState(':memory:')
     const before = createRollupJob({ state: old, stations: registryLookup(registry), query: d.query, write: rollupWrite, logger })
     before.markRange([S], first, last)
     await before.drain()
     await before.close()
-    old.close()
+    await old.close()
 
     // What the previous version (layout v2) left: the same points in its layout.
     const v2 = LAYOUTS.get('v2')!
@@ -207,9 +208,9 @@ describe('a change of the rollup layout', () => {
     expect(await figures()).toEqual(expected)
 
     // Its job rewrites the points in the current layout at start, with RAW_RETENTION = 30 days.
-    const state = openRollupState(':memory:')
+    const state = await openRollupState(':memory:')
     const job = createRollupJob({ state, stations: registryLookup(registry), query: d.query, write: rollupWrite, logger, rawRetentionMs: 30 * 86_400_000 })
-    job.start({ reconcileDays: 0 })
+    await job.start({ reconcileDays: 0 })
     await job.transcoded()
     expect(await layouts()).toEqual(['v3;'])
     expect(await figures()).toEqual(expected)
@@ -221,6 +222,6 @@ describe('a change of the rollup layout', () => {
     const [again] = (await readMonths(d.query, scope, { workers: true })).get(S)!
     expect([again!.agg.entries, again!.uniqueWorkers, again!.days]).toEqual([3, 2, dayRows.length])
     await job.close()
-    state.close()
+    await state.close()
   })
 })

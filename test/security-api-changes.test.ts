@@ -121,6 +121,23 @@ describe('audit log', () => {
     const older = (await app.inject({ url: `/audit?target=device:sec-gamma-door&limit=2&before=${gamma.nextBefore}`, headers: as.admin })).json()
     expect(older).toEqual({ entries: [expect.objectContaining({ action: 'device.create' })], nextBefore: null })
   })
+
+  it('filters by any target the log writes: a Chinese district, a kind with an underscore; a control character is refused', async () => {
+    // The supplies admin writes `district:<name>` (a district-wide catalog change) and the
+    // alert settings `alert_rule:<rule>`: the filter must find both, sent as the dashboard
+    // sends them (URL-encoded UTF-8).
+    const targets = ['district:福田区', 'district:Berlin Mitte', 'alert_rule:temperature_high']
+    for (const target of targets) registry.audit.append({ actor: 'cli:test', action: 'test.filter', target, after: { target } })
+    for (const target of targets) {
+      const res = await app.inject({ url: `/audit?target=${encodeURIComponent(target)}`, headers: as.admin })
+      expect(res.statusCode, `${target}: ${res.body}`).toBe(200)
+      expect(res.json().entries.map((e: { target: string }) => e.target)).toEqual([target])
+    }
+    for (const bad of ['district', 'district:', 'district:a\u0000b', ':x', `district:${'x'.repeat(201)}`]) {
+      const res = await app.inject({ url: `/audit?target=${encodeURIComponent(bad)}`, headers: as.admin })
+      expect(res.statusCode, bad).toBe(400)
+    }
+  })
 })
 
 describe('rate limit and logs', () => {

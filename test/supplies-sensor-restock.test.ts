@@ -67,14 +67,14 @@ describe('a logged restock at a station with a shelf sensor', () => {
     // At once, in the API: the last reading + the restock logged after it, marked as such.
     expect(await waterLevel()).toMatchObject({ level: 34, percent: 70.8, levelSource: 'sensor', pendingRestock: 24, lastReadingAt: before.lastReadingAt })
     // And in the live state, as soon as the restock's refresh has run.
-    await until(liveWater, (w) => w?.quantity === 34)
+    expect(await until(liveWater, (w) => w?.quantity === 34)).toMatchObject({ pendingRestock: 24 })
 
     // The sensor reports the jump: 34, not 58.
     const jumpAt = Date.now() + 1_000
     await reading(jumpAt, 34)
     const after = await until(waterLevel, (w) => w.lastReadingAt === new Date(jumpAt).toISOString())
     expect(after).toMatchObject({ level: 34, pendingRestock: 0, levelSource: 'sensor' })
-    expect((await until(liveWater, (w) => w?.at === new Date(jumpAt).toISOString()))?.quantity).toBe(34)
+    expect(await until(liveWater, (w) => w?.at === new Date(jumpAt).toISOString())).toMatchObject({ quantity: 34, pendingRestock: 0 })
     // The restock log holds the logged restock once and no unlogged jump.
     const { restocks } = await get<{ restocks: Restock[] }>(`/stations/${S}/supplies/restocks?from=${localDate(t0 - 86_400_000)}&to=${localDate(t0 + 86_400_000)}`)
     expect(restocks.filter((r) => r.supersededBy === null).map((r) => [r.kind, r.quantity])).toEqual([['logged', 24]])

@@ -15,7 +15,7 @@ import { addDays, localDate } from '../../platform/local-day.ts'
 
 /** What the API knows of the rollup job: days still to recompute, and the first-seen index. */
 export type RollupStatus = {
-  dirtyBetween: (from: string, to: string, station?: string) => DirtyDay[]
+  dirtyBetween: (from: string, to: string, station?: string) => Promise<DirtyDay[]>
   /** null while no first-seen index is available (first-time visitors are then unknown). */
   readonly firstSeen: FirstSeenLookup | null
 }
@@ -62,7 +62,7 @@ export async function computeFromRaw (src: FigureSource, station: StationFacts, 
   const hours: HourRow[] = []
   const firstSeen = withLearnt(src.status?.firstSeen ?? null, learnt)
   const today = localDate(Date.now(), station.timezone)
-  const dirty = new Set(dates.some((d) => d > today) ? (src.status?.dirtyBetween(today, dates.at(-1)!, station.id) ?? []).map((d) => d.date) : [])
+  const dirty = new Set(dates.some((d) => d > today) ? (await src.status?.dirtyBetween(today, dates.at(-1)!, station.id) ?? []).map((d) => d.date) : [])
   const empty = (d: string) => !everyDayFromRaw && d > today && !dirty.has(d)
   // Runs of consecutive dates that are all empty or all to be read.
   const runs = runsOf(dates, RAW_BATCH_DAYS).flatMap((run) => {
@@ -85,7 +85,7 @@ export async function computeFromRaw (src: FigureSource, station: StationFacts, 
       firstSeen
     }
     const computed = empty(run[0]!)
-      ? computeDays(NO_EVENTS, local, ctx)
+      ? await computeDays(NO_EVENTS, local, ctx)
       : await computeDaysFromInflux(src.query, local, ctx, opts.streams ? { streams: opts.streams } : {})
     days.push(...computed.days)
     hours.push(...computed.hours)
@@ -101,8 +101,8 @@ export async function computeFromRaw (src: FigureSource, station: StationFacts, 
  */
 function withLearnt (index: FirstSeenLookup | null, learnt: ReadonlyMap<string, FirstSeen>): FirstSeenLookup | null {
   if (!index) return null
-  return (workers) => {
-    const known = index(workers)
+  return async (workers) => {
+    const known = await index(workers)
     for (const w of workers) {
       const l = learnt.get(w)
       const k = known.get(w)
@@ -118,9 +118,9 @@ function withLearnt (index: FirstSeenLookup | null, learnt: ReadonlyMap<string, 
  * has not recomputed the earlier one yet (its recompute then marks the later day dirty). Until
  * then the later day's rollup is stale, though nothing has marked it.
  */
-function staleFirstTimeDays (index: FirstSeenLookup | null, station: StationFacts, learnt: ReadonlyMap<string, FirstSeen>): string[] {
+async function staleFirstTimeDays (index: FirstSeenLookup | null, station: StationFacts, learnt: ReadonlyMap<string, FirstSeen>): Promise<string[]> {
   if (!index || learnt.size === 0) return []
-  const known = index([...learnt.keys()])
+  const known = await index([...learnt.keys()])
   const dates = new Set<string>()
   for (const [worker, l] of learnt) {
     const k = known.get(worker)
@@ -146,7 +146,7 @@ export async function loadStationDays (src: FigureSource, station: StationFacts,
     readDays(src.query, scope, { dwell: opts.dwell ?? false }).then((m) => m.get(station.id) ?? []),
     opts.hours ? readHours(src.query, scope).then((m) => m.get(station.id) ?? []) : Promise.resolve([])
   ])
-  const dirty = new Set((src.status?.dirtyBetween(from, to, station.id) ?? []).map((d) => d.date))
+  const dirty = new Set((await src.status?.dirtyBetween(from, to, station.id) ?? []).map((d) => d.date))
   const byDate = new Map(dayRows.map((d) => [d.date, d]))
   const hoursByYmd = new Map<number, HourRow[]>()
   for (const h of hourRows) {
@@ -158,7 +158,7 @@ export async function loadStationDays (src: FigureSource, station: StationFacts,
   let missing = dates.filter((d) => !usable(byDate.get(d)))
   const computed = missing.length > 0 ? await computeFromRaw(src, station, missing, opts) : { days: [], hours: [], learnt: new Map<string, FirstSeen>() }
   // Rolled-up days made stale by what the raw days found: computed from raw too, with it.
-  const stale = staleFirstTimeDays(src.status?.firstSeen ?? null, station, computed.learnt).filter((d) => d >= from && d <= to && !missing.includes(d))
+  const stale = (await staleFirstTimeDays(src.status?.firstSeen ?? null, station, computed.learnt)).filter((d) => d >= from && d <= to && !missing.includes(d))
   if (stale.length > 0) {
     const again = await computeFromRaw(src, station, stale, opts, false, computed.learnt)
     computed.days.push(...again.days)

@@ -28,7 +28,7 @@ async function bounded (tasks: Array<() => Promise<void>>): Promise<void> {
 /** Every station's period from..to, with distinct workers. */
 export async function loadFleet (src: FigureSource, stations: readonly StationInfo[], from: string, to: string, everyStation: boolean, opts: { dwell?: boolean } = {}): Promise<{ periods: StationPeriod[], provenance: FleetProvenance }> {
   const provenance: FleetProvenance = { rollupDays: 0, rawDays: 0, pendingDays: 0 }
-  const dirty = src.status?.dirtyBetween(from, to) ?? []
+  const dirty = await src.status?.dirtyBetween(from, to) ?? []
   const scope = everyStation ? 'all' as const : stations.map((s) => s.id)
   const out = new Map<string, StationPeriod>()
 

@@ -6,20 +6,23 @@
 import type { Alert } from '../../alerts/schemas.ts'
 import type { LiveAlerts } from './schemas.ts'
 
-export const NO_ALERTS: LiveAlerts = { critical: 0, warning: 0, info: 0, unacknowledged: 0, top: null }
+export const NO_ALERTS: LiveAlerts = { critical: 0, warning: 0, info: 0, pending: 0, unacknowledged: 0, top: null }
 
 const RANK = { critical: 0, warning: 1, info: 2 } as const
 
 /**
- * Pending alerts are left out: they have not fired (their pending period may still cancel
- * them), and staff are not told of them anywhere else either.
+ * Pending alerts are only counted (`pending`): they have not fired (their pending period may
+ * still cancel them), so they are in no severity count and never the badge's or band's `top`;
+ * the count is there so that a new pending alert changes the live state, which is what makes
+ * the alert inbox refetch (web/src/components/alerts/useAlertChanges.ts).
  */
 export function summarizeAlerts (open: readonly Alert[]): Map<string, LiveAlerts> {
   const by = new Map<string, { s: LiveAlerts, top: Alert | null }>()
   for (const a of open) {
-    if (a.state !== 'firing' && a.state !== 'acknowledged') continue
+    if (a.state === 'resolved') continue
     let e = by.get(a.stationId)
     if (e === undefined) by.set(a.stationId, e = { s: { ...NO_ALERTS }, top: null })
+    if (a.state === 'pending') { e.s.pending++; continue }
     e.s[a.severity]++
     if (a.state === 'firing') e.s.unacknowledged++
     // Most severe first; among equals the unacknowledged, then the oldest.

@@ -50,7 +50,7 @@ export function createLiveSupplies (opts: LiveSuppliesOptions) {
         nameZh: name?.nameZh ?? null, nameEn: name?.nameEn ?? null,
         levelSource: f.levelSource, readingAt: f.lastReadingAt === null ? null : Date.parse(f.lastReadingAt),
         level: f.level, capacity: f.capacity, threshold: f.threshold, computedAt: t,
-        timeToEmptyHours: f.timeToEmptyHours, emptyAt: f.emptyAt, band: f.band
+        timeToEmptyHours: f.timeToEmptyHours, emptyAt: f.emptyAt, band: f.band, pendingRestock: f.pendingRestock
       })
       if (f.levelSource === 'sensor' && f.pendingRestock > 0 && f.level !== null && f.lastReadingAt !== null) {
         const m = pending.get(f.stationId) ?? new Map<string, { readingAt: number, level: number }>()

@@ -51,15 +51,19 @@ export const LiveSupply = z.object({
   timeToEmptyHours: z.number().nullable(),
   emptyAt: z.string().nullable(),
   /** 90 % band of timeToEmptyHours (low: the shelf empties sooner). */
-  band: z.object({ low: z.number().nullable(), high: z.number().nullable() })
+  band: z.object({ low: z.number().nullable(), high: z.number().nullable() }),
+  /** Units logged as restocked since the shelf sensor's last reading, which it has not shown yet: included in quantity (capped at capacity); 0 once the sensor reports them. */
+  pendingRestock: z.int()
 })
 export type LiveSupply = z.infer<typeof LiveSupply>
 
-/** The station's open alerts that fired (pending ones are left out): docs/dashboard.md. */
+/** The station's open alerts that fired, and how many are still pending: docs/dashboard.md. */
 export const LiveAlerts = z.object({
   critical: z.int(),
   warning: z.int(),
   info: z.int(),
+  /** Open alerts still in their pending period (not in the counts above, never `top`): the inbox lists them. */
+  pending: z.int(),
   /** Firing and not yet acknowledged. */
   unacknowledged: z.int(),
   /** The most severe (then unacknowledged, then oldest) open alert; null without any. */

@@ -20,7 +20,9 @@ type SupplyRec = { item: string, quantity: number, capacity: number | null, at: 
 /** The supply model's view of an item, as of `computedAt` (a restock or count included). */
 export type SupplyForecastRec = {
   nameZh: string | null, nameEn: string | null, level: number | null, levelSource: 'sensor' | 'manual' | 'none', readingAt: number | null, capacity: number | null, threshold: number | null, computedAt: number,
-  timeToEmptyHours: number | null, emptyAt: string | null, band: { low: number | null, high: number | null }
+  timeToEmptyHours: number | null, emptyAt: string | null, band: { low: number | null, high: number | null },
+  /** Units logged as restocked after the sensor reading `readingAt`, included in `level`. */
+  pendingRestock: number
 }
 
 export type StationRec = {
@@ -231,7 +233,10 @@ function supplyViews (s: StationRec): StationLive['supplies'] {
       // A forecast older than a new reading still says how fast the shelf empties.
       timeToEmptyHours: f?.timeToEmptyHours ?? null,
       emptyAt: f?.emptyAt ?? null,
-      band: f?.band ?? { low: null, high: null }
+      band: f?.band ?? { low: null, high: null },
+      // Only while the live level is the reading the model added the restock to: a newer
+      // reading (which holds the restock or not) ends it, before the model's next refresh.
+      pendingRestock: f !== undefined && f.pendingRestock > 0 && r !== undefined && r.at === f.readingAt ? f.pendingRestock : 0
     }]
   })
 }

@@ -2,6 +2,7 @@
 import { z } from 'zod'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import type { AlertAdmin } from '../../alerts/alert-admin.ts'
+import { describeRuleFields } from '../../alerts/rule-fields.ts'
 import { NewSilence, Rule, RuleOverride, RuleSettings, RuleSettingsPatch, SettingsScope, Silence } from '../../alerts/schemas.ts'
 import type { Registry } from '../../registry/open-registry.ts'
 import { actorOf } from '../auth/roles.ts'
@@ -23,7 +24,8 @@ export const alertSettingsRoute: FastifyPluginAsyncZod<AlertSettingsRouteOptions
     config: { auth: 'admin' },
     schema: {
       summary: 'Alert rule settings in force (admin)',
-      description: 'Built-in defaults overridden per fleet, district and station; `scope`/`id` pick whose settings to show.',
+      description: 'Built-in defaults overridden per fleet, district and station; `scope`/`id` pick whose settings to show. ' +
+        `Units (alerts/rule-fields.ts; pendingS and holdOffS are seconds): ${describeRuleFields()}.`,
       tags: ['alerts'],
       querystring: ScopeQuery,
       response: { 200: Effective, ...errorResponses }

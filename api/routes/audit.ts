@@ -18,8 +18,11 @@ const AuditQuery = z.object({
     .describe(`Entries per page, 1-${MAX_AUDIT_PAGE} (default 50)`),
   before: count('before').pipe(z.int().max(Number.MAX_SAFE_INTEGER)).optional()
     .describe('Only entries with a smaller id: pass the previous page\'s nextBefore'),
-  target: z.string().regex(/^[a-z]+:[a-z0-9-]{1,64}$/, 'target: kind:id, e.g. station:sz-futian-001, device:sz-futian-001-door, service:futian-wall-screen or token:k3x9m2p7q4ab').optional()
-    .describe('Only changes of this object, e.g. station:sz-futian-001')
+  // The id is whatever the log writes after the kind: station and device ids, but also a
+  // district's name (`district:福田区`, a district-wide supplies change, any script and spaces)
+  // and kinds with an underscore (`alert_rule:co2_high`). Matched exactly, as a parameter.
+  target: z.string().regex(/^[a-z][a-z_]{0,31}:(?!\s)[^\p{Cc}]{1,200}$/u, 'target: kind:id, e.g. station:sz-futian-001, device:sz-futian-001-door, district:福田区 or alert_rule:co2_high').optional()
+    .describe('Only changes of this object, e.g. station:sz-futian-001 or district:福田区 (URL-encoded)')
 })
 
 const AuditPage = z.object({

@@ -36,7 +36,7 @@ export async function serve (config: Config, logger: Logger, roles: ServeRoles, 
 
     let broker: Awaited<ReturnType<typeof startBroker>> | undefined
     let rollupStatus: RollupStatusView | undefined
-    let rollups: ReturnType<typeof startRollups> | undefined
+    let rollups: Awaited<ReturnType<typeof startRollups>> | undefined
     let live: Awaited<ReturnType<typeof startLive>> | undefined
     if (roles.api) {
       // Before ingest: it closes after the broker, and every stored event finds it listening.
@@ -74,7 +74,7 @@ export async function serve (config: Config, logger: Logger, roles: ServeRoles, 
         bus = await createClusterEmitter({ redisUrl: config.REDIS_URL!, logger })
       } else {
         // Added before ingest, so it closes after it: every stored event has marked its days.
-        rollups = startRollups({ config, registry, ingest: ingest.ingest, logger })
+        rollups = await startRollups({ config, registry, ingest: ingest.ingest, logger })
         lifecycle.add('rollups', rollups.close)
         rollupStatus = rollups.status
         if (config.ALERTS_EVALUATION === 'on') {
@@ -146,7 +146,7 @@ export async function serve (config: Config, logger: Logger, roles: ServeRoles, 
           }
         : undefined
       if (!rollupStatus) {
-        const reader = readRollupStatus(config)
+        const reader = await readRollupStatus(config)
         lifecycle.add('rollup-status', async () => reader.close())
         rollupStatus = reader.status
       }

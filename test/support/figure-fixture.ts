@@ -127,7 +127,7 @@ export async function figureFixture () {
   const registry = openRegistry(':memory:')
   registry.addStation({ id: A, name: '静安区爱心驿站', district: '静安区', timezone: 'Asia/Shanghai', capacity: 2 })
   registry.addStation({ id: B, name: '=Mitte, "Rast"', district: 'Mitte', timezone: 'Europe/Berlin', capacity: 3, openingHours: [{ days: [1, 2, 3, 4, 5, 6, 7], open: '08:00', close: '20:00' }] })
-  const state = openRollupState(':memory:')
+  const state = await openRollupState(':memory:')
   const logger = createLogger('silent')
   const write = createInfluxWrite({ url: influxUrl, database: db, timeoutMs: 10_000 })
   const rollupWrite = createInfluxWrite({ url: influxUrl, database: db, timeoutMs: 10_000, retentionPolicy: ROLLUP_RETENTION_POLICY })
@@ -167,7 +167,7 @@ export async function figureFixture () {
     async close () {
       await app.close()
       await influx.dropDatabase(db).catch(() => {})
-      state.close()
+      await state.close()
       registry.close()
     }
   }

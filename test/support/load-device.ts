@@ -21,8 +21,10 @@ export function loadDoorEvent (deviceId: string, baseTs: number, seq: number): D
   }
 }
 
-export function createLoadDevice (opts: { url: string, stationId: string, deviceId: string, secret: string, ratePerSec: number, baseTs: number }) {
+export function createLoadDevice (opts: { url: string, stationId: string, deviceId: string, secret: string, ratePerSec: number, baseTs: number, failover?: string[] }) {
   const client: MqttClient = mqtt.connect(opts.url, {
+    // Brokers to try in turn after a connection is lost (a cluster's nodes): opts.url first.
+    ...(opts.failover ? { servers: [opts.url, ...opts.failover].map((u) => ({ host: new URL(u).hostname, port: Number(new URL(u).port) })) } : {}),
     clientId: opts.deviceId,
     username: opts.deviceId,
     password: opts.secret,

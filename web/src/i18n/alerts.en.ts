@@ -51,6 +51,12 @@ export default {
   bandMore: '+{n} more',
   since: 'since {time}',
   settings: {
+    // Units of the thresholds (alerts/rule-fields.ts: °C, ppm and µg/m³ are written as symbols).
+    unit: { percent_of_capacity: '% of capacity', percent_of_shelf: '% of shelf', seconds: 's', expected_entries: 'expected entries' },
+    notApplicable: 'not applicable',
+    asDuration: '({d})',
+    minutes: '{n} min',
+    hours: '{n} h',
     rules: 'Rule thresholds',
     scope: 'Level',
     scopeName: { fleet: 'whole fleet', district: 'district', station: 'station' },

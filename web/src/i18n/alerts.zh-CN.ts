@@ -50,6 +50,12 @@ const zh: typeof en = {
   bandMore: '另有 {n} 条',
   since: '自 {time}',
   settings: {
+    // 阈值单位（alerts/rule-fields.ts；°C、ppm、µg/m³ 以符号书写）。
+    unit: { percent_of_capacity: '% 容量', percent_of_shelf: '% 货架容量', seconds: '秒', expected_entries: '预期进站人次' },
+    notApplicable: '不适用',
+    asDuration: '（{d}）',
+    minutes: '{n} 分钟',
+    hours: '{n} 小时',
     rules: '规则阈值',
     scope: '层级',
     scopeName: { fleet: '全部站点', district: '区县', station: '站点' },

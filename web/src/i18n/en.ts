@@ -110,6 +110,7 @@ const en = {
     occupancy: 'Occupancy',
     meanOccupancy: 'Mean occupancy',
     maxOccupancy: 'Max occupancy',
+    capacityLine: 'Capacity {capacity}',
     climate: 'Climate (daily means)',
     dwell: 'Length of stay',
     dwellMedian: 'Median {median} min, 90th percentile {p90} min',
@@ -172,6 +173,9 @@ const en = {
     hours: '{h} h',
     emptyIn: 'Empty in {time} (90 %: {low}–{high})',
     notEmpty: 'Not empty within the forecast',
+    // A restock logged since the shelf sensor's last reading (LiveSupply.pendingRestock).
+    pendingRestock: 'includes {n} restocked, not yet read by the shelf sensor',
+    pendingShort: '+{n} restocked, not yet read by the sensor',
     recent: 'Recent restocks',
     noRestocks: 'No restocks in the last 14 days',
     col: { item: 'Item', level: 'Level', empty: 'Forecast', at: 'When', quantity: 'Quantity', source: 'Source', by: 'By' },

@@ -112,6 +112,7 @@ const zhCN: Messages = {
     occupancy: '在站人数',
     meanOccupancy: '平均在站人数',
     maxOccupancy: '最高在站人数',
+    capacityLine: '容量 {capacity}',
     climate: '室内环境（日均值）',
     dwell: '停留时长',
     dwellMedian: '中位数 {median} 分钟，90% 分位 {p90} 分钟',
@@ -172,6 +173,9 @@ const zhCN: Messages = {
     priority: { empty: '已空', urgent: '紧急', due: '待补' },
     source: { purchase: '采购', donation: '捐赠', unknown: '未登记（传感器）' },
     hours: '{h} 小时',
+    // 货架传感器上次读数后登记的补货（LiveSupply.pendingRestock）。
+    pendingRestock: '含已登记补货 {n}，货架传感器尚未读到',
+    pendingShort: '含已登记补货 {n}，货架传感器尚未读到',
     emptyIn: '预计 {time} 后用完（90%：{low}–{high}）',
     notEmpty: '预测期内不会用完',
     recent: '最近补货',

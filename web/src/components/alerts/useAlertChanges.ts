@@ -3,8 +3,8 @@
 // so a `station` event whose `alerts` differ from the last seen, or a `snapshot` (a new or
 // resumed-too-late stream: something may have been missed), calls `onChange`, debounced so
 // that a burst (a district losing power) is one refetch. While the stream is down a slow
-// poll stands in for it. Pending alerts are not in the live state: they show when they fire
-// (or at the next refetch for another reason).
+// poll stands in for it. Pending alerts are counted in `alerts.pending`, so a new pending
+// alert (or one cancelled before it fired) is a change too.
 import { onScopeDispose, ref, watch } from 'vue'
 import type { FleetLive, StationLive } from '../../api/types.ts'
 import { useEventStream } from '../../composables/useEventStream.ts'
