@@ -127,7 +127,7 @@ describe('audit log', () => {
     // alert settings `alert_rule:<rule>`: the filter must find both, sent as the dashboard
     // sends them (URL-encoded UTF-8).
     const targets = ['district:福田区', 'district:Berlin Mitte', 'alert_rule:temperature_high']
-    for (const target of targets) registry.audit.append({ actor: 'cli:test', action: 'test.filter', target, after: { target } })
+    for (const target of targets) await registry.audit.append({ actor: 'cli:test', action: 'test.filter', target, after: { target } })
     for (const target of targets) {
       const res = await app.inject({ url: `/audit?target=${encodeURIComponent(target)}`, headers: as.admin })
       expect(res.statusCode, `${target}: ${res.body}`).toBe(200)

@@ -1,6 +1,6 @@
 // API tokens for tests, made the way an admin makes them (registry/admin.ts, audited), so a
 // test says which role it calls as:
-//   const as = apiTokens(registry)
+//   const as = await apiTokens(registry)
 //   app.inject({ url: '/stations', headers: as.viewer })
 //   fetch(url, { headers: stack.auth('admin') })
 import { createAdmin } from '../../registry/admin.ts'
