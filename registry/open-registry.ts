@@ -84,7 +84,11 @@ export function openRegistry (path: string, opts: RegistryOptions = {}) {
      * are microtasks and no timer or socket callback runs in between unless fn awaits real I/O.
      */
     transaction: <T>(fn: () => Promise<T>): Promise<T> => sql.transaction(() => fn()),
-    /** The synchronous transaction of callers whose stores are not async yet (issue 15 item 3). */
+    /**
+     * The synchronous transaction of callers whose stores are not async yet (issue 15 item 3):
+     * alerts, alert settings and notifier. Begun while an async transaction is open (possible
+     * only if that one awaits real I/O, which none does today) it fails on BEGIN.
+     */
     syncTransaction<T> (fn: () => T): T {
       db.exec('BEGIN IMMEDIATE')
       try {
