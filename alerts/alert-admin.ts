@@ -33,14 +33,14 @@ export function createAlertAdmin (registry: Registry, clock: () => number = Date
   return {
     acknowledge (actor: string, id: number, note: string) {
       const a = alertOrThrow(id)
-      const after = registry.transaction(() => registry.alerts.acknowledge(id, now(), actor, note))
+      const after = registry.syncTransaction(() => registry.alerts.acknowledge(id, now(), actor, note))
       if (!after) throw new RegistryError('conflict', `alert ${id} is ${a.state}: only a firing alert can be acknowledged`)
       return after
     },
 
     resolve (actor: string, id: number, note: string) {
       const a = alertOrThrow(id)
-      const after = registry.transaction(() => registry.alerts.resolve(id, now(), actor, note))
+      const after = registry.syncTransaction(() => registry.alerts.resolve(id, now(), actor, note))
       if (!after) throw new RegistryError('conflict', `alert ${id} is ${a.state}: only a firing or acknowledged alert can be resolved`)
       return after
     },
@@ -56,7 +56,7 @@ export function createAlertAdmin (registry: Registry, clock: () => number = Date
       return { rules, overrides }
     },
 
-    setRule (actor: string, scope: SettingsScope, scopeId: string, rule: Rule, patch: RuleSettingsPatch) {
+    async setRule (actor: string, scope: SettingsScope, scopeId: string, rule: Rule, patch: RuleSettingsPatch) {
       checkScope(scope, scopeId)
       // The merged result must still be a whole, valid rule (e.g. a clear threshold on the right side).
       patch = mergedPatch(scope, scopeId, rule, patch)
@@ -65,32 +65,32 @@ export function createAlertAdmin (registry: Registry, clock: () => number = Date
       const merged = parsed.data
       if (merged.nightFrom === undefined !== (merged.nightTo === undefined)) throw new RegistryError('invalid', 'nightFrom and nightTo go together')
       const r = registry.alertSettings.setOverride(scope, scopeId, rule, patch, actor, now())
-      audit({ actor, action: 'alert_rule.update', target: `alert_rule:${rule}`, before: r.before, after: r.after })
+      await audit({ actor, action: 'alert_rule.update', target: `alert_rule:${rule}`, before: r.before, after: r.after })
       return r.after
     },
 
     /** Removes one level's override of a rule (the level below applies again). */
-    resetRule (actor: string, scope: SettingsScope, scopeId: string, rule: Rule) {
+    async resetRule (actor: string, scope: SettingsScope, scopeId: string, rule: Rule) {
       checkScope(scope, scopeId)
       const r = registry.alertSettings.setOverride(scope, scopeId, rule, {}, actor, now())
       if (r.before === null) throw new RegistryError('not_found', `no ${scope} override of ${rule}${scopeId ? ` for ${scopeId}` : ''}`)
-      audit({ actor, action: 'alert_rule.update', target: `alert_rule:${rule}`, before: r.before, after: null })
+      await audit({ actor, action: 'alert_rule.update', target: `alert_rule:${rule}`, before: r.before, after: null })
       return r.before
     },
 
-    addSilence (actor: string, input: NewSilence) {
+    async addSilence (actor: string, input: NewSilence) {
       if (input.scope === 'station' && !registry.getStation(input.scopeId)) throw new RegistryError('not_found', `station ${input.scopeId} not found`)
       const at = now()
       if (Date.parse(input.endsAt) <= clock()) throw new RegistryError('invalid', 'endsAt must be in the future')
       const silence = registry.alertSettings.addSilence(input, actor, at)
-      audit({ actor, action: 'alert_silence.create', target: `alert_silence:${silence.id}`, after: silence })
+      await audit({ actor, action: 'alert_silence.create', target: `alert_silence:${silence.id}`, after: silence })
       return silence
     },
 
-    endSilence (actor: string, id: number) {
+    async endSilence (actor: string, id: number) {
       const r = registry.alertSettings.endSilence(id, actor, now())
       if (!r) throw new RegistryError('not_found', `silence ${id} not found or already ended`)
-      audit({ actor, action: 'alert_silence.end', target: `alert_silence:${id}`, before: r.before, after: r.after })
+      await audit({ actor, action: 'alert_silence.end', target: `alert_silence:${id}`, before: r.before, after: r.after })
       return r.after
     }
   }

@@ -29,7 +29,7 @@ export function startAlerts (opts: { registry: Registry, ingest: { onStored: (l:
   const evaluator = createEvaluator({
     alerts: registry.alerts,
     settings: registry.alertSettings,
-    transaction: registry.transaction,
+    transaction: registry.syncTransaction,
     clock,
     logger,
     fleet: () => readFleet(registry)

@@ -34,11 +34,11 @@ function run (n: number) {
   const now0 = Math.floor(Date.now() / HOUR_MS) * HOUR_MS + 10 * 60_000
   const clock = { now: now0 }
   const ids = Array.from({ length: n }, (_, i) => `b-${String(i).padStart(5, '0')}`)
-  registry.transaction(() => { for (const id of ids) registry.addStation({ id, name: id, district: `d${Number(id.slice(2)) % 20}`, capacity: 12 }) })
+  registry.syncTransaction(() => { for (const id of ids) registry.addStation({ id, name: id, district: `d${Number(id.slice(2)) % 20}`, capacity: 12 }) })
   // 4 weeks of learnt entries, 12 busy hours a day.
   const h0 = Math.floor(now0 / HOUR_MS)
   const t0 = performance.now()
-  registry.transaction(() => {
+  registry.syncTransaction(() => {
     const rows: Array<{ stationId: string, hour: number, entries: number }> = []
     for (const id of ids) {
       for (let h = h0 - 4 * WEEK_H; h < h0; h++) if ((h % 24) >= 0 && (h % 24) < 12) rows.push({ stationId: id, hour: h, entries: 5 + (h % 7) })
@@ -51,7 +51,7 @@ function run (n: number) {
     { id: `${id}-door`, kind: 'door', connected: true, lastSeenAt: clock.now }, { id: `${id}-hub`, kind: 'hub', connected: true, lastSeenAt: clock.now }
   ] }))
   const e = createEvaluator({
-    alerts: registry.alerts, settings: registry.alertSettings, transaction: registry.transaction, clock: () => clock.now, logger: createLogger('silent'),
+    alerts: registry.alerts, settings: registry.alertSettings, transaction: registry.syncTransaction, clock: () => clock.now, logger: createLogger('silent'),
     fleet: () => { for (const f of fleet) for (const d of f.devices) d.lastSeenAt = clock.now; return fleet }
   })
   const l0 = performance.now()

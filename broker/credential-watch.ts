@@ -12,16 +12,34 @@ import type { Sessions } from './sessions.ts'
  */
 export function createCredentialWatch (deps: { aedes: Aedes, registry: Registry, sessions: Sessions, intervalMs: number, logger: Logger }) {
   const { aedes, registry, sessions, logger } = deps
-  let lastSeq = registry.lastChangeSeq()
+  // Where the feed stands now: changes before the broker started concern no connection of it.
+  // Read at once (not at the first poll); should it fail, the next poll reads it instead.
+  let lastSeq: number | null = null
+  const started = registry.lastChangeSeq().then((seq) => { lastSeq = seq }, (err: Error) => {
+    logger.error({ err: err.message }, 'cannot read the credential change feed; retrying at the next poll')
+  })
+  // One poll at a time: a slow read must not let two polls apply the same changes.
+  let polling: Promise<void> | null = null
 
   function clients (): Client[] {
     return Object.values((aedes as unknown as { clients: Record<string, Client> }).clients)
   }
 
-  function poll (): void {
+  /** Reads the feed once and drops what it concerns; resolves when done (never rejects). */
+  function poll (): Promise<void> {
+    polling ??= readChanges().finally(() => { polling = null })
+    return polling
+  }
+
+  async function readChanges (): Promise<void> {
     let changes
     try {
-      changes = registry.changesSince(lastSeq)
+      await started
+      if (lastSeq === null) {
+        lastSeq = await registry.lastChangeSeq()
+        return
+      }
+      changes = await registry.changesSince(lastSeq)
     } catch (err) {
       logger.error({ err: (err as Error).message }, 'cannot read credential changes')
       return
@@ -45,7 +63,7 @@ export function createCredentialWatch (deps: { aedes: Aedes, registry: Registry,
     }
   }
 
-  const timer = setInterval(poll, deps.intervalMs)
+  const timer = setInterval(() => { void poll() }, deps.intervalMs)
   timer.unref()
   return { poll, close: () => clearInterval(timer) }
 }

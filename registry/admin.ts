@@ -11,15 +11,15 @@ export function createAdmin (registry: Registry) {
   const audit = registry.audit.append
 
   return {
-    addStation (actor: string, input: NewStation): Station {
+    async addStation (actor: string, input: NewStation): Promise<Station> {
       const station = registry.stations.add(input)
       // A service scoped to this district must reconnect to see the new station.
       registry.services.districtsChanged([station.district])
-      audit({ actor, action: 'station.create', target: `station:${station.id}`, after: station })
+      await audit({ actor, action: 'station.create', target: `station:${station.id}`, after: station })
       return station
     },
 
-    updateStation (actor: string, id: string, patch: StationPatch): Station {
+    async updateStation (actor: string, id: string, patch: StationPatch): Promise<Station> {
       const [before, after] = registry.stations.update(id, patch)
       if (before.status !== after.status && after.status !== 'active') {
         // The broker drops the station's connections and refuses new ones.
@@ -27,75 +27,75 @@ export function createAdmin (registry: Registry) {
       }
       // Services scoped to either district must reconnect: one of them must stop seeing it.
       if (before.district !== after.district) registry.services.districtsChanged([before.district, after.district])
-      audit({ actor, action: after.status !== before.status ? `station.${after.status === 'active' ? 'activate' : after.status === 'suspended' ? 'suspend' : 'retire'}` : 'station.update', target: `station:${id}`, before, after })
+      await audit({ actor, action: after.status !== before.status ? `station.${after.status === 'active' ? 'activate' : after.status === 'suspended' ? 'suspend' : 'retire'}` : 'station.update', target: `station:${id}`, before, after })
       return after
     },
 
     async addDevice (actor: string, stationId: string, deviceId: string, kind: string) {
       const result = await registry.addDevice(stationId, deviceId, kind)
-      audit({ actor, action: 'device.create', target: `device:${deviceId}`, after: result.device })
+      await audit({ actor, action: 'device.create', target: `device:${deviceId}`, after: result.device })
       return result
     },
 
     async rotateDevice (actor: string, deviceId: string) {
       const { before, device, secret } = await registry.devices.rotate(deviceId)
-      audit({ actor, action: 'device.rotate', target: `device:${deviceId}`, before, after: device })
+      await audit({ actor, action: 'device.rotate', target: `device:${deviceId}`, before, after: device })
       return { device, secret }
     },
 
-    revokeDevice (actor: string, deviceId: string) {
+    async revokeDevice (actor: string, deviceId: string) {
       const { before, device } = registry.devices.revoke(deviceId)
-      audit({ actor, action: 'device.revoke', target: `device:${deviceId}`, before, after: device })
+      await audit({ actor, action: 'device.revoke', target: `device:${deviceId}`, before, after: device })
       return device
     },
 
     async addService (actor: string, input: NewService) {
       const result = await registry.services.add(input)
-      audit({ actor, action: 'service.create', target: `service:${result.service.id}`, after: result.service })
+      await audit({ actor, action: 'service.create', target: `service:${result.service.id}`, after: result.service })
       return result
     },
 
     /** A change of scope or permission drops the service's live connections (change feed). */
-    updateService (actor: string, id: string, patch: ServicePatch) {
+    async updateService (actor: string, id: string, patch: ServicePatch) {
       const { before, service } = registry.services.update(id, patch)
-      audit({ actor, action: 'service.update', target: `service:${id}`, before, after: service })
+      await audit({ actor, action: 'service.update', target: `service:${id}`, before, after: service })
       return service
     },
 
     async rotateService (actor: string, id: string) {
       const { before, service, secret } = await registry.services.rotate(id)
-      audit({ actor, action: 'service.rotate', target: `service:${id}`, before, after: service })
+      await audit({ actor, action: 'service.rotate', target: `service:${id}`, before, after: service })
       return { service, secret }
     },
 
-    revokeService (actor: string, id: string) {
+    async revokeService (actor: string, id: string) {
       const { before, service } = registry.services.revoke(id)
-      audit({ actor, action: 'service.revoke', target: `service:${id}`, before, after: service })
+      await audit({ actor, action: 'service.revoke', target: `service:${id}`, before, after: service })
       return service
     },
 
     /** `scope` absent: all stations (what every token could see before scopes existed). */
-    createToken (actor: string, input: { name: string, role: string, expiresAt?: string | null, scope?: StationScope }) {
-      const result = registry.tokens.create({ ...input, createdBy: actor })
-      audit({ actor, action: 'token.create', target: `token:${result.token.id}`, after: result.token })
+    async createToken (actor: string, input: { name: string, role: string, expiresAt?: string | null, scope?: StationScope }) {
+      const result = await registry.tokens.create({ ...input, createdBy: actor })
+      await audit({ actor, action: 'token.create', target: `token:${result.token.id}`, after: result.token })
       return result
     },
 
-    revokeToken (actor: string, id: string) {
-      const { before, token } = registry.tokens.revoke(id)
+    async revokeToken (actor: string, id: string) {
+      const { before, token } = await registry.tokens.revoke(id)
       // Its browser sessions end too (each request re-checks the token anyway).
-      registry.sessions.endForToken(id)
-      audit({ actor, action: 'token.revoke', target: `token:${id}`, before, after: token })
+      await registry.sessions.endForToken(id)
+      await audit({ actor, action: 'token.revoke', target: `token:${id}`, before, after: token })
       return token
     },
 
     /** All rows or none: a bad row aborts the import with every row's error listed. */
-    importStations (actor: string, csv: string): Station[] {
+    async importStations (actor: string, csv: string): Promise<Station[]> {
       const rows = parseStationCsv(csv, (id) => registry.stations.get(id) !== null)
-      return registry.transaction(() => {
+      return registry.transaction(async () => {
         const created = rows.map((row) => registry.stations.add(row))
         registry.services.districtsChanged(created.map((s) => s.district))
-        audit({ actor, action: 'station.import', target: `stations:${created.length}`, after: created.map((s) => s.id) })
+        await audit({ actor, action: 'station.import', target: `stations:${created.length}`, after: created.map((s) => s.id) })
         return created
       })
     }

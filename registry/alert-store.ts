@@ -5,7 +5,8 @@ import type { Alert, AlertQuery, AlertState, AlertTransition, Rule, Severity, Tr
 // (`WHERE state IN (...)`) plus its transition row, so two writers (the evaluator and an
 // operator's API call, possibly in another process) cannot both move the same alert: the
 // loser's update changes no row and writes no transition. Callers group changes in one
-// transaction (registry.transaction) so that a state and its transition commit together.
+// transaction (registry.syncTransaction until this store is async) so that a state and its
+// transition commit together.
 
 type AlertRow = {
   id: number, station_id: string, district: string, rule: string, subject: string, severity: string, state: string,

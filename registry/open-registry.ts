@@ -16,6 +16,8 @@ import { createStationStore } from './station-store.ts'
 import { credentialKey, createSecretHasher, generateSecret, type VerifySecret } from './secrets.ts'
 import { defaultCredentialKeyFile, loadCredentialKey } from './credential-key.ts'
 import { createTokenStore } from './token-store.ts'
+import { createSqliteDb } from './db/sqlite-db.ts'
+import { createScopedDb } from './scoped-db.ts'
 import { createSupplyStore } from '../supplies/supply-store.ts'
 
 export { RegistryError } from './registry-error.ts'
@@ -49,12 +51,13 @@ export function openRegistry (path: string, opts: RegistryOptions = {}) {
   // WAL lets the API read while the CLI writes; busy_timeout rides over a concurrent writer.
   db.exec('PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON')
   migrate(db)
+  // The stores converted to the async SqlDb use `sql`; the others still prepare statements on
+  // `db`, the same connection (issue 15 item 3 converts them one at a time).
+  const sql = createScopedDb(createSqliteDb(db))
 
   const stations = createStationStore(db)
   const devices = createDeviceStore(db, hasher)
   const services = createServiceStore(db, hasher)
-  const changesSince = db.prepare('SELECT seq, station_id, device_id, service_id, change FROM credential_changes WHERE seq > ? ORDER BY seq')
-  const lastChange = db.prepare('SELECT coalesce(max(seq), 0) AS seq FROM credential_changes')
 
   return {
     /** The credential key's id and where it came from (never the key): for the start-up log. */
@@ -64,17 +67,29 @@ export function openRegistry (path: string, opts: RegistryOptions = {}) {
     stations,
     devices,
     services,
-    tokens: createTokenStore(db),
-    sessions: createSessionStore(db),
-    audit: createAuditStore(db),
+    tokens: createTokenStore(sql),
+    sessions: createSessionStore(sql),
+    audit: createAuditStore(sql),
     presence: createPresenceStore(db),
     alerts: createAlertStore(db),
     alertSettings: createAlertSettingsStore(db),
     notify: createNotifyStore(db),
     /** Supplies catalog, deliveries, restocks, counts, weather (supplies/). */
-    supplies: createSupplyStore(db),
-    /** Runs fn in one transaction (all or nothing), e.g. a CSV import. */
-    transaction<T> (fn: () => T): T {
+    supplies: createSupplyStore(sql),
+    /**
+     * Runs fn in one transaction (all or nothing), e.g. a CSV import: the async stores' statements
+     * inside fn (and what it awaits) join it (registry/scoped-db.ts); other callers' wait.
+     * While some stores are still synchronous on the same connection, their statements join
+     * an open transaction whoever issues them; with node:sqlite answering at once, fn's awaits
+     * are microtasks and no timer or socket callback runs in between unless fn awaits real I/O.
+     */
+    transaction: <T>(fn: () => Promise<T>): Promise<T> => sql.transaction(() => fn()),
+    /**
+     * The synchronous transaction of callers whose stores are not async yet (issue 15 item 3):
+     * alerts, alert settings and notifier. Begun while an async transaction is open (possible
+     * only if that one awaits real I/O, which none does today) it fails on BEGIN.
+     */
+    syncTransaction<T> (fn: () => T): T {
       db.exec('BEGIN IMMEDIATE')
       try {
         const result = fn()
@@ -86,8 +101,9 @@ export function openRegistry (path: string, opts: RegistryOptions = {}) {
       }
     },
     /** Credential and station changes after `seq`, for the broker to drop connections. */
-    changesSince: (seq: number) => changesSince.all(seq) as CredentialChange[],
-    lastChangeSeq: () => (lastChange.get() as { seq: number }).seq,
+    changesSince: (seq: number): Promise<CredentialChange[]> =>
+      sql.all<CredentialChange>('SELECT seq, station_id, device_id, service_id, change FROM credential_changes WHERE seq > ? ORDER BY seq', [seq]),
+    lastChangeSeq: async (): Promise<number> => (await sql.get<{ seq: number }>('SELECT coalesce(max(seq), 0) AS seq FROM credential_changes'))!.seq,
 
     // Shorthands used across the code base.
     getStation: stations.get,

@@ -3,7 +3,7 @@
 // role and scope, and the token is re-checked on every request. Stored here so that every
 // API process sees the same sessions and a revocation from the CLI ends them at once.
 import { createHash, randomBytes } from 'node:crypto'
-import type { DatabaseSync } from 'node:sqlite'
+import type { SqlDb } from './db/sql-db.ts'
 
 export type SessionEndReason = 'signed_out' | 'token_revoked'
 
@@ -45,20 +45,12 @@ function expiryOf (now: number, ttlMs: number, tokenExpiresAt: string | null): s
   return new Date(end).toISOString()
 }
 
-export function createSessionStore (db: DatabaseSync) {
-  const q = {
-    insert: db.prepare('INSERT INTO api_sessions (id_hash, token_id, csrf_token, created_at, expires_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?)'),
-    get: db.prepare('SELECT * FROM api_sessions WHERE id_hash = ?'),
-    touch: db.prepare('UPDATE api_sessions SET last_seen_at = ?, expires_at = ? WHERE id_hash = ? AND ended_at IS NULL'),
-    end: db.prepare('UPDATE api_sessions SET ended_at = ?, end_reason = ?, csrf_token = \'\' WHERE id_hash = ? AND ended_at IS NULL'),
-    endForToken: db.prepare('UPDATE api_sessions SET ended_at = ?, end_reason = ?, csrf_token = \'\' WHERE token_id = ? AND ended_at IS NULL'),
-    purge: db.prepare('DELETE FROM api_sessions WHERE expires_at < ?'),
-    activeOf: db.prepare('SELECT count(*) AS n FROM api_sessions WHERE token_id = ? AND ended_at IS NULL AND expires_at > ?')
-  }
+export function createSessionStore (db: SqlDb) {
+  const getRow = (idHash: string) => db.get<Row>('SELECT * FROM api_sessions WHERE id_hash = ?', [idHash])
 
   // By the id's hash: what a request keeps of its session (`Session.idHash`).
-  function lookupHash (idHash: string, now = Date.now()): SessionLookup {
-    const row = q.get.get(idHash) as Row | undefined
+  async function lookupHash (idHash: string, now = Date.now()): Promise<SessionLookup> {
+    const row = await getRow(idHash)
     if (!row) return { state: 'unknown' }
     if (row.end_reason !== null) return { state: row.end_reason }
     if (Date.parse(row.expires_at) <= now) return { state: 'expired', tokenId: row.token_id }
@@ -67,18 +59,19 @@ export function createSessionStore (db: DatabaseSync) {
 
   return {
     /** A new session for a verified token; the id goes into the cookie and nowhere else. */
-    open (input: { tokenId: string, ttlMs: number, tokenExpiresAt: string | null, now?: number }): { id: string, session: Session } {
+    async open (input: { tokenId: string, ttlMs: number, tokenExpiresAt: string | null, now?: number }): Promise<{ id: string, session: Session }> {
       const now = input.now ?? Date.now()
       // Sign-in is rare: a good moment to drop rows long past their expiry.
-      q.purge.run(new Date(now - PURGE_AFTER_MS).toISOString())
+      await db.run('DELETE FROM api_sessions WHERE expires_at < ?', [new Date(now - PURGE_AFTER_MS).toISOString()])
       const id = randomBytes(32).toString('base64url')
       const at = new Date(now).toISOString()
-      q.insert.run(digest(id), input.tokenId, randomBytes(32).toString('base64url'), at, expiryOf(now, input.ttlMs, input.tokenExpiresAt), at)
-      return { id, session: toSession(q.get.get(digest(id)) as Row) }
+      await db.run('INSERT INTO api_sessions (id_hash, token_id, csrf_token, created_at, expires_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?)',
+        [digest(id), input.tokenId, randomBytes(32).toString('base64url'), at, expiryOf(now, input.ttlMs, input.tokenExpiresAt), at])
+      return { id, session: toSession((await getRow(digest(id)))!) }
     },
 
     /** The session behind a cookie value, or why there is none. */
-    lookup (id: string, now = Date.now()): SessionLookup {
+    async lookup (id: string, now = Date.now()): Promise<SessionLookup> {
       if (!SESSION_ID_RE.test(id)) return { state: 'unknown' }
       return lookupHash(digest(id), now)
     },
@@ -92,26 +85,27 @@ export function createSessionStore (db: DatabaseSync) {
      * polling stays signed in, an idle one is signed out after `ttlMs`. Returns the session as
      * it now is, and whether it changed (the cookie's Max-Age is renewed then).
      */
-    touch (session: Session, ttlMs: number, tokenExpiresAt: string | null, now = Date.now()): { session: Session, renewed: boolean } {
+    async touch (session: Session, ttlMs: number, tokenExpiresAt: string | null, now = Date.now()): Promise<{ session: Session, renewed: boolean }> {
       if (now - Date.parse(session.lastSeenAt) < SESSION_TOUCH_RESOLUTION_MS) return { session, renewed: false }
       const lastSeenAt = new Date(now).toISOString()
       const expiresAt = expiryOf(now, ttlMs, tokenExpiresAt)
-      q.touch.run(lastSeenAt, expiresAt, session.idHash)
+      await db.run('UPDATE api_sessions SET last_seen_at = ?, expires_at = ? WHERE id_hash = ? AND ended_at IS NULL', [lastSeenAt, expiresAt, session.idHash])
       return { session: { ...session, lastSeenAt, expiresAt }, renewed: true }
     },
 
     /** Ends one session (sign-out). Its csrf token is wiped; the row stays until purged. */
-    end (idHash: string, reason: SessionEndReason = 'signed_out'): void {
-      q.end.run(new Date().toISOString(), reason, idHash)
+    async end (idHash: string, reason: SessionEndReason = 'signed_out'): Promise<void> {
+      await db.run('UPDATE api_sessions SET ended_at = ?, end_reason = ?, csrf_token = \'\' WHERE id_hash = ? AND ended_at IS NULL', [new Date().toISOString(), reason, idHash])
     },
 
     /** Ends every session opened with a token (it was revoked). */
-    endForToken (tokenId: string, reason: SessionEndReason = 'token_revoked'): number {
-      return Number(q.endForToken.run(new Date().toISOString(), reason, tokenId).changes)
+    async endForToken (tokenId: string, reason: SessionEndReason = 'token_revoked'): Promise<number> {
+      return (await db.run('UPDATE api_sessions SET ended_at = ?, end_reason = ?, csrf_token = \'\' WHERE token_id = ? AND ended_at IS NULL', [new Date().toISOString(), reason, tokenId])).changes
     },
 
     /** Active sessions of a token (for tests and `tokens list`). */
-    activeCount: (tokenId: string, now = Date.now()): number => (q.activeOf.get(tokenId, new Date(now).toISOString()) as { n: number }).n
+    activeCount: async (tokenId: string, now = Date.now()): Promise<number> =>
+      (await db.get<{ n: number }>('SELECT count(*) AS n FROM api_sessions WHERE token_id = ? AND ended_at IS NULL AND expires_at > ?', [tokenId, new Date(now).toISOString()]))!.n
   }
 }
 

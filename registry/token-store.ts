@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
-import type { DatabaseSync } from 'node:sqlite'
+import type { SqlDb } from './db/sql-db.ts'
 import { RegistryError } from './registry-error.ts'
 import { Role, StationScope, type ApiToken } from './schemas.ts'
 
@@ -18,31 +18,25 @@ const digest = (token: string) => createHash('sha256').update(token).digest('hex
 // last_used_at is a hint for admins, not an audit trail: write it at most once a minute.
 const LAST_USED_RESOLUTION_MS = 60_000
 
-export function createTokenStore (db: DatabaseSync) {
-  const q = {
-    insert: db.prepare('INSERT INTO api_tokens (id, name, role, scope, token_hash, created_at, created_by, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
-    get: db.prepare('SELECT * FROM api_tokens WHERE id = ?'),
-    all: db.prepare('SELECT * FROM api_tokens ORDER BY created_at, id'),
-    revoke: db.prepare('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
-    used: db.prepare('UPDATE api_tokens SET last_used_at = ? WHERE id = ?')
-  }
+export function createTokenStore (db: SqlDb) {
+  const getRow = (id: string) => db.get<Row>('SELECT * FROM api_tokens WHERE id = ?', [id])
 
-  function get (id: string): ApiToken | null {
-    const row = q.get.get(id) as Row | undefined
+  async function get (id: string): Promise<ApiToken | null> {
+    const row = await getRow(id)
     return row ? toToken(row) : null
   }
 
-  function markUsed (row: Row): void {
+  async function markUsed (row: Row): Promise<void> {
     const now = Date.now()
     if (row.last_used_at === null || now - Date.parse(row.last_used_at) > LAST_USED_RESOLUTION_MS) {
-      q.used.run(new Date(now).toISOString(), row.id)
+      await db.run('UPDATE api_tokens SET last_used_at = ? WHERE id = ?', [new Date(now).toISOString(), row.id])
     }
   }
 
   return {
     get,
-    list: (): ApiToken[] => (q.all.all() as Row[]).map(toToken),
-    create (input: { name: string, role: string, createdBy: string, expiresAt?: string | null, scope?: StationScope }): { token: ApiToken, secret: string } {
+    list: async (): Promise<ApiToken[]> => (await db.all<Row>('SELECT * FROM api_tokens ORDER BY created_at, id')).map(toToken),
+    async create (input: { name: string, role: string, createdBy: string, expiresAt?: string | null, scope?: StationScope }): Promise<{ token: ApiToken, secret: string }> {
       const name = input.name.trim()
       if (name.length < 1 || name.length > 100) throw new RegistryError('invalid', 'token name: 1-100 characters')
       const role = Role.safeParse(input.role)
@@ -55,40 +49,41 @@ export function createTokenStore (db: DatabaseSync) {
       if (input.expiresAt != null && !(Date.parse(input.expiresAt) > Date.now())) throw new RegistryError('invalid', 'expiresAt must be a future ISO date-time')
       const id = randomBytes(9).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, '0').slice(0, 12)
       const secret = `wst_${id}_${randomBytes(32).toString('base64url')}`
-      q.insert.run(id, name, role.data, JSON.stringify(scope.data), digest(secret), new Date().toISOString(), input.createdBy,
-        input.expiresAt == null ? null : new Date(input.expiresAt).toISOString())
-      return { token: get(id)!, secret }
+      await db.run('INSERT INTO api_tokens (id, name, role, scope, token_hash, created_at, created_by, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        [id, name, role.data, JSON.stringify(scope.data), digest(secret), new Date().toISOString(), input.createdBy,
+          input.expiresAt == null ? null : new Date(input.expiresAt).toISOString()])
+      return { token: (await get(id))!, secret }
     },
-    revoke (id: string): { before: ApiToken, token: ApiToken } {
-      const before = get(id)
+    async revoke (id: string): Promise<{ before: ApiToken, token: ApiToken }> {
+      const before = await get(id)
       if (!before) throw new RegistryError('not_found', `token ${id} not found`)
       if (before.revokedAt) throw new RegistryError('conflict', `token ${id} is already revoked`)
-      q.revoke.run(new Date().toISOString(), id)
-      return { before, token: get(id)! }
+      await db.run('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', [new Date().toISOString(), id])
+      return { before, token: (await get(id))! }
     },
     /**
      * A token by id for a request made with a session opened with it: the record while it is
      * usable, else why not. Marks it used like `verify`.
      */
-    check (id: string): ApiToken | 'revoked' | 'expired' | 'unknown' {
-      const row = q.get.get(id) as Row | undefined
+    async check (id: string): Promise<ApiToken | 'revoked' | 'expired' | 'unknown'> {
+      const row = await getRow(id)
       if (!row) return 'unknown'
       if (row.revoked_at !== null) return 'revoked'
       if (row.expires_at !== null && Date.parse(row.expires_at) <= Date.now()) return 'expired'
-      markUsed(row)
+      await markUsed(row)
       return toToken(row)
     },
     /** The token's record when the bearer string is a valid, unrevoked, unexpired token. */
-    verify (bearer: string): ApiToken | null {
+    async verify (bearer: string): Promise<ApiToken | null> {
       const m = TOKEN_RE.exec(bearer)
       if (!m) return null
-      const row = q.get.get(m[1]!) as Row | undefined
+      const row = await getRow(m[1]!)
       if (!row || row.revoked_at !== null) return null
       if (row.expires_at !== null && Date.parse(row.expires_at) <= Date.now()) return null
       const a = Buffer.from(row.token_hash, 'hex')
       const b = Buffer.from(digest(bearer), 'hex')
       if (a.length !== b.length || !timingSafeEqual(a, b)) return null
-      markUsed(row)
+      await markUsed(row)
       return toToken(row)
     }
   }

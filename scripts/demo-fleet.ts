@@ -35,14 +35,14 @@ const DEMO_CATALOG: Record<SupplyItem, Omit<CatalogItemInput, 'capacity' | 'thre
 const DEMO_WATER_DONOR = '深圳市爱心饮用水有限公司'
 
 /** Sets the demo catalog and water delivery of a station where it has none (audited as 'demo'). */
-function provisionDemoSupplies (registry: Registry, stationId: string) {
+async function provisionDemoSupplies (registry: Registry, stationId: string): Promise<void> {
   const supplies = createSupplyAdmin(registry)
   for (const item of SUPPLY_ITEMS) {
-    if (registry.supplies.item(stationId, item)) continue
-    supplies.setItem('demo', stationId, item, { ...DEMO_CATALOG[item], capacity: SHELF_CAPACITY[item], threshold: Math.ceil(SHELF_CAPACITY[item] / 4) })
+    if (await registry.supplies.item(stationId, item)) continue
+    await supplies.setItem('demo', stationId, item, { ...DEMO_CATALOG[item], capacity: SHELF_CAPACITY[item], threshold: Math.ceil(SHELF_CAPACITY[item] / 4) })
   }
-  if (registry.supplies.deliveries(stationId).length === 0) {
-    supplies.addDelivery('demo', stationId, { item: 'bottled-water', quantity: SHELF_CAPACITY['bottled-water'], supplier: DEMO_WATER_DONOR, source: 'donation', at: '15:00' })
+  if ((await registry.supplies.deliveries(stationId)).length === 0) {
+    await supplies.addDelivery('demo', stationId, { item: 'bottled-water', quantity: SHELF_CAPACITY['bottled-water'], supplier: DEMO_WATER_DONOR, source: 'donation', at: '15:00' })
   }
 }
 
@@ -74,22 +74,22 @@ export async function provisionDemoFleet (registry: Registry, dataDir: string) {
       }
       devices.push({ deviceId, secret, role })
     }
-    provisionDemoSupplies(registry, station.id)
+    await provisionDemoSupplies(registry, station.id)
     stations.push({ station: registry.getStation(station.id)!, busyness, devices })
   }
   // API tokens to sign in to the dashboard and try the API with, an admin and a read-only one,
   // kept here for the same reason as the device secrets; a new one if one was revoked.
-  const token = (key: 'viewerToken' | 'adminToken', role: 'viewer' | 'admin'): string => {
+  const token = async (key: 'viewerToken' | 'adminToken', role: 'viewer' | 'admin'): Promise<string> => {
     let secret = file[key]
-    if (secret === undefined || registry.tokens.verify(secret) === null) {
-      secret = createAdmin(registry).createToken('demo', { name: `demo ${role}`, role }).secret
+    if (secret === undefined || await registry.tokens.verify(secret) === null) {
+      secret = (await createAdmin(registry).createToken('demo', { name: `demo ${role}`, role })).secret
       file[key] = secret
       save()
     }
     return secret
   }
-  const viewerToken = token('viewerToken', 'viewer')
-  const adminToken = token('adminToken', 'admin')
+  const viewerToken = await token('viewerToken', 'viewer')
+  const adminToken = await token('adminToken', 'admin')
   return {
     stations,
     path,

@@ -26,48 +26,49 @@ export function createSupplyAdmin (registry: Registry, opts: { now?: () => numbe
   }
 
   /** The unsuperseded restock of the other kind closest to `at` within RESTOCK_MATCH_MS. */
-  function partner (stationId: string, item: string, at: string, kind: Restock['kind']): Restock | undefined {
+  async function partner (stationId: string, item: string, at: string, kind: Restock['kind']): Promise<Restock | undefined> {
     const t = Date.parse(at)
-    return store.restocksBetween(stationId, shift(at, -RESTOCK_MATCH_MS), shift(at, RESTOCK_MATCH_MS + 1))
+    return (await store.restocksBetween(stationId, shift(at, -RESTOCK_MATCH_MS), shift(at, RESTOCK_MATCH_MS + 1)))
       .filter((r) => r.item === item && r.kind === kind && r.supersededBy === null)
       .sort((a, b) => Math.abs(Date.parse(a.at) - t) - Math.abs(Date.parse(b.at) - t))[0]
   }
 
   return {
-    setItem (actor: string, stationId: string, item: string, input: CatalogItemInput): CatalogItem {
+    async setItem (actor: string, stationId: string, item: string, input: CatalogItemInput): Promise<CatalogItem> {
       station(stationId)
-      const [before, after] = store.setItem(stationId, item, input)
-      audit({ actor, action: before ? 'supply.item.update' : 'supply.item.create', target: `station:${stationId}`, before, after })
+      const [before, after] = await store.setItem(stationId, item, input)
+      await audit({ actor, action: before ? 'supply.item.update' : 'supply.item.create', target: `station:${stationId}`, before, after })
       return after
     },
 
     /** The same item for every station of a district, in one transaction and one audit record. */
-    setDistrictItem (actor: string, district: string, item: string, input: CatalogItemInput): CatalogItem[] {
+    async setDistrictItem (actor: string, district: string, item: string, input: CatalogItemInput): Promise<CatalogItem[]> {
       const stations = registry.listStations().filter((s) => s.district === district && s.status !== 'retired')
       if (district === '' || stations.length === 0) throw new RegistryError('not_found', `no station in district ${JSON.stringify(district)}`)
-      return registry.transaction(() => {
-        const changes = stations.map((s) => store.setItem(s.id, item, input))
-        audit({ actor, action: 'supply.item.district', target: `district:${district}`, before: changes.map(([b]) => b), after: changes.map(([, a]) => a) })
+      return registry.transaction(async () => {
+        const changes: Array<[CatalogItem | null, CatalogItem]> = []
+        for (const s of stations) changes.push(await store.setItem(s.id, item, input))
+        await audit({ actor, action: 'supply.item.district', target: `district:${district}`, before: changes.map(([b]) => b), after: changes.map(([, a]) => a) })
         return changes.map(([, a]) => a)
       })
     },
 
-    removeItem (actor: string, stationId: string, item: string): CatalogItem {
-      const before = store.removeItem(stationId, item)
-      audit({ actor, action: 'supply.item.remove', target: `station:${stationId}`, before })
+    async removeItem (actor: string, stationId: string, item: string): Promise<CatalogItem> {
+      const before = await store.removeItem(stationId, item)
+      await audit({ actor, action: 'supply.item.remove', target: `station:${stationId}`, before })
       return before
     },
 
-    addDelivery (actor: string, stationId: string, input: NewDelivery) {
+    async addDelivery (actor: string, stationId: string, input: NewDelivery) {
       station(stationId)
-      const delivery = store.addDelivery(stationId, input)
-      audit({ actor, action: 'supply.delivery.create', target: `station:${stationId}`, after: delivery })
+      const delivery = await store.addDelivery(stationId, input)
+      await audit({ actor, action: 'supply.delivery.create', target: `station:${stationId}`, after: delivery })
       return delivery
     },
 
-    removeDelivery (actor: string, stationId: string, id: number) {
-      const before = store.removeDelivery(stationId, id)
-      audit({ actor, action: 'supply.delivery.remove', target: `station:${stationId}`, before })
+    async removeDelivery (actor: string, stationId: string, id: number) {
+      const before = await store.removeDelivery(stationId, id)
+      await audit({ actor, action: 'supply.delivery.remove', target: `station:${stationId}`, before })
       return before
     },
 
@@ -75,17 +76,17 @@ export function createSupplyAdmin (registry: Registry, opts: { now?: () => numbe
      * An operator's restock. A sensor restock already recognised for the same item within
      * RESTOCK_MATCH_MS is superseded by it, so the restock counts once.
      */
-    logRestock (actor: string, stationId: string, input: NewRestock & { by: string }): Restock {
+    async logRestock (actor: string, stationId: string, input: NewRestock & { by: string }): Promise<Restock> {
       station(stationId)
       const parsed = NewRestockSchema.safeParse(input)
       if (!parsed.success) throw invalid(parsed.error)
       const r = parsed.data
       const at = iso(r.at, now)
-      return registry.transaction(() => {
-        const restock = store.insertRestock({ stationId, item: r.item, quantity: r.quantity, source: r.source, donor: r.donor ?? null, by: input.by, at, kind: 'logged' })!
-        const sensor = partner(stationId, r.item, at, 'sensor')
-        if (sensor) store.supersede(sensor.id, restock.id)
-        audit({ actor, action: 'supply.restock', target: `station:${stationId}`, before: sensor ? { superseded: sensor } : undefined, after: restock })
+      return registry.transaction(async () => {
+        const restock = (await store.insertRestock({ stationId, item: r.item, quantity: r.quantity, source: r.source, donor: r.donor ?? null, by: input.by, at, kind: 'logged' }))!
+        const sensor = await partner(stationId, r.item, at, 'sensor')
+        if (sensor) await store.supersede(sensor.id, restock.id)
+        await audit({ actor, action: 'supply.restock', target: `station:${stationId}`, before: sensor ? { superseded: sensor } : undefined, after: restock })
         return restock
       })
     },
@@ -94,23 +95,23 @@ export function createSupplyAdmin (registry: Registry, opts: { now?: () => numbe
      * A sensor jump upward at `at`: recorded as an unlogged restock unless a logged restock
      * explains it (or it was recognised before). Returns the new row, or null.
      */
-    recordSensorRestock (stationId: string, item: string, quantity: number, at: string): Restock | null {
-      if (partner(stationId, item, at, 'logged')) return null
-      const restock = store.insertRestock({ stationId, item, quantity, source: 'unknown', donor: null, by: MODEL_ACTOR, at, kind: 'sensor' })
-      if (restock) audit({ actor: MODEL_ACTOR, action: 'supply.restock.unlogged', target: `station:${stationId}`, after: restock })
+    async recordSensorRestock (stationId: string, item: string, quantity: number, at: string): Promise<Restock | null> {
+      if (await partner(stationId, item, at, 'logged')) return null
+      const restock = await store.insertRestock({ stationId, item, quantity, source: 'unknown', donor: null, by: MODEL_ACTOR, at, kind: 'sensor' })
+      if (restock) await audit({ actor: MODEL_ACTOR, action: 'supply.restock.unlogged', target: `station:${stationId}`, after: restock })
       return restock
     },
 
-    addCount (actor: string, stationId: string, input: NewCount & { by: string }) {
+    async addCount (actor: string, stationId: string, input: NewCount & { by: string }) {
       station(stationId)
-      const count = store.addCount(stationId, { ...input, at: iso(input.at, now) })
-      audit({ actor, action: 'supply.count', target: `station:${stationId}`, after: count })
+      const count = await store.addCount(stationId, { ...input, at: iso(input.at, now) })
+      await audit({ actor, action: 'supply.count', target: `station:${stationId}`, after: count })
       return count
     },
 
-    setWeather (actor: string, days: WeatherDay[]): WeatherDay[] {
-      const stored = registry.transaction(() => store.setWeather(days))
-      audit({ actor, action: 'supply.weather', target: `weather:${stored.length}`, after: stored })
+    async setWeather (actor: string, days: WeatherDay[]): Promise<WeatherDay[]> {
+      const stored = await registry.transaction(() => store.setWeather(days))
+      await audit({ actor, action: 'supply.weather', target: `weather:${stored.length}`, after: stored })
       return stored
     }
   }

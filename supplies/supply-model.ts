@@ -69,7 +69,7 @@ export function createSupplyModel ({ registry, admin, query, historyDays = HISTO
     }
   }
 
-  function learn (id: string, now: number): void {
+  async function learn (id: string, now: number): Promise<void> {
     const st = states.get(id)
     const station = registry.getStation(id)
     if (!st || !station) return
@@ -84,12 +84,12 @@ export function createSupplyModel ({ registry, admin, query, historyDays = HISTO
     for (const [item, list] of st.readings) {
       const { rates, jumps } = learnFromReadings(list, st.visits, tz)
       st.rates.set(item, rates)
-      for (const j of jumps) admin.recordSensorRestock(id, item, j.quantity, new Date(j.t).toISOString())
+      for (const j of jumps) await admin.recordSensorRestock(id, item, j.quantity, new Date(j.t).toISOString())
     }
     const since = new Date(now - historyMs).toISOString()
     const until = new Date(now + 1).toISOString()
-    const counts = registry.supplies.counts(id, since, until)
-    const restocks = registry.supplies.restocksBetween(id, since, until).filter((r) => r.supersededBy === null)
+    const counts = await registry.supplies.counts(id, since, until)
+    const restocks = (await registry.supplies.restocksBetween(id, since, until)).filter((r) => r.supersededBy === null)
     for (const item of new Set(counts.map((c) => c.item))) {
       if (st.readings.has(item)) continue
       const marks = counts.filter((c) => c.item === item).map((c) => ({ t: Date.parse(c.at), quantity: c.quantity, capacity: null }))
@@ -105,7 +105,7 @@ export function createSupplyModel ({ registry, admin, query, historyDays = HISTO
         const batch = ids.slice(i, i + BATCH)
         await load(batch, now)
         for (const id of batch) {
-          learn(id, now)
+          await learn(id, now)
           refreshedAt.set(id, now)
         }
       }
@@ -124,17 +124,17 @@ export function createSupplyModel ({ registry, admin, query, historyDays = HISTO
      * Each catalog item (and each item a sensor reports) of these stations: level, rates and
      * time to empty from `now`, looking at most horizonHours ahead.
      */
-    forecastStationItems (stationIds: readonly string[], horizonHours: number, now = Date.now()): ItemForecast[] {
+    async forecastStationItems (stationIds: readonly string[], horizonHours: number, now = Date.now()): Promise<ItemForecast[]> {
       const out: ItemForecast[] = []
-      const weather = registry.supplies.weather(new Date(now - historyMs).toISOString().slice(0, 10), new Date(now + (horizonHours + 48) * HOUR_MS).toISOString().slice(0, 10))
+      const weather = await registry.supplies.weather(new Date(now - historyMs).toISOString().slice(0, 10), new Date(now + (horizonHours + 48) * HOUR_MS).toISOString().slice(0, 10))
       for (const id of stationIds) {
         const station = registry.getStation(id)
         if (!station) continue
         const st = states.get(id)
-        const catalog = new Map(registry.supplies.items(id).map((c) => [c.item, c]))
+        const catalog = new Map((await registry.supplies.items(id)).map((c) => [c.item, c]))
         const items = [...new Set([...catalog.keys(), ...(st?.readings.keys() ?? [])])].sort()
-        const counts = new Map(registry.supplies.lastCounts(id).map((c) => [c.item, c]))
-        const restocks = registry.supplies.restocksBetween(id, new Date(now - historyMs).toISOString(), new Date(now + 1).toISOString()).filter((r) => r.supersededBy === null)
+        const counts = new Map((await registry.supplies.lastCounts(id)).map((c) => [c.item, c]))
+        const restocks = (await registry.supplies.restocksBetween(id, new Date(now - historyMs).toISOString(), new Date(now + 1).toISOString())).filter((r) => r.supersededBy === null)
         for (const item of items) {
           const cat = catalog.get(item)
           const last = st?.readings.get(item)?.at(-1)

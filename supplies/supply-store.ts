@@ -1,6 +1,6 @@
 // The supplies tables of the registry (migration 8): catalog, deliveries, restocks, hand
 // counts, weather. Plain reads and writes; audited changes go through supplies/supply-admin.ts.
-import type { DatabaseSync } from 'node:sqlite'
+import type { SqlDb } from '../registry/db/sql-db.ts'
 import { invalid, RegistryError } from '../registry/registry-error.ts'
 import {
   CatalogItemInput, NewCount, NewDelivery, WeatherDay,
@@ -29,103 +29,96 @@ const toCount = (r: CountRow): ManualCount => ({ id: r.id, stationId: r.station_
 /** A restock row as stored (times normalised to ISO UTC). */
 export type RestockInsert = Omit<Restock, 'id' | 'supersededBy' | 'createdAt'>
 
-export function createSupplyStore (db: DatabaseSync) {
-  const q = {
-    item: db.prepare('SELECT * FROM supply_items WHERE station_id = ? AND item = ?'),
-    items: db.prepare('SELECT * FROM supply_items WHERE station_id = ? ORDER BY item'),
-    allItems: db.prepare('SELECT * FROM supply_items ORDER BY station_id, item'),
-    upsertItem: db.prepare(`INSERT INTO supply_items (station_id, item, name_zh, name_en, unit, capacity, threshold, weather, price_cents, updated_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (station_id, item) DO UPDATE SET name_zh = excluded.name_zh, name_en = excluded.name_en,
-      unit = excluded.unit, capacity = excluded.capacity, threshold = excluded.threshold, weather = excluded.weather,
-      price_cents = excluded.price_cents, updated_at = excluded.updated_at`),
-    deleteItem: db.prepare('DELETE FROM supply_items WHERE station_id = ? AND item = ?'),
-    deliveries: db.prepare('SELECT * FROM supply_deliveries WHERE station_id = ? ORDER BY at, id'),
-    delivery: db.prepare('SELECT * FROM supply_deliveries WHERE id = ?'),
-    insertDelivery: db.prepare('INSERT INTO supply_deliveries (station_id, item, quantity, supplier, source, days, at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
-    deleteDelivery: db.prepare('DELETE FROM supply_deliveries WHERE id = ?'),
-    restock: db.prepare('SELECT * FROM supply_restocks WHERE id = ?'),
-    restocksBetween: db.prepare('SELECT * FROM supply_restocks WHERE station_id = ? AND at >= ? AND at < ? ORDER BY at, id'),
-    insertRestock: db.prepare(`INSERT INTO supply_restocks (station_id, item, quantity, source, donor, by, at, kind, created_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
-    supersede: db.prepare('UPDATE supply_restocks SET superseded_by = ? WHERE id = ? AND superseded_by IS NULL'),
-    counts: db.prepare('SELECT * FROM supply_counts WHERE station_id = ? AND at >= ? AND at < ? ORDER BY at, id'),
-    lastCounts: db.prepare(`SELECT c.* FROM supply_counts c WHERE c.station_id = ? AND c.id = (
-      SELECT id FROM supply_counts WHERE station_id = c.station_id AND item = c.item ORDER BY at DESC, id DESC LIMIT 1) ORDER BY item`),
-    insertCount: db.prepare('INSERT INTO supply_counts (station_id, item, quantity, by, at) VALUES (?, ?, ?, ?, ?)'),
-    upsertWeather: db.prepare(`INSERT INTO supply_weather (district, date, max_c, rain_mm) VALUES (?, ?, ?, ?)
-      ON CONFLICT (district, date) DO UPDATE SET max_c = excluded.max_c, rain_mm = excluded.rain_mm`),
-    weather: db.prepare('SELECT * FROM supply_weather WHERE date >= ? AND date <= ? ORDER BY district, date')
-  }
+export function createSupplyStore (db: SqlDb) {
   const now = () => new Date().toISOString()
+  const item = async (stationId: string, item: string): Promise<CatalogItem | null> => {
+    const r = await db.get<ItemRow>('SELECT * FROM supply_items WHERE station_id = ? AND item = ?', [stationId, item])
+    return r ? toItem(r) : null
+  }
+  const restock = async (id: number): Promise<Restock | null> => {
+    const r = await db.get<RestockRow>('SELECT * FROM supply_restocks WHERE id = ?', [id])
+    return r ? toRestock(r) : null
+  }
 
   return {
-    item: (stationId: string, item: string): CatalogItem | null => {
-      const r = q.item.get(stationId, item) as ItemRow | undefined
-      return r ? toItem(r) : null
-    },
-    items: (stationId: string): CatalogItem[] => (q.items.all(stationId) as ItemRow[]).map(toItem),
-    allItems: (): CatalogItem[] => (q.allItems.all() as ItemRow[]).map(toItem),
+    item,
+    items: async (stationId: string): Promise<CatalogItem[]> => (await db.all<ItemRow>('SELECT * FROM supply_items WHERE station_id = ? ORDER BY item', [stationId])).map(toItem),
+    allItems: async (): Promise<CatalogItem[]> => (await db.all<ItemRow>('SELECT * FROM supply_items ORDER BY station_id, item')).map(toItem),
     /** Creates or replaces an item; returns [before, after]. */
-    setItem (stationId: string, item: string, input: CatalogItemInput): [CatalogItem | null, CatalogItem] {
+    async setItem (stationId: string, itemId: string, input: CatalogItemInput): Promise<[CatalogItem | null, CatalogItem]> {
       const parsed = CatalogItemInput.safeParse(input)
       if (!parsed.success) throw invalid(parsed.error)
       const i = parsed.data
-      const before = this.item(stationId, item)
-      q.upsertItem.run(stationId, item, i.nameZh, i.nameEn, i.unit, i.capacity, i.threshold, i.weather, i.priceCents, now())
-      return [before, this.item(stationId, item)!]
+      const before = await item(stationId, itemId)
+      await db.run(`INSERT INTO supply_items (station_id, item, name_zh, name_en, unit, capacity, threshold, weather, price_cents, updated_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (station_id, item) DO UPDATE SET name_zh = excluded.name_zh, name_en = excluded.name_en,
+        unit = excluded.unit, capacity = excluded.capacity, threshold = excluded.threshold, weather = excluded.weather,
+        price_cents = excluded.price_cents, updated_at = excluded.updated_at`,
+      [stationId, itemId, i.nameZh, i.nameEn, i.unit, i.capacity, i.threshold, i.weather, i.priceCents, now()])
+      return [before, (await item(stationId, itemId))!]
     },
-    removeItem (stationId: string, item: string): CatalogItem {
-      const before = this.item(stationId, item)
-      if (!before) throw new RegistryError('not_found', `station ${stationId} has no item ${item}`)
-      q.deleteItem.run(stationId, item)
+    async removeItem (stationId: string, itemId: string): Promise<CatalogItem> {
+      const before = await item(stationId, itemId)
+      if (!before) throw new RegistryError('not_found', `station ${stationId} has no item ${itemId}`)
+      await db.run('DELETE FROM supply_items WHERE station_id = ? AND item = ?', [stationId, itemId])
       return before
     },
-    deliveries: (stationId: string): Delivery[] => (q.deliveries.all(stationId) as DeliveryRow[]).map(toDelivery),
-    addDelivery (stationId: string, input: NewDelivery): Delivery {
+    deliveries: async (stationId: string): Promise<Delivery[]> =>
+      (await db.all<DeliveryRow>('SELECT * FROM supply_deliveries WHERE station_id = ? ORDER BY at, id', [stationId])).map(toDelivery),
+    async addDelivery (stationId: string, input: NewDelivery): Promise<Delivery> {
       const parsed = NewDelivery.safeParse(input)
       if (!parsed.success) throw invalid(parsed.error)
       const d = parsed.data
-      const { lastInsertRowid } = q.insertDelivery.run(stationId, d.item, d.quantity, d.supplier, d.source, JSON.stringify(d.days), d.at, now())
-      return toDelivery(q.delivery.get(Number(lastInsertRowid)) as DeliveryRow)
+      const row = await db.get<DeliveryRow>('INSERT INTO supply_deliveries (station_id, item, quantity, supplier, source, days, at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *',
+        [stationId, d.item, d.quantity, d.supplier, d.source, JSON.stringify(d.days), d.at, now()])
+      return toDelivery(row!)
     },
-    removeDelivery (stationId: string, id: number): Delivery {
-      const r = q.delivery.get(id) as DeliveryRow | undefined
+    async removeDelivery (stationId: string, id: number): Promise<Delivery> {
+      const r = await db.get<DeliveryRow>('SELECT * FROM supply_deliveries WHERE id = ?', [id])
       if (!r || r.station_id !== stationId) throw new RegistryError('not_found', `station ${stationId} has no delivery ${id}`)
-      q.deleteDelivery.run(id)
+      await db.run('DELETE FROM supply_deliveries WHERE id = ?', [id])
       return toDelivery(r)
     },
-    restock: (id: number): Restock | null => {
-      const r = q.restock.get(id) as RestockRow | undefined
-      return r ? toRestock(r) : null
-    },
+    restock,
     /** Restocks with from <= at < to (ISO strings), superseded ones included. */
-    restocksBetween: (stationId: string, from: string, to: string): Restock[] =>
-      (q.restocksBetween.all(stationId, from, to) as RestockRow[]).map(toRestock),
+    restocksBetween: async (stationId: string, from: string, to: string): Promise<Restock[]> =>
+      (await db.all<RestockRow>('SELECT * FROM supply_restocks WHERE station_id = ? AND at >= ? AND at < ? ORDER BY at, id', [stationId, from, to])).map(toRestock),
     /** null when the row exists already (a sensor restock recognised twice). */
-    insertRestock (r: RestockInsert): Restock | null {
-      const { changes, lastInsertRowid } = q.insertRestock.run(r.stationId, r.item, r.quantity, r.source, r.donor, r.by, r.at, r.kind, now())
-      return Number(changes) === 0 ? null : this.restock(Number(lastInsertRowid))
+    async insertRestock (r: RestockInsert): Promise<Restock | null> {
+      const row = await db.get<RestockRow>(`INSERT INTO supply_restocks (station_id, item, quantity, source, donor, by, at, kind, created_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING *`, [r.stationId, r.item, r.quantity, r.source, r.donor, r.by, r.at, r.kind, now()])
+      return row ? toRestock(row) : null
     },
-    supersede: (id: number, by: number): boolean => Number(q.supersede.run(by, id).changes) === 1,
-    counts: (stationId: string, from: string, to: string): ManualCount[] => (q.counts.all(stationId, from, to) as CountRow[]).map(toCount),
-    lastCounts: (stationId: string): ManualCount[] => (q.lastCounts.all(stationId) as CountRow[]).map(toCount),
-    addCount (stationId: string, input: NewCount & { by: string, at: string }): ManualCount {
+    supersede: async (id: number, by: number): Promise<boolean> =>
+      (await db.run('UPDATE supply_restocks SET superseded_by = ? WHERE id = ? AND superseded_by IS NULL', [by, id])).changes === 1,
+    counts: async (stationId: string, from: string, to: string): Promise<ManualCount[]> =>
+      (await db.all<CountRow>('SELECT * FROM supply_counts WHERE station_id = ? AND at >= ? AND at < ? ORDER BY at, id', [stationId, from, to])).map(toCount),
+    lastCounts: async (stationId: string): Promise<ManualCount[]> =>
+      (await db.all<CountRow>(`SELECT c.* FROM supply_counts c WHERE c.station_id = ? AND c.id = (
+        SELECT id FROM supply_counts WHERE station_id = c.station_id AND item = c.item ORDER BY at DESC, id DESC LIMIT 1) ORDER BY item`, [stationId])).map(toCount),
+    async addCount (stationId: string, input: NewCount & { by: string, at: string }): Promise<ManualCount> {
       const parsed = NewCount.safeParse(input)
       if (!parsed.success) throw invalid(parsed.error)
-      const { lastInsertRowid } = q.insertCount.run(stationId, parsed.data.item, parsed.data.quantity, input.by, input.at)
-      return { id: Number(lastInsertRowid), stationId, item: parsed.data.item, quantity: parsed.data.quantity, by: input.by, at: input.at }
+      const row = await db.get<{ id: number }>('INSERT INTO supply_counts (station_id, item, quantity, by, at) VALUES (?, ?, ?, ?, ?) RETURNING id',
+        [stationId, parsed.data.item, parsed.data.quantity, input.by, input.at])
+      return { id: row!.id, stationId, item: parsed.data.item, quantity: parsed.data.quantity, by: input.by, at: input.at }
     },
-    setWeather (days: WeatherDay[]): WeatherDay[] {
+    /** Validates every day before writing any; the caller runs it in a transaction (all or nothing). */
+    async setWeather (days: WeatherDay[]): Promise<WeatherDay[]> {
       const parsed = days.map((d) => {
         const p = WeatherDay.safeParse(d)
         if (!p.success) throw invalid(p.error)
         return p.data
       })
-      for (const d of parsed) q.upsertWeather.run(d.district, d.date, d.maxC, d.rainMm)
+      for (const d of parsed) {
+        await db.run(`INSERT INTO supply_weather (district, date, max_c, rain_mm) VALUES (?, ?, ?, ?)
+          ON CONFLICT (district, date) DO UPDATE SET max_c = excluded.max_c, rain_mm = excluded.rain_mm`, [d.district, d.date, d.maxC, d.rainMm])
+      }
       return parsed
     },
-    weather: (from: string, to: string): WeatherDay[] =>
-      (q.weather.all(from, to) as Array<{ district: string, date: string, max_c: number, rain_mm: number }>).map((r) => ({ district: r.district, date: r.date, maxC: r.max_c, rainMm: r.rain_mm }))
+    weather: async (from: string, to: string): Promise<WeatherDay[]> =>
+      (await db.all<{ district: string, date: string, max_c: number, rain_mm: number }>('SELECT * FROM supply_weather WHERE date >= ? AND date <= ? ORDER BY district, date', [from, to]))
+        .map((r) => ({ district: r.district, date: r.date, maxC: r.max_c, rainMm: r.rain_mm }))
   }
 }
 

@@ -2,7 +2,7 @@
 // station's catalog (null when the station does not stock the item).
 import type { Registry } from '../registry/open-registry.ts'
 
-export function supplyThreshold (registry: Pick<Registry, 'supplies'>, stationId: string, item: string): { threshold: number, capacity: number } | null {
-  const c = registry.supplies.item(stationId, item)
+export async function supplyThreshold (registry: Pick<Registry, 'supplies'>, stationId: string, item: string): Promise<{ threshold: number, capacity: number } | null> {
+  const c = await registry.supplies.item(stationId, item)
   return c === null ? null : { threshold: c.threshold, capacity: c.capacity }
 }

@@ -69,7 +69,7 @@ describe('alerts over MQTT and the API', () => {
 
   test('a district-scoped token sees only its district\'s alerts', async () => {
     const [a] = await alertsOf('al-1')
-    const other = bearer(mintToken(stack.registry, 'operator', { scope: { kind: 'district', district: 'nanshan' } }))
+    const other = bearer(await mintToken(stack.registry, 'operator', { scope: { kind: 'district', district: 'nanshan' } }))
     const list = await stack.app.inject({ url: '/alerts', headers: other })
     expect((list.json() as { alerts: unknown[] }).alerts).toEqual([])
     expect((await stack.app.inject({ url: `/alerts/${a!.id}`, headers: other })).statusCode).toBe(404)

@@ -29,7 +29,7 @@ beforeAll(() => {
   registry.addStation({ id: 'ac-001', name: '驿站一', district: 'futian' })
   registry.addStation({ id: 'ac-002', name: '驿站二', district: 'nanshan' })
   const at = new Date(Date.now() - 60_000).toISOString()
-  registry.transaction(() => {
+  registry.syncTransaction(() => {
     const a = registry.alerts.open({ stationId: 'ac-001', district: 'futian', rule: 'temperature_high', subject: '', severity: 'warning', summary: '33 °C inside', value: 33, threshold: 30, at }).alert
     firing = registry.alerts.fire(a.id, at, 33, '33 °C inside')!.id
     other = registry.alerts.open({ stationId: 'ac-002', district: 'nanshan', rule: 'co2_high', subject: '', severity: 'warning', summary: 'CO2', value: 1600, threshold: 1500, at }).alert.id
@@ -60,7 +60,7 @@ test('alerts list, show, ack and resolve go through the operator path and land i
   expect(registry.alerts.transitionsAfter(0, 100).filter((t) => t.actor.startsWith('cli:')).map((t) => t.kind)).toEqual(['acknowledged', 'resolved'])
 }, 60_000)
 
-test('silences and rule overrides are audited; a bad setting is refused with the API schema', () => {
+test('silences and rule overrides are audited; a bad setting is refused with the API schema', async () => {
   const s = ok(['alerts', 'silence', '--district', 'futian', '--rule', 'temperature_high', '--for', '2h', '--reason', '清洁消毒'])
   expect(s).toMatchObject({ scope: 'district', scopeId: 'futian', rule: 'temperature_high', reason: '清洁消毒', createdBy: expect.stringMatching(/^cli:/) })
   expect(Date.parse(s.endsAt) - Date.parse(s.startsAt)).toBeGreaterThan(7_000_000)
@@ -87,12 +87,12 @@ test('silences and rule overrides are audited; a bad setting is refused with the
   expect(ok(['alerts', 'rules', '--station', 'ac-001', '--json']).rules.temperature_high.pendingS).toBe(600)
   expect(cli(['alerts', 'rules', 'reset', 'temperature_high', '--station', 'ac-001']).status).toBe(1) // nothing to remove
 
-  const actions = registry.audit.list({ limit: 50 }).filter((e) => e.action.startsWith('alert_'))
+  const actions = (await registry.audit.list({ limit: 50 })).filter((e) => e.action.startsWith('alert_'))
   expect(actions.map((e) => e.action).reverse()).toEqual(['alert_silence.create', 'alert_silence.end', 'alert_rule.update', 'alert_rule.update', 'alert_rule.update'])
   expect(actions.every((e) => e.actor.startsWith('cli:'))).toBe(true)
 }, 60_000)
 
-test('webhooks add, list, rotate and delete: the signing secret printed once, never listed or audited', () => {
+test('webhooks add, list, rotate and delete: the signing secret printed once, never listed or audited', async () => {
   const add = cli(['webhooks', 'add', '--name', '福田值班群', '--url', 'https://bots.example.org/hook', '--district', 'futian', '--targets', 'district-oncall'])
   expect(add.status, add.stderr).toBe(0)
   const lines = add.stdout.trimEnd().split('\n')
@@ -119,7 +119,7 @@ test('webhooks add, list, rotate and delete: the signing secret printed once, ne
   expect(cli(['webhooks', 'delete', String(id)]).status).toBe(1)
   expect(JSON.parse(cli(['webhooks', 'list', '--json']).stdout)).toEqual([])
 
-  const audit = registry.audit.list({ limit: 50 }).filter((e) => e.action.startsWith('webhook.'))
+  const audit = (await registry.audit.list({ limit: 50 })).filter((e) => e.action.startsWith('webhook.'))
   expect(audit.map((e) => e.action).reverse()).toEqual(['webhook.create', 'webhook.rotate', 'webhook.delete'])
   expect(audit.every((e) => e.actor.startsWith('cli:'))).toBe(true)
   expect(JSON.stringify(audit)).not.toMatch(/whsec_/)

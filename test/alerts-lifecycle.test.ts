@@ -24,7 +24,7 @@ function setup (path = join(mkdtempSync(join(tmpdir(), 'ws-alerts-')), 'registry
 
 function evaluator (registry: Registry, clock: { now: number }) {
   const e = createEvaluator({
-    alerts: registry.alerts, settings: registry.alertSettings, transaction: registry.transaction, clock: () => clock.now, logger: createLogger('silent'),
+    alerts: registry.alerts, settings: registry.alertSettings, transaction: registry.syncTransaction, clock: () => clock.now, logger: createLogger('silent'),
     fleet: () => registry.listStations().map((s) => ({ id: s.id, district: s.district, timezone: s.timezone, capacity: s.capacity, devices: [] }))
   })
   e.load()

@@ -71,7 +71,7 @@ test('the schedule writes exactly what evaluating every station at every tick wr
     devices: (['door', 'hub'] as const).map((kind) => ({ id: `${s.id}-${kind}`, kind, ...presence.get(`${s.id}-${kind}`)! }))
   }))
   const make = (r: Registry, fullScan: boolean) => createEvaluator({
-    alerts: r.alerts, settings: r.alertSettings, transaction: r.transaction, clock: () => clock.now, logger: createLogger('silent'), fleet: fleet(r), fullScan
+    alerts: r.alerts, settings: r.alertSettings, transaction: r.syncTransaction, clock: () => clock.now, logger: createLogger('silent'), fleet: fleet(r), fullScan
   })
   const a = make(ref, true)
   const b = make(inc, false)
@@ -179,7 +179,7 @@ test('with no new telemetry, a time-driven rule fires and escalates at the tick 
   registry.addStation({ id: 'quiet', name: 'Quiet', district: 'futian', capacity: 4 })
   const clock = { now: T0 }
   const e = createEvaluator({
-    alerts: registry.alerts, settings: registry.alertSettings, transaction: registry.transaction, clock: () => clock.now, logger: createLogger('silent'),
+    alerts: registry.alerts, settings: registry.alertSettings, transaction: registry.syncTransaction, clock: () => clock.now, logger: createLogger('silent'),
     // The broker last saw the door at T0 (a keep-alive) and nothing since.
     fleet: () => [{ id: 'quiet', district: 'futian', timezone: 'Asia/Shanghai', capacity: 4, devices: [{ id: 'quiet-door', kind: 'door', connected: false, lastSeenAt: T0 }] }]
   })

@@ -23,7 +23,7 @@ function setup (withHistory: boolean, startHour = H0) {
   }
   const clock = { now: startHour * HOUR_MS }
   const e = createEvaluator({
-    alerts: registry.alerts, settings: registry.alertSettings, transaction: registry.transaction, clock: () => clock.now, logger: createLogger('silent'),
+    alerts: registry.alerts, settings: registry.alertSettings, transaction: registry.syncTransaction, clock: () => clock.now, logger: createLogger('silent'),
     // The door device is connected and its keep-alives arrive: only its entries stop.
     fleet: () => registry.listStations().map((s) => ({ id: s.id, district: s.district, timezone: s.timezone, capacity: s.capacity, devices: [{ id: 's1-door', kind: 'door', connected: true, lastSeenAt: clock.now }] }))
   })
@@ -91,7 +91,7 @@ test('after a restart the stretch restarts, and the learnt history is read back'
   // short stretch since the start, and an entry still resolves it.
   const clock = s.clock
   const again = createEvaluator({
-    alerts: s.registry.alerts, settings: s.registry.alertSettings, transaction: s.registry.transaction, clock: () => clock.now, logger: createLogger('silent'),
+    alerts: s.registry.alerts, settings: s.registry.alertSettings, transaction: s.registry.syncTransaction, clock: () => clock.now, logger: createLogger('silent'),
     fleet: () => [{ id: 's1', district: 'futian', timezone: 'Asia/Shanghai', capacity: 10, devices: [{ id: 's1-door', kind: 'door', connected: true, lastSeenAt: clock.now }] }]
   })
   again.load()

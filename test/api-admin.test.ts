@@ -9,7 +9,7 @@ import { openRegistry } from '../registry/open-registry.ts'
 import { apiTokens } from './support/api-tokens.ts'
 
 const registry = openRegistry(':memory:')
-const as = apiTokens(registry)
+const as = await apiTokens(registry)
 const ok = async () => ({ ok: true })
 const app = buildApp({ registry, influx: createInfluxClient({ INFLUX_URL: 'http://127.0.0.1:9', INFLUX_DB: 'x' }), logger: createLogger('silent'), probes: { influx: ok, broker: ok } })
 afterAll(async () => {
@@ -52,7 +52,7 @@ describe('stations', () => {
 
     // Suspending tells the broker (its change feed) to drop the station's devices.
     expect((await send('PATCH', '/stations/adm-1', { status: 'suspended' })).json().status).toBe('suspended')
-    expect(registry.changesSince(0)).toContainEqual(expect.objectContaining({ station_id: 'adm-1', device_id: null, change: 'suspended' }))
+    expect(await registry.changesSince(0)).toContainEqual(expect.objectContaining({ station_id: 'adm-1', device_id: null, change: 'suspended' }))
     expect((await send('PATCH', '/stations/adm-1', { status: 'active' })).json().status).toBe('active')
   })
 })
@@ -163,16 +163,16 @@ describe('services', () => {
     }
 
     // A rename leaves the connections alone; a scope or permission change drops them.
-    const feed = () => registry.changesSince(0).filter((c) => c.service_id === 'adm-board').map((c) => c.change)
+    const feed = async () => (await registry.changesSince(0)).filter((c) => c.service_id === 'adm-board').map((c) => c.change)
     expect((await send('PATCH', '/services/adm-board', { name: 'renamed' })).json()).toMatchObject({ name: 'renamed', updatedAt: expect.any(String) })
-    expect(feed()).toEqual([])
+    expect(await feed()).toEqual([])
     const patched = await send('PATCH', '/services/adm-board', { scope: { kind: 'stations', stations: ['adm-csv-1', 'adm-1', 'adm-1'] }, permission: 'subscribe+commands' })
     expect(patched.json()).toMatchObject({ scope: { kind: 'stations', stations: ['adm-1', 'adm-csv-1'] }, permission: 'subscribe+commands' })
-    expect(feed()).toEqual(['scope'])
+    expect(await feed()).toEqual(['scope'])
     // A station joining a district in some service's scope drops that service too.
     await send('PATCH', '/services/adm-board', { scope: { kind: 'district', district: '福田区' } })
     await send('PATCH', '/stations/adm-csv-2', { district: '福田区' })
-    expect(feed()).toEqual(['scope', 'scope', 'scope'])
+    expect(await feed()).toEqual(['scope', 'scope', 'scope'])
     expect((await send('PATCH', '/services/adm-board', {})).json().message).toMatch(/nothing to change/)
 
     const rotated = await send('POST', '/services/adm-board/rotate')
@@ -180,7 +180,7 @@ describe('services', () => {
     expect(await registry.authenticatePrincipal('adm-board', secret)).toBeNull()
     expect((await send('POST', '/services/adm-board/revoke')).json()).toMatchObject({ status: 'revoked', revokedAt: expect.any(String) })
     expect(await registry.authenticatePrincipal('adm-board', rotated.json().secret)).toBeNull()
-    expect(feed()).toEqual(['scope', 'scope', 'scope', 'rotated', 'revoked'])
+    expect(await feed()).toEqual(['scope', 'scope', 'scope', 'rotated', 'revoked'])
     expect((await send('POST', '/services/adm-board/revoke')).json()).toMatchObject({ statusCode: 409, message: 'service adm-board is already revoked' })
     expect((await send('POST', '/services/adm-board/rotate')).statusCode).toBe(409)
     expect((await send('PATCH', '/services/adm-board', { name: 'x' })).statusCode).toBe(409)

@@ -61,7 +61,7 @@ beforeAll(async () => {
   registry.addStation({ id: 'shanghai-hub', name: 'Jing’an rider station', timezone: 'Asia/Shanghai' })
   registry.addStation({ id: 'berlin-mitte', name: 'Mitte', timezone: 'Europe/Berlin' })
   registry.addStation({ id: 'a-first', name: 'Sorts first', timezone: 'Asia/Shanghai' })
-  as = apiTokens(registry)
+  as = await apiTokens(registry)
 
   await writeLines([
     // 2026-05-01 (UTC+8): 3 visits by 2 workers; an exit is not a visit.

@@ -26,11 +26,11 @@ afterEach(async () => {
   for (const s of servers.splice(0)) await new Promise((resolve) => { s.closeAllConnections(); s.close(resolve) })
 })
 
-function setup (influx: InfluxDB, registry: Registry = stationRegistry()) {
+async function setup (influx: InfluxDB, registry: Registry = stationRegistry()) {
   const lines: string[] = []
   const logger = pino({ level: 'debug' }, { write: (line: string) => { lines.push(line) } })
   const app = buildApp({ registry, influx, logger, probes: { influx: ok, broker: ok } })
-  return { app, logs: () => lines.join(''), as: apiTokens(registry) }
+  return { app, logs: () => lines.join(''), as: await apiTokens(registry) }
 }
 
 function stationRegistry (): Registry {
@@ -44,7 +44,7 @@ const UNAVAILABLE = { error: 'Service Unavailable', message: 'time-series store 
 
 describe('time-series store failures', () => {
   it('503 when nothing listens', async () => {
-    const { app, as } = setup(createInfluxClient({ INFLUX_URL: 'http://127.0.0.1:9', INFLUX_DB: 'waystation' }))
+    const { app, as } = await setup(createInfluxClient({ INFLUX_URL: 'http://127.0.0.1:9', INFLUX_DB: 'waystation' }))
     const res = await app.inject({ url: VISITS, headers: as.viewer })
     expect(res.statusCode).toBe(503)
     expect(res.headers['retry-after']).toBe('5')
@@ -54,7 +54,7 @@ describe('time-series store failures', () => {
 
   it('503 when InfluxDB answers 5xx', async () => {
     const url = await fakeInflux((_req, res) => { res.writeHead(503).end('overloaded') })
-    const { app, as } = setup(createInfluxClient({ INFLUX_URL: url, INFLUX_DB: 'waystation' }))
+    const { app, as } = await setup(createInfluxClient({ INFLUX_URL: url, INFLUX_DB: 'waystation' }))
     expect((await app.inject({ url: VISITS, headers: as.viewer })).json()).toEqual(UNAVAILABLE)
     await app.close()
   })
@@ -62,7 +62,7 @@ describe('time-series store failures', () => {
   it('503 when InfluxDB does not answer in time', async () => {
     const url = new URL(await fakeInflux(() => { /* never answers */ }))
     const influx = new InfluxDB({ host: url.hostname, port: Number(url.port), database: 'waystation', pool: { requestTimeout: 200, maxRetries: 0 } })
-    const { app, as } = setup(influx)
+    const { app, as } = await setup(influx)
     const res = await app.inject({ url: VISITS, headers: as.viewer })
     expect(res.statusCode).toBe(503)
     await app.close()
@@ -73,7 +73,7 @@ describe('time-series store failures', () => {
       res.writeHead(200, { 'content-type': 'application/json' })
       res.end(JSON.stringify({ results: [{ statement_id: 0, error: 'database not found: waystation_secret_name' }] }))
     })
-    const { app, logs, as } = setup(createInfluxClient({ INFLUX_URL: url, INFLUX_DB: 'waystation' }))
+    const { app, logs, as } = await setup(createInfluxClient({ INFLUX_URL: url, INFLUX_DB: 'waystation' }))
     const res = await app.inject({ url: VISITS, headers: as.viewer })
     expect(res.statusCode).toBe(500)
     expect(res.json()).toEqual(GENERIC_500)
@@ -87,7 +87,7 @@ describe('time-series store failures', () => {
       seenAuth = req.headers.authorization ?? ''
       res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"authorization failed"}')
     })
-    const { app, logs, as } = setup(createInfluxClient({ INFLUX_URL: url, INFLUX_DB: 'waystation', INFLUX_USERNAME: 'reader', INFLUX_PASSWORD: 'hunter2-s3cret' }))
+    const { app, logs, as } = await setup(createInfluxClient({ INFLUX_URL: url, INFLUX_DB: 'waystation', INFLUX_USERNAME: 'reader', INFLUX_PASSWORD: 'hunter2-s3cret' }))
     const res = await app.inject({ url: VISITS, headers: as.viewer })
     expect(res.statusCode).toBe(500)
     expect(res.json()).toEqual(GENERIC_500)
@@ -108,7 +108,7 @@ describe('unexpected errors', () => {
   it('500 with a generic message, details only in the log', async () => {
     const registry = stationRegistry()
     const broken = { ...registry, listStations: () => { throw new Error('SQLITE_CORRUPT at /var/lib/waystation/registry.sqlite') } }
-    const { app, logs, as } = setup(createInfluxClient({ INFLUX_URL: 'http://127.0.0.1:9', INFLUX_DB: 'waystation' }), broken)
+    const { app, logs, as } = await setup(createInfluxClient({ INFLUX_URL: 'http://127.0.0.1:9', INFLUX_DB: 'waystation' }), broken)
     const res = await app.inject({ url: '/stations', headers: as.viewer })
     expect(res.statusCode).toBe(500)
     expect(res.json()).toEqual(GENERIC_500)
@@ -118,7 +118,7 @@ describe('unexpected errors', () => {
   })
 
   it('Fastify\'s own client errors keep the shape (malformed JSON body)', async () => {
-    const { app, as } = setup(createInfluxClient({ INFLUX_URL: 'http://127.0.0.1:9', INFLUX_DB: 'waystation' }))
+    const { app, as } = await setup(createInfluxClient({ INFLUX_URL: 'http://127.0.0.1:9', INFLUX_DB: 'waystation' }))
     const post = (headers: Record<string, string>) => app.inject({ method: 'POST', url: '/stations', payload: '{', headers: { 'content-type': 'application/json', ...headers } })
     const res = await post(as.admin)
     expect(res.statusCode).toBe(400)
@@ -141,7 +141,7 @@ describe('over a real socket', () => {
   })
 
   it('400 for dot segments and broken encodings, with the uniform body', async () => {
-    const { app: app2, as } = setup(createInfluxClient({ INFLUX_URL: 'http://127.0.0.1:9', INFLUX_DB: 'waystation' }))
+    const { app: app2, as } = await setup(createInfluxClient({ INFLUX_URL: 'http://127.0.0.1:9', INFLUX_DB: 'waystation' }))
     await app2.listen({ host: '127.0.0.1', port: 0 })
     try {
       const { port } = app2.server.address() as { port: number }

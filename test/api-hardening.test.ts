@@ -12,7 +12,7 @@ import { apiTokens } from './support/api-tokens.ts'
 
 const registry = openRegistry(':memory:')
 registry.addStation({ id: 'hard-1', name: 'One' })
-const as = apiTokens(registry)
+const as = await apiTokens(registry)
 const ok = async () => ({ ok: true })
 const apps: Array<ReturnType<typeof buildApp>> = []
 

@@ -37,7 +37,7 @@ beforeAll(async () => {
     MQTT_AUTH_MAX_FAILURES: '5', MQTT_AUTH_LOCKOUT_MS: '600000'
   })
   const admin = createAdmin(stack.registry)
-  admin.addStation('test', { id: 'fair-1', name: 'Fair' })
+  await admin.addStation('test', { id: 'fair-1', name: 'Fair' })
   for (const id of ['fair-1-noisy', 'fair-1-legacy', ...Array.from({ length: 40 }, (_, i) => `fair-1-q${i}`)]) {
     secrets[id] = (await admin.addDevice('test', 'fair-1', id, 'hub')).secret
   }

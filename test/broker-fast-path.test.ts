@@ -21,7 +21,7 @@ const secrets: Record<string, string> = {}
 beforeAll(async () => {
   stack = await startTestStack()
   const admin = createAdmin(stack.registry)
-  admin.addStation('test', { id: S, name: 'Fast path' })
+  await admin.addStation('test', { id: S, name: 'Fast path' })
   for (const [id, kind] of [[`${S}-door`, 'door'], [`${S}-hub`, 'hub']] as const) secrets[id] = (await admin.addDevice('test', S, id, kind)).secret
 })
 afterAll(async () => { await stack?.stop() })
@@ -82,7 +82,7 @@ describe('device publishes on the fast path', () => {
     let stopped = false
     try {
       const admin = createAdmin(capped.registry)
-      admin.addStation('test', { id: S, name: 'Capped' })
+      await admin.addStation('test', { id: S, name: 'Capped' })
       const secret = (await admin.addDevice('test', S, `${S}-door`, 'door')).secret
       const client = mqtt.connect(capped.mqttUrl, { clientId: `${S}-door`, username: `${S}-door`, password: secret, protocolVersion: 4, reconnectPeriod: 0 })
       await new Promise((resolve) => client.once('connect', resolve))

@@ -58,7 +58,7 @@ beforeAll(async () => {
   }
   secrets.set(`${stationId(0)}-hub`, (await registry.addDevice(stationId(0), `${stationId(0)}-hub`, 'hub')).secret)
   secrets.set('ops', (await registry.services.add({ id: 'ops', name: 'Operations', scope: { kind: 'all' }, permission: 'subscribe+commands' })).secret)
-  auth = bearer(mintToken(registry, 'viewer'))
+  auth = bearer(await mintToken(registry, 'viewer'))
   registry.close()
   influx = influxClient({ INFLUX_URL: env.INFLUX_URL, INFLUX_DB: db })
   nodes = { a: await createStackProcess({ ...env, BROKER_ID: 'node-a' }), b: await createStackProcess({ ...env, BROKER_ID: 'node-b' }) }

@@ -64,7 +64,7 @@ describe.each(['memory', 'redis'] as const)('BROKER_PERSISTENCE=%s', (persistenc
     registry.addStation({ id: S2, name: 'Unwatched' })
     secrets[HUB2] = (await registry.addDevice(S2, HUB2, 'hub')).secret
     secrets.ops = (await registry.services.add({ id: 'ops', name: 'Operations', scope: { kind: 'all' }, permission: 'subscribe+commands' })).secret
-    auth = bearer(mintToken(registry, 'viewer'))
+    auth = bearer(await mintToken(registry, 'viewer'))
     registry.close()
     influx = influxClient({ INFLUX_URL: env.INFLUX_URL, INFLUX_DB: db })
     nodes = { a: await createStackProcess({ ...env, BROKER_ID: 'node-a' }), b: await createStackProcess({ ...env, BROKER_ID: 'node-b' }) }

@@ -50,7 +50,7 @@ describe('credential hashes', () => {
     expect(await r.authenticatePrincipal('lg-1-door', `${secret}x`)).toBeNull()
     expect(hashOf(path, 'devices', 'lg-1-door')).toBe(upgraded)
     // No credential change is recorded: an upgrade must not drop the device's connection.
-    expect(r.changesSince(0)).toEqual([])
+    expect(await r.changesSince(0)).toEqual([])
 
     expect(await r.authenticatePrincipal('lg-board', service.secret)).toMatchObject({ principal: 'service', serviceId: 'lg-board' })
     expect(hashOf(path, 'services', 'lg-board')).toMatch(/^v2\$/)
@@ -70,7 +70,7 @@ describe('credential hashes', () => {
       return ok
     })
     expect(login).not.toBeNull() // it matched the hash it read; the feed drops the connection
-    expect(r.changesSince(0)).toEqual([expect.objectContaining({ device_id: 'rc-1-door', change: 'rotated' })])
+    expect(await r.changesSince(0)).toEqual([expect.objectContaining({ device_id: 'rc-1-door', change: 'rotated' })])
     expect(await r.authenticatePrincipal('rc-1-door', secret)).toBeNull()
     expect(await r.authenticatePrincipal('rc-1-door', rotated)).toMatchObject({ deviceId: 'rc-1-door' })
     r.close()

@@ -110,7 +110,7 @@ describe('fleet view', () => {
   })
 
   test('a district-scoped token sees only the stations of its district', async () => {
-    const token = mintToken(stack.registry, 'viewer', { name: 'futian-viewer', scope: { kind: 'district', district: '福田区' } })
+    const token = await mintToken(stack.registry, 'viewer', { name: 'futian-viewer', scope: { kind: 'district', district: '福田区' } })
     const page = await newPage(browser)
     await signIn(page, token)
     const mine = FLEET.filter((s) => s.district === '福田区').map((s) => s.id).sort()
@@ -193,11 +193,11 @@ describe('admin: station datum', () => {
 
 describe('session', () => {
   test('a token revoked during the session sends the user to sign-in saying so', async () => {
-    const created = createAdmin(stack.registry).createToken('test:dashboard', { name: 'soon-revoked', role: 'viewer' })
+    const created = await createAdmin(stack.registry).createToken('test:dashboard', { name: 'soon-revoked', role: 'viewer' })
     const page = await newPage(browser, { locale: 'en' })
     await signIn(page, created.secret, 'en')
     await page.getByTestId('nav-fleet').waitFor()
-    createAdmin(stack.registry).revokeToken('test:dashboard', created.token.id)
+    await createAdmin(stack.registry).revokeToken('test:dashboard', created.token.id)
     // The next request (a navigation, or the live stream's next heartbeat) finds it gone.
     await page.getByTestId('nav-fleet-analytics').click()
     await page.getByTestId('sign-in-form').waitFor({ timeout: 30_000 })

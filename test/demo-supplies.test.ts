@@ -53,15 +53,15 @@ describe('demo fleet supplies', () => {
     await provisionDemoFleet(registry, dataDir)
     await provisionDemoFleet(registry, dataDir)
     for (const s of DEMO_STATIONS) {
-      const items = registry.supplies.items(s.id)
+      const items = await registry.supplies.items(s.id)
       expect(items.map((i) => [i.item, i.capacity]).sort()).toEqual(SUPPLY_ITEMS.map((i) => [i, SHELF_CAPACITY[i]]).sort())
       for (const i of items) {
         expect(i.threshold).toBeGreaterThan(0)
         expect(i.threshold).toBeLessThan(i.capacity!)
         expect(i.priceCents).toBeGreaterThan(0)
       }
-      expect(registry.supplies.deliveries(s.id)).toHaveLength(1)
-      expect(registry.audit.list({ limit: 50, target: `station:${s.id}` }).filter((e) => e.action.startsWith('supply.'))).toHaveLength(SUPPLY_ITEMS.length + 1)
+      expect(await registry.supplies.deliveries(s.id)).toHaveLength(1)
+      expect((await registry.audit.list({ limit: 50, target: `station:${s.id}` })).filter((e) => e.action.startsWith('supply.'))).toHaveLength(SUPPLY_ITEMS.length + 1)
     }
   })
 
@@ -71,7 +71,7 @@ describe('demo fleet supplies', () => {
     const now = localMidnightUtc(addDays(date, 1), station.timezone).getTime()
     app = buildApp({ registry, influx, logger: createLogger('silent'), probes: { influx: async () => ({ ok: true }), broker: async () => ({ ok: true }) }, supplies: { now: () => now, maxAgeMs: 0 } })
     await app.ready()
-    as = apiTokens(registry)
+    as = await apiTokens(registry)
     const plan = planDay({ stationId: first.id, seed: `demo-${first.id}`, date, timeZone: station.timezone, busyness: first.busyness, capacity: station.capacity, workerPool: [], weather: HOT })
     const events: AnyEvent[] = [...dayEvents(plan, { door: { deviceId: `${first.id}-door`, seq: 0 }, sensors: { deviceId: `${first.id}-sensors`, seq: 0 }, shelf: { deviceId: `${first.id}-shelf`, seq: 0 } })]
       .filter((e) => e.channel === 'door' || e.channel === 'supply')

@@ -225,7 +225,7 @@ describe('the health checks against a running stack', () => {
     }
     // A device from the same address still gets in.
     const admin = createAdmin(stack.registry)
-    admin.addStation('test', { id: 'deploy-1', name: 'Deploy check' })
+    await admin.addStation('test', { id: 'deploy-1', name: 'Deploy check' })
     const { secret } = await admin.addDevice('test', 'deploy-1', 'deploy-1-door', 'door')
     const device = await connectDevice(stack.mqttUrl, 'deploy-1-door', secret)
     expect(device.connected).toBe(true)

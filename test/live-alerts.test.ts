@@ -41,7 +41,7 @@ describe('alerts in the live state', () => {
 
     const sse = await openSse(`${stack.apiUrl}/live/stream`, stack.auth())
     await sse.waitFor((i): i is SseEvent => 'event' in i && i.event === 'snapshot')
-    const { secret } = stack.registry.tokens.create({ name: 'nanshan board', role: 'viewer', createdBy: 'test', scope: { kind: 'district', district: 'nanshan' } })
+    const { secret } = await stack.registry.tokens.create({ name: 'nanshan board', role: 'viewer', createdBy: 'test', scope: { kind: 'district', district: 'nanshan' } })
     const other = await openSse(`${stack.apiUrl}/live/stream`, bearer(secret))
     const otherSnap = await other.waitFor((i): i is SseEvent => 'event' in i && i.event === 'snapshot')
     expect((JSON.parse(otherSnap.data) as FleetLive).stations.map((s) => s.stationId)).toEqual(['la-2'])

@@ -21,7 +21,7 @@ test('a client that stops reading is skipped past the bound, then re-sent a snap
   const app = buildApp({ registry, influx, logger: createLogger('silent'), probes: { influx: ok, broker: ok }, live })
   await app.listen({ host: '127.0.0.1', port: 0 })
   const port = (app.server.address() as { port: number }).port
-  const { secrets } = apiTokens(registry)
+  const { secrets } = await apiTokens(registry)
 
   const socket = connect(port, '127.0.0.1')
   await new Promise((resolve) => socket.once('connect', resolve))
@@ -70,7 +70,7 @@ test('a snapshot larger than the bound is sent once and events follow it', async
   const app = buildApp({ registry, influx, logger: createLogger('silent'), probes: { influx: ok, broker: ok }, live })
   await app.listen({ host: '127.0.0.1', port: 0 })
   const port = (app.server.address() as { port: number }).port
-  const { secrets } = apiTokens(registry)
+  const { secrets } = await apiTokens(registry)
 
   const socket = connect(port, '127.0.0.1')
   let text = ''

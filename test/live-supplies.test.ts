@@ -82,7 +82,7 @@ describe('supplies in the live state', () => {
   })
 
   test('scope kept: a futian token sees futian supplies only', async () => {
-    const { secret } = stack.registry.tokens.create({ name: 'futian wall', role: 'viewer', createdBy: 'test', scope: { kind: 'district', district: 'futian' } })
+    const { secret } = await stack.registry.tokens.create({ name: 'futian wall', role: 'viewer', createdBy: 'test', scope: { kind: 'district', district: 'futian' } })
     const headers = { authorization: `Bearer ${secret}` }
     const fleet = await (await fetch(`${stack.apiUrl}/live`, { headers })).json() as FleetLive
     expect(fleet.stations.map((s) => s.stationId)).toEqual([S])

@@ -207,7 +207,7 @@ describe('stream resume', () => {
 
 describe('scope', () => {
   test('a district-scoped token sees only its district, on /live and on the stream, and not after revocation', async () => {
-    const { token, secret } = stack.registry.tokens.create({ name: 'futian board', role: 'viewer', createdBy: 'test', scope: { kind: 'district', district: 'futian' } })
+    const { token, secret } = await stack.registry.tokens.create({ name: 'futian board', role: 'viewer', createdBy: 'test', scope: { kind: 'district', district: 'futian' } })
     const headers = bearer(secret)
     const fleet = await getJson<FleetLive>('/live', headers)
     expect(fleet.status).toBe(200)
@@ -250,7 +250,7 @@ describe('scope', () => {
     expect(sse.stations().map((e) => e.data.stationId)).not.toContain(B)
 
     // A revoked token's stream ends at the next heartbeat.
-    createAdmin(stack.registry).revokeToken('test', token.id)
+    await createAdmin(stack.registry).revokeToken('test', token.id)
     await sse.done
     expect(sse.ended).toBe(true)
   })

@@ -48,7 +48,7 @@ function notifier (registry: Registry, clock: { now: number }, o: Partial<Parame
 /** Opens and fires an alert at `at`, as the evaluator does. */
 function fire (registry: Registry, stationId: string, at: number, rule: Rule = 'temperature_high', subject = '') {
   const district = registry.getStation(stationId)!.district
-  return registry.transaction(() => {
+  return registry.syncTransaction(() => {
     const { alert } = registry.alerts.open({ stationId, district, rule, subject, severity: 'warning', summary: '31.5 °C inside while occupied (limit 30 °C)', value: 31.5, threshold: 30, at: iso(at) })
     return registry.alerts.fire(alert.id, iso(at), 31.5, '31.5 °C inside while occupied (limit 30 °C)')!
   })
@@ -86,7 +86,7 @@ describe('webhook notifications', () => {
     expect(body.texts.en).toContain('temperature high')
     expect(body.alerts[0]).toMatchObject({ alertId: a.id, transitionId: fired.id, station: { id: 's1', name: '驿站 s1' }, state: 'firing', value: 31.5, threshold: 30, url: `https://ops.example.org/#/alerts/${a.id}` })
     // Resolved: a second notification; nothing is sent twice.
-    registry.transaction(() => registry.alerts.resolve(a.id, iso(T0 + 60_000), 'token:1:ops', 'fixed the AC'))
+    registry.syncTransaction(() => registry.alerts.resolve(a.id, iso(T0 + 60_000), 'token:1:ops', 'fixed the AC'))
     clock.now = T0 + 60_000
     await until(() => rx.unique().length === 2, 'the resolved notification', n.tick)
     for (let i = 0; i < 5; i++) await n.tick()
@@ -156,7 +156,7 @@ describe('silences, escalation, grouping, flapping', () => {
     clock.now = T0 + 5000
     for (let i = 0; i < 3; i++) await n.tick()
     expect(rx.all).toHaveLength(0)
-    registry.transaction(() => registry.alerts.resolve(over.id, iso(T0 + 60_000), 'system', null))
+    registry.syncTransaction(() => registry.alerts.resolve(over.id, iso(T0 + 60_000), 'system', null))
     clock.now = T0 + 600_001
     await until(() => rx.unique().length === 1, 'the held notification', n.tick)
     for (let i = 0; i < 3; i++) await n.tick()
@@ -174,7 +174,7 @@ describe('silences, escalation, grouping, flapping', () => {
     const a = fire(registry, 's1', T0)
     const n = notifier(registry, clock)
     await until(() => general.unique().length === 1, 'the fired notification', n.tick)
-    registry.transaction(() => registry.alerts.escalate(a.id, 1, 'district-oncall', iso(T0 + 1_800_000)))
+    registry.syncTransaction(() => registry.alerts.escalate(a.id, 1, 'district-oncall', iso(T0 + 1_800_000)))
     clock.now = T0 + 1_800_000
     await until(() => oncall.unique().length === 1, 'the escalation', n.tick)
     for (let i = 0; i < 3; i++) await n.tick()
@@ -221,7 +221,7 @@ describe('silences, escalation, grouping, flapping', () => {
       const a = fire(registry, 's1', t)
       clock.now = t
       await n.tick()
-      registry.transaction(() => registry.alerts.resolve(a.id, iso(t + 60_000), 'system', null))
+      registry.syncTransaction(() => registry.alerts.resolve(a.id, iso(t + 60_000), 'system', null))
       clock.now = t + 60_000
       await n.tick()
       last = a.id

@@ -14,7 +14,7 @@ test('a connected device silent for longer than the threshold makes the station 
   await registry.addDevice('st-1', 'st-1-hub')
   const ok = async () => ({ ok: true })
   const app = buildApp({ registry, influx: createInfluxClient({ INFLUX_URL: 'http://127.0.0.1:9', INFLUX_DB: 'x' }), logger: createLogger('silent'), probes: { influx: ok, broker: ok }, offlineAfterSeconds: 60 })
-  const { viewer } = apiTokens(registry)
+  const { viewer } = await apiTokens(registry)
   const ago = (s: number) => new Date(Date.now() - s * 1000).toISOString()
 
   registry.presence.record([

@@ -34,7 +34,7 @@ beforeAll(async () => {
   registry = openRegistry(':memory:')
   app = buildApp({ registry, influx, logger: createLogger('silent'), probes: { influx: async () => ({ ok: true }), broker: async () => ({ ok: true }) }, supplies: { now: () => clock, maxAgeMs: 0 } })
   await app.ready()
-  as = apiTokens(registry)
+  as = await apiTokens(registry)
   for (let i = 0; i < 30; i++) {
     const id = `rp-${String(i).padStart(2, '0')}`
     const geo = i === 29 ? {} : { lat: 22.5 + rng.uniform(0, 0.1), lon: 114 + rng.uniform(0, 0.1) }
@@ -92,7 +92,7 @@ describe('GET /restock-plan', () => {
   })
 
   it('a district-scoped token plans its district only; another district or depot outside its scope is a 404', async () => {
-    const scoped = bearer(mintToken(registry, 'viewer', { scope: { kind: 'district', district: '南山区' } }))
+    const scoped = bearer(await mintToken(registry, 'viewer', { scope: { kind: 'district', district: '南山区' } }))
     const plan = (await get('/restock-plan?depot=22.55,114.05', scoped)).json() as RestockPlan
     const ids = [...plan.trips.flatMap((t) => t.stops.map((s) => s.stationId)), ...plan.unroutable.map((u) => u.stationId)]
     expect(ids.length).toBeGreaterThan(0)
@@ -111,7 +111,7 @@ describe('GET /restock-plan', () => {
     expect((await app.inject({ method: 'POST', url: `/stations/${stop.stationId}/supplies/restocks`, headers: as.viewer, payload: body })).statusCode).toBe(403)
     const ok = await app.inject({ method: 'POST', url: `/stations/${stop.stationId}/supplies/restocks`, headers: as.operator, payload: body })
     expect(ok.statusCode, ok.body).toBe(201)
-    expect(registry.audit.list({ limit: 5, target: `station:${stop.stationId}` }).map((e) => e.action)[0]).toBe('supply.restock')
+    expect((await registry.audit.list({ limit: 5, target: `station:${stop.stationId}` })).map((e) => e.action)[0]).toBe('supply.restock')
     const logged = (await get(`/stations/${stop.stationId}/supplies/restocks?from=${new Date(clock - 86_400_000).toISOString().slice(0, 10)}&to=${new Date(clock + 86_400_000).toISOString().slice(0, 10)}`, as.viewer)).json() as { restocks: Array<{ item: string, quantity: number }> }
     expect(logged.restocks).toMatchObject([{ item: item.item, quantity: item.quantity }])
   })

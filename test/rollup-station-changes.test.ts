@@ -45,7 +45,7 @@ const state = await openRollupState(join(dir, 'rollups.sqlite'), { source: db })
 // drain by hand.
 const job = createRollupJob({ state, stations: registryLookup(registry), query, write: rollupWrite, logger, settingsPollMs: 50 })
 const app = buildApp({ registry, influx, logger, probes: { influx: async () => ({ ok: true }), broker: async () => ({ ok: true }) }, rollups: { dirtyBetween: state.dirtyBetween, firstSeen: state.firstSeen } })
-let as: ReturnType<typeof apiTokens>
+let as: Awaited<ReturnType<typeof apiTokens>>
 
 // Days a few days back in Shanghai: inside every retention used here, before today.
 const today = localDate(Date.now(), SH)
@@ -74,7 +74,7 @@ async function points (measurement: string, station: string, field = 'ymd'): Pro
 beforeAll(async () => {
   await ensureDatabase(influx, db)
   await app.ready()
-  as = apiTokens(registry)
+  as = await apiTokens(registry)
 })
 afterAll(async () => {
   await job.close()
@@ -89,7 +89,7 @@ describe('a change of what rollups are computed with', () => {
   it('capacity: occupancy figures of past days are recomputed with the new capacity', async () => {
     const S = 'sz-cap-01'
     const day = addDays(today, -5)
-    admin.addStation('test', { id: S, name: 'Capacity', timezone: SH, capacity: 4 })
+    await admin.addStation('test', { id: S, name: 'Capacity', timezone: SH, capacity: 4 })
     // Two people from 10:00 to 10:15, then nobody (known until 10:25): 25 known minutes.
     await store(S, [count(S, at(day, '10:00:00'), 2), count(S, at(day, '10:05:00'), 2), count(S, at(day, '10:10:00'), 2), count(S, at(day, '10:15:00'), 0)])
     expect(await job.checkStations()).toEqual([]) // first sight of the station: its settings as they are
@@ -97,7 +97,7 @@ describe('a change of what rollups are computed with', () => {
     const url = `/stations/${S}/occupancy?from=${day}&to=${day}&scope=all`
     expect((await get(url)).totals).toMatchObject({ utilisation: 0.3, minutesAtCapacity: 0 })
 
-    admin.updateStation('test', S, { capacity: 2 })
+    await admin.updateStation('test', S, { capacity: 2 })
     const [change] = await job.checkStations()
     expect(change).toMatchObject({ station: S, fields: ['capacity'], to: today })
     expect(change!.from! <= day).toBe(true)
@@ -119,7 +119,7 @@ describe('a change of what rollups are computed with', () => {
   it('time zone: days move to the new zone, and no day keyed by the old zone remains', async () => {
     const S = 'sz-tz-01'
     const d = addDays(today, -6)
-    admin.addStation('test', { id: S, name: 'Zone', timezone: SH, capacity: 4 })
+    await admin.addStation('test', { id: S, name: 'Zone', timezone: SH, capacity: 4 })
     // Shanghai: d has 2 entries, d+1 has 1. Los Angeles (UTC−8): d−1 has 1, d has 2, d+1 none.
     await store(S, [entry(S, at(d, '01:00:00'), 1), entry(S, at(d, '20:00:00'), 2), entry(S, at(addDays(d, 1), '07:00:00'), 3)])
     await job.checkStations()
@@ -127,7 +127,7 @@ describe('a change of what rollups are computed with', () => {
     const usage = (from: string, to: string, source = 'rollup') => get(`/stations/${S}/usage?from=${from}&to=${to}&source=${source}`)
     expect((await usage(d, addDays(d, 1))).periods.map((p: { visits: number }) => p.visits)).toEqual([2, 1])
 
-    admin.updateStation('test', S, { timezone: LA })
+    await admin.updateStation('test', S, { timezone: LA })
     const [change] = await job.checkStations()
     expect(change).toMatchObject({ station: S, fields: ['timezone'], to: localDate(Date.now(), LA) })
     await job.drain()
@@ -157,12 +157,12 @@ describe('a change of what rollups are computed with', () => {
 
   it('a rename (or address, district, amenities) schedules nothing', async () => {
     const S = 'sz-name-01'
-    admin.addStation('test', { id: S, name: 'Before', timezone: SH, capacity: 4 })
+    await admin.addStation('test', { id: S, name: 'Before', timezone: SH, capacity: 4 })
     const day = addDays(today, -3)
     await store(S, [entry(S, at(day, '09:00:00'), 1)])
     await job.checkStations()
     await job.drain()
-    admin.updateStation('test', S, { name: 'After', address: 'Somewhere else 1', district: 'Elsewhere', amenities: ['wifi'], areaM2: 20, lat: 22.5, lon: 114 })
+    await admin.updateStation('test', S, { name: 'After', address: 'Somewhere else 1', district: 'Elsewhere', amenities: ['wifi'], areaM2: 20, lat: 22.5, lon: 114 })
     expect(await job.checkStations()).toEqual([])
     expect(job.pending()).toBe(0)
     await job.flushed()
@@ -175,7 +175,7 @@ describe('RAW_RETENTION', () => {
     const S = 'sz-old-01'
     const old = addDays(today, -30)
     const recent = addDays(today, -5)
-    admin.addStation('test', { id: S, name: 'Old days', timezone: SH, capacity: 4 })
+    await admin.addStation('test', { id: S, name: 'Old days', timezone: SH, capacity: 4 })
     const events = [count(S, at(old, '10:00:00'), 4), count(S, at(old, '10:05:00'), 0), count(S, at(recent, '10:00:00'), 4), count(S, at(recent, '10:05:00'), 0)]
     const kept = await openRollupState(':memory:')
     const keepAll = createRollupJob({ state: kept, stations: registryLookup(registry), query, write: rollupWrite, logger })
@@ -187,7 +187,7 @@ describe('RAW_RETENTION', () => {
     const retained = await openRollupState(':memory:')
     const short = createRollupJob({ state: retained, stations: registryLookup(registry), query, write: rollupWrite, logger, rawRetentionMs: 20 * 86_400_000 })
     await short.checkStations()
-    admin.updateStation('test', S, { capacity: 8 })
+    await admin.updateStation('test', S, { capacity: 8 })
     const [change] = await short.checkStations()
     expect(change!.from! > old).toBe(true)
     expect(change!.from! <= recent).toBe(true)
@@ -205,7 +205,7 @@ describe('across processes and restarts', () => {
   it('a change made through another registry connection (the CLI) is picked up by the running job', async () => {
     const S = 'sz-cli-01'
     const day = addDays(today, -4)
-    admin.addStation('test', { id: S, name: 'CLI', timezone: SH, capacity: 4 })
+    await admin.addStation('test', { id: S, name: 'CLI', timezone: SH, capacity: 4 })
     await store(S, [entry(S, at(day, '07:00:00'), 1), entry(S, at(day, '12:00:00'), 2)])
     await job.start({ reconcileDays: 0 })
     await job.checkStations()
@@ -215,7 +215,7 @@ describe('across processes and restarts', () => {
 
     // What `waystation stations update` does, in its own process with its own connection.
     const cli = openRegistry(registryPath)
-    createAdmin(cli).updateStation('cli', S, { openingHours: [{ days: [1, 2, 3, 4, 5, 6, 7], open: '08:00', close: '20:00' }] })
+    await createAdmin(cli).updateStation('cli', S, { openingHours: [{ days: [1, 2, 3, 4, 5, 6, 7], open: '08:00', close: '20:00' }] })
     cli.close()
     await vi.waitFor(async () => expect(await state.dirtyBetween(day, day, S)).toHaveLength(1), { timeout: 10_000, interval: 50 })
     await job.drain()

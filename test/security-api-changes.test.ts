@@ -35,7 +35,7 @@ describe('credentials changed through the API', () => {
     expect(await registry.authenticateDevice('sec-beta-hub', first)).toBeNull()
     expect(await registry.authenticateDevice('sec-beta-hub', second)).toMatchObject({ deviceId: 'sec-beta-hub' })
     // The broker learns of it from the change feed and drops the live connection.
-    expect(registry.changesSince(0)).toContainEqual(expect.objectContaining({ device_id: 'sec-beta-hub', change: 'rotated' }))
+    expect(await registry.changesSince(0)).toContainEqual(expect.objectContaining({ device_id: 'sec-beta-hub', change: 'rotated' }))
 
     expect((await post('/devices/sec-beta-hub/revoke')).json().revokedAt).toEqual(expect.any(String))
     expect(await registry.authenticateDevice('sec-beta-hub', second)).toBeNull()
@@ -55,24 +55,24 @@ describe('credentials changed through the API', () => {
     for (const secret of [first, second]) expect(list.body).not.toContain(secret)
     expect((await post('/services/sec-feed/revoke')).statusCode).toBe(200)
     expect(await registry.authenticatePrincipal('sec-feed', second)).toBeNull()
-    expect(registry.changesSince(0).filter((c) => c.service_id === 'sec-feed').map((c) => c.change)).toEqual(['rotated', 'revoked'])
+    expect((await registry.changesSince(0)).filter((c) => c.service_id === 'sec-feed').map((c) => c.change)).toEqual(['rotated', 'revoked'])
   })
 
   it('a token may revoke itself: the answer is its last', async () => {
-    const own = mintToken(registry, 'admin', { name: 'leaked laptop' })
+    const own = await mintToken(registry, 'admin', { name: 'leaked laptop' })
     secretsSeen.push(own)
     const res = await post(`/tokens/${own.slice(4, 16)}/revoke`, undefined, bearer(own))
     expect(res.statusCode).toBe(200)
     expect(res.json().revokedAt).toEqual(expect.any(String))
     expect((await call('GET', '/stations', bearer(own))).statusCode).toBe(401)
-    const [entry] = registry.audit.list({ limit: 1, target: `token:${own.slice(4, 16)}` })
+    const [entry] = await registry.audit.list({ limit: 1, target: `token:${own.slice(4, 16)}` })
     expect(entry).toMatchObject({ action: 'token.revoke', actor: `token:${own.slice(4, 16)}:leaked laptop` })
   })
 })
 
 describe('audit log', () => {
   it('records every admin change made through the API, with the token as actor, before and after, and no secret', async () => {
-    const start = registry.audit.list({ limit: 1 })[0]!.id
+    const start = (await registry.audit.list({ limit: 1 }))[0]!.id
     const patch = (url: string, payload: object) => app.inject({ method: 'PATCH', url, headers: as.admin, payload })
     expect((await post('/stations', { id: 'sec-gamma', name: 'Gamma' })).statusCode).toBe(201)
     expect((await patch('/stations/sec-gamma', { capacity: 7 })).statusCode).toBe(200)
@@ -111,7 +111,7 @@ describe('audit log', () => {
     expect(entries[2]).toMatchObject({ before: { status: 'active' }, after: { status: 'suspended' } })
 
     // No secret, hash or bearer token anywhere in the log, as served or as stored.
-    for (const text of [res.body, JSON.stringify(registry.audit.list({ limit: 10_000 }))]) {
+    for (const text of [res.body, JSON.stringify(await registry.audit.list({ limit: 10_000 }))]) {
       for (const secret of secretsSeen) expect(text).not.toContain(secret)
       expect(text).not.toMatch(/secret|hash|scrypt\$|wst_/i)
     }
@@ -127,7 +127,7 @@ describe('audit log', () => {
     // alert settings `alert_rule:<rule>`: the filter must find both, sent as the dashboard
     // sends them (URL-encoded UTF-8).
     const targets = ['district:福田区', 'district:Berlin Mitte', 'alert_rule:temperature_high']
-    for (const target of targets) registry.audit.append({ actor: 'cli:test', action: 'test.filter', target, after: { target } })
+    for (const target of targets) await registry.audit.append({ actor: 'cli:test', action: 'test.filter', target, after: { target } })
     for (const target of targets) {
       const res = await app.inject({ url: `/audit?target=${encodeURIComponent(target)}`, headers: as.admin })
       expect(res.statusCode, `${target}: ${res.body}`).toBe(200)

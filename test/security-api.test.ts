@@ -133,8 +133,8 @@ const STATIONS = {
   beta: { id: 'sec-beta', name: 'Beta 驿站', district: 'South' }
 } as const
 const scopedTokens = {
-  north: mintToken(registry, 'viewer', { name: 'north union', scope: { kind: 'district', district: 'North' } }),
-  betaOnly: mintToken(registry, 'operator', { name: 'beta staff', scope: { kind: 'stations', stations: ['sec-beta'] } })
+  north: await mintToken(registry, 'viewer', { name: 'north union', scope: { kind: 'district', district: 'North' } }),
+  betaOnly: await mintToken(registry, 'operator', { name: 'beta staff', scope: { kind: 'stations', stations: ['sec-beta'] } })
 }
 const SCOPED = [
   { who: 'district North (viewer)', secret: scopedTokens.north, role: 'viewer' as const, sees: STATIONS.alpha, hidden: STATIONS.beta },
@@ -171,7 +171,7 @@ describe('station scopes on every route', () => {
     const res = await app.inject({ method: 'POST', url: '/tokens', headers: as.admin, payload: { name: 'x', role: 'admin', scope: { kind: 'district', district: 'North' } } })
     expect(res.statusCode).toBe(400)
     expect(res.json().message).toMatch(/admin token is always scoped to all stations/)
-    expect(() => mintToken(registry, 'admin', { scope: { kind: 'stations', stations: ['sec-alpha'] } })).toThrow(/all stations/)
+    await expect(mintToken(registry, 'admin', { scope: { kind: 'stations', stations: ['sec-alpha'] } })).rejects.toThrow(/all stations/)
   })
 
   it.each(SCOPED.map((t) => [t.who, t] as const))('%s: every route, by bearer and by session cookie', async (_who, t) => {

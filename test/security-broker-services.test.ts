@@ -47,8 +47,8 @@ const doorSeqs = async (station: string) =>
 beforeAll(async () => {
   stack = await startTestStack({ CREDENTIAL_POLL_MS: '100' })
   admin = createAdmin(stack.registry)
-  admin.addStation('test', { id: A, name: 'A', district: 'north' })
-  admin.addStation('test', { id: B, name: 'B', district: 'south' })
+  await admin.addStation('test', { id: A, name: 'A', district: 'north' })
+  await admin.addStation('test', { id: B, name: 'B', district: 'south' })
   for (const [station, id, kind] of [[A, 'svc-a-door', 'door'], [A, 'svc-a-hub', 'hub'], [B, 'svc-b-door', 'door']] as const) {
     secrets[id] = (await admin.addDevice('test', station, id, kind)).secret
   }
@@ -167,7 +167,7 @@ describe('service credentials and scope', () => {
   test('revocation drops the live connection and refuses the secret', async () => {
     await addService({ id: 'feed-revoked', name: 'Old feed', scope: { kind: 'all' } })
     const live = await connect('feed-revoked')
-    admin.revokeService('test', 'feed-revoked')
+    await admin.revokeService('test', 'feed-revoked')
     await closed(live)
     live.end(true)
     expect(await refused(connect('feed-revoked'))).toMatch(/Bad username or password/)
@@ -203,7 +203,7 @@ describe('service credentials and scope', () => {
     const second = await session()
     await waitFor(() => second.got.length === 1, 'the queued event')
 
-    admin.updateService('test', 'feed-moved', { scope: { kind: 'stations', stations: [B] } })
+    await admin.updateService('test', 'feed-moved', { scope: { kind: 'stations', stations: [B] } })
     await closed(second.client)
     second.client.end(true)
     await publishEvent(doorA, A, 'door', doorEvent('svc-a-door'))
@@ -221,12 +221,12 @@ describe('service credentials and scope', () => {
     const board = await connect('board-north')
     expect((await board.subscribeAsync(`stations/${A}/door`, { qos: 1 }))[0]!.qos).toBe(1)
     await expect(board.subscribeAsync(`stations/${B}/door`, { qos: 1 })).rejects.toThrow(/Subscribe error/)
-    admin.updateStation('test', B, { district: 'north' })
+    await admin.updateStation('test', B, { district: 'north' })
     await closed(board)
     board.end(true)
     const again = await connect('board-north')
     expect((await again.subscribeAsync(`stations/${B}/door`, { qos: 1 }))[0]!.qos).toBe(1)
-    admin.updateStation('test', B, { district: 'south' })
+    await admin.updateStation('test', B, { district: 'south' })
     await closed(again)
     again.end(true)
   })

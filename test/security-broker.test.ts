@@ -33,8 +33,8 @@ const secrets: Record<string, string> = {}
 beforeAll(async () => {
   stack = await startTestStack({ MQTT_AUTH_MAX_FAILURES: '5', MQTT_AUTH_LOCKOUT_MS: '60000', CREDENTIAL_POLL_MS: '100', MQTT_MAX_PACKET_BYTES: String(64 * 1024), METRICS_PUBLIC: 'true' })
   admin = createAdmin(stack.registry)
-  admin.addStation('test', { id: S, name: 'Security' })
-  admin.addStation('test', { id: 'sec-2', name: 'Other' })
+  await admin.addStation('test', { id: S, name: 'Security' })
+  await admin.addStation('test', { id: 'sec-2', name: 'Other' })
   for (const [id, kind] of [['sec-1-door', 'door'], ['sec-1-sensors', 'sensors'], ['sec-1-hub', 'hub'], ['sec-1-spare', 'door']] as const) {
     secrets[id] = (await admin.addDevice('test', S, id, kind)).secret
   }
@@ -115,7 +115,7 @@ describe('credentials', () => {
 
   test('revocation drops the live connection at once and refuses the secret', async () => {
     const live = await connectDevice(stack.mqttUrl, 'sec-1-spare', secrets['sec-1-spare']!)
-    admin.revokeDevice('test', 'sec-1-spare')
+    await admin.revokeDevice('test', 'sec-1-spare')
     await closed(live)
     live.end(true)
     expect(await refused(connectDevice(stack.mqttUrl, 'sec-1-spare', secrets['sec-1-spare']!))).toMatch(/Bad username or password/)
@@ -123,11 +123,11 @@ describe('credentials', () => {
 
   test('a suspended station cannot connect and its live connections are dropped; reactivated, it can', async () => {
     const live = await connectDevice(stack.mqttUrl, 'sec-2-door', secrets['sec-2-door']!)
-    admin.updateStation('test', 'sec-2', { status: 'suspended' })
+    await admin.updateStation('test', 'sec-2', { status: 'suspended' })
     await closed(live)
     live.end(true)
     expect(await refused(connectDevice(stack.mqttUrl, 'sec-2-door', secrets['sec-2-door']!))).toMatch(/Bad username or password/)
-    admin.updateStation('test', 'sec-2', { status: 'active' })
+    await admin.updateStation('test', 'sec-2', { status: 'active' })
     const again = await connectDevice(stack.mqttUrl, 'sec-2-door', secrets['sec-2-door']!)
     await again.endAsync()
   })
@@ -182,7 +182,7 @@ describe('listeners', () => {
     try {
       expect(tls.broker.port).toBeUndefined()
       const tlsAdmin = createAdmin(tls.registry)
-      tlsAdmin.addStation('test', { id: 'tls-1', name: 'TLS' })
+      await tlsAdmin.addStation('test', { id: 'tls-1', name: 'TLS' })
       const { secret } = await tlsAdmin.addDevice('test', 'tls-1', 'tls-1-door', 'door')
       const opts = { clientId: 'tls-1-door', username: 'tls-1-door', password: secret, protocolVersion: 4 as const, reconnectPeriod: 0, connectTimeout: 5000 }
 
@@ -215,7 +215,7 @@ describe('listeners', () => {
     const capped = await startTestStack({ MQTT_MAX_CONNECTIONS: '2' })
     try {
       const a = createAdmin(capped.registry)
-      a.addStation('test', { id: 'cap-1', name: 'Cap' })
+      await a.addStation('test', { id: 'cap-1', name: 'Cap' })
       const ids = ['cap-1-a', 'cap-1-b', 'cap-1-c']
       const s: Record<string, string> = {}
       for (const id of ids) s[id] = (await a.addDevice('test', 'cap-1', id, 'door')).secret
@@ -233,7 +233,7 @@ describe('listeners', () => {
     const rated = await startTestStack({ MQTT_CONNECTS_PER_WINDOW: '3', MQTT_CONNECT_WINDOW_MS: '60000' })
     try {
       const a = createAdmin(rated.registry)
-      a.addStation('test', { id: 'rate-1', name: 'Rate' })
+      await a.addStation('test', { id: 'rate-1', name: 'Rate' })
       const { secret } = await a.addDevice('test', 'rate-1', 'rate-1-door', 'door')
       for (let i = 0; i < 3; i++) await (await connectDevice(rated.mqttUrl, 'rate-1-door', secret)).endAsync()
       expect(await attempt(rated.mqttUrl, 'rate-1-door', secret)).toBe('closed without CONNACK')

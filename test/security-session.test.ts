@@ -16,7 +16,7 @@ const influx = createInfluxClient({ INFLUX_URL: inject('influxUrl'), INFLUX_DB: 
 const registry = openRegistry(':memory:')
 registry.addStation({ id: 'ses-north', name: 'North 驿站', district: 'North' })
 registry.addStation({ id: 'ses-south', name: 'South 驿站', district: 'South' })
-const as = apiTokens(registry)
+const as = await apiTokens(registry)
 const ok = async () => ({ ok: true })
 const apps: Array<ReturnType<typeof buildApp>> = []
 function makeApp (security: Partial<SecurityOptions> = {}, logger = createLogger('silent')) {
@@ -64,8 +64,8 @@ describe('sign-in', () => {
   })
 
   it('refuses a bad, revoked or expired token with 401, and a bad body with 400, setting no cookie', async () => {
-    const revoked = mintToken(registry, 'viewer', { name: 'gone' })
-    createAdmin(registry).revokeToken('test', revoked.slice(4, 16))
+    const revoked = await mintToken(registry, 'viewer', { name: 'gone' })
+    await createAdmin(registry).revokeToken('test', revoked.slice(4, 16))
     for (const token of ['wst_nope', `wst_${as.secrets.viewer.slice(4, 16)}_${'A'.repeat(43)}`, revoked]) {
       const res = await app.inject({ method: 'POST', url: '/session', payload: { token } })
       expect(res.statusCode).toBe(401)
@@ -94,7 +94,7 @@ describe('sign-in', () => {
 
 describe('a request with the session cookie', () => {
   it('acts as the token: role and scope', async () => {
-    const north = await signIn(mintToken(registry, 'viewer', { name: 'north', scope: { kind: 'district', district: 'North' } }))
+    const north = await signIn(await mintToken(registry, 'viewer', { name: 'north', scope: { kind: 'district', district: 'North' } }))
     expect(north.body.scope).toEqual({ kind: 'district', district: 'North' })
     const list = await get('/stations', { cookie: north.cookie })
     expect(list.statusCode).toBe(200)
@@ -133,10 +133,10 @@ describe('a request with the session cookie', () => {
 
 describe('the end of a session', () => {
   it('a revoked token: every request answers 401 token_revoked, in words too', async () => {
-    const secret = mintToken(registry, 'viewer', { name: 'to revoke' })
+    const secret = await mintToken(registry, 'viewer', { name: 'to revoke' })
     const s = await signIn(secret)
     expect((await get('/stations', { cookie: s.cookie })).statusCode).toBe(200)
-    createAdmin(registry).revokeToken('test', secret.slice(4, 16))
+    await createAdmin(registry).revokeToken('test', secret.slice(4, 16))
     for (const url of ['/stations', '/session']) {
       const res = await get(url, { cookie: s.cookie })
       expect(res.statusCode, url).toBe(401)
@@ -145,9 +145,9 @@ describe('the end of a session', () => {
   })
 
   it('a token revoked behind the registry\'s back (no session cleanup) is still caught per request', async () => {
-    const secret = mintToken(registry, 'viewer', { name: 'revoked elsewhere' })
+    const secret = await mintToken(registry, 'viewer', { name: 'revoked elsewhere' })
     const s = await signIn(secret)
-    registry.tokens.revoke(secret.slice(4, 16))
+    await registry.tokens.revoke(secret.slice(4, 16))
     expect((await get('/stations', { cookie: s.cookie })).json()).toMatchObject({ statusCode: 401, reason: 'token_revoked' })
   })
 
@@ -182,12 +182,12 @@ describe('the end of a session', () => {
     expect((await get('/session', { cookie: s.cookie }, short)).json()).toMatchObject({ statusCode: 401, reason: 'session_expired', message: 'session expired: sign in again' })
 
     const expiresAt = new Date(Date.now() + 60_000).toISOString()
-    const brief = await signIn(mintToken(registry, 'viewer', { name: 'brief', expiresAt }))
+    const brief = await signIn(await mintToken(registry, 'viewer', { name: 'brief', expiresAt }))
     expect(brief.body.expiresAt).toBe(expiresAt)
     expect(brief.setCookie).toMatch(/Max-Age=(59|60);/)
 
     // A token that expires under a session: signing in again would not help, and the message says so.
-    const soon = mintToken(registry, 'viewer', { name: 'soon', expiresAt: new Date(Date.now() + 1500).toISOString() })
+    const soon = await mintToken(registry, 'viewer', { name: 'soon', expiresAt: new Date(Date.now() + 1500).toISOString() })
     const doomed = await signIn(soon)
     await expect.poll(async () => (await get('/session', { cookie: doomed.cookie })).json(), { timeout: 10_000, interval: 200 })
       .toEqual({ error: 'Unauthorized', statusCode: 401, reason: 'session_expired', message: expect.stringMatching(/API token .* has expired/) })

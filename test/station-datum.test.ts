@@ -17,7 +17,7 @@ import { apiTokens } from './support/api-tokens.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'waystation-datum-'))
 const registry = openRegistry(':memory:')
-const as = apiTokens(registry)
+const as = await apiTokens(registry)
 const ok = async () => ({ ok: true })
 const app = buildApp({ registry, influx: createInfluxClient({ INFLUX_URL: 'http://127.0.0.1:9', INFLUX_DB: 'x' }), logger: createLogger('silent'), probes: { influx: ok, broker: ok }, webRoot: null })
 afterAll(async () => {

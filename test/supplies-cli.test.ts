@@ -18,7 +18,7 @@ const ok = (args: string[]) => {
   return r.stdout.trim().startsWith('{') || r.stdout.trim().startsWith('[') ? JSON.parse(r.stdout) : r.stdout
 }
 
-test('supplies commands change the registry through the audited path', () => {
+test('supplies commands change the registry through the audited path', async () => {
   ok(['stations', 'add', '--id', 'hf-001', '--name', '合肥驿站一', '--district', '蜀山区'])
   ok(['stations', 'add', '--id', 'hf-002', '--name', '合肥驿站二', '--district', '蜀山区'])
   const set = ok(['supplies', 'set', '--district', '蜀山区', '--item', 'bottled-water', '--name-zh', '瓶装水', '--name-en', 'Bottled water', '--capacity', '48', '--threshold', '12', '--weather', 'heat', '--price-cents', '150'])
@@ -36,10 +36,10 @@ test('supplies commands change the registry through the audited path', () => {
 
   const registry = openRegistry(env.REGISTRY_PATH)
   try {
-    const actions = registry.audit.list({ limit: 20 }).filter((e) => e.action.startsWith('supply.'))
+    const actions = (await registry.audit.list({ limit: 20 })).filter((e) => e.action.startsWith('supply.'))
     expect(actions.map((e) => e.action)).toEqual(['supply.weather', 'supply.count', 'supply.restock', 'supply.delivery.create', 'supply.item.district'])
     expect(actions.every((e) => e.actor.startsWith('cli:'))).toBe(true)
-    expect(registry.supplies.weather('2026-07-01', '2026-07-01')).toEqual([{ district: '', date: '2026-07-01', maxC: 34, rainMm: 2.5 }, { district: '蜀山区', date: '2026-07-01', maxC: 36, rainMm: 0 }])
+    expect(await registry.supplies.weather('2026-07-01', '2026-07-01')).toEqual([{ district: '', date: '2026-07-01', maxC: 34, rainMm: 2.5 }, { district: '蜀山区', date: '2026-07-01', maxC: 36, rainMm: 0 }])
   } finally {
     registry.close()
   }

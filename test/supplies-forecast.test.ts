@@ -73,7 +73,7 @@ beforeAll(async () => {
   registry = openRegistry(':memory:')
   app = buildApp({ registry, influx, logger: createLogger('silent'), probes: { influx: async () => ({ ok: true }), broker: async () => ({ ok: true }) }, supplies: { now: () => clock, maxAgeMs: 0 } })
   await app.ready()
-  as = apiTokens(registry)
+  as = await apiTokens(registry)
 
   const events: Array<{ station: string, event: AnyEvent }> = []
   for (let i = 1; i <= N; i++) {
@@ -182,7 +182,7 @@ describe('supplies forecast against the simulator (50 stations, 2 days of histor
     const restocked = await get()
     expect(restocked.level).toBeGreaterThanOrEqual(139)
     expect(restocked.timeToEmptyHours!).toBeGreaterThan(counted.timeToEmptyHours!)
-    const audit = registry.audit.list({ limit: 10, target: 'station:sp-manual' }).map((e) => e.action)
+    const audit = (await registry.audit.list({ limit: 10, target: 'station:sp-manual' })).map((e) => e.action)
     expect(audit).toEqual(['supply.restock', 'supply.count', 'supply.item.create'])
   })
 })

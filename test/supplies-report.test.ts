@@ -57,7 +57,7 @@ beforeAll(async () => {
   registry = openRegistry(':memory:')
   app = buildApp({ registry, influx, logger: createLogger('silent'), probes: { influx: async () => ({ ok: true }), broker: async () => ({ ok: true }) }, supplies: { now: () => at(40, 0), maxAgeMs: 0 } })
   await app.ready()
-  as = apiTokens(registry)
+  as = await apiTokens(registry)
   registry.addStation({ id: 'rp-a', name: '东区驿站', district: '东区', timezone: TZ })
   registry.addStation({ id: 'rp-b', name: '西区手工驿站', district: '西区', timezone: TZ })
   registry.addStation({ id: 'rp-c', name: '西区驿站', district: '西区', timezone: TZ })
@@ -79,8 +79,8 @@ beforeAll(async () => {
   await createInfluxWrite({ url, database: db, timeoutMs: 30_000 })(lines.join('\n'))
   // The model saw both jumps first; the water one is then logged by the operator (supersedes it).
   const model = createSupplyAdmin(registry)
-  model.recordSensorRestock('rp-a', 'bottled-water', 150, iso(at(3, 15)))
-  model.recordSensorRestock('rp-a', 'instant-noodles', 30, iso(at(4, 9)))
+  await model.recordSensorRestock('rp-a', 'bottled-water', 150, iso(at(3, 15)))
+  await model.recordSensorRestock('rp-a', 'instant-noodles', 30, iso(at(4, 9)))
   await post('/stations/rp-a/supplies/restocks', as.operator, { item: 'bottled-water', quantity: 150, source: 'donation', donor: '合肥饮用水公司', at: iso(at(3, 16)) }, 201)
   await post('/stations/rp-a/supplies/restocks', as.operator, { item: 'bottled-water', quantity: 40, source: 'purchase', at: iso(at(10, 10)) }, 201)
   await post('/stations/rp-a/supplies/restocks', as.operator, { item: 'bottled-water', quantity: 999, source: 'purchase', at: iso(at(1, 0) - HOUR) }, 201)
@@ -127,7 +127,7 @@ describe('monthly supplies report', () => {
   })
 
   it('scope: a district token sees its district only; other stations are a 404', async () => {
-    const east = bearer(mintToken(registry, 'viewer', { scope: { kind: 'district', district: '东区' } }))
+    const east = bearer(await mintToken(registry, 'viewer', { scope: { kind: 'district', district: '东区' } }))
     expect((await get(`/stations/rp-b/reports/${MONTH}/supplies`, east)).statusCode).toBe(404)
     const r = (await get(`/fleet/reports/${MONTH}/supplies`, east)).json() as FleetSupplyJson
     expect(r.stations.map((s) => s.stationId)).toEqual(['rp-a'])

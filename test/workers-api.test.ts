@@ -33,7 +33,7 @@ let token: string
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'waystation-workers-api-'))
   const registry = openRegistry(join(dir, 'registry.sqlite'))
-  token = mintToken(registry, 'viewer')
+  token = await mintToken(registry, 'viewer')
   registry.close()
 }, 60_000)
 afterAll(async () => { await rm(dir, { recursive: true, force: true }) })

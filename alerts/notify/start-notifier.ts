@@ -30,11 +30,11 @@ export function startNotifier (o: NotifierOptions) {
   const logger = o.logger.child({ component: 'notifier' })
   const clock = o.clock ?? Date.now
   const metrics = createNotifyMetrics(o.metrics, registry.notify)
-  const outbox = createOutboxReader({ alerts: registry.alerts, notify: registry.notify, transaction: registry.transaction })
+  const outbox = createOutboxReader({ alerts: registry.alerts, notify: registry.notify, transaction: registry.syncTransaction })
   const dispatcher = createDispatcher({
     alerts: registry.alerts,
     notify: registry.notify,
-    transaction: registry.transaction,
+    transaction: registry.syncTransaction,
     silencesAt: registry.alertSettings.activeSilences,
     stationName: (id) => registry.getStation(id)?.name ?? id,
     groupWaitMs: o.groupWaitMs,

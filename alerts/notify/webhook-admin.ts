@@ -25,32 +25,32 @@ export function createWebhookAdmin (registry: Registry, clock: () => number = Da
   }
 
   return {
-    create (actor: string, input: NewWebhook): { webhook: Webhook, secret: string } {
+    async create (actor: string, input: NewWebhook): Promise<{ webhook: Webhook, secret: string }> {
       checkScope(input)
       const secret = newSecret()
       const webhook = store.add(input, secret, now())
-      registry.audit.append({ actor, action: 'webhook.create', target: `webhook:${webhook.id}`, after: webhook })
+      await registry.audit.append({ actor, action: 'webhook.create', target: `webhook:${webhook.id}`, after: webhook })
       return { webhook, secret }
     },
-    update (actor: string, id: number, patch: WebhookPatch): Webhook {
+    async update (actor: string, id: number, patch: WebhookPatch): Promise<Webhook> {
       const before = existing(id)
       checkScope({ scope: patch.scope ?? before.scope, scopeId: patch.scopeId ?? (patch.scope === 'all' ? '' : before.scopeId) })
       const after = store.update(id, patch.scope === 'all' && patch.scopeId === undefined ? { ...patch, scopeId: '' } : patch, now())!
-      registry.audit.append({ actor, action: 'webhook.update', target: `webhook:${id}`, before, after })
+      await registry.audit.append({ actor, action: 'webhook.update', target: `webhook:${id}`, before, after })
       return after
     },
     /** A new secret, in force for every attempt from now on (pending retries included). */
-    rotate (actor: string, id: number): { webhook: Webhook, secret: string } {
+    async rotate (actor: string, id: number): Promise<{ webhook: Webhook, secret: string }> {
       existing(id)
       const secret = newSecret()
       const webhook = store.rotate(id, secret, now())!
-      registry.audit.append({ actor, action: 'webhook.rotate', target: `webhook:${id}`, after: { rotatedAt: webhook.rotatedAt } })
+      await registry.audit.append({ actor, action: 'webhook.rotate', target: `webhook:${id}`, after: { rotatedAt: webhook.rotatedAt } })
       return { webhook, secret }
     },
-    remove (actor: string, id: number): void {
+    async remove (actor: string, id: number): Promise<void> {
       const before = existing(id)
       store.remove(id, now())
-      registry.audit.append({ actor, action: 'webhook.delete', target: `webhook:${id}`, before })
+      await registry.audit.append({ actor, action: 'webhook.delete', target: `webhook:${id}`, before })
     }
   }
 }

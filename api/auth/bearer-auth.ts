@@ -89,7 +89,7 @@ const bearerAuthPlugin: FastifyPluginAsync<BearerAuthOptions> = async (app, opts
     // Unknown URLs get their 404 whoever asks: the route list is public (/docs) anyway.
     const config = request.is404 ? undefined : request.routeOptions.config
     const level = request.is404 ? 'public' : levelOf(config)
-    const identity = identify(request, opts, { ignoreCookie: config?.ignoreSessionCookie === true })
+    const identity = await identify(request, opts, { ignoreCookie: config?.ignoreSessionCookie === true })
     if (identity.token) request.apiToken = identity.token
     if (identity.token === null && identity.sessionReason) request.sessionRefusal = { reason: identity.sessionReason, message: identity.reason }
     // Unknown URLs stay limited: they are what scanners send.

@@ -13,14 +13,14 @@ const MAX_BEARER_LENGTH = 200
 
 export type IdentifyDeps = {
   tokens: {
-    verify (bearer: string): ApiToken | null
-    check (id: string): ApiToken | 'revoked' | 'expired' | 'unknown'
-    get (id: string): ApiToken | null
+    verify (bearer: string): Promise<ApiToken | null>
+    check (id: string): Promise<ApiToken | 'revoked' | 'expired' | 'unknown'>
+    get (id: string): Promise<ApiToken | null>
   }
   sessions: {
-    lookup (id: string): SessionLookup
-    touch (session: Session, ttlMs: number, tokenExpiresAt: string | null): { session: Session, renewed: boolean }
-    end (idHash: string, reason: 'token_revoked'): void
+    lookup (id: string): Promise<SessionLookup>
+    touch (session: Session, ttlMs: number, tokenExpiresAt: string | null): Promise<{ session: Session, renewed: boolean }>
+    end (idHash: string, reason: 'token_revoked'): Promise<void>
   }
   sessionTtlMs: number
 }
@@ -30,13 +30,13 @@ export type Identity =
   | { token: ApiToken, via: 'session', session: Session, renewed: boolean }
   | { token: null, reason: string, header: string, sessionReason?: SessionReason }
 
-function fromBearer (authorization: string, verify: IdentifyDeps['tokens']['verify']): Identity {
+async function fromBearer (authorization: string, verify: IdentifyDeps['tokens']['verify']): Promise<Identity> {
   // RFC 6750 §2.1: the scheme is case-insensitive, one space, then the token.
   const m = /^bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(authorization)
   if (!m || m[1]!.length > MAX_BEARER_LENGTH) {
     return { token: null, reason: 'malformed Authorization header: expected "Bearer <token>"', header: `${REALM}, error="invalid_request"` }
   }
-  const token = verify(m[1]!)
+  const token = await verify(m[1]!)
   // One answer for unknown, expired and revoked: a caller who is not the token's holder
   // learns nothing about which tokens exist.
   if (!token) return { token: null, reason: 'invalid, expired or revoked token', header: `${REALM}, error="invalid_token"` }
@@ -50,28 +50,28 @@ const tokenExpired = (token: ApiToken | null) => token?.expiresAt != null && Dat
 
 // A session names its reason: only its holder has the cookie, so saying "revoked" or
 // "signed out" tells nobody else anything, and tells the person what to do.
-function fromSession (id: string, deps: IdentifyDeps): Identity {
-  const found = deps.sessions.lookup(id)
+async function fromSession (id: string, deps: IdentifyDeps): Promise<Identity> {
+  const found = await deps.sessions.lookup(id)
   switch (found.state) {
     case 'unknown': return refused('no_session')
-    case 'expired': return refused('session_expired', tokenExpired(deps.tokens.get(found.tokenId)) ? TOKEN_EXPIRED_MESSAGE : undefined)
+    case 'expired': return refused('session_expired', tokenExpired(await deps.tokens.get(found.tokenId)) ? TOKEN_EXPIRED_MESSAGE : undefined)
     case 'signed_out': case 'token_revoked': return refused(found.state)
     case 'active': break
   }
   // The token is re-checked on every request: revoking it ends its sessions at once, even
   // if the revocation came from the CLI of another process.
-  const token = deps.tokens.check(found.session.tokenId)
+  const token = await deps.tokens.check(found.session.tokenId)
   if (token === 'revoked') {
-    deps.sessions.end(found.session.idHash, 'token_revoked')
+    await deps.sessions.end(found.session.idHash, 'token_revoked')
     return refused('token_revoked')
   }
   if (token === 'expired') return refused('session_expired', TOKEN_EXPIRED_MESSAGE)
   if (token === 'unknown') return refused('no_session')
-  const { session, renewed } = deps.sessions.touch(found.session, deps.sessionTtlMs, token.expiresAt)
+  const { session, renewed } = await deps.sessions.touch(found.session, deps.sessionTtlMs, token.expiresAt)
   return { token, via: 'session', session, renewed }
 }
 
-export function identify (request: FastifyRequest, deps: IdentifyDeps, opts: { ignoreCookie: boolean }): Identity {
+export async function identify (request: FastifyRequest, deps: IdentifyDeps, opts: { ignoreCookie: boolean }): Promise<Identity> {
   const authorization = request.headers.authorization
   if (authorization !== undefined) return fromBearer(authorization, deps.tokens.verify)
   const sessionId = opts.ignoreCookie ? undefined : sessionIdOf(request)

@@ -13,7 +13,7 @@ export type LiveSuppliesOptions = {
   store: LiveStore
   model: Pick<SupplyModel, 'refresh' | 'forecastStationItems'>
   /** A station's catalog, for the items' names. */
-  catalog?: (stationId: string) => ReadonlyArray<{ item: string, nameZh: string, nameEn: string }>
+  catalog?: (stationId: string) => Promise<ReadonlyArray<{ item: string, nameZh: string, nameEn: string }>>
   now?: () => number
   /** How far ahead the forecast looks (hours). */
   horizonHours?: number
@@ -43,8 +43,8 @@ export function createLiveSupplies (opts: LiveSuppliesOptions) {
     // Levels with restocks logged after the shelf sensor's last reading, per station and item.
     const pending = new Map<string, Map<string, { readingAt: number, level: number }>>()
     const names = new Map<string, { nameZh: string, nameEn: string }>()
-    for (const id of stationIds) for (const c of opts.catalog?.(id) ?? []) names.set(`${id}\u0000${c.item}`, c)
-    for (const f of opts.model.forecastStationItems(stationIds, horizon, t)) {
+    for (const id of stationIds) for (const c of await opts.catalog?.(id) ?? []) names.set(`${id}\u0000${c.item}`, c)
+    for (const f of await opts.model.forecastStationItems(stationIds, horizon, t)) {
       const name = names.get(`${f.stationId}\u0000${f.item}`)
       byStation.get(f.stationId)?.set(f.item, {
         nameZh: name?.nameZh ?? null, nameEn: name?.nameEn ?? null,

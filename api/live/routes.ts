@@ -20,9 +20,9 @@ import type { StationRec } from './station-state.ts'
 export type LiveRoutesOptions = {
   live: LiveService
   /** Looks a token up again during a long-lived stream (revoked or expired: the stream ends). */
-  tokens: { get (id: string): ApiToken | null }
+  tokens: { get (id: string): Promise<ApiToken | null> }
   /** And the session of a stream opened by cookie (signed out or expired: the stream ends). */
-  sessions?: { lookupHash (idHash: string): { state: string } }
+  sessions?: { lookupHash (idHash: string): Promise<{ state: string }> }
 }
 
 const District = z.string().trim().min(1).max(100)
@@ -171,11 +171,11 @@ export const liveRoutes: FastifyPluginAsyncZod<LiveRoutesOptions> = async (app, 
       snapshot,
       summary: view === 'summary',
       resume,
-      stillAllowed: () => {
+      stillAllowed: async () => {
         // A stream opened by a dashboard session lasts as long as the session: signing out
         // (or the session running out) closes it like every other request would be refused.
-        if (sessionHash !== undefined && sessions && sessions.lookupHash(sessionHash).state !== 'active') return false
-        const now = tokens.get(token.id)
+        if (sessionHash !== undefined && sessions && (await sessions.lookupHash(sessionHash)).state !== 'active') return false
+        const now = await tokens.get(token.id)
         // Not in the token store: another kind of credential (a session), checked by its owner.
         if (now === null) return true
         return now.revokedAt === null && (now.expiresAt === null || Date.parse(now.expiresAt) > Date.now())

@@ -24,8 +24,8 @@ export type SseStreamOptions = {
   summary?: boolean
   /** Events missed since the client's Last-Event-ID; null: send a snapshot. */
   resume: LiveEvent[] | null
-  /** Checked at each heartbeat: false (e.g. its token was revoked) ends the stream. */
-  stillAllowed: () => boolean
+  /** Checked at each heartbeat: false (e.g. its token was revoked) ends the stream, and so does a failed check. */
+  stillAllowed: () => Promise<boolean>
   onPush?: () => void
   onClose?: () => void
 }
@@ -82,8 +82,11 @@ export function openSseStream (res: ServerResponse, headers: Record<string, stri
   })
 
   const heartbeat = setInterval(() => {
-    if (!opts.stillAllowed()) return end()
-    if (!overflowed) write(': heartbeat\n\n')
+    opts.stillAllowed().then((allowed) => {
+      if (ended) return
+      if (!allowed) return end()
+      if (!overflowed) write(': heartbeat\n\n')
+    }, () => end())
   }, opts.heartbeatMs)
 
   function cleanup (): void {

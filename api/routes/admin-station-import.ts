@@ -64,7 +64,7 @@ export const adminStationImportRoute: FastifyPluginAsyncZod<AdminStationImportRo
   }, async (request, reply) => {
     if (request.body.trim() === '') throw httpError(400, 'the CSV file is empty')
     try {
-      const stations = admin.importStations(actorOf(request), request.body)
+      const stations = await admin.importStations(actorOf(request), request.body)
       return reply.code(201).send({ imported: stations.length, stations: stations.map((s) => s.id) })
     } catch (err) {
       if (!(err instanceof RegistryError) || err.code !== 'invalid') throw err

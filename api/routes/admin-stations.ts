@@ -42,7 +42,7 @@ export const adminStationsRoute: FastifyPluginAsyncZod<AdminStationsRouteOptions
       }
     }
   }, async (request, reply) => {
-    const station = admin.addStation(actorOf(request), request.body)
+    const station = await admin.addStation(actorOf(request), request.body)
     return reply.code(201).send(station)
   })
 

@@ -42,7 +42,7 @@ export const adminTokensRoute: FastifyPluginAsyncZod<AdminTokensRouteOptions> = 
       tags: ['admin'],
       response: { 200: z.object({ tokens: z.array(ApiToken) }).meta({ example: { tokens: [tokenExample] } }), 500: errorResponses[500] }
     }
-  }, async () => ({ tokens: registry.tokens.list() }))
+  }, async () => ({ tokens: await registry.tokens.list() }))
 
   app.post('/tokens', {
     config: { auth: 'admin' },
@@ -55,7 +55,7 @@ export const adminTokensRoute: FastifyPluginAsyncZod<AdminTokensRouteOptions> = 
     }
   }, async (request, reply) => {
     const { name, role, expiresAt, scope } = request.body
-    const created = admin.createToken(actorOf(request), { name, role, expiresAt: expiresAt ?? null, ...(scope ? { scope } : {}) })
+    const created = await admin.createToken(actorOf(request), { name, role, expiresAt: expiresAt ?? null, ...(scope ? { scope } : {}) })
     return reply.code(201).send(created)
   })
 

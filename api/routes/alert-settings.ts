@@ -73,7 +73,7 @@ export const alertSettingsRoute: FastifyPluginAsyncZod<AlertSettingsRouteOptions
       ? scope.kind === 'district' && scope.district === b.scopeId
       : stationInScope(scope, { id: b.scopeId, district: registry.getStation(b.scopeId)?.district ?? '' }))
     if (!allowed) throw httpError(404, `${b.scope} ${b.scopeId} not found`)
-    return reply.code(201).send(alertAdmin.addSilence(actorOf(request), b))
+    return reply.code(201).send(await alertAdmin.addSilence(actorOf(request), b))
   })
 
   app.post('/alerts/silences/:id/end', {
@@ -91,6 +91,6 @@ export const alertSettingsRoute: FastifyPluginAsyncZod<AlertSettingsRouteOptions
       ? scope.kind === 'district' && scope.district === s.scopeId
       : stationInScope(scope, { id: s.scopeId, district: registry.getStation(s.scopeId)?.district ?? '' })))
     if (!allowed) throw httpError(404, `silence ${request.params.id} not found`)
-    return alertAdmin.endSilence(actorOf(request), request.params.id)
+    return await alertAdmin.endSilence(actorOf(request), request.params.id)
   })
 }

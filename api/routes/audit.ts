@@ -56,7 +56,7 @@ export const auditRoute: FastifyPluginAsyncZod<AuditRouteOptions> = async (app, 
     }
   }, async (request) => {
     const limit = request.query.limit ?? 50
-    const entries = registry.audit.list({
+    const entries = await registry.audit.list({
       limit,
       ...(request.query.before !== undefined ? { before: request.query.before } : {}),
       ...(request.query.target !== undefined ? { target: request.query.target } : {})

@@ -68,9 +68,9 @@ export const sessionRoute: FastifyPluginAsyncZod<SessionRouteOptions> = async (a
       reply.header('retry-after', String(attempt.ttlInSeconds))
       throw httpError(429, `too many sign-in attempts from this address: at most ${signInLimit.max} per ${Math.round(signInLimit.timeWindowMs / 1000)} s; retry later`)
     }
-    const token = registry.tokens.verify(request.body.token)
+    const token = await registry.tokens.verify(request.body.token)
     if (!token) throw httpError(401, 'invalid, expired or revoked token')
-    const { id, session } = registry.sessions.open({ tokenId: token.id, ttlMs, tokenExpiresAt: token.expiresAt })
+    const { id, session } = await registry.sessions.open({ tokenId: token.id, ttlMs, tokenExpiresAt: token.expiresAt })
     request.log.info({ tokenId: token.id }, 'session opened')
     reply.header('set-cookie', sessionCookie(request, id, session.expiresAt))
     reply.header('cache-control', 'no-store')
@@ -106,7 +106,7 @@ export const sessionRoute: FastifyPluginAsyncZod<SessionRouteOptions> = async (a
     }
   }, async (request, reply) => {
     if (request.apiSession) {
-      registry.sessions.end(request.apiSession.idHash, 'signed_out')
+      await registry.sessions.end(request.apiSession.idHash, 'signed_out')
       request.log.info({ tokenId: request.apiSession.tokenId }, 'session closed')
     }
     reply.header('set-cookie', clearedSessionCookie(request))

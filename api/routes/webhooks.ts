@@ -43,7 +43,7 @@ export const webhooksRoute: FastifyPluginAsyncZod<WebhooksRouteOptions> = async 
       body: NewWebhook,
       response: { 201: WithSecret, ...errorResponses }
     }
-  }, async (request, reply) => reply.code(201).send(webhookAdmin.create(actorOf(request), request.body)))
+  }, async (request, reply) => reply.code(201).send(await webhookAdmin.create(actorOf(request), request.body)))
 
   app.patch('/webhooks/:id', {
     config: { auth: 'admin' },
@@ -71,7 +71,7 @@ export const webhooksRoute: FastifyPluginAsyncZod<WebhooksRouteOptions> = async 
       response: { 204: z.null(), ...errorResponses }
     }
   }, async (request, reply) => {
-    webhookAdmin.remove(actorOf(request), request.params.id)
+    await webhookAdmin.remove(actorOf(request), request.params.id)
     return reply.code(204).send(null)
   })
 

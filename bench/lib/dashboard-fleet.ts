@@ -55,7 +55,7 @@ export async function buildDashboardFleet (registryPath: string, opts: { station
   }
   const registry = openRegistry(registryPath)
   try {
-    registry.transaction(() => { for (const s of list) registry.addStation(s) })
+    registry.syncTransaction(() => { for (const s of list) registry.addStation(s) })
     const doors: DashboardFleet['doors'] = []
     // Spread over the fleet, with the registry's real credential hashing (a handful only).
     for (let k = 0; k < opts.doorStations; k++) {
@@ -63,7 +63,7 @@ export async function buildDashboardFleet (registryPath: string, opts: { station
       const deviceId = `${stationId}-door`
       doors.push({ stationId, deviceId, secret: (await registry.addDevice(stationId, deviceId, 'door')).secret })
     }
-    const viewerToken = registry.tokens.create({ name: 'dashboard bench', role: 'viewer', createdBy: 'bench' }).secret
+    const viewerToken = (await registry.tokens.create({ name: 'dashboard bench', role: 'viewer', createdBy: 'bench' })).secret
     return { stations: list.length, doors, viewerToken }
   } finally {
     registry.close()

@@ -91,7 +91,7 @@ const row = (a: Alert) => ({ id: a.id, station: a.stationId, rule: a.rule, subje
 
 export function alertsCommand (config: Config, argv: string[]): Promise<number> {
   const [sub, ...args] = argv
-  return runRegistryCommand(config, ALERTS_USAGE, ({ registry, actor }) => {
+  return runRegistryCommand(config, ALERTS_USAGE, async ({ registry, actor }) => {
     const admin = createAlertAdmin(registry)
     switch (sub) {
       case 'list': {
@@ -135,7 +135,7 @@ export function alertsCommand (config: Config, argv: string[]): Promise<number> 
           reason: required(v.reason, '--reason')
         })
         if (!input.success) throw invalid(input.error)
-        printJson(admin.addSilence(actor, input.data))
+        printJson(await admin.addSilence(actor, input.data))
         return 0
       }
       case 'silences': {
@@ -145,7 +145,7 @@ export function alertsCommand (config: Config, argv: string[]): Promise<number> 
       }
       case 'unsilence': {
         const { positionals } = parse(args, {}, 1)
-        printJson(admin.endSilence(actor, id(positionals[0], 'SILENCE_ID')))
+        printJson(await admin.endSilence(actor, id(positionals[0], 'SILENCE_ID')))
         return 0
       }
       case 'rules': {
@@ -164,11 +164,11 @@ export function alertsCommand (config: Config, argv: string[]): Promise<number> 
         }
         const s = settingsScope(v, false)
         if (action === 'set') {
-          printJson(admin.setRule(actor, s.scope, s.id, rule(ruleName), settingsPatch(v)))
+          printJson(await admin.setRule(actor, s.scope, s.id, rule(ruleName), settingsPatch(v)))
           return 0
         }
         if (action === 'reset') {
-          printJson({ removed: admin.resetRule(actor, s.scope, s.id, rule(ruleName)) })
+          printJson({ removed: await admin.resetRule(actor, s.scope, s.id, rule(ruleName)) })
           return 0
         }
         throw new UsageError(`unknown alerts rules command ${JSON.stringify(action)}`)

@@ -57,7 +57,7 @@ export function devicesCommand (config: Config, argv: string[]): Promise<number>
       }
       case 'revoke': {
         const { positionals } = parse(args, {}, 1)
-        printJson(admin.revokeDevice(actor, required(positionals[0], 'DEVICE_ID')))
+        printJson(await admin.revokeDevice(actor, required(positionals[0], 'DEVICE_ID')))
         return 0
       }
       default:
@@ -68,12 +68,12 @@ export function devicesCommand (config: Config, argv: string[]): Promise<number>
 
 export function tokensCommand (config: Config, argv: string[]): Promise<number> {
   const [sub, ...args] = argv
-  return runRegistryCommand(config, TOKENS_USAGE, ({ registry, admin, actor }) => {
+  return runRegistryCommand(config, TOKENS_USAGE, async ({ registry, admin, actor }) => {
     switch (sub) {
       case 'create': {
         const { values } = parse(args, { name: { type: 'string' }, role: { type: 'string' }, expires: { type: 'string' }, json: { type: 'boolean' }, ...SCOPE_OPTIONS })
         const scope = scopeOf(values)
-        const { token, secret } = admin.createToken(actor, {
+        const { token, secret } = await admin.createToken(actor, {
           name: required(values.name, '--name'), role: required(values.role, '--role'), expiresAt: values.expires ?? null, ...(scope ? { scope } : {})
         })
         printWithSecret(token, secret, values.json, 'Keep it now; clients send it as "Authorization: Bearer <secret>".')
@@ -82,12 +82,12 @@ export function tokensCommand (config: Config, argv: string[]): Promise<number> 
       case 'list': {
         const { values } = parse(args, { json: { type: 'boolean' } })
         // The table shows the scope as text; --json has it as an object.
-        printRows(registry.tokens.list(), values.json, (t) => ({ id: t.id, name: t.name, role: t.role, scope: scopeText(t.scope).slice(0, 60), createdAt: t.createdAt, expiresAt: t.expiresAt, lastUsedAt: t.lastUsedAt, revokedAt: t.revokedAt }))
+        printRows(await registry.tokens.list(), values.json, (t) => ({ id: t.id, name: t.name, role: t.role, scope: scopeText(t.scope).slice(0, 60), createdAt: t.createdAt, expiresAt: t.expiresAt, lastUsedAt: t.lastUsedAt, revokedAt: t.revokedAt }))
         return 0
       }
       case 'revoke': {
         const { positionals } = parse(args, {}, 1)
-        printJson(admin.revokeToken(actor, required(positionals[0], 'TOKEN_ID')))
+        printJson(await admin.revokeToken(actor, required(positionals[0], 'TOKEN_ID')))
         return 0
       }
       default:
@@ -97,13 +97,13 @@ export function tokensCommand (config: Config, argv: string[]): Promise<number> 
 }
 
 export function auditCommand (config: Config, argv: string[]): Promise<number> {
-  return runRegistryCommand(config, AUDIT_USAGE, ({ registry }) => {
+  return runRegistryCommand(config, AUDIT_USAGE, async ({ registry }) => {
     const { values } = parse(argv, { limit: { type: 'string' }, before: { type: 'string' }, target: { type: 'string' }, json: { type: 'boolean' } })
     const limit = num(values.limit, 'limit') ?? 50
     const before = num(values.before, 'before')
     if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new RegistryError('invalid', '--limit must be an integer from 1 to 10000')
     if (before !== undefined && !(Number.isInteger(before) && before > 0)) throw new RegistryError('invalid', '--before must be a positive integer (an entry id)')
-    const entries = registry.audit.list({ limit, ...(before !== undefined ? { before } : {}), ...(values.target !== undefined ? { target: values.target } : {}) })
+    const entries = await registry.audit.list({ limit, ...(before !== undefined ? { before } : {}), ...(values.target !== undefined ? { target: values.target } : {}) })
     // The table leaves out before/after, which do not fit a terminal; --json has everything.
     printRows(entries, values.json, (e) => ({ id: e.id, at: e.at, actor: e.actor, action: e.action, target: e.target }))
     return 0

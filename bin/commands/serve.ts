@@ -155,7 +155,7 @@ export async function serve (config: Config, logger: Logger, roles: ServeRoles, 
         lifecycle.add('live-other-nodes', others.close)
       }
       if (!roles.api && config.METRICS_PORT !== undefined) {
-        const authorize = config.METRICS_PUBLIC ? null : (bearer: string) => registry.tokens.verify(bearer) !== null
+        const authorize = config.METRICS_PUBLIC ? null : async (bearer: string) => await registry.tokens.verify(bearer) !== null
         const server = await startMetricsServer(metrics.registry, config.MQTT_HOST, config.METRICS_PORT, authorize)
         lifecycle.add('metrics', server.close)
       }

@@ -52,7 +52,7 @@ export function servicesCommand (config: Config, argv: string[]): Promise<number
           ...(scope !== undefined ? { scope } : {}),
           ...(values.permission !== undefined ? { permission: values.permission as ServicePermission } : {})
         } satisfies ServicePatch
-        printJson(admin.updateService(actor, required(positionals[0], 'SERVICE_ID'), patch))
+        printJson(await admin.updateService(actor, required(positionals[0], 'SERVICE_ID'), patch))
         return 0
       }
       case 'rotate': {
@@ -63,7 +63,7 @@ export function servicesCommand (config: Config, argv: string[]): Promise<number
       }
       case 'revoke': {
         const { positionals } = parse(args, {}, 1)
-        printJson(admin.revokeService(actor, required(positionals[0], 'SERVICE_ID')))
+        printJson(await admin.revokeService(actor, required(positionals[0], 'SERVICE_ID')))
         return 0
       }
       default:

@@ -51,12 +51,12 @@ const STATUS_OF = { suspend: 'suspended', activate: 'active', retire: 'retired' 
 
 export function stationsCommand (config: Config, argv: string[]): Promise<number> {
   const [sub, ...args] = argv
-  return runRegistryCommand(config, STATIONS_USAGE, ({ registry, admin, actor }) => {
+  return runRegistryCommand(config, STATIONS_USAGE, async ({ registry, admin, actor }) => {
     switch (sub) {
       case 'add': {
         const { values } = parse(args, { id: { type: 'string' }, ...fieldOptions })
         const station = { id: required(values.id, '--id'), ...fields(values), name: required(values.name, '--name') }
-        const added = admin.addStation(actor, station as NewStation)
+        const added = await admin.addStation(actor, station as NewStation)
         printJson(added)
         // The zone decides which local day every event counts on: a default taken silently
         // would shift a foreign station's figures by hours. Say what was chosen.
@@ -82,14 +82,14 @@ export function stationsCommand (config: Config, argv: string[]): Promise<number
         const { values, positionals } = parse(args, { ...fieldOptions, status: { type: 'string' } }, 1)
         const patch = { ...fields(values), ...(values.status !== undefined ? { status: values.status } : {}) } as StationPatch
         if (Object.keys(patch).length === 0) throw new UsageError('nothing to change: give at least one option')
-        printJson(admin.updateStation(actor, required(positionals[0], 'station ID'), patch))
+        printJson(await admin.updateStation(actor, required(positionals[0], 'station ID'), patch))
         return 0
       }
       case 'suspend':
       case 'activate':
       case 'retire': {
         const { positionals } = parse(args, {}, 1)
-        printJson(admin.updateStation(actor, required(positionals[0], 'station ID'), { status: STATUS_OF[sub] }))
+        printJson(await admin.updateStation(actor, required(positionals[0], 'station ID'), { status: STATUS_OF[sub] }))
         return 0
       }
       case 'import': {
@@ -101,7 +101,7 @@ export function stationsCommand (config: Config, argv: string[]): Promise<number
         } catch (err) {
           throw new RegistryError('invalid', `cannot read ${file}: ${(err as Error).message}`)
         }
-        const created = admin.importStations(actor, csv)
+        const created = await admin.importStations(actor, csv)
         console.log(`imported ${created.length} station(s): ${created.map((s) => s.id).join(', ')}`)
         return 0
       }

@@ -21,7 +21,7 @@ export const SUPPLIES_USAGE = `usage:
 
 export function suppliesCommand (config: Config, argv: string[]): Promise<number> {
   const [sub, ...args] = argv
-  return runRegistryCommand(config, SUPPLIES_USAGE, ({ registry, actor }) => {
+  return runRegistryCommand(config, SUPPLIES_USAGE, async ({ registry, actor }) => {
     const admin = createSupplyAdmin(registry)
     const int = (v: string | undefined, name: string) => required(num(v, name), `--${name}`)
     switch (sub) {
@@ -29,8 +29,8 @@ export function suppliesCommand (config: Config, argv: string[]): Promise<number
         const { values } = parse(args, { station: { type: 'string' }, json: { type: 'boolean' } })
         const station = required(values.station, '--station')
         if (!registry.getStation(station)) throw new RegistryError('not_found', `station ${station} not found`)
-        printRows(registry.supplies.items(station), values.json)
-        printRows(registry.supplies.deliveries(station), values.json)
+        printRows(await registry.supplies.items(station), values.json)
+        printRows(await registry.supplies.deliveries(station), values.json)
         return 0
       }
       case 'set': {
@@ -45,17 +45,17 @@ export function suppliesCommand (config: Config, argv: string[]): Promise<number
           ...(v['price-cents'] ? { priceCents: int(v['price-cents'], 'price-cents') } : {})
         }
         const item = required(v.item, '--item')
-        printJson(v.station ? admin.setItem(actor, v.station, item, input) : admin.setDistrictItem(actor, v.district!, item, input))
+        printJson(v.station ? await admin.setItem(actor, v.station, item, input) : await admin.setDistrictItem(actor, v.district!, item, input))
         return 0
       }
       case 'remove': {
         const { values } = parse(args, { station: { type: 'string' }, item: { type: 'string' } })
-        printJson(admin.removeItem(actor, required(values.station, '--station'), required(values.item, '--item')))
+        printJson(await admin.removeItem(actor, required(values.station, '--station'), required(values.item, '--item')))
         return 0
       }
       case 'delivery': {
         const { values: v } = parse(args, { station: { type: 'string' }, item: { type: 'string' }, quantity: { type: 'string' }, supplier: { type: 'string' }, at: { type: 'string' }, days: { type: 'string' }, donation: { type: 'boolean' } })
-        printJson(admin.addDelivery(actor, required(v.station, '--station'), {
+        printJson(await admin.addDelivery(actor, required(v.station, '--station'), {
           item: required(v.item, '--item'), quantity: int(v.quantity, 'quantity'), supplier: required(v.supplier, '--supplier'), at: required(v.at, '--at'),
           source: v.donation ? 'donation' : 'purchase', ...(v.days ? { days: v.days.split(',').map(Number) } : {})
         }))
@@ -64,7 +64,7 @@ export function suppliesCommand (config: Config, argv: string[]): Promise<number
       case 'restock': {
         const { values: v } = parse(args, { station: { type: 'string' }, item: { type: 'string' }, quantity: { type: 'string' }, purchase: { type: 'boolean' }, donor: { type: 'string' }, by: { type: 'string' }, at: { type: 'string' } })
         if (Boolean(v.purchase) === (v.donor !== undefined)) throw new UsageError('give one of --purchase or --donor NAME')
-        printJson(admin.logRestock(actor, required(v.station, '--station'), {
+        printJson(await admin.logRestock(actor, required(v.station, '--station'), {
           item: required(v.item, '--item'), quantity: int(v.quantity, 'quantity'), source: v.purchase ? 'purchase' : 'donation',
           ...(v.donor ? { donor: v.donor } : {}), by: v.by ?? actor, ...(v.at ? { at: v.at } : {})
         }))
@@ -72,7 +72,7 @@ export function suppliesCommand (config: Config, argv: string[]): Promise<number
       }
       case 'count': {
         const { values: v } = parse(args, { station: { type: 'string' }, item: { type: 'string' }, quantity: { type: 'string' }, by: { type: 'string' }, at: { type: 'string' } })
-        printJson(admin.addCount(actor, required(v.station, '--station'), { item: required(v.item, '--item'), quantity: int(v.quantity, 'quantity'), by: v.by ?? actor, ...(v.at ? { at: v.at } : {}) }))
+        printJson(await admin.addCount(actor, required(v.station, '--station'), { item: required(v.item, '--item'), quantity: int(v.quantity, 'quantity'), by: v.by ?? actor, ...(v.at ? { at: v.at } : {}) }))
         return 0
       }
       case 'weather': {
@@ -85,7 +85,7 @@ export function suppliesCommand (config: Config, argv: string[]): Promise<number
         }
         const [d, date, maxC, rain] = [col('district'), col('date'), col('maxC'), col('rainMm')]
         const days = rows.map((r) => ({ district: r[d] ?? '', date: r[date] ?? '', maxC: Number(r[maxC]), rainMm: Number(r[rain]) }))
-        printJson({ stored: admin.setWeather(actor, days).length })
+        printJson({ stored: (await admin.setWeather(actor, days)).length })
         return 0
       }
       default:

@@ -31,7 +31,7 @@ const STORED = 'kept by the server to sign requests (never listed or audited)'
 
 export function webhooksCommand (config: Config, argv: string[]): Promise<number> {
   const [sub, ...args] = argv
-  return runRegistryCommand(config, WEBHOOKS_USAGE, ({ registry, actor }) => {
+  return runRegistryCommand(config, WEBHOOKS_USAGE, async ({ registry, actor }) => {
     const admin = createWebhookAdmin(registry)
     switch (sub) {
       case 'add': {
@@ -50,7 +50,7 @@ export function webhooksCommand (config: Config, argv: string[]): Promise<number
           enabled: !v.disabled
         })
         if (!input.success) throw invalid(input.error)
-        const { webhook, secret } = admin.create(actor, input.data)
+        const { webhook, secret } = await admin.create(actor, input.data)
         printWithSecret(webhook, secret, v.json, 'Give it to the receiver now to check x-waystation-signature.', STORED)
         return 0
       }
@@ -61,14 +61,14 @@ export function webhooksCommand (config: Config, argv: string[]): Promise<number
       }
       case 'rotate': {
         const { values, positionals } = parse(args, { json: { type: 'boolean' } }, 1)
-        const { webhook, secret } = admin.rotate(actor, idOf(positionals[0]))
+        const { webhook, secret } = await admin.rotate(actor, idOf(positionals[0]))
         printWithSecret(webhook, secret, values.json, 'Give it to the receiver now: requests from now on are signed with it.', STORED)
         return 0
       }
       case 'delete': {
         const { positionals } = parse(args, {}, 1)
         const n = idOf(positionals[0])
-        admin.remove(actor, n)
+        await admin.remove(actor, n)
         printJson({ deleted: n })
         return 0
       }

@@ -78,12 +78,12 @@ export async function stationSupplyReports (registry: Registry, query: QueryFn, 
       readings.set(key, list)
     }
   }
-  return stations.map((station) => {
+  const reportOf = async (station: StationInfo) => {
     const b = bounds.get(station.id)!
     const range = [new Date(b.from).toISOString(), new Date(b.to).toISOString()] as const
-    const restocks = registry.supplies.restocksBetween(station.id, ...range).filter((r) => r.supersededBy === null)
-    const counts = registry.supplies.counts(station.id, ...range)
-    const catalog = new Map(registry.supplies.items(station.id).map((c) => [c.item, c]))
+    const restocks = (await registry.supplies.restocksBetween(station.id, ...range)).filter((r) => r.supersededBy === null)
+    const counts = await registry.supplies.counts(station.id, ...range)
+    const catalog = new Map((await registry.supplies.items(station.id)).map((c) => [c.item, c]))
     const itemsSeen = new Set([...catalog.keys(), ...restocks.map((r) => r.item), ...counts.map((c) => c.item)])
     for (const key of readings.keys()) if (key.startsWith(`${station.id}\u0000`)) itemsSeen.add(key.slice(station.id.length + 1))
     const items: ItemRow[] = [...itemsSeen].sort().map((item) => {
@@ -115,5 +115,9 @@ export async function stationSupplyReports (registry: Registry, query: QueryFn, 
       donors.set(`${donor}\u0000${r.item}`, row)
     }
     return { station, items, donors: [...donors.values()].sort((a, b) => a.donor.localeCompare(b.donor) || a.item.localeCompare(b.item)), summary: items.reduce(addTotals, emptyTotals()) }
-  })
+  }
+  // One station after the other: each reads its own rows from the registry.
+  const reports = []
+  for (const station of stations) reports.push(await reportOf(station))
+  return reports
 }

@@ -15,6 +15,7 @@ import { RestockPlan } from '../plan/plan-schema.ts'
 import { planTable } from '../plan/plan-table.ts'
 import { buildRestockPlan } from '../plan/restock-plan.ts'
 import { RUN_SHEET_CSP, runSheet } from '../plan/run-sheet.ts'
+import type { CatalogItem } from '../schemas.ts'
 import type { SupplyModel } from '../supply-model.ts'
 
 export type RestockPlanRouteOptions = { registry: Registry, model: SupplyModel, now: () => number, maxAgeMs: number }
@@ -67,7 +68,10 @@ export const restockPlanRoute: FastifyPluginAsyncZod<RestockPlanRouteOptions> = 
     const ids = stations.map((s) => s.id)
     const t = now()
     await model.refreshStale(ids, maxAgeMs, t)
-    const { inputs, unplannable } = toPlanInputs(model.forecastStationItems(ids, q.horizon, t), (s, i) => registry.supplies.item(s, i))
+    const forecast = await model.forecastStationItems(ids, q.horizon, t)
+    const catalog = new Map<string, CatalogItem>()
+    for (const id of new Set(forecast.map((f) => f.stationId))) for (const c of await registry.supplies.items(id)) catalog.set(`${id}\u0000${c.item}`, c)
+    const { inputs, unplannable } = toPlanInputs(forecast, (s, i) => catalog.get(`${s}\u0000${i}`) ?? null)
     const plan = buildRestockPlan(inputs, stations, unplannable, {
       depot: { ...depot, stationId: depotStation?.id ?? null, name: depotStation?.name ?? null },
       horizonHours: q.horizon, urgentHours: q.urgent, capacity: q.capacity ?? null, now: t

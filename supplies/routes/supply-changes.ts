@@ -38,7 +38,7 @@ export const supplyChangesRoute: FastifyPluginAsyncZod<SupplyChangesOptions> = a
     }
   }, async (request, reply) => {
     const actor = actorOf(request)
-    const restock = admin.logRestock(actor, request.params.id, { ...request.body, by: request.body.by ?? tokenName(actor) })
+    const restock = await admin.logRestock(actor, request.params.id, { ...request.body, by: request.body.by ?? tokenName(actor) })
     return reply.code(201).send(restock)
   })
 
@@ -57,7 +57,7 @@ export const supplyChangesRoute: FastifyPluginAsyncZod<SupplyChangesOptions> = a
     // The station's local days.
     const from = localMidnightUtc(request.query.from, station.timezone).toISOString()
     const to = localMidnightUtc(addDays(request.query.to, 1), station.timezone).toISOString()
-    return { stationId: id, restocks: registry.supplies.restocksBetween(id, from, to) }
+    return { stationId: id, restocks: await registry.supplies.restocksBetween(id, from, to) }
   })
 
   app.post('/stations/:id/supplies/counts', {
@@ -73,7 +73,7 @@ export const supplyChangesRoute: FastifyPluginAsyncZod<SupplyChangesOptions> = a
     }
   }, async (request, reply) => {
     const actor = actorOf(request)
-    return reply.code(201).send(admin.addCount(actor, request.params.id, { ...request.body, by: request.body.by ?? tokenName(actor) }))
+    return reply.code(201).send(await admin.addCount(actor, request.params.id, { ...request.body, by: request.body.by ?? tokenName(actor) }))
   })
 
   app.post('/supplies/weather', {
@@ -98,7 +98,7 @@ export const supplyChangesRoute: FastifyPluginAsyncZod<SupplyChangesOptions> = a
   }, async (request) => {
     const id = request.params.id
     if (!registry.getStation(id)) throw httpError(404, `station ${id} not found`)
-    return { stationId: id, items: registry.supplies.items(id), deliveries: registry.supplies.deliveries(id) }
+    return { stationId: id, items: await registry.supplies.items(id), deliveries: await registry.supplies.deliveries(id) }
   })
 
   app.post('/stations/:id/supplies/items/:item', {
@@ -140,7 +140,7 @@ export const supplyChangesRoute: FastifyPluginAsyncZod<SupplyChangesOptions> = a
       body: NewDelivery.meta({ example: { item: 'bottled-water', quantity: 48, supplier: '合肥某饮用水公司', source: 'donation', days: [1, 2, 3, 4, 5, 6, 7], at: '15:00' } }),
       response: { 201: Delivery, ...errorResponses, ...notFound }
     }
-  }, async (request, reply) => reply.code(201).send(admin.addDelivery(actorOf(request), request.params.id, request.body)))
+  }, async (request, reply) => reply.code(201).send(await admin.addDelivery(actorOf(request), request.params.id, request.body)))
 
   app.delete('/stations/:id/supplies/deliveries/:deliveryId', {
     preValidation,

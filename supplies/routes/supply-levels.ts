@@ -23,10 +23,10 @@ const StationSupplies = z.object({
 })
 
 export const supplyLevelsRoute: FastifyPluginAsyncZod<SupplyRouteOptions> = async (app, { registry, model, now, maxAgeMs }) => {
-  const named = (rows: ItemForecast[]) => rows.map((r) => {
-    const c = registry.supplies.item(r.stationId, r.item)
+  const named = async (rows: ItemForecast[]) => Promise.all(rows.map(async (r) => {
+    const c = await registry.supplies.item(r.stationId, r.item)
     return { ...r, nameZh: c?.nameZh ?? null, nameEn: c?.nameEn ?? null, unit: c?.unit ?? null, weather: c?.weather ?? null }
-  })
+  }))
 
   app.get('/stations/:id/supplies', {
     schema: {
@@ -44,7 +44,7 @@ export const supplyLevelsRoute: FastifyPluginAsyncZod<SupplyRouteOptions> = asyn
     if (!registry.getStation(id)) throw httpError(404, `station ${id} not found`)
     const t = now()
     await model.refreshStale([id], maxAgeMs, t)
-    return { stationId: id, at: new Date(t).toISOString(), horizonHours: request.query.horizon, items: named(model.forecastStationItems([id], request.query.horizon, t)), deliveries: registry.supplies.deliveries(id) }
+    return { stationId: id, at: new Date(t).toISOString(), horizonHours: request.query.horizon, items: await named(await model.forecastStationItems([id], request.query.horizon, t)), deliveries: await registry.supplies.deliveries(id) }
   })
 
   app.get('/supplies', {
@@ -62,7 +62,7 @@ export const supplyLevelsRoute: FastifyPluginAsyncZod<SupplyRouteOptions> = asyn
     if (district !== undefined && ids.length === 0) throw httpError(404, 'no station matches')
     const t = now()
     await model.refreshStale(ids, maxAgeMs, t)
-    const items = named(model.forecastStationItems(ids, horizon, t))
+    const items = (await named(await model.forecastStationItems(ids, horizon, t)))
       .sort((a, b) => (a.timeToEmptyHours ?? Infinity) - (b.timeToEmptyHours ?? Infinity) || a.stationId.localeCompare(b.stationId))
     return { at: new Date(t).toISOString(), horizonHours: horizon, stations: ids.length, items }
   })

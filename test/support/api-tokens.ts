@@ -1,6 +1,6 @@
 // API tokens for tests, made the way an admin makes them (registry/admin.ts, audited), so a
 // test says which role it calls as:
-//   const as = apiTokens(registry)
+//   const as = await apiTokens(registry)
 //   app.inject({ url: '/stations', headers: as.viewer })
 //   fetch(url, { headers: stack.auth('admin') })
 import { createAdmin } from '../../registry/admin.ts'
@@ -12,16 +12,16 @@ export type AuthHeaders = { authorization: string }
 export const bearer = (secret: string): AuthHeaders => ({ authorization: `Bearer ${secret}` })
 
 /** Mints a new token of `role` and returns its secret. */
-export function mintToken (registry: Registry, role: Role, opts: { name?: string, expiresAt?: string, scope?: StationScope } = {}): string {
-  return createAdmin(registry).createToken('test:support', { name: opts.name ?? `test-${role}`, role, expiresAt: opts.expiresAt ?? null, ...(opts.scope ? { scope: opts.scope } : {}) }).secret
+export async function mintToken (registry: Registry, role: Role, opts: { name?: string, expiresAt?: string, scope?: StationScope } = {}): Promise<string> {
+  return (await createAdmin(registry).createToken('test:support', { name: opts.name ?? `test-${role}`, role, expiresAt: opts.expiresAt ?? null, ...(opts.scope ? { scope: opts.scope } : {}) })).secret
 }
 
 /** One token per role: `secrets` to look for in logs, headers to send. */
-export function apiTokens (registry: Registry) {
+export async function apiTokens (registry: Registry) {
   const secrets: Record<Role, string> = {
-    viewer: mintToken(registry, 'viewer'),
-    operator: mintToken(registry, 'operator'),
-    admin: mintToken(registry, 'admin')
+    viewer: await mintToken(registry, 'viewer'),
+    operator: await mintToken(registry, 'operator'),
+    admin: await mintToken(registry, 'admin')
   }
   return {
     secrets,
@@ -31,4 +31,4 @@ export function apiTokens (registry: Registry) {
   }
 }
 
-export type ApiTokens = ReturnType<typeof apiTokens>
+export type ApiTokens = Awaited<ReturnType<typeof apiTokens>>

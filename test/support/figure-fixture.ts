@@ -135,7 +135,7 @@ export async function figureFixture () {
   const ok = async () => ({ ok: true })
   const app: App = buildApp({ registry, influx, logger, probes: { influx: ok, broker: ok }, rollups: { dirtyBetween: state.dirtyBetween, firstSeen: state.firstSeen } })
   await app.ready()
-  const tokens = apiTokens(registry)
+  const tokens = await apiTokens(registry)
 
   /** Stores events as ingest does, then tells the job (ingest's onStored). */
   async function store (events: Ev[]): Promise<void> {

@@ -28,12 +28,12 @@ export const registry = openRegistry(':memory:')
 registry.addStation({ id: 'sec-alpha', name: 'Alpha 驿站', district: 'North', timezone: 'Asia/Shanghai' })
 registry.addStation({ id: 'sec-beta', name: 'Beta 驿站', district: 'South', timezone: 'Asia/Shanghai' })
 await registry.addDevice('sec-alpha', 'sec-alpha-door', 'door')
-export const as = apiTokens(registry)
+export const as = await apiTokens(registry)
 
 // A token that expires in a moment, and a revoked one.
-export const expired = mintToken(registry, 'admin', { name: 'expired', expiresAt: new Date(Date.now() + 1000).toISOString() })
-export const revoked = mintToken(registry, 'admin', { name: 'revoked' })
-createAdmin(registry).revokeToken('test', revoked.slice(4, 16))
+export const expired = await mintToken(registry, 'admin', { name: 'expired', expiresAt: new Date(Date.now() + 1000).toISOString() })
+export const revoked = await mintToken(registry, 'admin', { name: 'revoked' })
+await createAdmin(registry).revokeToken('test', revoked.slice(4, 16))
 
 export const ok = async () => ({ ok: true })
 // The rate limit has its own test (security-api-changes.test.ts); here every request must reach the auth check.

@@ -41,7 +41,7 @@ export async function startTestStack (overrides: Record<string, string> = {}, op
   // job at once must not race it (both are idempotent; autogen is left to ingest).
   await ensureDatabase(influx, config.INFLUX_DB)
   const registry = openRegistry(config.REGISTRY_PATH, registryOptions(config))
-  const tokens = apiTokens(registry)
+  const tokens = await apiTokens(registry)
 
   async function addStation (station: NewStation, deviceIds: string[] = [`${station.id}-door`]) {
     registry.addStation(station)
