@@ -158,7 +158,7 @@ export async function main (argv: string[] = process.argv.slice(2)): Promise<str
     const app = buildApp({ registry, influx, logger: createLogger('silent'), security: { rateLimitMax: 1_000_000 }, probes: { influx: async () => ({ ok: true }), broker: async () => ({ ok: true }) }, rollups: { dirtyBetween: state.dirtyBetween, firstSeen: state.firstSeen } })
     await app.listen({ host: '127.0.0.1', port: 0 })
     const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`
-    const token = registry.tokens.create({ name: 'bench', role: 'viewer', createdBy: 'bench' }).secret
+    const token = (await registry.tokens.create({ name: 'bench', role: 'viewer', createdBy: 'bench' })).secret
     const headers = { authorization: `Bearer ${token}` }
     const timings: Timing[] = []
     async function measure (name: string, url: string, check: (body: Buffer) => void, requests: number, warmUps: number): Promise<void> {
