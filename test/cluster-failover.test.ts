@@ -18,6 +18,7 @@ import { startRedis, type RedisServer } from '../scripts/redis-server.ts'
 import { bearer, mintToken } from './support/api-tokens.ts'
 import { connectDevice } from './support/device.ts'
 import { createLoadDevice, type LoadDevice } from './support/load-device.ts'
+import { expectEveryEventStoredOnce } from './support/stored-once.ts'
 import { openSse, type SseEvent, type SseItem } from './support/sse-client.ts'
 import { createStackProcess } from './support/stack-process.ts'
 
@@ -113,18 +114,7 @@ test('node A SIGKILLed under load: its stations move to B, every event stored ex
     await waitFor(() => devices.every((d, k) => d.acked().size >= atKill[k]! + 6), 'every device acknowledged again, A\'s through B')
 
     // Exactly once: every produced event acknowledged, and stored once.
-    devices.forEach((d) => d.stopProducing())
-    await waitFor(() => devices.every((d) => d.acked().size === d.produced()), 'every PUBACK')
-    await waitFor(async () => {
-      const rows = await influx.query<{ device: string, count: number }>('SELECT count("seq") FROM "door" GROUP BY "device"')
-      return rows.length === STATIONS && rows.every((r) => r.count === devices.find((d) => d.deviceId === r.device)!.produced())
-    }, 'every event in InfluxDB', 60_000)
-    const rows = await influx.query<{ device: string, count: number, sum: number, min: number, max: number }>(
-      'SELECT count("seq"), sum("seq"), min("seq"), max("seq") FROM "door" GROUP BY "device"')
-    for (const d of devices) {
-      const n = d.produced()
-      expect(rows.find((r) => r.device === d.deviceId), d.deviceId).toMatchObject({ count: n, sum: (n * (n - 1)) / 2, min: 0, max: n - 1 })
-    }
+    await expectEveryEventStoredOnce(influx, devices)
     // A's stations are on B now: B's broker has every device connected.
     const text = await (await fetch(`${nodes.b.apiUrl}/metrics`)).text()
     const connected = Number(/^waystation_mqtt_connected_clients(?:\{[^}]*\})? (\S+)$/m.exec(text)?.[1] ?? NaN)

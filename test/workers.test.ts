@@ -14,6 +14,7 @@ import { STREAM_KEY } from '../cluster/stored-feed.ts'
 import { influxClient } from '../platform/influx.ts'
 import { openRegistry } from '../registry/open-registry.ts'
 import { createLoadDevice, type LoadDevice } from './support/load-device.ts'
+import { expectEveryEventStoredOnce } from './support/stored-once.ts'
 import { createWorkersProcess } from './support/workers-process.ts'
 
 const DEVICES = 40
@@ -131,20 +132,8 @@ test('--workers 2: spread, stored exactly once, leased once, a killed worker res
     const workersAfter = await devicesByWorker(redis)
     expect(workersAfter.get(`waystation-1-${victim}`)?.size ?? 0).toBeGreaterThan(0)
 
-    // Exactly once so far: every produced event acknowledged and stored once (InfluxDB keeps
-    // one point per device and timestamp, so count and seq sum per device prove it).
-    devices.forEach((d) => d.stopProducing())
-    await waitFor(() => devices.every((d) => d.acked().size === d.produced()), 'every PUBACK')
-    await waitFor(async () => {
-      const rows = await influx.query<{ device: string, count: number }>('SELECT count("seq") FROM "door" GROUP BY "device"')
-      return rows.length === DEVICES && rows.every((r) => r.count === devices.find((d) => d.deviceId === r.device)!.produced())
-    }, 'every event in InfluxDB', 60_000)
-    const rows = await influx.query<{ device: string, count: number, sum: number, min: number, max: number }>(
-      'SELECT count("seq"), sum("seq"), min("seq"), max("seq") FROM "door" GROUP BY "device"')
-    for (const d of devices) {
-      const n = d.produced()
-      expect(rows.find((r) => r.device === d.deviceId), d.deviceId).toMatchObject({ count: n, sum: (n * (n - 1)) / 2, min: 0, max: n - 1 })
-    }
+    // Exactly once so far: every produced event acknowledged and stored once.
+    await expectEveryEventStoredOnce(influx, devices)
 
     // SIGTERM of the primary under load: everything exits 0, and every acknowledged event is stored.
     devices.forEach((d) => d.start())
