@@ -48,7 +48,8 @@ const en = {
   fleet: {
     title: 'Fleet',
     map: 'Map of the stations',
-    mapHint: 'Scroll or pinch to zoom, drag to pan. {n} stations without coordinates are not on the map.',
+    mapHint: 'Scroll or pinch to zoom, drag to pan.',
+    mapMissing: '{n} stations without coordinates are not on the map.',
     table: 'Stations',
     filter: 'Filter by name or id',
     district: 'District',

@@ -50,7 +50,8 @@ const zhCN: Messages = {
   fleet: {
     title: '站点总览',
     map: '站点地图',
-    mapHint: '滚轮或双指缩放，拖动平移。{n} 个站点没有坐标，未显示在地图上。',
+    mapHint: '滚轮或双指缩放，拖动平移。',
+    mapMissing: '{n} 个站点没有坐标，未显示在地图上。',
     table: '站点列表',
     filter: '按名称或编号筛选',
     district: '区县',
