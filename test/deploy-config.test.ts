@@ -86,6 +86,10 @@ describe('docker-compose.yml, profile "cluster"', () => {
       expect(inCluster(compose.services[redis.hostname]!)).toBe(true)
       expect(Number(redis.port || 6379)).toBe(6379)
       expect(compose.services[new URL(c.INFLUX_URL).hostname]).toBeDefined()
+      // One registry for every node: PostgreSQL, a service of the same profile.
+      const registry = new URL(c.REGISTRY_URL!)
+      expect(inCluster(compose.services[registry.hostname]!)).toBe(true)
+      expect(compose.services[registry.hostname]!.environment?.POSTGRES_DB).toBe(registry.pathname.slice(1))
       // Behind the proxy: client addresses from X-Forwarded-For (HTTP) and the PROXY header (MQTT),
       // so the per-address limits see devices, not the proxy.
       expect(c.API_TRUST_PROXY).not.toBe(false)
@@ -93,7 +97,7 @@ describe('docker-compose.yml, profile "cluster"', () => {
     }
   })
 
-  it('gives the nodes one data directory (registry, credential key): one named volume at DATA_DIR', () => {
+  it('gives the nodes one data directory (the credential key): one named volume at DATA_DIR', () => {
     const mounts = nodes.map(([, s]) => (s.volumes ?? []).find((v) => v.endsWith(`:${nodeConfig(s).DATA_DIR}`)))
     expect(mounts.every((m) => m !== undefined && !m.startsWith('.'))).toBe(true)
     expect(new Set(mounts).size).toBe(1)

@@ -41,7 +41,7 @@ export async function startWorkers (o: StartWorkersOptions) {
     const redisUrl = await withRedis(o.config.REDIS_URL, o.config.DATA_DIR, lifecycle, logger)
     shared = { redisUrl, influxUrl: config.INFLUX_URL, baseBrokerId: o.config.BROKER_ID, ...(o.config.MQTT_SOCKET_PATH ? { socketPath: o.config.MQTT_SOCKET_PATH } : {}) }
     // Every worker's configuration is checked before any is forked: a refusal (e.g.
-    // BROKER_PERSISTENCE=redis in cluster mode) is one clear message, not N crashing workers.
+    // an invalid REDIS_URL) is one clear message, not N crashing workers.
     for (let i = 1; i <= o.count; i++) loadConfig({ ...o.env, ...workerEnv(i, shared) })
     // Opened once here, before the workers: migrations and a new credential key are made by
     // one process (N workers creating the key file at once would each write a different key).
