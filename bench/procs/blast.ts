@@ -3,7 +3,7 @@
 // unacknowledged QoS 1 publishes per client, or at a fixed offered rate. It costs ~10 µs of
 // CPU per message where the fleet simulator costs 34-46 µs (it models every station's day
 // as it goes), so it can push a broker to its limit from one process.
-// argv: --url --credentials FILE --clients 50 --window 100 --seconds 20 [--rate N] --summary FILE
+// argv: --url URL[,URL…] (clients spread round-robin over the URLs: nodes of a cluster) --credentials FILE --clients 50 --window 100 --seconds 20 [--rate N] --summary FILE
 import { writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import mqtt, { type MqttClient } from 'mqtt'
@@ -51,9 +51,10 @@ let sent = 0
 let acked = 0
 let failed = 0
 const conns: Array<{ client: MqttClient, t: Template[], i: number, cycle: number, seq: number, inFlight: number }> = []
-await Promise.all(stations.map(async (stationId) => {
+const urls = (a.url as string).split(',')
+await Promise.all(stations.map(async (stationId, k) => {
   const dev = credentials.get(stationId)![0]!
-  const client = await mqtt.connectAsync(a.url as string, { clientId: dev.deviceId, username: dev.deviceId, password: dev.secret, protocolVersion: 4, reconnectPeriod: 1000, keepalive: 60, log: () => {} })
+  const client = await mqtt.connectAsync(urls[k % urls.length]!, { clientId: dev.deviceId, username: dev.deviceId, password: dev.secret, protocolVersion: 4, reconnectPeriod: 1000, keepalive: 60, log: () => {} })
   client.on('error', () => {})
   conns.push({ client, t: templates(stationId, dev.deviceId), i: 0, cycle: 0, seq: 0, inFlight: 0 })
 }))
