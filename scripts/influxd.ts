@@ -93,20 +93,24 @@ ${off}`
 }
 
 /**
- * The pid of the influxd answering at `url` (SHOW DIAGNOSTICS has it), or undefined. A /ping
- * alone cannot tell our server from another one that took the port first (a lost port race):
- * then ours exits with "address already in use" a moment later, after opening its store.
+ * Whether the influxd answering at `url` is ours: its PID (a wrapper that does not exec would
+ * have another) or its data directory, from SHOW DIAGNOSTICS. A /ping alone cannot tell our
+ * server from another one that took the port first (a lost port race): ours then exits with
+ * "address already in use" a moment later, after opening its store.
  */
-async function influxdPid (url: string): Promise<number | undefined> {
+async function isOurs (url: string, pid: number | undefined, dataDir: string): Promise<boolean> {
   try {
     const res = await fetch(`${url}/query?q=${encodeURIComponent('SHOW DIAGNOSTICS')}`, { signal: AbortSignal.timeout(1000) })
-    if (res.status !== 200) { await res.body?.cancel(); return undefined }
-    const body = await res.json() as { results?: Array<{ series?: Array<{ name: string, columns: string[], values: unknown[][] }> }> }
-    const system = body.results?.[0]?.series?.find((s) => s.name === 'system')
-    const pid = system?.values[0]?.[system.columns.indexOf('PID')]
-    return typeof pid === 'number' ? pid : undefined
+    if (res.status !== 200) { await res.body?.cancel(); return false }
+    type Series = { name: string, columns: string[], values: unknown[][] }
+    const body = await res.json() as { results?: Array<{ series?: Series[] }> }
+    const value = (name: string, column: string) => {
+      const s = body.results?.[0]?.series?.find((x) => x.name === name)
+      return s?.values[0]?.[s.columns.indexOf(column)]
+    }
+    return (pid !== undefined && value('system', 'PID') === pid) || value('config-data', 'dir') === join(dataDir, 'data')
   } catch {
-    return undefined
+    return false
   }
 }
 
@@ -116,7 +120,7 @@ async function launch (bin: string, dataDir: string, httpPort: number, rpcPort: 
   await writeFile(configFile, configToml(dataDir, httpPort, rpcPort))
   // INFLUXDB_* variables override the config file; drop them so the file is the truth.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('INFLUXDB_')))
-  const ready = async (child: ChildProcess) => child.pid !== undefined && await influxdPid(`http://127.0.0.1:${httpPort}`) === child.pid
+  const ready = (child: ChildProcess) => isOurs(`http://127.0.0.1:${httpPort}`, child.pid, dataDir)
   const { child, logOffset, outcome } = await launchServer(bin, ['run', '-config', configFile], { logFile, env, ready, timeoutMs })
   if (outcome === 'timeout') {
     throw new Error(`influxd did not answer on port ${httpPort} within ${timeoutMs} ms; log (${logFile}):\n${await tailFrom(logFile, logOffset)}`)
