@@ -13,6 +13,8 @@ export type StartInfluxOptions = {
   port?: number // HTTP port on 127.0.0.1; default: a free port chosen by the OS
   log?: (line: string) => void // progress messages for humans
   startTimeoutMs?: number // default 30 s
+  // How a free port is found (default: ask the OS). Tests hand out a taken one to stage a race.
+  pickPort?: () => Promise<number>
 }
 
 const ZONEINFO_PROBE = '/usr/share/zoneinfo/Asia/Shanghai'
@@ -90,42 +92,68 @@ bind-address = "127.0.0.1:${rpcPort}"
 ${off}`
 }
 
+/**
+ * Whether the influxd answering at `url` is ours: its PID (a wrapper that does not exec would
+ * have another) or its data directory, from SHOW DIAGNOSTICS. A /ping alone cannot tell our
+ * server from another one that took the port first (a lost port race): ours then exits with
+ * "address already in use" a moment later, after opening its store.
+ */
+async function isOurs (url: string, pid: number | undefined, dataDir: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${url}/query?q=${encodeURIComponent('SHOW DIAGNOSTICS')}`, { signal: AbortSignal.timeout(1000) })
+    if (res.status !== 200) { await res.body?.cancel(); return false }
+    type Series = { name: string, columns: string[], values: unknown[][] }
+    const body = await res.json() as { results?: Array<{ series?: Series[] }> }
+    const value = (name: string, column: string) => {
+      const s = body.results?.[0]?.series?.find((x) => x.name === name)
+      return s?.values[0]?.[s.columns.indexOf(column)]
+    }
+    return (pid !== undefined && value('system', 'PID') === pid) || value('config-data', 'dir') === join(dataDir, 'data')
+  } catch {
+    return false
+  }
+}
+
 async function launch (bin: string, dataDir: string, httpPort: number, rpcPort: number, timeoutMs: number): Promise<{ child: ChildProcess, logOffset: number, logFile: string }> {
   const configFile = join(dataDir, 'influxdb.conf')
   const logFile = join(dataDir, 'influxd.log')
   await writeFile(configFile, configToml(dataDir, httpPort, rpcPort))
   // INFLUXDB_* variables override the config file; drop them so the file is the truth.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('INFLUXDB_')))
-  const ready = () => fetch(`http://127.0.0.1:${httpPort}/ping`, { signal: AbortSignal.timeout(1000) })
-    .then((r) => r.status === 204, () => false)
+  const ready = (child: ChildProcess) => isOurs(`http://127.0.0.1:${httpPort}`, child.pid, dataDir)
   const { child, logOffset, outcome } = await launchServer(bin, ['run', '-config', configFile], { logFile, env, ready, timeoutMs })
   if (outcome === 'timeout') {
-    throw new Error(`influxd did not answer /ping on port ${httpPort} within ${timeoutMs} ms; log (${logFile}):\n${await tailFrom(logFile, logOffset)}`)
+    throw new Error(`influxd did not answer on port ${httpPort} within ${timeoutMs} ms; log (${logFile}):\n${await tailFrom(logFile, logOffset)}`)
   }
   return { child, logOffset, logFile }
 }
+
+// Free ports are only free until someone else grabs them (other servers and tests on a busy
+// machine): a start that lost the race is tried again with new ones, this many times in all.
+const PORT_ATTEMPTS = 5
 
 export async function startInfluxd (opts: StartInfluxOptions): Promise<InfluxServer> {
   const log = opts.log ?? (() => {})
   const dataDir = resolve(opts.dataDir)
   const bin = await ensureInfluxdInstalled(log)
   for (const sub of ['meta', 'data', 'wal']) await mkdir(join(dataDir, sub), { recursive: true })
+  const inUse = (reason: string) => new Error(`cannot start InfluxDB on 127.0.0.1:${opts.port}: port already in use (${reason}); pick another port or omit it to get a free one`)
   if (opts.port) {
-    await probePort(opts.port).catch((err: Error) => {
-      throw new Error(`cannot start InfluxDB on 127.0.0.1:${opts.port}: port already in use (${err.message}); pick another port or omit it to get a free one`)
-    })
+    await probePort(opts.port).catch((err: Error) => { throw inUse(err.message) })
   }
+  const pick = opts.pickPort ?? (() => probePort(0)) // 0 means "any", as for listen()
   const started = Date.now()
-  let attempt = 0
-  for (;;) {
-    const httpPort = opts.port || await probePort(0) // 0 means "any", as for listen()
-    let rpcPort = await probePort(0)
-    while (rpcPort === httpPort) rpcPort = await probePort(0)
+  for (let attempt = 1; ; attempt++) {
+    const httpPort = opts.port || await pick()
+    let rpcPort = await pick()
+    while (rpcPort === httpPort) rpcPort = await pick()
     const { child, logOffset, logFile } = await launch(bin, dataDir, httpPort, rpcPort, opts.startTimeoutMs ?? 30_000)
     if (child.exitCode !== null || child.signalCode !== null) {
       const tail = await tailFrom(logFile, logOffset)
-      // Free ports are only free until someone else grabs them: retry once with new ones.
-      if (/address already in use/i.test(tail) && attempt++ === 0) { log('influxd port race, retrying with new ports'); continue }
+      const taken = /address already in use/i.test(tail)
+      // The port asked for was free at the probe and taken before influxd bound it.
+      if (taken && opts.port && tail.includes(`:${opts.port}: bind`)) throw inUse('taken while influxd was starting')
+      if (taken && attempt < PORT_ATTEMPTS) { log(`influxd port race (attempt ${attempt}), retrying with new ports`); continue }
       throw new Error(`influxd exited early (code ${child.exitCode ?? child.signalCode}); last log lines (${logFile}):\n${tail}`)
     }
     const url = `http://127.0.0.1:${httpPort}`

@@ -115,7 +115,7 @@ export type LaunchOptions = {
   // Run as this user (we are root and the server refuses to run as root, as postgres does).
   uid?: number
   gid?: number
-  ready: () => Promise<boolean> // polled every 100 ms until true
+  ready: (child: ChildProcess) => Promise<boolean> // polled every 100 ms until true
   timeoutMs: number
 }
 export type Launched = { child: ChildProcess, logOffset: number, outcome: 'ready' | 'exited' | 'timeout' }
@@ -148,7 +148,7 @@ export async function launchServer (bin: string, args: string[], opts: LaunchOpt
     if (spawnError) throw new Error(`cannot run ${bin}: ${spawnError.message}`)
     if (exited()) return { child, logOffset, outcome: 'exited' }
     // Re-check exit after a yes: the answer could come from another server that won a port race.
-    if (await opts.ready()) { await sleep(50); return { child, logOffset, outcome: exited() ? 'exited' : 'ready' } }
+    if (await opts.ready(child)) { await sleep(50); return { child, logOffset, outcome: exited() ? 'exited' : 'ready' } }
     await sleep(100)
   }
   child.kill('SIGKILL')

@@ -189,16 +189,30 @@ describe.each(['memory', 'redis'] as const)('BROKER_PERSISTENCE=%s', (persistenc
   })
 
   test('take-over across nodes: the device connecting to B closes its connection on A, and stays online', { timeout: 120_000 }, async () => {
-    type Presence = { state: string, devices: Array<{ deviceId: string, connected: boolean, disconnectReason: string | null }> }
+    type Presence = { state: string, devices: Array<{ deviceId: string, connected: boolean, connectedAt: string | null, disconnectReason: string | null }> }
     const presence = async (url: string) => (await (await fetch(`${url}/stations/${S}/presence`, { headers: auth })).json()) as Presence
-    const doorConnected = async (url: string) => (await presence(url)).devices.find((d) => d.deviceId === DOOR)?.connected
+    const doorOf = async (url: string) => (await presence(url)).devices.find((d) => d.deviceId === DOOR)
+    const doorConnected = async (url: string) => (await doorOf(url))?.connected
+    // A subscriber on B: what A stores and forwards reaches B through the same Redis pub/sub
+    // stream as A's take-over notices, in the order A sent them.
+    const ops = await service(nodes.b.mqttUrl)
+    const heardOnB: number[] = []
+    ops.on('message', (_topic, payload) => heardOnB.push((JSON.parse(payload.toString()) as { seq: number }).seq))
+    await ops.subscribeAsync(`stations/${S}/door_state`, { qos: 1 })
+
     const first = await device(nodes.a.mqttUrl, DOOR)
     let firstClosed = false
     void closed(first).then(() => { firstClosed = true })
-    // A's own notice of this connection must be out before A is stopped: sent after B's, it
-    // would close B's connection in turn (the last notice wins, on every node).
-    await sleep(1_000)
+    // A's own notice of this connection must have reached B before A is stopped: read by B
+    // after the second connection, it would close that one in turn (the last notice wins, on
+    // every node). A sent it at the connect; an event published after the CONNACK and
+    // forwarded by A follows it on A's bus connection, so once B's subscriber has the event, B
+    // has read the notice (a fixed 1 s sleep stood in for this, and a loaded machine outlasted it).
+    const marker = seq++
+    await publishEvent(first, S, 'door_state', { device: DOOR, ts: Date.now(), seq: marker, state: 'closed' })
+    await waitFor(() => heardOnB.includes(marker), 'the door\'s event, forwarded by A, at the subscriber on B')
     await waitFor(async () => await doorConnected(nodes.a.apiUrl) === true, 'the door online through A')
+    const connectedThroughA = (await doorOf(nodes.a.apiUrl))!.connectedAt
 
     // A is slow to hear of the new connection (stopped for a moment): B records the connect
     // first, A the end of the old connection after it, the order that used to leave the device
@@ -208,12 +222,13 @@ describe.each(['memory', 'redis'] as const)('BROKER_PERSISTENCE=%s', (persistenc
     let second: MqttClient
     try {
       second = await device(nodes.b.mqttUrl, DOOR)
-      await sleep(1_500) // past B's presence write delay (100 ms)
+      // B's connect recorded (its write delay is 100 ms) while A still has the old connection.
+      await waitFor(async () => { const d = await doorOf(nodes.b.apiUrl); return d?.connected === true && d.connectedAt !== connectedThroughA }, 'B\'s record of the new connection')
     } finally {
       process.kill(a, 'SIGCONT')
     }
     await waitFor(() => firstClosed, 'A closing the first connection on B\'s notice [MQTT-3.1.4-2]')
-    await sleep(2_000) // past A's write delay and a presence flush
+    await sleep(2_000) // past A's write delay (100 ms) and a presence flush
 
     for (const n of [nodes.a, nodes.b]) {
       const p = await presence(n.apiUrl)
@@ -224,6 +239,7 @@ describe.each(['memory', 'redis'] as const)('BROKER_PERSISTENCE=%s', (persistenc
 
     // Its own end is recorded as usual.
     await second.endAsync()
+    await ops.endAsync()
     await waitFor(async () => await doorConnected(nodes.b.apiUrl) === false, 'the door offline after its clean disconnect')
     expect((await presence(nodes.b.apiUrl)).devices.find((d) => d.deviceId === DOOR)).toMatchObject({ connected: false, disconnectReason: 'disconnect' })
   })

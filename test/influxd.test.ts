@@ -92,6 +92,35 @@ test('refuses a port that is already taken', { timeout: 120_000 }, async () => {
   })
 })
 
+// A free port can be taken between the check and influxd's bind (other servers and tests on a
+// busy machine). Staged here: the first three ports handed out are held by servers that answer
+// /ping as influxd does, so the first two starts lose their race. The start must not take such
+// a server for its own (a /ping cannot tell), must not give up after one retry, and must end on
+// ports of its own.
+test('ports taken after they were picked (lost races): retried with new ports, never someone else\'s server', { timeout: 120_000 }, async () => {
+  const { createServer } = await import('node:http')
+  const { probePort } = await import('../scripts/system.ts')
+  const others = Array.from({ length: 3 }, () => createServer((req, res) => { res.statusCode = req.url?.startsWith('/ping') ? 204 : 404; res.end() }))
+  const taken = await Promise.all(others.map((o) => new Promise<number>((resolve) => o.listen(0, '127.0.0.1', () => resolve((o.address() as { port: number }).port)))))
+  const dataDir = await mkdtemp(join(tmpdir(), 'waystation-influxd-'))
+  let picks = 0
+  const logs: string[] = []
+  let server: InfluxServer | undefined
+  try {
+    server = await startInfluxd({ dataDir, pickPort: () => picks < taken.length ? Promise.resolve(taken[picks++]!) : probePort(0), log: (l) => logs.push(l) })
+    expect(taken.map((p) => `http://127.0.0.1:${p}`)).not.toContain(server.url)
+    expect(isAlive(server.pid)).toBe(true)
+    expect(logs.filter((l) => /port race/.test(l))).toHaveLength(2)
+    const diag = await query(server, 'SHOW DIAGNOSTICS')
+    const system = diag.results[0]!.series!.find((s) => (s as { name?: string }).name === 'system')!
+    expect(system.values[0]![system.columns.indexOf('PID')]).toBe(server.pid)
+  } finally {
+    await server?.stop()
+    await Promise.all(others.map((o) => new Promise((resolve) => o.close(resolve))))
+    await rm(dataDir, { recursive: true, force: true })
+  }
+})
+
 test('a parent killed outright (SIGKILL) does not leave its influxd running', { timeout: 120_000 }, async () => {
   const dataDir = await mkdtemp(join(tmpdir(), 'waystation-influxd-'))
   const { spawn } = await import('node:child_process')

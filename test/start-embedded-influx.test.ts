@@ -37,29 +37,45 @@ describe('waystation start without INFLUX_URL', () => {
     const { secret } = await registry.addDevice('emb-1', 'emb-1-door', 'door')
     registry.close()
 
-    const [mqttPort, apiPort] = [await freePort(), await freePort()]
-    const env: NodeJS.ProcessEnv = {
-      ...process.env, LOG_LEVEL: 'info', DATA_DIR: dir,
-      MQTT_HOST: '127.0.0.1', MQTT_PORT: String(mqttPort), API_HOST: '127.0.0.1', API_PORT: String(apiPort)
+    // Free ports are only free until someone else takes them (the private influxd picks its own
+    // at start, other tests run alongside): a start that lost such a race is tried again with
+    // new ports. Anything else that stops it fails the test.
+    type Log = { msg?: string, url?: string, pid?: number, dataDir?: string }
+    async function start (attempt = 1): Promise<{ mqttPort: number, apiPort: number, announced: Log }> {
+      const [mqttPort, apiPort] = [await freePort(), await freePort()]
+      const env: NodeJS.ProcessEnv = {
+        ...process.env, LOG_LEVEL: 'info', DATA_DIR: dir,
+        MQTT_HOST: '127.0.0.1', MQTT_PORT: String(mqttPort), API_HOST: '127.0.0.1', API_PORT: String(apiPort)
+      }
+      delete env.INFLUX_URL
+      const c = child = spawn(process.execPath, [entry, 'start', '--workers', '1'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+      const logs: Log[] = []
+      let output = ''
+      let buffered = ''
+      c.stdout!.on('data', (chunk: Buffer) => {
+        output += chunk.toString('utf8')
+        buffered += chunk.toString('utf8')
+        const lines = buffered.split('\n')
+        buffered = lines.pop()!
+        for (const line of lines) { try { logs.push(JSON.parse(line)) } catch { /* not a log line */ } }
+      })
+      c.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString('utf8'); process.stderr.write(chunk) })
+      const exited = () => {
+        if (c.exitCode === null && c.signalCode === null) return false
+        if (/EADDRINUSE|address already in use/.test(output)) return true
+        throw new Error(`waystation start exited with ${c.exitCode ?? c.signalCode}`)
+      }
+      const announced = await until('the private influxd log line', () => exited() ? null : logs.find((l) => l.msg?.startsWith('INFLUX_URL is not set')))
+      const healthy = announced && await until('/health 200', () => exited()
+        ? false
+        : fetch(`http://127.0.0.1:${apiPort}/health`).then((r) => (r.status === 200 ? true : undefined), () => undefined))
+      if (announced && healthy) return { mqttPort, apiPort, announced }
+      if (attempt === 3) throw new Error(`waystation start lost a port race ${attempt} times:\n${output.slice(-2000)}`)
+      return await start(attempt + 1) // new ports
     }
-    delete env.INFLUX_URL
-    child = spawn(process.execPath, [entry, 'start', '--workers', '1'], { env, stdio: ['ignore', 'pipe', 'inherit'] })
-    const logs: Array<{ msg?: string, url?: string, pid?: number, dataDir?: string }> = []
-    let buffered = ''
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString('utf8')
-      const lines = buffered.split('\n')
-      buffered = lines.pop()!
-      for (const line of lines) { try { logs.push(JSON.parse(line)) } catch { /* not a log line */ } }
-    })
-
-    const announced = await until('the private influxd log line', () => {
-      if (child!.exitCode !== null) throw new Error(`waystation start exited with ${child!.exitCode}`)
-      return logs.find((l) => l.msg?.startsWith('INFLUX_URL is not set'))
-    })
+    const { mqttPort, announced } = await start()
     expect(announced.dataDir).toBe(join(dir, 'influxdb'))
     expect(alive(announced.pid!)).toBe(true)
-    await until('/health 200', () => fetch(`http://127.0.0.1:${apiPort}/health`).then((r) => (r.status === 200 ? true : undefined), () => undefined))
 
     const device = await connectDevice(`mqtt://127.0.0.1:${mqttPort}`, 'emb-1-door', secret)
     // A QoS 1 publishAsync resolves on the PUBACK, which the broker sends only once the event is
@@ -72,8 +88,8 @@ describe('waystation start without INFLUX_URL', () => {
     const stored = await (await fetch(q)).json() as { results: Array<{ series?: Array<{ values: unknown[][] }> }> }
     expect(stored.results[0]!.series![0]!.values[0]![1]).toBe(1)
 
-    const exited = once(child, 'exit')
-    child.kill('SIGTERM')
+    const exited = once(child!, 'exit')
+    child!.kill('SIGTERM')
     const [code] = await exited
     expect(code).toBe(0)
     expect(alive(announced.pid!)).toBe(false) // stopped by the process, not by a watchdog later

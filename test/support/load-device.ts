@@ -43,13 +43,26 @@ export function createLoadDevice (opts: { url: string, stationId: string, device
 
   const event = (seq: number) => loadDoorEvent(opts.deviceId, opts.baseTs, seq)
 
-  function publishNext (): void {
-    const seq = produced++
+  let connects = 0
+  client.on('connect', () => { connects++ })
+
+  function publish (seq: number): void {
     client.publish(topicFor(opts.stationId, 'door'), JSON.stringify(event(seq)), { qos: 1 }, (err) => {
-      if (err) return // still in the outgoing store: resent after reconnect
+      if (err) {
+        // A publish already in the outgoing store is resent after a reconnect and calls back
+        // only then. One that MQTT.js fails instead was never stored: made while the store was
+        // being replayed after a reconnect, it waited in a queue that a lost connection empties
+        // with this error ('Connection closed'). A device keeps such an event and sends it again
+        // (on the next turn: MQTT.js is still emptying that queue when it calls back).
+        setImmediate(() => { if (!client.disconnecting) publish(seq) })
+        return
+      }
       acked.add(seq)
       if (acked.size === produced) { const w = waiters; waiters = []; w.forEach((f) => f()) }
     })
+  }
+  function publishNext (): void {
+    publish(produced++)
   }
 
   return {
@@ -58,6 +71,8 @@ export function createLoadDevice (opts: { url: string, stationId: string, device
     stopProducing () { clearInterval(timer) },
     produced: () => produced,
     acked: () => acked,
+    /** Connections made (CONNACKs), the first one included. */
+    connects: () => connects,
     /** Resolves when every produced event has been acknowledged. */
     allAcked (): Promise<void> {
       return acked.size === produced ? Promise.resolve() : new Promise((resolve) => waiters.push(resolve))
