@@ -6,9 +6,11 @@ import type { Alert, AlertQuery, AlertState, AlertTransition, Rule, Severity, Tr
 // operator's API call, possibly in another process) cannot both move the same alert: the
 // loser's update changes no row and writes no transition. Callers group changes in one
 // transaction (`registry.transaction(async () => …)`, which every statement of this store
-// joins: registry/scoped-db.ts) so that a state and its transition commit together. On
-// PostgreSQL the loser's UPDATE waits for the winner's row lock, then re-checks `state` on the
-// committed row (READ COMMITTED) and changes nothing; on SQLite writers are serialised.
+// joins: registry/scoped-db.ts) so that a state and its transition commit together. Writers
+// take turns: SQLite has one, and on PostgreSQL each takes WRITER_LOCK (below) first, so the
+// loser reads the state the winner committed. The conditional UPDATE would hold on its own
+// too: the loser's UPDATE waits for the winner's row lock, then re-checks `state` on the
+// committed row (READ COMMITTED) and changes nothing.
 
 type AlertRow = {
   id: number, station_id: string, district: string, rule: string, subject: string, severity: string, state: string,
@@ -42,8 +44,18 @@ export type NewAlert = {
 /** The system's own actor in transitions (operators are `token:<id>:<name>` or `cli:<user>`). */
 export const SYSTEM_ACTOR = 'system'
 
+// PostgreSQL takes an identity id at INSERT, not at commit: two writers could commit transitions
+// out of id order, and the notifier, reading after its cursor (docs/alerts.md, contract 2),
+// would skip for good the one committed later with the lower id. So every write of this store
+// first takes this transaction-scoped lock, before any row lock (writers never wait on each
+// other in opposite orders): writers of alerts and transitions commit one at a time, in id
+// order, as SQLite's single writer does. Any constant will do, the same in every process.
+const WRITER_LOCK = 0x616c_7274 // 'alrt'
+
 export function createAlertStore (db: SqlDb) {
   const byId = (id: number) => db.get<AlertRow>('SELECT * FROM alerts WHERE id = ?', [id])
+  /** Within a transaction: waits for other writers' transactions to end (postgres; SQLite has one writer anyway). */
+  const writer = async (): Promise<void> => { if (db.dialect === 'postgres') await db.run(`SELECT pg_advisory_xact_lock(${WRITER_LOCK})`) }
 
   async function transition (a: Alert, kind: TransitionKind, toState: AlertState, at: string, actor: string, note: string | null, notify: boolean, target: string | null = null): Promise<void> {
     await db.run(`INSERT INTO alert_transitions (alert_id, at, kind, from_state, to_state, actor, note, station_id, district, rule, subject, severity, escalation_level, target, notify)
@@ -60,6 +72,7 @@ export function createAlertStore (db: SqlDb) {
   function move (id: number, from: readonly AlertState[], to: AlertState, sets: Record<string, SqlValue>, at: string,
     written: (before: Alert, after: Alert) => Promise<void>): Promise<Alert | null> {
     return db.transaction(async () => {
+      await writer()
       const row = await byId(id)
       if (!row || !from.includes(row.state as AlertState)) return null
       const cols = Object.keys(sets)
@@ -78,6 +91,7 @@ export function createAlertStore (db: SqlDb) {
      * turns a second insert into nothing). `created` says which.
      */
     open: (a: NewAlert): Promise<{ alert: Alert, created: boolean }> => db.transaction(async () => {
+      await writer()
       const created = await db.get<AlertRow>(`INSERT INTO alerts (station_id, district, rule, subject, severity, state, summary, value, threshold, pending_since, updated_at)
         VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING *`,
       [a.stationId, a.district, a.rule, a.subject, a.severity, a.summary, a.value, a.threshold, a.at, a.at])
@@ -112,6 +126,7 @@ export function createAlertStore (db: SqlDb) {
 
     /** Escalation level `level` (1-based) reached while still unacknowledged. */
     escalate: (id: number, level: number, target: string, at: string): Promise<Alert | null> => db.transaction(async () => {
+      await writer()
       const r = await db.get<AlertRow>(`UPDATE alerts SET escalation_level = ?, updated_at = ? WHERE id = ? AND state = 'firing' AND escalation_level < ? RETURNING *`,
         [level, at, id, level])
       if (!r) return null
@@ -121,11 +136,12 @@ export function createAlertStore (db: SqlDb) {
     }),
 
     /** Starts (a time) or stops (null) the hold-off of an open alert; kept so a restart continues it. The alert after, or null. */
-    setClearing: async (id: number, since: string | null, value: number | null, at: string): Promise<Alert | null> => {
+    setClearing: (id: number, since: string | null, value: number | null, at: string): Promise<Alert | null> => db.transaction(async () => {
+      await writer()
       const r = await db.get<AlertRow>(`UPDATE alerts SET clearing_since = ?, value = coalesce(?, value), updated_at = ? WHERE id = ? AND state <> 'resolved' RETURNING *`,
         [since, value, at, id])
       return r ? toAlert(r) : null
-    },
+    }),
 
     get: async (id: number): Promise<Alert | null> => { const r = await byId(id); return r ? toAlert(r) : null },
     history: async (id: number): Promise<AlertTransition[]> =>

@@ -144,12 +144,15 @@ describe.each(SQL_DIALECTS)('%s', (dialect) => {
     })
     await poll('the first move', () => moved)
     const second = other.alerts.acknowledge(alert.id, iso(T0 + 121_000), 'token:2:other', 'mine')
-    if (dialect === 'postgres') {
-      // The second UPDATE waits for the first transaction's row lock.
-      await poll('the second writer to wait for the row lock', async () =>
-        (await raw.get<{ n: number }>(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`))!.n > 0)
+    try {
+      if (dialect === 'postgres') {
+        // The second writer waits for the first transaction (its lock, or the row's).
+        await poll('the second writer to wait', async () =>
+          (await raw.get<{ n: number }>(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`))!.n > 0, 5000)
+      }
+    } finally {
+      release()
     }
-    release()
     const [won, lost] = await Promise.all([first, second])
     expect(won).toMatchObject({ state: 'resolved', resolvedBy: 'token:1:ops' })
     expect(lost).toBeNull()
@@ -165,6 +168,36 @@ describe.each(SQL_DIALECTS)('%s', (dialect) => {
       expect([x, y].filter((r) => r !== null), `alert ${many[i]!.id}`).toHaveLength(1)
       expect((await alerts.history(many[i]!.id)).filter((t) => t.kind === 'resolved')).toHaveLength(1)
     }
+  })
+
+  test('transitions commit in id order: while one writer\'s transaction is open, another\'s transition waits (the notifier\'s cursor skips none)', async () => {
+    const { db, alerts, other, raw } = await open(dialect)
+    const [x, y] = [(await alerts.open(newAlert('s1'))).alert, (await alerts.open(newAlert('s2'))).alert]
+    const last = (await alerts.history(y.id)).at(-1)!.id
+    let moved = false
+    let release!: () => void
+    const held = new Promise<void>((resolve) => { release = resolve })
+    const first = db.transaction(async () => {
+      await alerts.fire(x.id, iso(T0 + 60_000), 33, 'hot')
+      moved = true
+      await held
+    })
+    await poll('the first move', () => moved)
+    const second = other.alerts.fire(y.id, iso(T0 + 61_000), 34, 'hot') // another alert: no row in common
+    try {
+      if (dialect === 'postgres') {
+        await poll('the second writer to wait', async () =>
+          (await raw.get<{ n: number }>(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`))!.n > 0, 5000)
+        // What the notifier's outbox reader sees meanwhile: nothing after its cursor yet, in
+        // particular not the second transition ahead of the first's lower id.
+        expect(await other.alerts.transitionsAfter(last, 10)).toEqual([])
+      }
+    } finally {
+      release()
+      await Promise.all([first, second])
+    }
+    const after = await alerts.transitionsAfter(last, 10)
+    expect(after.map((t) => [t.alertId, t.kind])).toEqual([[x.id, 'fired'], [y.id, 'fired']])
   })
 
   test('the list: newest first, filtered, paged, and limited to a caller\'s stations (also thousands of them)', async () => {
