@@ -80,6 +80,9 @@ export function createEvaluator (deps: EvaluatorDeps) {
   const cache = new Map<string, Partial<Record<Rule, RuleSettings>>>()
   const fullScan = deps.fullScan === true
   let stale = false
+  // Stations first seen in an event since the running refresh began: its fleet, read before
+  // them, does not know them yet, and they are not dropped for that (the next refresh decides).
+  const arrived = new Set<string>()
   // Door entries per hour, learnt for the silent-door rule; counts are written at every refresh
   // and at each new hour (a crash loses a few seconds of learning, never an alert).
   const history = createEntryHistory(settings)
@@ -112,6 +115,7 @@ export function createEvaluator (deps: EvaluatorDeps) {
 
   async function refresh (): Promise<void> {
     stale = false
+    arrived.clear()
     const now = clock()
     await flushEntries(now)
     const v = await settings.version()
@@ -142,7 +146,7 @@ export function createEvaluator (deps: EvaluatorDeps) {
         }
       }
     }
-    for (const id of stations.keys()) if (!seen.has(id)) { stations.delete(id); cache.delete(id) } // suspended, retired or deleted
+    for (const id of stations.keys()) if (!seen.has(id) && !arrived.has(id)) { stations.delete(id); cache.delete(id) } // suspended, retired or deleted
   }
 
   function settingsFor (s: StationState, rule: Rule): RuleSettings {
@@ -238,6 +242,7 @@ export function createEvaluator (deps: EvaluatorDeps) {
         // A station added since the last refresh: keep its events, learn its facts before the next tick.
         s = newStationState(stationId, '', 'UTC', 1)
         stations.set(stationId, s)
+        arrived.add(stationId)
         stale = true
       }
       applyEvent(s, event, clock())

@@ -129,3 +129,35 @@ describe('alert lifecycle', async () => {
     registry.close()
   })
 })
+
+describe('evaluator over an async registry', () => {
+  test('a station first seen in an event while the fleet is being read keeps its state; the next refresh decides about it', async () => {
+    const { registry } = await setup()
+    const clock = { now: START }
+    let readFleet!: () => void
+    let slow = false
+    const e = createEvaluator({
+      alerts: registry.alerts, settings: registry.alertSettings, transaction: registry.transaction, clock: () => clock.now, logger: createLogger('silent'),
+      // As on PostgreSQL: the fleet arrives after real I/O, while events keep coming.
+      fleet: async () => {
+        const list = registry.listStations().map((s) => ({ id: s.id, district: s.district, timezone: s.timezone, capacity: s.capacity, devices: [] }))
+        if (slow) await new Promise<void>((resolve) => { readFleet = resolve })
+        return list
+      }
+    })
+    await e.load()
+    await e.refresh()
+    slow = true
+    const refreshing = e.refresh()
+    await new Promise((resolve) => setImmediate(resolve))
+    registry.addStation({ id: 's2', name: 'S2', district: 'futian', capacity: 4 })
+    e.onStored('s2', { channel: 'occupancy', payload: { device: 's2-hub', ts: START, seq: seq++, count: 7 } })
+    readFleet()
+    await refreshing
+    expect(e.stations().get('s2')?.occupancy).toBe(7)
+    slow = false
+    await e.tick() // stale: refreshes first, and now the fleet has it
+    expect(e.stations().get('s2')).toMatchObject({ district: 'futian', capacity: 4, occupancy: 7 })
+    registry.close()
+  })
+})
