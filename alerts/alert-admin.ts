@@ -20,35 +20,35 @@ export function createAlertAdmin (registry: Registry, clock: () => number = Date
   }
 
   /** A patch merged into the override already at that level. */
-  function mergedPatch (scope: SettingsScope, scopeId: string, rule: Rule, patch: RuleSettingsPatch): RuleSettingsPatch {
-    return { ...registry.alertSettings.override(scope, scopeId, rule)?.settings, ...patch }
+  async function mergedPatch (scope: SettingsScope, scopeId: string, rule: Rule, patch: RuleSettingsPatch): Promise<RuleSettingsPatch> {
+    return { ...(await registry.alertSettings.override(scope, scopeId, rule))?.settings, ...patch }
   }
 
-  function alertOrThrow (id: number) {
-    const a = registry.alerts.get(id)
+  async function alertOrThrow (id: number) {
+    const a = await registry.alerts.get(id)
     if (!a) throw new RegistryError('not_found', `alert ${id} not found`)
     return a
   }
 
   return {
-    acknowledge (actor: string, id: number, note: string) {
-      const a = alertOrThrow(id)
-      const after = registry.syncTransaction(() => registry.alerts.acknowledge(id, now(), actor, note))
+    async acknowledge (actor: string, id: number, note: string) {
+      const a = await alertOrThrow(id)
+      const after = await registry.alerts.acknowledge(id, now(), actor, note)
       if (!after) throw new RegistryError('conflict', `alert ${id} is ${a.state}: only a firing alert can be acknowledged`)
       return after
     },
 
-    resolve (actor: string, id: number, note: string) {
-      const a = alertOrThrow(id)
-      const after = registry.syncTransaction(() => registry.alerts.resolve(id, now(), actor, note))
+    async resolve (actor: string, id: number, note: string) {
+      const a = await alertOrThrow(id)
+      const after = await registry.alerts.resolve(id, now(), actor, note)
       if (!after) throw new RegistryError('conflict', `alert ${id} is ${a.state}: only a firing or acknowledged alert can be resolved`)
       return after
     },
 
     /** The settings in force for a station (or a district, or the fleet) and the overrides behind them. */
-    effective (scope: SettingsScope, scopeId: string) {
+    async effective (scope: SettingsScope, scopeId: string) {
       checkScope(scope, scopeId)
-      const overrides = registry.alertSettings.overrides()
+      const overrides = await registry.alertSettings.overrides()
       const facts = scope === 'station'
         ? { stationId: scopeId, district: registry.getStation(scopeId)?.district ?? '' }
         : { stationId: '', district: scope === 'district' ? scopeId : '' }
@@ -59,12 +59,12 @@ export function createAlertAdmin (registry: Registry, clock: () => number = Date
     async setRule (actor: string, scope: SettingsScope, scopeId: string, rule: Rule, patch: RuleSettingsPatch) {
       checkScope(scope, scopeId)
       // The merged result must still be a whole, valid rule (e.g. a clear threshold on the right side).
-      patch = mergedPatch(scope, scopeId, rule, patch)
-      const parsed = RuleSettings.safeParse({ ...effectiveSettings(rule, scope === 'station' ? { stationId: scopeId, district: registry.getStation(scopeId)?.district ?? '' } : { stationId: '', district: scope === 'district' ? scopeId : '' }, registry.alertSettings.overrides()), ...patch })
+      patch = await mergedPatch(scope, scopeId, rule, patch)
+      const parsed = RuleSettings.safeParse({ ...effectiveSettings(rule, scope === 'station' ? { stationId: scopeId, district: registry.getStation(scopeId)?.district ?? '' } : { stationId: '', district: scope === 'district' ? scopeId : '' }, await registry.alertSettings.overrides()), ...patch })
       if (!parsed.success) throw invalid(parsed.error)
       const merged = parsed.data
       if (merged.nightFrom === undefined !== (merged.nightTo === undefined)) throw new RegistryError('invalid', 'nightFrom and nightTo go together')
-      const r = registry.alertSettings.setOverride(scope, scopeId, rule, patch, actor, now())
+      const r = await registry.alertSettings.setOverride(scope, scopeId, rule, patch, actor, now())
       await audit({ actor, action: 'alert_rule.update', target: `alert_rule:${rule}`, before: r.before, after: r.after })
       return r.after
     },
@@ -72,7 +72,7 @@ export function createAlertAdmin (registry: Registry, clock: () => number = Date
     /** Removes one level's override of a rule (the level below applies again). */
     async resetRule (actor: string, scope: SettingsScope, scopeId: string, rule: Rule) {
       checkScope(scope, scopeId)
-      const r = registry.alertSettings.setOverride(scope, scopeId, rule, {}, actor, now())
+      const r = await registry.alertSettings.setOverride(scope, scopeId, rule, {}, actor, now())
       if (r.before === null) throw new RegistryError('not_found', `no ${scope} override of ${rule}${scopeId ? ` for ${scopeId}` : ''}`)
       await audit({ actor, action: 'alert_rule.update', target: `alert_rule:${rule}`, before: r.before, after: null })
       return r.before
@@ -82,13 +82,13 @@ export function createAlertAdmin (registry: Registry, clock: () => number = Date
       if (input.scope === 'station' && !registry.getStation(input.scopeId)) throw new RegistryError('not_found', `station ${input.scopeId} not found`)
       const at = now()
       if (Date.parse(input.endsAt) <= clock()) throw new RegistryError('invalid', 'endsAt must be in the future')
-      const silence = registry.alertSettings.addSilence(input, actor, at)
+      const silence = await registry.alertSettings.addSilence(input, actor, at)
       await audit({ actor, action: 'alert_silence.create', target: `alert_silence:${silence.id}`, after: silence })
       return silence
     },
 
     async endSilence (actor: string, id: number) {
-      const r = registry.alertSettings.endSilence(id, actor, now())
+      const r = await registry.alertSettings.endSilence(id, actor, now())
       if (!r) throw new RegistryError('not_found', `silence ${id} not found or already ended`)
       await audit({ actor, action: 'alert_silence.end', target: `alert_silence:${id}`, before: r.before, after: r.after })
       return r.after

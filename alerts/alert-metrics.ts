@@ -17,9 +17,9 @@ export function createAlertMetrics (metrics: PromRegistry, alerts: Pick<AlertSto
     registers: [metrics],
     // The same figure in every worker: shown once across workers (cluster/workers/worker-metrics.ts).
     aggregator: 'first',
-    collect () {
+    async collect () {
       const now = new Set<string>()
-      for (const r of alerts.openCounts()) {
+      for (const r of await alerts.openCounts()) {
         this.set({ rule: r.rule, severity: r.severity, state: r.state }, r.n)
         now.add(`${r.rule}\u0000${r.severity}\u0000${r.state}`)
       }

@@ -16,9 +16,9 @@ export const MIN_WEEKS = 2
 const MAX_STRETCH_H = WEEK_H - 1
 
 export type EntryHistoryStore = {
-  addHourlyEntries: (rows: Array<{ stationId: string, hour: number, entries: number }>) => void
-  hourlyEntriesSince: (hour: number) => Array<{ station_id: string, hour: number, entries: number }>
-  pruneHourlyEntries: (beforeHour: number) => void
+  addHourlyEntries: (rows: Array<{ stationId: string, hour: number, entries: number }>) => Promise<void>
+  hourlyEntriesSince: (hour: number) => Promise<Array<{ station_id: string, hour: number, entries: number }>>
+  pruneHourlyEntries: (beforeHour: number) => Promise<void>
 }
 
 type Learnt = { ring: Uint16Array, firstHour: number }
@@ -64,20 +64,20 @@ export function createEntryHistory (store: EntryHistoryStore) {
 
   return {
     /** Reads the last 5 weeks from the registry (at start). */
-    load (now: number): void {
+    async load (now: number): Promise<void> {
+      const rows = await store.hourlyEntriesSince(hourOf(now) - RING_H + 1)
       stations.clear()
       ringHour = hourOf(now)
-      for (const r of store.hourlyEntriesSince(ringHour - RING_H + 1)) add(learnt(r.station_id, r.hour), r.hour, r.entries)
+      for (const r of rows) add(learnt(r.station_id, r.hour), r.hour, r.entries)
     },
 
     /** Records counted entries of `hour` (registry first, then memory) and forgets what is older than 5 weeks. */
-    record (rows: Array<{ stationId: string, hour: number, entries: number }>, now: number): void {
+    async record (rows: Array<{ stationId: string, hour: number, entries: number }>, now: number): Promise<void> {
       const hour = hourOf(now)
-      if (rows.length > 0) store.addHourlyEntries(rows)
-      if (hour > ringHour) {
-        store.pruneHourlyEntries(hour - RING_H + 1)
-        advance(hour)
-      }
+      if (rows.length > 0) await store.addHourlyEntries(rows)
+      if (hour > ringHour) await store.pruneHourlyEntries(hour - RING_H + 1)
+      // Memory after the statements (a failed one throws before this).
+      if (hour > ringHour) advance(hour)
       for (const r of rows) if (r.hour > ringHour - RING_H) add(learnt(r.stationId, r.hour), r.hour, r.entries)
     },
 

@@ -17,10 +17,10 @@ import { applyEvent, deviceOf, newStationState, type StationState } from './stat
 export type EvaluatorDeps = {
   alerts: AlertStore
   settings: AlertSettingsStore
-  /** Runs fn in one registry transaction. */
-  transaction: <T>(fn: () => T) => T
+  /** Runs fn in one registry transaction (the stores' statements inside it join it). */
+  transaction: <T>(fn: () => Promise<T>) => Promise<T>
   /** Active stations with their devices and presence, re-read every `refreshMs`. */
-  fleet: () => Array<{ id: string, district: string, timezone: string, capacity: number, devices: Array<{ id: string, kind: string, connected: boolean | null, lastSeenAt: number }> }>
+  fleet: () => Fleet | Promise<Fleet>
   clock: () => number
   logger: Logger
   /**
@@ -29,6 +29,8 @@ export type EvaluatorDeps = {
    */
   fullScan?: boolean
 }
+
+export type Fleet = Array<{ id: string, district: string, timezone: string, capacity: number, devices: Array<{ id: string, kind: string, connected: boolean | null, lastSeenAt: number }> }>
 
 type Op = { key: string, station: StationState, rule: Rule, subject: string, step: NonNullable<ReturnType<typeof nextStep>>, value: number | null, threshold: number | null, summary: () => string }
 
@@ -58,6 +60,9 @@ function lifecycleDue (t: Tracked | undefined, v: Verdict, s: RuleSettings): num
  * (every second) runs every rule over the stations that need it, decides each alert's next
  * step (alerts/lifecycle.ts) and writes all of a tick's changes in one transaction. Memory
  * follows the registry, never leads it: a step that did not commit is decided again next tick.
+ * Only the registry reads and writes are async: the rules run synchronously over the stations,
+ * so a tick awaits once per step taken, never once per station. `load`, `refresh` and `tick`
+ * must not overlap (start-alerts.ts runs them one after another).
  *
  * Which stations a tick evaluates: a verdict or a step can only change when the station's state
  * changes (an event, the fleet or settings re-read, an alert step of its own) or when time
@@ -75,6 +80,9 @@ export function createEvaluator (deps: EvaluatorDeps) {
   const cache = new Map<string, Partial<Record<Rule, RuleSettings>>>()
   const fullScan = deps.fullScan === true
   let stale = false
+  // Stations first seen in an event since the running refresh began: its fleet, read before
+  // them, does not know them yet, and they are not dropped for that (the next refresh decides).
+  const arrived = new Set<string>()
   // Door entries per hour, learnt for the silent-door rule; counts are written at every refresh
   // and at each new hour (a crash loses a few seconds of learning, never an alert).
   const history = createEntryHistory(settings)
@@ -83,37 +91,40 @@ export function createEvaluator (deps: EvaluatorDeps) {
   const families: RuleFamily[] = [presenceRules, comfortRules, equipmentRules, silentDoorRule(history, startedAt)]
 
   /** Writes the entries counted since the last flush to `learnHour`, then moves on to now's hour. */
-  function flushEntries (now: number): void {
+  async function flushEntries (now: number): Promise<void> {
     const rows: Array<{ stationId: string, hour: number, entries: number }> = []
     for (const s of stations.values()) if (s.entriesThisHour > 0) rows.push({ stationId: s.id, hour: learnHour, entries: s.entriesThisHour })
+    // Entries counted while the write is under way stay counted for the next flush.
+    for (const s of stations.values()) s.entriesThisHour = 0
     try {
-      deps.transaction(() => history.record(rows, now))
+      await deps.transaction(() => history.record(rows, now))
     } catch (err) {
+      for (const r of rows) { const s = stations.get(r.stationId); if (s !== undefined) s.entriesThisHour += r.entries }
       logger.error({ err: (err as Error).message }, 'cannot record door entries; keeping them for the next try')
       return
     }
-    for (const s of stations.values()) s.entriesThisHour = 0
     learnHour = hourOf(now)
   }
 
-  function load (): void {
-    history.load(clock())
+  async function load (): Promise<void> {
+    await history.load(clock())
     open.clear()
-    for (const a of alerts.listOpen()) open.set(keyOf(a.stationId, a.rule, a.subject), tracked(a))
+    for (const a of await alerts.listOpen()) open.set(keyOf(a.stationId, a.rule, a.subject), tracked(a))
     for (const s of stations.values()) s.dirty = true
   }
 
-  function refresh (): void {
+  async function refresh (): Promise<void> {
     stale = false
+    arrived.clear()
     const now = clock()
-    flushEntries(now)
-    const v = settings.version()
+    await flushEntries(now)
+    const v = await settings.version()
     if (v !== settingsVersion) {
-      overrides = settings.overrides(); settingsVersion = v; cache.clear()
+      overrides = await settings.overrides(); settingsVersion = v; cache.clear()
       for (const s of stations.values()) s.dirty = true
     }
     const seen = new Set<string>()
-    for (const f of deps.fleet()) {
+    for (const f of await deps.fleet()) {
       seen.add(f.id)
       let s = stations.get(f.id)
       if (s === undefined) { s = newStationState(f.id, f.district, f.timezone, f.capacity); stations.set(f.id, s) } else if (s.district !== f.district || s.capacity !== f.capacity || s.timezone !== f.timezone) {
@@ -135,7 +146,7 @@ export function createEvaluator (deps: EvaluatorDeps) {
         }
       }
     }
-    for (const id of stations.keys()) if (!seen.has(id)) { stations.delete(id); cache.delete(id) } // suspended, retired or deleted
+    for (const id of stations.keys()) if (!seen.has(id) && !arrived.has(id)) { stations.delete(id); cache.delete(id) } // suspended, retired or deleted
   }
 
   function settingsFor (s: StationState, rule: Rule): RuleSettings {
@@ -144,10 +155,10 @@ export function createEvaluator (deps: EvaluatorDeps) {
     return c[rule] ??= effectiveSettings(rule, { stationId: s.id, district: s.district }, overrides)
   }
 
-  function tick (): number {
-    if (stale) refresh()
+  async function tick (): Promise<number> {
+    if (stale) await refresh()
     const now = clock()
-    if (hourOf(now) !== learnHour) flushEntries(now)
+    if (hourOf(now) !== learnHour) await flushEntries(now)
     const ops: Op[] = []
     let station: StationState
     let due = Infinity
@@ -173,7 +184,7 @@ export function createEvaluator (deps: EvaluatorDeps) {
       s.dueAt = due
     }
     if (ops.length > 0) {
-      write(ops, now)
+      await write(ops, now)
       // A station that took a step (or failed to) is evaluated again next tick: its alerts'
       // times changed, and a step that did not commit is decided again.
       for (const o of ops) o.station.dirty = true
@@ -181,29 +192,29 @@ export function createEvaluator (deps: EvaluatorDeps) {
     return ops.length
   }
 
-  function write (ops: Op[], now: number): void {
+  async function write (ops: Op[], now: number): Promise<void> {
     const at = new Date(now).toISOString()
     const results: Array<[string, Alert | null]> = []
     try {
-      deps.transaction(() => {
+      await deps.transaction(async () => {
         for (const o of ops) {
           const t = open.get(o.key)
           const s = settingsFor(o.station, o.rule)
           switch (o.step.op) {
             case 'open': {
-              const { alert } = alerts.open({ stationId: o.station.id, district: o.station.district, rule: o.rule, subject: o.subject, severity: s.severity, summary: o.summary(), value: o.value, threshold: o.threshold, at })
+              const { alert } = await alerts.open({ stationId: o.station.id, district: o.station.district, rule: o.rule, subject: o.subject, severity: s.severity, summary: o.summary(), value: o.value, threshold: o.threshold, at })
               // No pending period: it fires in the same tick (and the same transaction).
-              const fired = alert.state === 'pending' && s.pendingS === 0 ? alerts.fire(alert.id, at, o.value, o.summary()) : null
+              const fired = alert.state === 'pending' && s.pendingS === 0 ? await alerts.fire(alert.id, at, o.value, o.summary()) : null
               results.push([o.key, fired ?? alert])
               break
             }
-            case 'fire': results.push([o.key, alerts.fire(t!.id, at, o.value, o.summary()) ?? alerts.get(t!.id)]); break
-            case 'cancel': results.push([o.key, alerts.cancel(t!.id, at) ?? alerts.get(t!.id)]); break
-            case 'resolve': results.push([o.key, alerts.resolve(t!.id, at, 'system', null) ?? alerts.get(t!.id)]); break
-            case 'escalate': results.push([o.key, alerts.escalate(t!.id, o.step.level, o.step.target, at) ?? alerts.get(t!.id)]); break
+            case 'fire': results.push([o.key, await alerts.fire(t!.id, at, o.value, o.summary()) ?? await alerts.get(t!.id)]); break
+            case 'cancel': results.push([o.key, await alerts.cancel(t!.id, at) ?? await alerts.get(t!.id)]); break
+            case 'resolve': results.push([o.key, await alerts.resolve(t!.id, at, 'system', null) ?? await alerts.get(t!.id)]); break
+            case 'escalate': results.push([o.key, await alerts.escalate(t!.id, o.step.level, o.step.target, at) ?? await alerts.get(t!.id)]); break
             case 'clearing':
-              alerts.setClearing(t!.id, o.step.since === 0 ? null : new Date(o.step.since).toISOString(), o.value, at)
-              results.push([o.key, alerts.get(t!.id)])
+              // null: resolved meanwhile (an operator), dropped from memory below.
+              results.push([o.key, await alerts.setClearing(t!.id, o.step.since === 0 ? null : new Date(o.step.since).toISOString(), o.value, at)])
               break
           }
         }
@@ -231,6 +242,7 @@ export function createEvaluator (deps: EvaluatorDeps) {
         // A station added since the last refresh: keep its events, learn its facts before the next tick.
         s = newStationState(stationId, '', 'UTC', 1)
         stations.set(stationId, s)
+        arrived.add(stationId)
         stale = true
       }
       applyEvent(s, event, clock())

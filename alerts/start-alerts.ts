@@ -22,35 +22,43 @@ export function readFleet (registry: Registry) {
     .map((s) => ({ id: s.id, district: s.district, timezone: s.timezone, capacity: s.capacity, devices: byStation.get(s.id) ?? [] }))
 }
 
-export function startAlerts (opts: { registry: Registry, ingest: { onStored: (l: StoredListener) => void }, logger: Logger, tickMs: number, clock?: () => number }) {
+export async function startAlerts (opts: { registry: Registry, ingest: { onStored: (l: StoredListener) => void }, logger: Logger, tickMs: number, clock?: () => number }) {
   const { registry } = opts
   const logger = opts.logger.child({ component: 'alerts' })
   const clock = opts.clock ?? Date.now
   const evaluator = createEvaluator({
     alerts: registry.alerts,
     settings: registry.alertSettings,
-    transaction: registry.syncTransaction,
+    transaction: registry.transaction,
     clock,
     logger,
     fleet: () => readFleet(registry)
   })
   // Open alerts first (pending periods and hold-offs continue from their recorded times), then
   // the fleet, then events.
-  evaluator.load()
-  evaluator.refresh()
+  await evaluator.load()
+  await evaluator.refresh()
   opts.ingest.onStored(evaluator.onStored)
   let ticks = 0
-  const timer = setInterval(() => {
+  // One round at a time: a round that outlasts the interval (a slow database) makes the next
+  // timer call skip, not overlap it.
+  let running: Promise<void> | null = null
+  async function round (): Promise<void> {
     try {
-      if (++ticks % REFRESH_EVERY_TICKS === 0) evaluator.refresh()
-      evaluator.tick()
+      if (++ticks % REFRESH_EVERY_TICKS === 0) await evaluator.refresh()
+      await evaluator.tick()
     } catch (err) {
       logger.error({ err: (err as Error).message }, 'alert evaluation failed')
     }
+  }
+  const timer = setInterval(() => {
+    if (running !== null) return
+    running = round().finally(() => { running = null })
   }, opts.tickMs)
   timer.unref()
   return {
     evaluator,
-    async close (): Promise<void> { clearInterval(timer) }
+    /** Stops the timer and waits for a round under way. */
+    async close (): Promise<void> { clearInterval(timer); await running }
   }
 }

@@ -28,35 +28,35 @@ const pct = (s: number[], p: number) => s[Math.min(s.length - 1, Math.ceil(p * s
 let seq = 0
 const ev = (channel: string, device: string, fields: object): AnyEvent => ({ channel, payload: { device, ts: Date.now(), seq: seq++, ...fields } }) as unknown as AnyEvent
 
-function run (n: number) {
+async function run (n: number) {
   const dir = mkdtempSync(join(tmpdir(), 'ws-alerts-eval-'))
   const registry = openRegistry(join(dir, 'registry.sqlite'))
   const now0 = Math.floor(Date.now() / HOUR_MS) * HOUR_MS + 10 * 60_000
   const clock = { now: now0 }
   const ids = Array.from({ length: n }, (_, i) => `b-${String(i).padStart(5, '0')}`)
-  registry.syncTransaction(() => { for (const id of ids) registry.addStation({ id, name: id, district: `d${Number(id.slice(2)) % 20}`, capacity: 12 }) })
+  await registry.transaction(async () => { for (const id of ids) await registry.addStation({ id, name: id, district: `d${Number(id.slice(2)) % 20}`, capacity: 12 }) })
   // 4 weeks of learnt entries, 12 busy hours a day.
   const h0 = Math.floor(now0 / HOUR_MS)
   const t0 = performance.now()
-  registry.syncTransaction(() => {
+  await registry.transaction(async () => {
     const rows: Array<{ stationId: string, hour: number, entries: number }> = []
     for (const id of ids) {
       for (let h = h0 - 4 * WEEK_H; h < h0; h++) if ((h % 24) >= 0 && (h % 24) < 12) rows.push({ stationId: id, hour: h, entries: 5 + (h % 7) })
-      if (rows.length > 50_000) registry.alertSettings.addHourlyEntries(rows.splice(0))
+      if (rows.length > 50_000) await registry.alertSettings.addHourlyEntries(rows.splice(0))
     }
-    registry.alertSettings.addHourlyEntries(rows)
+    await registry.alertSettings.addHourlyEntries(rows)
   })
   const historyRowsMs = performance.now() - t0
   const fleet = ids.map((id) => ({ id, district: 'd', timezone: 'Asia/Shanghai', capacity: 12, devices: [
     { id: `${id}-door`, kind: 'door', connected: true, lastSeenAt: clock.now }, { id: `${id}-hub`, kind: 'hub', connected: true, lastSeenAt: clock.now }
   ] }))
   const e = createEvaluator({
-    alerts: registry.alerts, settings: registry.alertSettings, transaction: registry.syncTransaction, clock: () => clock.now, logger: createLogger('silent'),
+    alerts: registry.alerts, settings: registry.alertSettings, transaction: registry.transaction, clock: () => clock.now, logger: createLogger('silent'),
     fleet: () => { for (const f of fleet) for (const d of f.devices) d.lastSeenAt = clock.now; return fleet }
   })
   const l0 = performance.now()
-  e.load()
-  e.refresh()
+  await e.load()
+  await e.refresh()
   const loadMs = performance.now() - l0
   const feed = (id: string, hot = false) => {
     e.onStored(id, ev('occupancy', `${id}-hub`, { count: 3 }))
@@ -72,9 +72,9 @@ function run (n: number) {
     clock.now += 1000
     // Each station reports once a minute, spread over the ticks.
     for (let i = t % 60; i < n; i += 60) feed(ids[i]!)
-    if (t % 5 === 0) e.refresh()
+    if (t % 5 === 0) await e.refresh()
     const s = performance.now()
-    changes += e.tick()
+    changes += await e.tick()
     if (t >= 5) steady.push(performance.now() - s)
   }
   steady.sort((x, y) => x - y)
@@ -82,7 +82,7 @@ function run (n: number) {
   for (let i = 0; i < n; i += 10) feed(ids[i]!, true)
   clock.now += 1000
   const s = performance.now()
-  const opened = e.tick()
+  const opened = await e.tick()
   const burstMs = performance.now() - s
   registry.close()
   rmSync(dir, { recursive: true, force: true })
@@ -91,7 +91,7 @@ function run (n: number) {
 
 const rows: string[] = []
 for (const n of fleets) {
-  const r = run(n)
+  const r = await run(n)
   rows.push(`| ${n.toLocaleString('en')} | ${pct(r.steady, 0.5).toFixed(2)} | ${pct(r.steady, 0.99).toFixed(2)} | ${(pct(r.steady, 0.5) * 1000 / n).toFixed(2)} | ${r.changes} | ${r.opened} in ${r.burstMs.toFixed(1)} ms | ${r.loadMs.toFixed(0)} |`)
   process.stderr.write(`${rows.at(-1)}\n`)
 }

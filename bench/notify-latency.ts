@@ -46,8 +46,8 @@ for (let i = 0; i < SAMPLES; i++) {
   registry.addStation({ id, name: id, district: `d${i % 5}` })
   secrets.push((await registry.addDevice(id, `${id}-door`, 'door')).secret)
 }
-registry.alertSettings.setOverride('fleet', '', 'door_held_open', { pendingS: 0, escalation: [] }, 'bench', new Date().toISOString())
-registry.notify.webhooks.add({ name: 'bench', url: rxUrl, scope: 'all', scopeId: '', allAlerts: true, targets: [], enabled: true }, 'bench-secret', new Date().toISOString())
+await registry.alertSettings.setOverride('fleet', '', 'door_held_open', { pendingS: 0, escalation: [] }, 'bench', new Date().toISOString())
+await registry.notify.webhooks.add({ name: 'bench', url: rxUrl, scope: 'all', scopeId: '', allAlerts: true, targets: [], enabled: true }, 'bench-secret', new Date().toISOString())
 registry.close()
 
 const mqttPort = await freePort()

@@ -74,9 +74,9 @@ export function openRegistry (path: string, opts: RegistryOptions = {}) {
     sessions: createSessionStore(sql),
     audit: createAuditStore(sql),
     presence: createPresenceStore(db),
-    alerts: createAlertStore(db),
-    alertSettings: createAlertSettingsStore(db),
-    notify: createNotifyStore(db),
+    alerts: createAlertStore(sql),
+    alertSettings: createAlertSettingsStore(sql),
+    notify: createNotifyStore(sql),
     /** Supplies catalog, deliveries, restocks, counts, weather (supplies/). */
     supplies: createSupplyStore(sql),
     /**
@@ -87,22 +87,6 @@ export function openRegistry (path: string, opts: RegistryOptions = {}) {
      * are microtasks and no timer or socket callback runs in between unless fn awaits real I/O.
      */
     transaction: <T>(fn: () => Promise<T>): Promise<T> => sql.transaction(() => fn()),
-    /**
-     * The synchronous transaction of callers whose stores are not async yet (issue 15 item 3):
-     * alerts, alert settings and notifier. Begun while an async transaction is open (possible
-     * only if that one awaits real I/O, which none does today) it fails on BEGIN.
-     */
-    syncTransaction<T> (fn: () => T): T {
-      db.exec('BEGIN IMMEDIATE')
-      try {
-        const result = fn()
-        db.exec('COMMIT')
-        return result
-      } catch (err) {
-        db.exec('ROLLBACK')
-        throw err
-      }
-    },
     /** Credential and station changes after `seq`, for the broker to drop connections. */
     changesSince: (seq: number): Promise<CredentialChange[]> =>
       sql.all<CredentialChange>('SELECT seq, station_id, device_id, service_id, change FROM credential_changes WHERE seq > ? ORDER BY seq', [seq]),

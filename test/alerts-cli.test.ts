@@ -24,20 +24,20 @@ let registry: Registry
 let firing: number
 let other: number
 
-beforeAll(() => {
+beforeAll(async () => {
   registry = openRegistry(env.REGISTRY_PATH)
   registry.addStation({ id: 'ac-001', name: '驿站一', district: 'futian' })
   registry.addStation({ id: 'ac-002', name: '驿站二', district: 'nanshan' })
   const at = new Date(Date.now() - 60_000).toISOString()
-  registry.syncTransaction(() => {
-    const a = registry.alerts.open({ stationId: 'ac-001', district: 'futian', rule: 'temperature_high', subject: '', severity: 'warning', summary: '33 °C inside', value: 33, threshold: 30, at }).alert
-    firing = registry.alerts.fire(a.id, at, 33, '33 °C inside')!.id
-    other = registry.alerts.open({ stationId: 'ac-002', district: 'nanshan', rule: 'co2_high', subject: '', severity: 'warning', summary: 'CO2', value: 1600, threshold: 1500, at }).alert.id
+  await registry.transaction(async () => {
+    const a = (await registry.alerts.open({ stationId: 'ac-001', district: 'futian', rule: 'temperature_high', subject: '', severity: 'warning', summary: '33 °C inside', value: 33, threshold: 30, at })).alert
+    firing = (await registry.alerts.fire(a.id, at, 33, '33 °C inside'))!.id
+    other = (await registry.alerts.open({ stationId: 'ac-002', district: 'nanshan', rule: 'co2_high', subject: '', severity: 'warning', summary: 'CO2', value: 1600, threshold: 1500, at })).alert.id
   })
 })
 afterAll(() => registry?.close())
 
-test('alerts list, show, ack and resolve go through the operator path and land in the history', () => {
+test('alerts list, show, ack and resolve go through the operator path and land in the history', async () => {
   expect(ok(['alerts', 'list', '--state', 'open', '--json']).map((a: { id: number }) => a.id)).toEqual([other, firing])
   expect(ok(['alerts', 'list', '--station', 'ac-001', '--json']).map((a: { rule: string }) => a.rule)).toEqual(['temperature_high'])
   expect(cli(['alerts', 'list']).stdout).toMatch(/temperature_high/) // the table for people
@@ -57,7 +57,7 @@ test('alerts list, show, ack and resolve go through the operator path and land i
   expect(shown.history.map((t: { kind: string }) => t.kind)).toEqual(['pending', 'fired', 'acknowledged', 'resolved'])
   expect(shown.history.slice(2).map((t: { note: string, notify: boolean }) => [t.note, t.notify])).toEqual([['AC engineer called', true], ['AC repaired', true]])
   // The notifier's outbox has them like an API acknowledgement.
-  expect(registry.alerts.transitionsAfter(0, 100).filter((t) => t.actor.startsWith('cli:')).map((t) => t.kind)).toEqual(['acknowledged', 'resolved'])
+  expect((await registry.alerts.transitionsAfter(0, 100)).filter((t) => t.actor.startsWith('cli:')).map((t) => t.kind)).toEqual(['acknowledged', 'resolved'])
 }, 60_000)
 
 test('silences and rule overrides are audited; a bad setting is refused with the API schema', async () => {
@@ -100,7 +100,7 @@ test('webhooks add, list, rotate and delete: the signing secret printed once, ne
   const secret = /^secret: (whsec_[A-Za-z0-9_-]{43})$/.exec(lines.at(-1)!)![1]!
   expect(add.stderr).toMatch(/shown once and kept by the server to sign requests/)
   const id = Number(/^id: (\d+)$/m.exec(add.stdout)![1])
-  expect(registry.notify.webhooks.secretOf(id)).toBe(secret) // the one the notifier signs with
+  expect(await registry.notify.webhooks.secretOf(id)).toBe(secret) // the one the notifier signs with
 
   expect(cli(['webhooks', 'add', '--name', 'x', '--url', 'file:///etc/passwd']).status).toBe(1)
   expect(cli(['webhooks', 'add', '--name', 'x', '--url', 'https://a.example', '--station', 'nowhere']).status).toBe(1)
@@ -113,7 +113,7 @@ test('webhooks add, list, rotate and delete: the signing secret printed once, ne
   const rotated = JSON.parse(cli(['webhooks', 'rotate', String(id), '--json']).stdout)
   expect(rotated.secret).toMatch(/^whsec_/)
   expect(rotated.secret).not.toBe(secret)
-  expect(registry.notify.webhooks.secretOf(id)).toBe(rotated.secret)
+  expect(await registry.notify.webhooks.secretOf(id)).toBe(rotated.secret)
 
   expect(ok(['webhooks', 'delete', String(id)])).toEqual({ deleted: id })
   expect(cli(['webhooks', 'delete', String(id)]).status).toBe(1)

@@ -20,11 +20,11 @@ test('waystation_alerts_open counts open alerts by rule, severity and state; not
   r.addStation({ id: 'pm-1', name: 'P1', district: 'futian' })
   r.addStation({ id: 'pm-2', name: 'P2', district: 'futian' })
   const at = new Date().toISOString()
-  const open = (station: string, rule: 'co2_high' | 'station_offline', severity: 'warning' | 'critical', subject = '') =>
-    r.alerts.open({ stationId: station, district: 'futian', rule, subject, severity, summary: 's', value: 1, threshold: 1, at }).alert.id
-  const [a, b, c] = r.syncTransaction(() => [open('pm-1', 'co2_high', 'warning'), open('pm-2', 'co2_high', 'warning'), open('pm-1', 'station_offline', 'critical', 'pm-1-door')])
-  r.syncTransaction(() => { r.alerts.fire(a!, at, 1, 's'); r.alerts.fire(b!, at, 1, 's'); r.alerts.fire(c!, at, 1, 's') })
-  r.syncTransaction(() => r.alerts.acknowledge(b!, at, 'test', 'on it'))
+  const open = async (station: string, rule: 'co2_high' | 'station_offline', severity: 'warning' | 'critical', subject = '') =>
+    (await r.alerts.open({ stationId: station, district: 'futian', rule, subject, severity, summary: 's', value: 1, threshold: 1, at })).alert.id
+  const [a, b, c] = await r.transaction(async () => [await open('pm-1', 'co2_high', 'warning'), await open('pm-2', 'co2_high', 'warning'), await open('pm-1', 'station_offline', 'critical', 'pm-1-door')])
+  await r.transaction(async () => { await r.alerts.fire(a!, at, 1, 's'); await r.alerts.fire(b!, at, 1, 's'); await r.alerts.fire(c!, at, 1, 's') })
+  await r.alerts.acknowledge(b!, at, 'test', 'on it')
 
   let text = await scrape()
   expect(value(text, 'rule="co2_high",severity="warning",state="firing"')).toBe(1)
@@ -34,7 +34,7 @@ test('waystation_alerts_open counts open alerts by rule, severity and state; not
   expect(text).toMatch(/^# TYPE waystation_notifications_given_up_total counter$/m)
   expect(text).toMatch(/^waystation_notifications_retried_total 0$/m)
 
-  r.syncTransaction(() => r.alerts.resolve(c!, at, 'test', 'fixed'))
+  await r.alerts.resolve(c!, at, 'test', 'fixed')
   text = await scrape()
   expect(value(text, 'rule="station_offline",severity="critical",state="firing"')).toBe(0)
   expect(value(text, 'rule="co2_high",severity="warning",state="firing"')).toBe(1)

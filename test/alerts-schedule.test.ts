@@ -34,23 +34,23 @@ function rng (seed: number): () => number {
 const localHour = (ms: number, timeZone: string) => Number(new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', hourCycle: 'h23' }).format(ms))
 const ids = Array.from({ length: STATIONS }, (_, i) => `sched-${i}`)
 
-function setup (): Registry {
+async function setup (): Promise<Registry> {
   const registry = openRegistry(join(mkdtempSync(join(tmpdir(), 'ws-alerts-schedule-')), 'registry.sqlite'))
   const at = new Date(T0).toISOString()
-  ids.forEach((id, i) => {
+  for (const [i, id] of ids.entries()) {
     const timezone = TIMEZONES[i % TIMEZONES.length]!
     registry.addStation({ id, name: id, district: `d${i % 3}`, timezone, capacity: 4 })
     // Night starts three hours into the run, in the station's local time.
     const from = localHour(T0 + 3 * HOUR_MS, timezone)
-    registry.alertSettings.setOverride('station', id, 'night_alone', { threshold: 1800, nightFrom: from, nightTo: (from + 4) % 24 }, 'test', at)
-  })
+    await registry.alertSettings.setOverride('station', id, 'night_alone', { threshold: 1800, nightFrom: from, nightTo: (from + 4) % 24 }, 'test', at)
+  }
   // Shorter periods than the defaults, so that 8 hours see every rule fire and resolve.
-  registry.alertSettings.setOverride('fleet', '', 'energy_waste', { threshold: 1200 }, 'test', at)
-  registry.alertSettings.setOverride('fleet', '', 'temperature_high', { pendingS: 300, holdOffS: 120, escalation: [{ afterS: 600, target: 'district-oncall' }, { afterS: 1500, target: 'union-office' }] }, 'test', at)
-  registry.alertSettings.setOverride('district', 'd1', 'co2_high', { pendingS: 120 }, 'test', at)
+  await registry.alertSettings.setOverride('fleet', '', 'energy_waste', { threshold: 1200 }, 'test', at)
+  await registry.alertSettings.setOverride('fleet', '', 'temperature_high', { pendingS: 300, holdOffS: 120, escalation: [{ afterS: 600, target: 'district-oncall' }, { afterS: 1500, target: 'union-office' }] }, 'test', at)
+  await registry.alertSettings.setOverride('district', 'd1', 'co2_high', { pendingS: 120 }, 'test', at)
   // Four weeks in which every hour of the run had 12 entries (silent_door knows what to expect).
   const h0 = Math.floor(T0 / HOUR_MS)
-  registry.alertSettings.addHourlyEntries(ids.flatMap((stationId) => [1, 2, 3, 4].flatMap((k) =>
+  await registry.alertSettings.addHourlyEntries(ids.flatMap((stationId) => [1, 2, 3, 4].flatMap((k) =>
     Array.from({ length: 10 }, (_, j) => ({ stationId, hour: h0 - k * WEEK_H + j, entries: 12 })))))
   return registry
 }
@@ -61,8 +61,8 @@ type Sim = {
 }
 type Presence = { connected: boolean, lastSeenAt: number }
 
-test('the schedule writes exactly what evaluating every station at every tick writes', () => {
-  const [ref, inc] = [setup(), setup()]
+test('the schedule writes exactly what evaluating every station at every tick writes', async () => {
+  const [ref, inc] = [await setup(), await setup()]
   const clock = { now: T0 }
   const presence = new Map<string, Presence>()
   for (const id of ids) for (const d of ['door', 'hub']) presence.set(`${id}-${d}`, { connected: true, lastSeenAt: T0 })
@@ -71,11 +71,11 @@ test('the schedule writes exactly what evaluating every station at every tick wr
     devices: (['door', 'hub'] as const).map((kind) => ({ id: `${s.id}-${kind}`, kind, ...presence.get(`${s.id}-${kind}`)! }))
   }))
   const make = (r: Registry, fullScan: boolean) => createEvaluator({
-    alerts: r.alerts, settings: r.alertSettings, transaction: r.syncTransaction, clock: () => clock.now, logger: createLogger('silent'), fleet: fleet(r), fullScan
+    alerts: r.alerts, settings: r.alertSettings, transaction: r.transaction, clock: () => clock.now, logger: createLogger('silent'), fleet: fleet(r), fullScan
   })
   const a = make(ref, true)
   const b = make(inc, false)
-  for (const e of [a, b]) { e.load(); e.refresh() }
+  for (const e of [a, b]) { await e.load(); await e.refresh() }
 
   const rand = rng(13)
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!
@@ -137,30 +137,30 @@ test('the schedule writes exactly what evaluating every station at every tick wr
     }
     if (!settingsChanged && clock.now > T0 + 4 * HOUR_MS) {
       settingsChanged = true
-      for (const r of [ref, inc]) r.alertSettings.setOverride('fleet', '', 'temperature_low', { threshold: 15, clearThreshold: 17 }, 'test', new Date(clock.now).toISOString())
+      for (const r of [ref, inc]) await r.alertSettings.setOverride('fleet', '', 'temperature_low', { threshold: 15, clearThreshold: 17 }, 'test', new Date(clock.now).toISOString())
     }
     if (!operated && clock.now > T0 + 5 * HOUR_MS) {
       // An operator acknowledges one firing alert and resolves another, in both registries.
-      const firing = ref.alerts.list({ state: 'firing', limit: 10 })
+      const firing = await ref.alerts.list({ state: 'firing', limit: 10 })
       if (firing.length >= 2) {
         operated = true
         const at = new Date(clock.now).toISOString()
         for (const r of [ref, inc]) {
-          expect(r.alerts.acknowledge(firing[0]!.id, at, 'test', 'on it')).not.toBeNull()
-          expect(r.alerts.resolve(firing[1]!.id, at, 'test', 'fixed')).not.toBeNull()
+          expect(await r.alerts.acknowledge(firing[0]!.id, at, 'test', 'on it')).not.toBeNull()
+          expect(await r.alerts.resolve(firing[1]!.id, at, 'test', 'fixed')).not.toBeNull()
         }
       }
     }
-    if (++ticks % 5 === 0) { a.refresh(); b.refresh() }
+    if (++ticks % 5 === 0) { await a.refresh(); await b.refresh() }
     evaluated += b.dueCount(clock.now)
-    counts.push([a.tick(), b.tick()])
+    counts.push([await a.tick(), await b.tick()])
   }
 
   expect(counts.filter(([x, y]) => x !== y)).toEqual([])
   const transitions = (r: Registry) => r.alerts.transitionsAfter(0, 1_000_000)
-  expect(transitions(inc)).toEqual(transitions(ref))
-  expect(inc.alerts.listOpen()).toEqual(ref.alerts.listOpen())
-  const all = transitions(ref)
+  expect(await transitions(inc)).toEqual(await transitions(ref))
+  expect(await inc.alerts.listOpen()).toEqual(await ref.alerts.listOpen())
+  const all = await transitions(ref)
   // Not vacuous: every rule fired, and pending periods, hold-offs and escalations ran out.
   expect(new Set(all.filter((t) => t.kind === 'fired').map((t) => t.rule))).toEqual(new Set([
     'station_offline', 'data_gap', 'temperature_high', 'temperature_low', 'co2_high', 'pm25_high', 'over_capacity',
@@ -174,28 +174,28 @@ test('the schedule writes exactly what evaluating every station at every tick wr
   inc.close()
 }, 120_000)
 
-test('with no new telemetry, a time-driven rule fires and escalates at the tick it is due, and nothing is evaluated in between', () => {
+test('with no new telemetry, a time-driven rule fires and escalates at the tick it is due, and nothing is evaluated in between', async () => {
   const registry = openRegistry(join(mkdtempSync(join(tmpdir(), 'ws-alerts-schedule-')), 'registry.sqlite'))
   registry.addStation({ id: 'quiet', name: 'Quiet', district: 'futian', capacity: 4 })
   const clock = { now: T0 }
   const e = createEvaluator({
-    alerts: registry.alerts, settings: registry.alertSettings, transaction: registry.syncTransaction, clock: () => clock.now, logger: createLogger('silent'),
+    alerts: registry.alerts, settings: registry.alertSettings, transaction: registry.transaction, clock: () => clock.now, logger: createLogger('silent'),
     // The broker last saw the door at T0 (a keep-alive) and nothing since.
     fleet: () => [{ id: 'quiet', district: 'futian', timezone: 'Asia/Shanghai', capacity: 4, devices: [{ id: 'quiet-door', kind: 'door', connected: false, lastSeenAt: T0 }] }]
   })
-  e.load()
-  e.refresh()
+  await e.load()
+  await e.refresh()
   const evaluatedAt: number[] = []
   for (let i = 1; i <= 45 * 60; i++) {
     clock.now = T0 + i * 1000
-    if (i % 5 === 0) e.refresh()
+    if (i % 5 === 0) await e.refresh()
     if (e.dueCount(clock.now) > 0) evaluatedAt.push(i)
-    e.tick()
+    await e.tick()
   }
-  const [alert] = registry.alerts.list({ rule: 'station_offline', limit: 10 })
+  const [alert] = await registry.alerts.list({ rule: 'station_offline', limit: 10 })
   // Offline after 600 s of silence (pending 0), escalated 30 min later (unacknowledged).
   expect(alert).toMatchObject({ subject: 'quiet-door', state: 'firing', firedAt: new Date(T0 + 600_000).toISOString(), escalationLevel: 1 })
-  expect(registry.alerts.history(alert!.id).map((t) => [t.kind, t.at])).toEqual([
+  expect((await registry.alerts.history(alert!.id)).map((t) => [t.kind, t.at])).toEqual([
     ['pending', new Date(T0 + 600_000).toISOString()],
     ['fired', new Date(T0 + 600_000).toISOString()],
     ['escalated', new Date(T0 + 2_400_000).toISOString()]

@@ -10,7 +10,7 @@ async function heldOpen (evaluation: 'on' | 'off') {
   const stack = await startTestStack({ ALERTS_EVALUATION: evaluation, ALERTS_TICK_MS: '100' })
   try {
     const secrets = await stack.addStation({ id: `sw-${evaluation}`, name: 'Switch', district: 'futian' }, [`sw-${evaluation}-door`])
-    stack.registry.alertSettings.setOverride('station', `sw-${evaluation}`, 'door_held_open', { pendingS: 0 }, 'test', new Date().toISOString())
+    await stack.registry.alertSettings.setOverride('station', `sw-${evaluation}`, 'door_held_open', { pendingS: 0 }, 'test', new Date().toISOString())
     const door = await connectDevice(stack.mqttUrl, `sw-${evaluation}-door`, secrets[`sw-${evaluation}-door`]!)
     // PUBACK: stored, and handed to the evaluator's stored hook if there is one.
     await publishEvent(door, `sw-${evaluation}`, 'door_state', { device: `sw-${evaluation}-door`, ts: Date.now(), seq: 1, state: 'held_open' })

@@ -46,15 +46,15 @@ function notifier (registry: Registry, clock: { now: number }, o: Partial<Parame
 }
 
 /** Opens and fires an alert at `at`, as the evaluator does. */
-function fire (registry: Registry, stationId: string, at: number, rule: Rule = 'temperature_high', subject = '') {
+async function fire (registry: Registry, stationId: string, at: number, rule: Rule = 'temperature_high', subject = '') {
   const district = registry.getStation(stationId)!.district
-  return registry.syncTransaction(() => {
-    const { alert } = registry.alerts.open({ stationId, district, rule, subject, severity: 'warning', summary: '31.5 °C inside while occupied (limit 30 °C)', value: 31.5, threshold: 30, at: iso(at) })
-    return registry.alerts.fire(alert.id, iso(at), 31.5, '31.5 °C inside while occupied (limit 30 °C)')!
+  return registry.transaction(async () => {
+    const { alert } = await registry.alerts.open({ stationId, district, rule, subject, severity: 'warning', summary: '31.5 °C inside while occupied (limit 30 °C)', value: 31.5, threshold: 30, at: iso(at) })
+    return (await registry.alerts.fire(alert.id, iso(at), 31.5, '31.5 °C inside while occupied (limit 30 °C)'))!
   })
 }
 
-const transitionsOf = (registry: Registry, alertId: number, kind: string) => registry.alerts.history(alertId).filter((t) => t.kind === kind)
+const transitionsOf = async (registry: Registry, alertId: number, kind: string) => (await registry.alerts.history(alertId)).filter((t) => t.kind === kind)
 
 async function until (fn: () => boolean | Promise<boolean>, what: string, tick: () => Promise<unknown>, timeoutMs = 20_000): Promise<void> {
   const end = Date.now() + timeoutMs
@@ -71,12 +71,12 @@ describe('webhook notifications', () => {
   test('a fired alert is one signed notification under the transition\'s Idempotency-Key, with zh-CN and en text and a dashboard link', async () => {
     const registry = setup()
     const rx = await receiver({ secret: () => 'hook-secret' })
-    addWebhook(registry, rx.url)
+    await addWebhook(registry, rx.url)
     const clock = { now: T0 }
-    const a = fire(registry, 's1', T0)
+    const a = await fire(registry, 's1', T0)
     const n = notifier(registry, clock)
     await until(() => rx.unique().length === 1, 'the notification', n.tick)
-    const fired = transitionsOf(registry, a.id, 'fired')[0]!
+    const fired = (await transitionsOf(registry, a.id, 'fired'))[0]!
     const got = rx.unique()[0]!
     expect(got.key).toBe(`ws-alert-transition-${fired.id}`)
     expect(rx.badSignatures()).toBe(0)
@@ -86,7 +86,7 @@ describe('webhook notifications', () => {
     expect(body.texts.en).toContain('temperature high')
     expect(body.alerts[0]).toMatchObject({ alertId: a.id, transitionId: fired.id, station: { id: 's1', name: '驿站 s1' }, state: 'firing', value: 31.5, threshold: 30, url: `https://ops.example.org/#/alerts/${a.id}` })
     // Resolved: a second notification; nothing is sent twice.
-    registry.syncTransaction(() => registry.alerts.resolve(a.id, iso(T0 + 60_000), 'token:1:ops', 'fixed the AC'))
+    await registry.alerts.resolve(a.id, iso(T0 + 60_000), 'token:1:ops', 'fixed the AC')
     clock.now = T0 + 60_000
     await until(() => rx.unique().length === 2, 'the resolved notification', n.tick)
     for (let i = 0; i < 5; i++) await n.tick()
@@ -98,14 +98,14 @@ describe('webhook notifications', () => {
   test('a receiver answering 500 three times, then 200, gets the notification on the fourth attempt', async () => {
     const registry = setup()
     const rx = await receiver({ plan: [500, 502, 503] })
-    addWebhook(registry, rx.url)
-    fire(registry, 's1', Date.now())
+    await addWebhook(registry, rx.url)
+    await fire(registry, 's1', Date.now())
     const n = notifier(registry, { get now () { return Date.now() } })
-    await until(() => registry.notify.counts().sent === 1, 'delivery', n.tick)
+    await until(async () => (await registry.notify.counts()).sent === 1, 'delivery', n.tick)
     expect(rx.all).toHaveLength(4)
     expect(new Set(rx.all.map((r) => r.key)).size).toBe(1)
     expect(new Set(rx.all.map((r) => r.raw)).size).toBe(1)
-    const [row] = registry.notify.listNotifications({ limit: 10 })
+    const [row] = await registry.notify.listNotifications({ limit: 10 })
     expect(row).toMatchObject({ state: 'sent', attempts: 4, lastStatus: 200, lastError: null })
     expect(await metric(n.metrics, 'waystation_notifications_retried_total')).toBe(3)
   })
@@ -113,11 +113,11 @@ describe('webhook notifications', () => {
   test('a receiver that stays down: given up after the configured age, with the last error, in the store and the metrics', async () => {
     const registry = setup()
     const rx = await receiver({ plan: Array(1000).fill(503) as number[] })
-    addWebhook(registry, rx.url)
-    fire(registry, 's1', Date.now())
+    await addWebhook(registry, rx.url)
+    await fire(registry, 's1', Date.now())
     const n = notifier(registry, { get now () { return Date.now() } }, { giveUpAfterMs: 400 })
-    await until(() => registry.notify.counts().given_up === 1, 'the give-up', n.tick)
-    const [row] = registry.notify.listNotifications({ state: 'given_up', limit: 10 })
+    await until(async () => (await registry.notify.counts()).given_up === 1, 'the give-up', n.tick)
+    const [row] = await registry.notify.listNotifications({ state: 'given_up', limit: 10 })
     expect(row!.attempts).toBeGreaterThanOrEqual(2)
     expect(row!.lastStatus).toBe(503)
     expect(row!.lastError).toMatch(/HTTP 503 \(given up after/)
@@ -130,14 +130,14 @@ describe('webhook notifications', () => {
     const registry = setup()
     const refusing = await receiver({ plan: [401] })
     const hanging = await receiver({ plan: ['hang'] })
-    addWebhook(registry, refusing.url)
-    addWebhook(registry, hanging.url)
-    fire(registry, 's1', Date.now())
+    await addWebhook(registry, refusing.url)
+    await addWebhook(registry, hanging.url)
+    await fire(registry, 's1', Date.now())
     const n = notifier(registry, { get now () { return Date.now() } }, { timeoutMs: 300 })
-    await until(() => registry.notify.counts().given_up === 1 && registry.notify.counts().sent === 1, 'give-up and delivery', n.tick)
+    await until(async () => { const c = await registry.notify.counts(); return c.given_up === 1 && c.sent === 1 }, 'give-up and delivery', n.tick)
     expect(refusing.all).toHaveLength(1)
     expect(hanging.all).toHaveLength(2)
-    const rows = registry.notify.listNotifications({ limit: 10 })
+    const rows = await registry.notify.listNotifications({ limit: 10 })
     expect(rows.find((r) => r.state === 'given_up')!.lastError).toMatch(/HTTP 401 \(refused/)
     expect(rows.find((r) => r.state === 'sent')!.attempts).toBe(2)
   })
@@ -147,34 +147,34 @@ describe('silences, escalation, grouping, flapping', () => {
   test('a silence holds notifications; when it ends what is still firing is sent, what resolved meanwhile is not', async () => {
     const registry = setup([{ id: 's1', district: 'futian' }, { id: 's2', district: 'futian' }])
     const rx = await receiver()
-    addWebhook(registry, rx.url)
+    await addWebhook(registry, rx.url)
     const clock = { now: T0 }
-    registry.alertSettings.addSilence({ scope: 'district', scopeId: 'futian', endsAt: iso(T0 + 600_000), reason: 'power works' }, 'token:1:ops', iso(T0))
-    const stillFiring = fire(registry, 's1', T0 + 1000)
-    const over = fire(registry, 's2', T0 + 1000)
+    await registry.alertSettings.addSilence({ scope: 'district', scopeId: 'futian', endsAt: iso(T0 + 600_000), reason: 'power works' }, 'token:1:ops', iso(T0))
+    const stillFiring = await fire(registry, 's1', T0 + 1000)
+    const over = await fire(registry, 's2', T0 + 1000)
     const n = notifier(registry, clock)
     clock.now = T0 + 5000
     for (let i = 0; i < 3; i++) await n.tick()
     expect(rx.all).toHaveLength(0)
-    registry.syncTransaction(() => registry.alerts.resolve(over.id, iso(T0 + 60_000), 'system', null))
+    await registry.alerts.resolve(over.id, iso(T0 + 60_000), 'system', null)
     clock.now = T0 + 600_001
     await until(() => rx.unique().length === 1, 'the held notification', n.tick)
     for (let i = 0; i < 3; i++) await n.tick()
     expect(rx.all).toHaveLength(1)
-    expect(rx.all[0]!.key).toBe(`ws-alert-transition-${transitionsOf(registry, stillFiring.id, 'fired')[0]!.id}`)
+    expect(rx.all[0]!.key).toBe(`ws-alert-transition-${(await transitionsOf(registry, stillFiring.id, 'fired'))[0]!.id}`)
   })
 
   test('an escalation notifies its target\'s webhook only', async () => {
     const registry = setup()
     const general = await receiver()
     const oncall = await receiver()
-    addWebhook(registry, general.url)
-    addWebhook(registry, oncall.url, { allAlerts: false, targets: ['district-oncall'] })
+    await addWebhook(registry, general.url)
+    await addWebhook(registry, oncall.url, { allAlerts: false, targets: ['district-oncall'] })
     const clock = { now: T0 }
-    const a = fire(registry, 's1', T0)
+    const a = await fire(registry, 's1', T0)
     const n = notifier(registry, clock)
     await until(() => general.unique().length === 1, 'the fired notification', n.tick)
-    registry.syncTransaction(() => registry.alerts.escalate(a.id, 1, 'district-oncall', iso(T0 + 1_800_000)))
+    await registry.alerts.escalate(a.id, 1, 'district-oncall', iso(T0 + 1_800_000))
     clock.now = T0 + 1_800_000
     await until(() => oncall.unique().length === 1, 'the escalation', n.tick)
     for (let i = 0; i < 3; i++) await n.tick()
@@ -188,11 +188,11 @@ describe('silences, escalation, grouping, flapping', () => {
     const stations = Array.from({ length: 30 }, (_, i) => ({ id: `g-${String(i).padStart(2, '0')}`, district: i < 20 ? 'futian' : 'nanshan' }))
     const registry = setup(stations)
     const rx = await receiver()
-    addWebhook(registry, rx.url)
+    await addWebhook(registry, rx.url)
     const clock = { now: T0 }
     const n = notifier(registry, clock, { groupWaitMs: 30_000 })
     // Fired over 5 s, as the evaluator notices them tick by tick.
-    stations.forEach((s, i) => fire(registry, s.id, T0 + (i % 6) * 1000, 'station_offline', `${s.id}-door`))
+    for (const [i, s] of stations.entries()) await fire(registry, s.id, T0 + (i % 6) * 1000, 'station_offline', `${s.id}-door`)
     clock.now = T0 + 20_000
     for (let i = 0; i < 3; i++) await n.tick()
     expect(rx.all).toHaveLength(0)
@@ -212,16 +212,16 @@ describe('silences, escalation, grouping, flapping', () => {
   test('a rule that fires and resolves more than N times in an hour notifies once as flapping, then its newest state once it settles', async () => {
     const registry = setup()
     const rx = await receiver()
-    addWebhook(registry, rx.url)
+    await addWebhook(registry, rx.url)
     const clock = { now: T0 }
     const n = notifier(registry, clock, { flapMaxPerHour: 2 })
     let last = 0
     for (let i = 0; i < 6; i++) {
       const t = T0 + i * 300_000
-      const a = fire(registry, 's1', t)
+      const a = await fire(registry, 's1', t)
       clock.now = t
       await n.tick()
-      registry.syncTransaction(() => registry.alerts.resolve(a.id, iso(t + 60_000), 'system', null))
+      await registry.alerts.resolve(a.id, iso(t + 60_000), 'system', null)
       clock.now = t + 60_000
       await n.tick()
       last = a.id

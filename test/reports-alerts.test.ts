@@ -23,18 +23,18 @@ test('monthly reports count the month\'s alerts per rule and severity with the t
   const r = stack.registry
   r.addStation({ id: 'ra-1', name: '驿站一', district: 'futian' })
   r.addStation({ id: 'ra-2', name: '驿站二', district: 'futian' })
-  const fire = (station: string, rule: 'co2_high' | 'station_offline', severity: 'warning' | 'critical', firedAt: string, ackAfterMin?: number, subject = '') => r.syncTransaction(() => {
-    const a = r.alerts.open({ stationId: station, district: 'futian', rule, subject, severity, summary: 's', value: 1, threshold: 1, at: firedAt }).alert
-    r.alerts.fire(a.id, firedAt, 1, 's')
-    if (ackAfterMin !== undefined) r.alerts.acknowledge(a.id, new Date(Date.parse(firedAt) + ackAfterMin * 60_000).toISOString(), 'test', 'ok')
-    r.alerts.resolve(a.id, new Date(Date.parse(firedAt) + 3 * 3_600_000).toISOString(), 'system', null)
+  const fire = (station: string, rule: 'co2_high' | 'station_offline', severity: 'warning' | 'critical', firedAt: string, ackAfterMin?: number, subject = '') => r.transaction(async () => {
+    const a = (await r.alerts.open({ stationId: station, district: 'futian', rule, subject, severity, summary: 's', value: 1, threshold: 1, at: firedAt })).alert
+    await r.alerts.fire(a.id, firedAt, 1, 's')
+    if (ackAfterMin !== undefined) await r.alerts.acknowledge(a.id, new Date(Date.parse(firedAt) + ackAfterMin * 60_000).toISOString(), 'test', 'ok')
+    await r.alerts.resolve(a.id, new Date(Date.parse(firedAt) + 3 * 3_600_000).toISOString(), 'system', null)
   })
-  fire('ra-1', 'co2_high', 'warning', at(3, 10), 10)
-  fire('ra-1', 'co2_high', 'warning', at(9, 14), 30)
-  fire('ra-1', 'co2_high', 'warning', at(15, 9)) // never acknowledged
-  fire('ra-1', 'station_offline', 'critical', at(1, 0, 30), 4, 'ra-1-door') // 00:30 local on the 1st: in the month (16:30 UTC the day before)
-  fire('ra-1', 'co2_high', 'warning', new Date(Date.parse(at(1, 0)) - 60_000).toISOString(), 1) // 23:59 local the month before: out
-  fire('ra-2', 'station_offline', 'critical', at(20, 8), 20, 'ra-2-door')
+  await fire('ra-1', 'co2_high', 'warning', at(3, 10), 10)
+  await fire('ra-1', 'co2_high', 'warning', at(9, 14), 30)
+  await fire('ra-1', 'co2_high', 'warning', at(15, 9)) // never acknowledged
+  await fire('ra-1', 'station_offline', 'critical', at(1, 0, 30), 4, 'ra-1-door') // 00:30 local on the 1st: in the month (16:30 UTC the day before)
+  await fire('ra-1', 'co2_high', 'warning', new Date(Date.parse(at(1, 0)) - 60_000).toISOString(), 1) // 23:59 local the month before: out
+  await fire('ra-2', 'station_offline', 'critical', at(20, 8), 20, 'ra-2-door')
 
   const get = (url: string) => fetch(`${stack.apiUrl}${url}`, { headers: { ...stack.auth('viewer'), accept: 'application/json' } })
   const station = await (await get(`/stations/ra-1/reports/${MONTH}`)).json() as { summary: { alerts: unknown } }

@@ -38,7 +38,7 @@ describe('webhooks API', () => {
     const rotated = await stack.app.inject({ method: 'POST', url: `/webhooks/${webhook.id}/rotate`, headers: stack.auth('admin') })
     const newSecret = (rotated.json() as { secret: string }).secret
     expect(newSecret).not.toBe(secret)
-    expect(stack.registry.notify.webhooks.secretOf(webhook.id)).toBe(newSecret)
+    expect(await stack.registry.notify.webhooks.secretOf(webhook.id)).toBe(newSecret)
 
     expect((await stack.app.inject({ method: 'DELETE', url: `/webhooks/${webhook.id}`, headers: stack.auth('admin') })).statusCode).toBe(204)
     expect((await stack.app.inject({ method: 'DELETE', url: `/webhooks/${webhook.id}`, headers: stack.auth('admin') })).statusCode).toBe(404)

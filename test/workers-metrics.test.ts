@@ -117,7 +117,7 @@ test('the merge: per-worker counters labelled, open alerts (read from the shared
   const perWorker = await Promise.all(['w1', 'w2'].map(async (name, i) => {
     const registry = new Registry()
     new Counter({ name: 'stored_total', help: 'h', registers: [registry] }).inc(10 + i)
-    createAlertMetrics(registry, { openCounts: () => [{ rule: 'offline', severity: 'warning', state: 'firing', n: 3 }] })
+    createAlertMetrics(registry, { openCounts: async () => [{ rule: 'offline', severity: 'warning', state: 'firing', n: 3 }] })
     return { name, metrics: await registry.getMetricsAsJSON() }
   }))
   const text = await mergeWorkerMetrics(perWorker)

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { AlertStore } from '../../registry/alert-store.ts'
-import type { Silence } from '../schemas.ts'
+import type { Alert, Silence } from '../schemas.ts'
 import { buildBody, type BodyItem } from './body.ts'
 import type { ActiveWebhook, NotifyStore, QueuedTransition } from './notify-store.ts'
 
@@ -21,9 +21,9 @@ export const MAX_GROUP = 500
 export type DispatchDeps = {
   alerts: AlertStore
   notify: NotifyStore
-  transaction: <T>(fn: () => T) => T
-  silencesAt: (at: string) => Silence[]
-  stationName: (id: string) => string
+  transaction: <T>(fn: () => Promise<T>) => Promise<T>
+  silencesAt: (at: string) => Promise<Silence[]>
+  stationName: (id: string) => string | Promise<string>
   groupWaitMs: number
   flapMaxPerHour: number
   publicUrl: string | null
@@ -49,9 +49,13 @@ export function createDispatcher (deps: DispatchDeps) {
   const { notify } = deps
 
   /** Writes one group's notifications (one per interested webhook) and settles its queue rows. */
-  function send (rows: QueuedTransition[], flapping: boolean, webhooks: ActiveWebhook[], now: string): number {
-    return deps.transaction(() => {
-      const items = new Map<number, BodyItem>(rows.map((t) => [t.id, { transition: t, alert: deps.alerts.get(t.alertId), stationName: deps.stationName(t.stationId) }]))
+  function send (rows: QueuedTransition[], flapping: boolean, webhooks: ActiveWebhook[], now: string): Promise<number> {
+    return deps.transaction(async () => {
+      const alerts = new Map<number, Alert | null>()
+      for (const t of rows) if (!alerts.has(t.alertId)) alerts.set(t.alertId, await deps.alerts.get(t.alertId))
+      const names = new Map<string, string>()
+      for (const t of rows) if (!names.has(t.stationId)) names.set(t.stationId, await deps.stationName(t.stationId))
+      const items = new Map<number, BodyItem>(rows.map((t) => [t.id, { transition: t, alert: alerts.get(t.alertId)!, stationName: names.get(t.stationId)! }]))
       let written = 0
       for (const w of webhooks) {
         const mine = rows.filter((t) => webhookWants(w, t))
@@ -60,30 +64,30 @@ export function createDispatcher (deps: DispatchDeps) {
           const ids = chunk.map((t) => t.id)
           const key = idempotencyKey(ids)
           const body = buildBody(chunk.map((t) => items.get(t.id)!), { publicUrl: deps.publicUrl, flapping, key })
-          notify.addNotification({ webhookId: w.id, key, transitionIds: ids, kind: chunk[0]!.kind, district: chunk[0]!.district, body, at: now })
+          await notify.addNotification({ webhookId: w.id, key, transitionIds: ids, kind: chunk[0]!.kind, district: chunk[0]!.district, body, at: now })
           written++
         }
       }
-      for (const t of rows) notify.decide(t.id, 'dispatched', written === 0 ? 'no_webhook' : null, flapping, now)
+      for (const t of rows) await notify.decide(t.id, 'dispatched', written === 0 ? 'no_webhook' : null, flapping, now)
       return written
     })
   }
 
   /** A fired or escalated transition held by a silence: still worth sending when the alert is still open and firing. */
-  function stillFiring (t: QueuedTransition): boolean {
-    const state = deps.alerts.get(t.alertId)?.state
+  async function stillFiring (t: QueuedTransition): Promise<boolean> {
+    const state = (await deps.alerts.get(t.alertId))?.state
     return state === 'firing' || (t.kind === 'fired' && state === 'acknowledged')
   }
 
   return {
     /** One pass over the queue at `nowMs`; how many notifications were written. */
-    run (nowMs: number): number {
+    async run (nowMs: number): Promise<number> {
       const now = new Date(nowMs).toISOString()
       const hourAgo = new Date(nowMs - 3_600_000).toISOString()
-      const queued = notify.queued()
+      const queued = await notify.queued()
       if (queued.length === 0) return 0
-      const webhooks = notify.webhooks.active()
-      const silences = deps.silencesAt(now)
+      const webhooks = await notify.webhooks.active()
+      const silences = await deps.silencesAt(now)
       let written = 0
 
       // 1. Flap control, per station + rule + subject.
@@ -98,49 +102,49 @@ export function createDispatcher (deps: DispatchDeps) {
       const flapNotices: QueuedTransition[] = []
       for (const [key, list] of byFlap) {
         const newest = list[list.length - 1]!
-        const flapping = notify.firesSince(key, hourAgo) > deps.flapMaxPerHour
+        const flapping = await notify.firesSince(key, hourAgo) > deps.flapMaxPerHour
         const settling = !flapping && list.some((t) => t.heldBy === 'flapping')
         if (!flapping && !settling) { candidates.push(...list); continue }
-        for (const t of list.slice(0, -1)) notify.decide(t.id, 'dropped', flapping ? 'flapping' : 'superseded', false, now)
+        for (const t of list.slice(0, -1)) await notify.decide(t.id, 'dropped', flapping ? 'flapping' : 'superseded', false, now)
         if (settling) { candidates.push(newest); settled.add(newest.id) }
-        else if (!notify.flapNoticeSince(key, hourAgo)) { flapNotices.push(newest); settled.add(newest.id) }
-        else notify.hold(newest.id, 'flapping')
+        else if (!await notify.flapNoticeSince(key, hourAgo)) { flapNotices.push(newest); settled.add(newest.id) }
+        else await notify.hold(newest.id, 'flapping')
       }
 
       // 2. Silences, and acknowledgements and resolutions of alerts whose firing was never
       // notified (held by a silence, then over): receivers never heard of those alerts.
-      const release = (t: QueuedTransition): boolean => {
+      const release = async (t: QueuedTransition): Promise<boolean> => {
         if (silences.some((s) => covers(s, t))) {
-          if (t.heldBy !== 'silenced') notify.hold(t.id, 'silenced')
+          if (t.heldBy !== 'silenced') await notify.hold(t.id, 'silenced')
           return false
         }
-        if ((t.kind === 'fired' || t.kind === 'escalated') && t.heldBy === 'silenced' && !stillFiring(t)) {
-          notify.decide(t.id, 'dropped', 'over_while_silenced', false, now)
+        if ((t.kind === 'fired' || t.kind === 'escalated') && t.heldBy === 'silenced' && !await stillFiring(t)) {
+          await notify.decide(t.id, 'dropped', 'over_while_silenced', false, now)
           return false
         }
         if ((t.kind === 'acknowledged' || t.kind === 'resolved') && !settled.has(t.id)) {
-          const fired = notify.firedState(t.alertId)
+          const fired = await notify.firedState(t.alertId)
           if (fired === 'queued') return false // waits for its fired to be decided first
           if (fired === 'dropped') {
-            notify.decide(t.id, 'dropped', 'fired_not_notified', false, now)
+            await notify.decide(t.id, 'dropped', 'fired_not_notified', false, now)
             return false
           }
         }
         return true
       }
-      for (const t of flapNotices) if (release(t)) written += send([t], true, webhooks, now)
+      for (const t of flapNotices) if (await release(t)) written += await send([t], true, webhooks, now)
 
       // 3. Groups whose wait is over.
       const groups = new Map<string, QueuedTransition[]>()
       for (const t of candidates.sort((a, b) => a.id - b.id)) {
-        if (!release(t)) continue
+        if (!await release(t)) continue
         let g = groups.get(t.groupKey)
         if (g === undefined) groups.set(t.groupKey, g = [])
         g.push(t)
       }
       for (const g of groups.values()) {
         const first = Math.min(...g.map((t) => Date.parse(t.at)))
-        if (first + deps.groupWaitMs <= nowMs) written += send(g, false, webhooks, now)
+        if (first + deps.groupWaitMs <= nowMs) written += await send(g, false, webhooks, now)
       }
       return written
     }

@@ -19,8 +19,8 @@ export function createNotifyMetrics (registry: Registry, store: NotifyStore) {
       registers,
       // Read from the registry: shown once across workers (cluster/workers/worker-metrics.ts).
       aggregator: 'first',
-      collect () {
-        for (const [state, n] of Object.entries(store.counts())) this.set({ state }, n)
+      async collect () {
+        for (const [state, n] of Object.entries(await store.counts())) this.set({ state }, n)
       }
     })
   }

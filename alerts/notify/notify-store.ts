@@ -1,4 +1,4 @@
-import type { DatabaseSync, SQLInputValue } from 'node:sqlite'
+import type { SqlDb, SqlValue } from '../../registry/db/sql-db.ts'
 import type { AlertTransition } from '../schemas.ts'
 import { toTransition } from '../../registry/alert-store.ts'
 import type { NewWebhook, Notification, NotificationQuery, NotificationState, Webhook, WebhookPatch, WebhookScope } from './schemas.ts'
@@ -35,49 +35,29 @@ const toNotification = (r: NotificationRow): Notification => ({
   lastError: r.last_error, sentAt: r.sent_at, givenUpAt: r.given_up_at
 })
 
-export function createNotifyStore (db: DatabaseSync) {
-  const webhookById = db.prepare('SELECT * FROM webhooks WHERE id = ?')
-  const webhooks = db.prepare('SELECT * FROM webhooks WHERE deleted_at IS NULL ORDER BY id')
-  const insertWebhook = db.prepare(`INSERT INTO webhooks (name, url, scope, scope_id, all_alerts, targets, secret, enabled, created_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`)
-  const cursorOf = db.prepare('SELECT last_id FROM notifier_cursor WHERE name = ?')
-  const setCursor = db.prepare('INSERT INTO notifier_cursor (name, last_id) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET last_id = excluded.last_id')
-  const enqueue = db.prepare(`INSERT INTO notify_queue (transition_id, alert_id, kind, group_key, flap_key, at, state) VALUES (?, ?, ?, ?, ?, ?, 'queued')
-    ON CONFLICT DO NOTHING`)
-  const queued = db.prepare(`SELECT t.*, q.group_key, q.flap_key, q.reason AS held_by FROM notify_queue q JOIN alert_transitions t ON t.id = q.transition_id
-    WHERE q.state = 'queued' ORDER BY q.transition_id LIMIT ?`)
-  const decide = db.prepare('UPDATE notify_queue SET state = ?, reason = ?, flapping = ?, decided_at = ? WHERE transition_id = ? AND state = \'queued\'')
-  const hold = db.prepare('UPDATE notify_queue SET reason = ? WHERE transition_id = ? AND state = \'queued\'')
-  const firesSince = db.prepare(`SELECT count(*) AS n FROM notify_queue WHERE flap_key = ? AND kind = 'fired' AND at > ?`)
-  const flapNoticeSince = db.prepare(`SELECT count(*) AS n FROM notify_queue WHERE flap_key = ? AND flapping = 1 AND state = 'dispatched' AND at > ?`)
-  const firedOf = db.prepare(`SELECT state FROM notify_queue WHERE alert_id = ? AND kind = 'fired' ORDER BY transition_id DESC LIMIT 1`)
-  const insertNotification = db.prepare(`INSERT INTO notifications (webhook_id, idempotency_key, transition_ids, kind, district, body, state, created_at, next_attempt_at)
-    VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT DO NOTHING`)
-  const due = db.prepare(`SELECT * FROM notifications WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`)
-  const notificationById = db.prepare('SELECT * FROM notifications WHERE id = ?')
-  const markSent = db.prepare(`UPDATE notifications SET state = 'sent', attempts = attempts + 1, last_attempt_at = ?, last_status = ?, last_error = NULL, sent_at = ?
-    WHERE id = ? AND state = 'pending'`)
-  const markRetry = db.prepare(`UPDATE notifications SET attempts = attempts + 1, last_attempt_at = ?, last_status = ?, last_error = ?, next_attempt_at = ?
-    WHERE id = ? AND state = 'pending'`)
-  const markGivenUp = db.prepare(`UPDATE notifications SET state = 'given_up', attempts = attempts + ?, last_attempt_at = coalesce(?, last_attempt_at),
-    last_status = coalesce(?, last_status), last_error = ?, given_up_at = ? WHERE id = ? AND state = 'pending'`)
-  const stateCounts = db.prepare('SELECT state, count(*) AS n FROM notifications GROUP BY state')
+type QueuedRow = Parameters<typeof toTransition>[0] & { group_key: string, flap_key: string, held_by: string | null }
+
+export function createNotifyStore (db: SqlDb) {
+  const webhookById = (id: number) => db.get<WebhookRow>('SELECT * FROM webhooks WHERE id = ?', [id])
+  const liveWebhooks = () => db.all<WebhookRow>('SELECT * FROM webhooks WHERE deleted_at IS NULL ORDER BY id')
+  const getWebhook = async (id: number): Promise<Webhook | null> => { const r = await webhookById(id); return r && r.deleted_at === null ? toWebhook(r) : null }
 
   return {
     webhooks: {
-      list: (): Webhook[] => (webhooks.all() as WebhookRow[]).map(toWebhook),
+      list: async (): Promise<Webhook[]> => (await liveWebhooks()).map(toWebhook),
       /** Enabled webhooks with their signing secrets, for the notifier. */
-      active: (): ActiveWebhook[] => (webhooks.all() as WebhookRow[]).filter((r) => r.enabled === 1).map((r) => ({ ...toWebhook(r), secret: r.secret })),
-      get (id: number): Webhook | null { const r = webhookById.get(id) as WebhookRow | undefined; return r && r.deleted_at === null ? toWebhook(r) : null },
-      secretOf (id: number): string | null { const r = webhookById.get(id) as WebhookRow | undefined; return r && r.deleted_at === null ? r.secret : null },
-      add (w: NewWebhook, secret: string, at: string): Webhook {
-        const r = insertWebhook.get(w.name, w.url, w.scope, w.scopeId, w.allAlerts ? 1 : 0, JSON.stringify(w.targets), secret, w.enabled ? 1 : 0, at) as { id: number }
-        return this.get(r.id)!
+      active: async (): Promise<ActiveWebhook[]> => (await liveWebhooks()).filter((r) => r.enabled === 1).map((r) => ({ ...toWebhook(r), secret: r.secret })),
+      get: getWebhook,
+      async secretOf (id: number): Promise<string | null> { const r = await webhookById(id); return r && r.deleted_at === null ? r.secret : null },
+      async add (w: NewWebhook, secret: string, at: string): Promise<Webhook> {
+        const r = await db.get<WebhookRow>(`INSERT INTO webhooks (name, url, scope, scope_id, all_alerts, targets, secret, enabled, created_at)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`, [w.name, w.url, w.scope, w.scopeId, w.allAlerts ? 1 : 0, JSON.stringify(w.targets), secret, w.enabled ? 1 : 0, at])
+        return toWebhook(r!)
       },
-      update (id: number, p: WebhookPatch, at: string): Webhook | null {
+      async update (id: number, p: WebhookPatch, at: string): Promise<Webhook | null> {
         const sets: string[] = []
-        const args: SQLInputValue[] = []
-        const col = (c: string, v: SQLInputValue) => { sets.push(`${c} = ?`); args.push(v) }
+        const args: SqlValue[] = []
+        const col = (c: string, v: SqlValue) => { sets.push(`${c} = ?`); args.push(v) }
         if (p.name !== undefined) col('name', p.name)
         if (p.url !== undefined) col('url', p.url)
         if (p.scope !== undefined) col('scope', p.scope)
@@ -86,65 +66,85 @@ export function createNotifyStore (db: DatabaseSync) {
         if (p.targets !== undefined) col('targets', JSON.stringify(p.targets))
         if (p.enabled !== undefined) col('enabled', p.enabled ? 1 : 0)
         col('updated_at', at)
-        const changed = db.prepare(`UPDATE webhooks SET ${sets.join(', ')} WHERE id = ? AND deleted_at IS NULL`).run(...args, id).changes
-        return changed === 1 ? this.get(id) : null
+        const r = await db.get<WebhookRow>(`UPDATE webhooks SET ${sets.join(', ')} WHERE id = ? AND deleted_at IS NULL RETURNING *`, [...args, id])
+        return r ? toWebhook(r) : null
       },
-      rotate (id: number, secret: string, at: string): Webhook | null {
-        const changed = db.prepare('UPDATE webhooks SET secret = ?, rotated_at = ? WHERE id = ? AND deleted_at IS NULL').run(secret, at, id).changes
-        return changed === 1 ? this.get(id) : null
+      async rotate (id: number, secret: string, at: string): Promise<Webhook | null> {
+        const r = await db.get<WebhookRow>('UPDATE webhooks SET secret = ?, rotated_at = ? WHERE id = ? AND deleted_at IS NULL RETURNING *', [secret, at, id])
+        return r ? toWebhook(r) : null
       },
       /** Soft delete: its notifications keep pointing at it; pending ones are given up when due. */
-      remove (id: number, at: string): boolean {
-        return db.prepare('UPDATE webhooks SET deleted_at = ?, enabled = 0 WHERE id = ? AND deleted_at IS NULL').run(at, id).changes === 1
-      }
+      remove: async (id: number, at: string): Promise<boolean> =>
+        (await db.run('UPDATE webhooks SET deleted_at = ?, enabled = 0 WHERE id = ? AND deleted_at IS NULL', [at, id])).changes === 1
     },
 
-    cursor: (name: string): number => (cursorOf.get(name) as { last_id: number } | undefined)?.last_id ?? 0,
-    setCursor: (name: string, lastId: number): void => { setCursor.run(name, lastId) },
-    enqueue (t: AlertTransition, groupKey: string, flapKey: string): void {
-      enqueue.run(t.id, t.alertId, t.kind, groupKey, flapKey, t.at)
+    cursor: async (name: string): Promise<number> => (await db.get<{ last_id: number }>('SELECT last_id FROM notifier_cursor WHERE name = ?', [name]))?.last_id ?? 0,
+    setCursor: async (name: string, lastId: number): Promise<void> => {
+      await db.run('INSERT INTO notifier_cursor (name, last_id) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET last_id = excluded.last_id', [name, lastId])
     },
-    queued: (limit = 5000): QueuedTransition[] => (queued.all(limit) as Array<Parameters<typeof toTransition>[0] & { group_key: string, flap_key: string, held_by: string | null }>)
-      .map((r) => ({ ...toTransition(r), groupKey: r.group_key, flapKey: r.flap_key, heldBy: r.held_by })),
+    async enqueue (t: AlertTransition, groupKey: string, flapKey: string): Promise<void> {
+      await db.run(`INSERT INTO notify_queue (transition_id, alert_id, kind, group_key, flap_key, at, state) VALUES (?, ?, ?, ?, ?, ?, 'queued')
+        ON CONFLICT DO NOTHING`, [t.id, t.alertId, t.kind, groupKey, flapKey, t.at])
+    },
+    queued: async (limit = 5000): Promise<QueuedTransition[]> =>
+      (await db.all<QueuedRow>(`SELECT t.*, q.group_key, q.flap_key, q.reason AS held_by FROM notify_queue q JOIN alert_transitions t ON t.id = q.transition_id
+        WHERE q.state = 'queued' ORDER BY q.transition_id LIMIT ?`, [limit]))
+        .map((r) => ({ ...toTransition(r), groupKey: r.group_key, flapKey: r.flap_key, heldBy: r.held_by })),
     /** A queued transition leaves the queue: dispatched (notifications written) or dropped with a reason. */
-    decide (transitionId: number, state: 'dispatched' | 'dropped', reason: string | null, flapping: boolean, at: string): void {
-      decide.run(state, reason, flapping ? 1 : 0, at, transitionId)
+    async decide (transitionId: number, state: 'dispatched' | 'dropped', reason: string | null, flapping: boolean, at: string): Promise<void> {
+      await db.run('UPDATE notify_queue SET state = ?, reason = ?, flapping = ?, decided_at = ? WHERE transition_id = ? AND state = \'queued\'',
+        [state, reason, flapping ? 1 : 0, at, transitionId])
     },
     /** Still queued, with why (e.g. `silenced`), so a later decision knows it was held. */
-    hold: (transitionId: number, reason: string): void => { hold.run(reason, transitionId) },
-    firesSince: (flapKey: string, since: string): number => (firesSince.get(flapKey, since) as { n: number }).n,
-    flapNoticeSince: (flapKey: string, since: string): boolean => (flapNoticeSince.get(flapKey, since) as { n: number }).n > 0,
-    /** What became of the alert's `fired` transition: queued, dispatched, dropped, or null (none queued). */
-    firedState: (alertId: number): 'queued' | 'dispatched' | 'dropped' | null =>
-      (firedOf.get(alertId) as { state: 'queued' | 'dispatched' | 'dropped' } | undefined)?.state ?? null,
-
-    addNotification (n: { webhookId: number, key: string, transitionIds: number[], kind: string, district: string, body: string, at: string }): void {
-      insertNotification.run(n.webhookId, n.key, JSON.stringify(n.transitionIds), n.kind, n.district, n.body, n.at, n.at)
+    hold: async (transitionId: number, reason: string): Promise<void> => {
+      await db.run('UPDATE notify_queue SET reason = ? WHERE transition_id = ? AND state = \'queued\'', [reason, transitionId])
     },
-    due: (now: string, limit: number): PendingNotification[] =>
-      (due.all(now, limit) as NotificationRow[]).map((r) => ({ ...toNotification(r), body: r.body })),
-    notification (id: number): (Notification & { body: unknown }) | null {
-      const r = notificationById.get(id) as NotificationRow | undefined
+    firesSince: async (flapKey: string, since: string): Promise<number> =>
+      (await db.get<{ n: number }>(`SELECT count(*) AS n FROM notify_queue WHERE flap_key = ? AND kind = 'fired' AND at > ?`, [flapKey, since]))!.n,
+    flapNoticeSince: async (flapKey: string, since: string): Promise<boolean> =>
+      (await db.get<{ n: number }>(`SELECT count(*) AS n FROM notify_queue WHERE flap_key = ? AND flapping = 1 AND state = 'dispatched' AND at > ?`, [flapKey, since]))!.n > 0,
+    /** What became of the alert's `fired` transition: queued, dispatched, dropped, or null (none queued). */
+    firedState: async (alertId: number): Promise<'queued' | 'dispatched' | 'dropped' | null> =>
+      (await db.get<{ state: 'queued' | 'dispatched' | 'dropped' }>(`SELECT state FROM notify_queue WHERE alert_id = ? AND kind = 'fired' ORDER BY transition_id DESC LIMIT 1`, [alertId]))?.state ?? null,
+
+    async addNotification (n: { webhookId: number, key: string, transitionIds: number[], kind: string, district: string, body: string, at: string }): Promise<void> {
+      await db.run(`INSERT INTO notifications (webhook_id, idempotency_key, transition_ids, kind, district, body, state, created_at, next_attempt_at)
+        VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT DO NOTHING`,
+      [n.webhookId, n.key, JSON.stringify(n.transitionIds), n.kind, n.district, n.body, n.at, n.at])
+    },
+    due: async (now: string, limit: number): Promise<PendingNotification[]> =>
+      (await db.all<NotificationRow>(`SELECT * FROM notifications WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`, [now, limit]))
+        .map((r) => ({ ...toNotification(r), body: r.body })),
+    async notification (id: number): Promise<(Notification & { body: unknown }) | null> {
+      const r = await db.get<NotificationRow>('SELECT * FROM notifications WHERE id = ?', [id])
       return r ? { ...toNotification(r), body: JSON.parse(r.body) as unknown } : null
     },
-    sent: (id: number, at: string, status: number): void => { markSent.run(at, status, at, id) },
-    retry: (id: number, at: string, status: number | null, error: string, next: string): void => { markRetry.run(at, status, error, next, id) },
-    /** `attempted`: this give-up follows an attempt (counted), or happens without one (webhook deleted). */
-    giveUp: (id: number, at: string, status: number | null, error: string, attempted: boolean): void => {
-      markGivenUp.run(attempted ? 1 : 0, attempted ? at : null, status, error, at, id)
+    sent: async (id: number, at: string, status: number): Promise<void> => {
+      await db.run(`UPDATE notifications SET state = 'sent', attempts = attempts + 1, last_attempt_at = ?, last_status = ?, last_error = NULL, sent_at = ?
+        WHERE id = ? AND state = 'pending'`, [at, status, at, id])
     },
-    listNotifications (q: NotificationQuery): Notification[] {
+    retry: async (id: number, at: string, status: number | null, error: string, next: string): Promise<void> => {
+      await db.run(`UPDATE notifications SET attempts = attempts + 1, last_attempt_at = ?, last_status = ?, last_error = ?, next_attempt_at = ?
+        WHERE id = ? AND state = 'pending'`, [at, status, error, next, id])
+    },
+    /** `attempted`: this give-up follows an attempt (counted), or happens without one (webhook deleted). */
+    giveUp: async (id: number, at: string, status: number | null, error: string, attempted: boolean): Promise<void> => {
+      await db.run(`UPDATE notifications SET state = 'given_up', attempts = attempts + ?, last_attempt_at = coalesce(?, last_attempt_at),
+        last_status = coalesce(?, last_status), last_error = ?, given_up_at = ? WHERE id = ? AND state = 'pending'`,
+      [attempted ? 1 : 0, attempted ? at : null, status, error, at, id])
+    },
+    async listNotifications (q: NotificationQuery): Promise<Notification[]> {
       const where: string[] = []
-      const args: SQLInputValue[] = []
+      const args: SqlValue[] = []
       if (q.state !== undefined) { where.push('state = ?'); args.push(q.state) }
       if (q.webhook !== undefined) { where.push('webhook_id = ?'); args.push(q.webhook) }
       if (q.before !== undefined) { where.push('id < ?'); args.push(q.before) }
       const sql = `SELECT * FROM notifications${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`
-      return (db.prepare(sql).all(...args, q.limit) as NotificationRow[]).map(toNotification)
+      return (await db.all<NotificationRow>(sql, [...args, q.limit])).map(toNotification)
     },
-    counts (): Record<NotificationState, number> {
+    async counts (): Promise<Record<NotificationState, number>> {
       const out: Record<NotificationState, number> = { pending: 0, sent: 0, given_up: 0 }
-      for (const r of stateCounts.all() as Array<{ state: NotificationState, n: number }>) out[r.state] = r.n
+      for (const r of await db.all<{ state: NotificationState, n: number }>('SELECT state, count(*) AS n FROM notifications GROUP BY state')) out[r.state] = r.n
       return out
     }
   }

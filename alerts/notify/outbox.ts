@@ -22,21 +22,21 @@ export function groupKeyOf (t: AlertTransition): string {
 /** Flap control counts fires of the same station, rule and subject, whichever alert row they belong to. */
 export const flapKeyOf = (t: AlertTransition): string => JSON.stringify([t.stationId, t.rule, t.subject])
 
-export function createOutboxReader (deps: { alerts: AlertStore, notify: NotifyStore, transaction: <T>(fn: () => T) => T }) {
+export function createOutboxReader (deps: { alerts: AlertStore, notify: NotifyStore, transaction: <T>(fn: () => Promise<T>) => Promise<T> }) {
   return {
     /** Moves every committed transition after the cursor into the queue; how many were queued. */
-    pull (): number {
+    async pull (): Promise<number> {
       let queued = 0
       for (;;) {
-        const r = deps.transaction(() => {
-          const batch = deps.alerts.transitionsAfter(deps.notify.cursor(CURSOR_NAME), BATCH)
+        const r = await deps.transaction(async () => {
+          const batch = await deps.alerts.transitionsAfter(await deps.notify.cursor(CURSOR_NAME), BATCH)
           let q = 0
           for (const t of batch) {
             if (!t.notify) continue
-            deps.notify.enqueue(t, groupKeyOf(t), flapKeyOf(t))
+            await deps.notify.enqueue(t, groupKeyOf(t), flapKeyOf(t))
             q++
           }
-          if (batch.length > 0) deps.notify.setCursor(CURSOR_NAME, batch[batch.length - 1]!.id)
+          if (batch.length > 0) await deps.notify.setCursor(CURSOR_NAME, batch[batch.length - 1]!.id)
           return { queued: q, more: batch.length === BATCH }
         })
         queued += r.queued

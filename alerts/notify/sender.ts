@@ -71,11 +71,11 @@ export function createSender (o: SenderOptions) {
   }
 
   async function attempt (n: PendingNotification, nowMs: () => number): Promise<void> {
-    const webhook = o.notify.webhooks.get(n.webhookId)
-    const secret = o.notify.webhooks.secretOf(n.webhookId)
+    const webhook = await o.notify.webhooks.get(n.webhookId)
+    const secret = await o.notify.webhooks.secretOf(n.webhookId)
     const at = () => new Date(nowMs()).toISOString()
     if (!webhook || secret === null) {
-      o.notify.giveUp(n.id, at(), null, 'webhook deleted', false)
+      await o.notify.giveUp(n.id, at(), null, 'webhook deleted', false)
       o.metrics.givenUp.inc({ reason: 'webhook_deleted' })
       log.warn({ notification: n.id, webhook: n.webhookId }, 'notification given up: its webhook was deleted')
       return
@@ -83,20 +83,20 @@ export function createSender (o: SenderOptions) {
     const r = await post(webhook.url, n, secret)
     const done = at()
     if (r.status !== null && r.status >= 200 && r.status < 300) {
-      o.notify.sent(n.id, done, r.status)
+      await o.notify.sent(n.id, done, r.status)
       o.metrics.sent.inc()
       return
     }
     const tooOld = nowMs() - Date.parse(n.createdAt) >= o.giveUpAfterMs
     if ((r.status === null || retryable(r.status)) && !tooOld) {
       const next = new Date(nowMs() + backoffMs(n.attempts + 1, o.retryBaseMs, o.retryMaxMs, random)).toISOString()
-      o.notify.retry(n.id, done, r.status, r.error ?? 'failed', next)
+      await o.notify.retry(n.id, done, r.status, r.error ?? 'failed', next)
       o.metrics.retried.inc()
       log.info({ notification: n.id, webhook: n.webhookId, attempt: n.attempts + 1, error: r.error, next }, 'notification will be retried')
       return
     }
     const reason = tooOld ? 'too_old' : 'refused'
-    o.notify.giveUp(n.id, done, r.status, `${r.error ?? 'failed'}${tooOld ? ` (given up after ${Math.round(o.giveUpAfterMs / 1000)} s)` : ' (refused by the receiver)'}`, true)
+    await o.notify.giveUp(n.id, done, r.status, `${r.error ?? 'failed'}${tooOld ? ` (given up after ${Math.round(o.giveUpAfterMs / 1000)} s)` : ' (refused by the receiver)'}`, true)
     o.metrics.givenUp.inc({ reason })
     log.error({ notification: n.id, webhook: n.webhookId, attempts: n.attempts + 1, error: r.error, reason }, 'notification given up')
   }
@@ -106,7 +106,10 @@ export function createSender (o: SenderOptions) {
     async run (nowMs: () => number): Promise<number> {
       const free = concurrency - inFlight.size
       if (free <= 0) return 0
-      const due = o.notify.due(new Date(nowMs()).toISOString(), free + inFlight.size).filter((n) => !inFlight.has(n.id)).slice(0, free)
+      const read = await o.notify.due(new Date(nowMs()).toISOString(), free + inFlight.size)
+      // Taken in one synchronous step after the read: a round running alongside (the timer's)
+      // sees these in flight and neither sends them again nor exceeds the concurrency.
+      const due = read.filter((n) => !inFlight.has(n.id)).slice(0, Math.max(0, concurrency - inFlight.size))
       await Promise.all(due.map(async (n) => {
         inFlight.add(n.id)
         try {

@@ -30,11 +30,11 @@ export function startNotifier (o: NotifierOptions) {
   const logger = o.logger.child({ component: 'notifier' })
   const clock = o.clock ?? Date.now
   const metrics = createNotifyMetrics(o.metrics, registry.notify)
-  const outbox = createOutboxReader({ alerts: registry.alerts, notify: registry.notify, transaction: registry.syncTransaction })
+  const outbox = createOutboxReader({ alerts: registry.alerts, notify: registry.notify, transaction: registry.transaction })
   const dispatcher = createDispatcher({
     alerts: registry.alerts,
     notify: registry.notify,
-    transaction: registry.syncTransaction,
+    transaction: registry.transaction,
     silencesAt: registry.alertSettings.activeSilences,
     stationName: (id) => registry.getStation(id)?.name ?? id,
     groupWaitMs: o.groupWaitMs,
@@ -47,15 +47,22 @@ export function startNotifier (o: NotifierOptions) {
   const sending = new Set<Promise<unknown>>()
   let closed = false
 
-  /** One round; the promise settles when this round's send attempts are done (the timer ignores it). */
-  function tick (): Promise<unknown> {
+  // Pull and dispatch one round at a time (a round started meanwhile waits for it): two rounds
+  // reading the same queue would decide its transitions twice.
+  let dispatching: Promise<void> = Promise.resolve()
+  const dispatch = async (): Promise<void> => {
     try {
-      outbox.pull()
-      dispatcher.run(clock())
+      await outbox.pull()
+      await dispatcher.run(clock())
     } catch (err) {
       logger.error({ err: (err as Error).message }, 'notification dispatch failed')
     }
-    const p = sender.run(clock).catch((err: unknown) => logger.error({ err: (err as Error).message }, 'notification sending failed'))
+  }
+
+  /** One round; the promise settles when this round's send attempts are done (the timer ignores it). */
+  function tick (): Promise<unknown> {
+    const round = dispatching = dispatching.then(dispatch)
+    const p = round.then(() => sender.run(clock)).catch((err: unknown) => logger.error({ err: (err as Error).message }, 'notification sending failed'))
     sending.add(p)
     void p.finally(() => sending.delete(p))
     return p

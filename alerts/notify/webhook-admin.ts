@@ -18,8 +18,8 @@ export function createWebhookAdmin (registry: Registry, clock: () => number = Da
     if (w.scope !== 'all' && w.scopeId === '') throw new RegistryError('invalid', `scope ${w.scope} needs a scopeId`)
     if (w.scope === 'station' && !registry.getStation(w.scopeId)) throw new RegistryError('not_found', `station ${w.scopeId} not found`)
   }
-  function existing (id: number): Webhook {
-    const w = store.get(id)
+  async function existing (id: number): Promise<Webhook> {
+    const w = await store.get(id)
     if (!w) throw new RegistryError('not_found', `webhook ${id} not found`)
     return w
   }
@@ -28,28 +28,28 @@ export function createWebhookAdmin (registry: Registry, clock: () => number = Da
     async create (actor: string, input: NewWebhook): Promise<{ webhook: Webhook, secret: string }> {
       checkScope(input)
       const secret = newSecret()
-      const webhook = store.add(input, secret, now())
+      const webhook = await store.add(input, secret, now())
       await registry.audit.append({ actor, action: 'webhook.create', target: `webhook:${webhook.id}`, after: webhook })
       return { webhook, secret }
     },
     async update (actor: string, id: number, patch: WebhookPatch): Promise<Webhook> {
-      const before = existing(id)
+      const before = await existing(id)
       checkScope({ scope: patch.scope ?? before.scope, scopeId: patch.scopeId ?? (patch.scope === 'all' ? '' : before.scopeId) })
-      const after = store.update(id, patch.scope === 'all' && patch.scopeId === undefined ? { ...patch, scopeId: '' } : patch, now())!
+      const after = (await store.update(id, patch.scope === 'all' && patch.scopeId === undefined ? { ...patch, scopeId: '' } : patch, now()))!
       await registry.audit.append({ actor, action: 'webhook.update', target: `webhook:${id}`, before, after })
       return after
     },
     /** A new secret, in force for every attempt from now on (pending retries included). */
     async rotate (actor: string, id: number): Promise<{ webhook: Webhook, secret: string }> {
-      existing(id)
+      await existing(id)
       const secret = newSecret()
-      const webhook = store.rotate(id, secret, now())!
+      const webhook = (await store.rotate(id, secret, now()))!
       await registry.audit.append({ actor, action: 'webhook.rotate', target: `webhook:${id}`, after: { rotatedAt: webhook.rotatedAt } })
       return { webhook, secret }
     },
     async remove (actor: string, id: number): Promise<void> {
-      const before = existing(id)
-      store.remove(id, now())
+      const before = await existing(id)
+      await store.remove(id, now())
       await registry.audit.append({ actor, action: 'webhook.delete', target: `webhook:${id}`, before })
     }
   }

@@ -18,7 +18,7 @@ export type LiveRegistry = {
   listStations: () => Station[]
   presence: { allDevices: () => DeviceLiveness[] }
   /** Open alerts (registry/alert-store.ts); omitted: the live state carries no alerts. */
-  alerts?: { listOpen: () => Alert[] }
+  alerts?: { listOpen: () => Promise<Alert[]> }
   /** Changes whenever the registry may have (registry/open-registry.ts); omitted: read every poll. */
   changeToken?: () => string
 }
@@ -154,9 +154,9 @@ export function createLiveStore (opts: LiveStoreOptions) {
   }
 
   // Every alert transition (evaluator, operator, CLI; any process) is in the registry's table.
-  function syncAlerts (): void {
+  async function syncAlerts (): Promise<void> {
     if (opts.registry.alerts === undefined) return
-    const by = summarizeAlerts(opts.registry.alerts.listOpen())
+    const by = summarizeAlerts(await opts.registry.alerts.listOpen())
     for (const s of stations.values()) {
       const next = by.get(s.meta.id) ?? NO_ALERTS
       if (alertsKey(next) === alertsKey(s.alerts)) continue
@@ -169,28 +169,35 @@ export function createLiveStore (opts: LiveStoreOptions) {
   // not change, and reading 10,000 stations and their devices every poll was most of the idle
   // CPU (bench/RESULTS.md). Taken before reading, so a change during the read is read next time.
   let readAt: string | null = null
+  const DONE: Promise<void> = Promise.resolve()
 
-  /** Registry, presence, open alerts, local midnight. Also run once before the first request. */
-  function sync (): void {
+  /**
+   * Registry, presence, open alerts, local midnight. Also run once before the first request.
+   * Stations, devices and time are taken at once; the promise settles when the open alerts
+   * (an async store) are read too. A failed alert read is read again at the next poll.
+   */
+  function sync (): Promise<void> {
     const t = now()
     const token = opts.registry.changeToken?.() ?? null
+    let alerts = DONE
     if (token === null || token !== readAt) {
       syncStations(t)
       syncDevices()
-      syncAlerts()
       readAt = token
+      alerts = syncAlerts().catch((err: unknown) => { readAt = null; throw err })
     }
     syncTime(t)
+    return alerts
   }
 
-  sync()
-  const pollTimer = setInterval(() => {
+  // The registry is a local SQLite file: a failure here is a busy lock, retried next poll.
+  const poll = () => {
     try {
-      sync()
-    } catch {
-      // The registry is a local SQLite file: a failure here is a busy lock, retried next poll.
-    }
-  }, opts.pollMs ?? 2000)
+      sync().catch(() => {})
+    } catch {}
+  }
+  sync().catch(() => {})
+  const pollTimer = setInterval(poll, opts.pollMs ?? 2000)
   pollTimer.unref()
 
   return {

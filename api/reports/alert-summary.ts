@@ -18,7 +18,7 @@ const minutes = (xs: number[]) => { const m = median(xs); return m === null ? nu
 export type AlertRuleRow = { rule: string, severity: string, fired: number, acknowledged: number, medianMinutesToAck: number | null }
 export type AlertMonthSummary = { fired: number, acknowledged: number, medianMinutesToAck: number | null, byRule: AlertRuleRow[] }
 
-export function alertSummary (alerts: Pick<AlertStore, 'list'>, stations: readonly Station[], month: string): AlertMonthSummary {
+export async function alertSummary (alerts: Pick<AlertStore, 'list'>, stations: readonly Station[], month: string): Promise<AlertMonthSummary> {
   const { first, last } = monthBounds(month)
   const fired: Alert[] = []
   // Widest UTC window over the stations' zones, then each alert checked against its own station's month.
@@ -26,7 +26,7 @@ export function alertSummary (alerts: Pick<AlertStore, 'list'>, stations: readon
   if (bounds.size === 0) return { fired: 0, acknowledged: 0, medianMinutesToAck: null, byRule: [] }
   const from = Math.min(...[...bounds.values()].map((b) => b.start))
   const to = Math.max(...[...bounds.values()].map((b) => b.end))
-  const rows = alerts.list({ from: new Date(from).toISOString(), to: new Date(to).toISOString(), limit: Number.MAX_SAFE_INTEGER }, stations.map((s) => s.id))
+  const rows = await alerts.list({ from: new Date(from).toISOString(), to: new Date(to).toISOString(), limit: Number.MAX_SAFE_INTEGER }, stations.map((s) => s.id))
   for (const a of rows) {
     const b = bounds.get(a.stationId)
     const at = a.firedAt === null ? NaN : Date.parse(a.firedAt)

@@ -53,7 +53,7 @@ export const alertSettingsRoute: FastifyPluginAsyncZod<AlertSettingsRouteOptions
     }
   }, async (request) => {
     const scope = callerScope(request)
-    const all = registry.alertSettings.currentSilences(new Date().toISOString())
+    const all = await registry.alertSettings.currentSilences(new Date().toISOString())
     return { silences: scope.kind === 'all' ? all : all.filter((s) => s.scope === 'district' ? scope.kind === 'district' && scope.district === s.scopeId : stationInScope(scope, { id: s.scopeId, district: registry.getStation(s.scopeId)?.district ?? '' })) }
   })
 
@@ -85,7 +85,7 @@ export const alertSettingsRoute: FastifyPluginAsyncZod<AlertSettingsRouteOptions
       response: { 200: Silence, ...errorResponses }
     }
   }, async (request) => {
-    const s = registry.alertSettings.silence(request.params.id)
+    const s = await registry.alertSettings.silence(request.params.id)
     const scope = callerScope(request)
     const allowed = s !== null && (scope.kind === 'all' || (s.scope === 'district'
       ? scope.kind === 'district' && scope.district === s.scopeId

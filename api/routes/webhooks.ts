@@ -31,7 +31,7 @@ export const webhooksRoute: FastifyPluginAsyncZod<WebhooksRouteOptions> = async 
       tags: ['alerts'],
       response: { 200: z.object({ webhooks: z.array(Webhook) }).meta({ example: { webhooks: [webhookExample] } }), ...errorResponses }
     }
-  }, async () => ({ webhooks: registry.notify.webhooks.list() }))
+  }, async () => ({ webhooks: await registry.notify.webhooks.list() }))
 
   app.post('/webhooks', {
     config: { auth: 'admin' },
@@ -85,7 +85,7 @@ export const webhooksRoute: FastifyPluginAsyncZod<WebhooksRouteOptions> = async 
       querystring: NotificationQuery,
       response: { 200: z.object({ notifications: z.array(Notification) }), ...errorResponses }
     }
-  }, async (request) => ({ notifications: registry.notify.listNotifications(request.query) }))
+  }, async (request) => ({ notifications: await registry.notify.listNotifications(request.query) }))
 
   app.get('/notifications/:id', {
     config: { auth: 'admin' },
@@ -96,7 +96,7 @@ export const webhooksRoute: FastifyPluginAsyncZod<WebhooksRouteOptions> = async 
       response: { 200: Notification.extend({ body: z.unknown() }), ...errorResponses }
     }
   }, async (request) => {
-    const n = registry.notify.notification(request.params.id)
+    const n = await registry.notify.notification(request.params.id)
     if (!n) throw httpError(404, `notification ${request.params.id} not found`)
     return n
   })

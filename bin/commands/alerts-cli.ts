@@ -102,15 +102,15 @@ export function alertsCommand (config: Config, argv: string[]): Promise<number> 
         const { json, ...filters } = v
         const q = AlertQuery.safeParse(Object.fromEntries(Object.entries(filters).filter(([, x]) => x !== undefined)))
         if (!q.success) throw invalid(q.error)
-        printRows(registry.alerts.list(q.data), json, row)
+        printRows(await registry.alerts.list(q.data), json, row)
         return 0
       }
       case 'show': {
         const { positionals } = parse(args, { json: { type: 'boolean' } }, 1)
         const n = id(positionals[0], 'ALERT_ID')
-        const a = registry.alerts.get(n)
+        const a = await registry.alerts.get(n)
         if (!a) throw new RegistryError('not_found', `alert ${n} not found`)
-        printJson({ ...a, history: registry.alerts.history(n) })
+        printJson({ ...a, history: await registry.alerts.history(n) })
         return 0
       }
       case 'ack':
@@ -118,7 +118,7 @@ export function alertsCommand (config: Config, argv: string[]): Promise<number> 
         const { values, positionals } = parse(args, { note: { type: 'string' } }, 1)
         const n = id(positionals[0], 'ALERT_ID')
         const note = required(values.note?.trim(), '--note')
-        printJson(sub === 'ack' ? admin.acknowledge(actor, n, note) : admin.resolve(actor, n, note))
+        printJson(await (sub === 'ack' ? admin.acknowledge(actor, n, note) : admin.resolve(actor, n, note)))
         return 0
       }
       case 'silence': {
@@ -140,7 +140,7 @@ export function alertsCommand (config: Config, argv: string[]): Promise<number> 
       }
       case 'silences': {
         const { values } = parse(args, { json: { type: 'boolean' } })
-        printRows(registry.alertSettings.currentSilences(new Date().toISOString()), values.json)
+        printRows(await registry.alertSettings.currentSilences(new Date().toISOString()), values.json)
         return 0
       }
       case 'unsilence': {
@@ -157,7 +157,7 @@ export function alertsCommand (config: Config, argv: string[]): Promise<number> 
         const [action, ruleName] = positionals
         if (action === undefined) {
           const s = settingsScope(v, true)
-          const { rules, overrides } = admin.effective(s.scope, s.id)
+          const { rules, overrides } = await admin.effective(s.scope, s.id)
           if (v.json) printJson({ rules, overrides })
           else printRows(Object.entries(rules).map(([r, x]) => ({ rule: r, ...x, escalation: x.escalation.map((e) => `${e.afterS}s:${e.target}`).join(',') })), false)
           return 0

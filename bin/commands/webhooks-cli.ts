@@ -56,7 +56,7 @@ export function webhooksCommand (config: Config, argv: string[]): Promise<number
       }
       case 'list': {
         const { values } = parse(args, { json: { type: 'boolean' } })
-        printRows(registry.notify.webhooks.list(), values.json, row)
+        printRows(await registry.notify.webhooks.list(), values.json, row)
         return 0
       }
       case 'rotate': {

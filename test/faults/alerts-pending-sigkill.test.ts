@@ -33,14 +33,14 @@ test('SIGKILL during the pending period: after restart it fires at the original 
   await stack.start()
   try {
     await fx.goOffline(stack.mqttUrl)
-    const pending = await until(() => alertsOf()[0]?.state === 'pending' && alertsOf()[0], 'a pending alert', 90_000)
+    const pending = await until(async () => { const [a] = await alertsOf(); return a?.state === 'pending' && a }, 'a pending alert', 90_000)
     await new Promise((r) => setTimeout(r, 1000))
     await stack.stop('SIGKILL')
-    expect(fx.registry.alerts.get(pending.id)!.state).toBe('pending') // killed inside the period
+    expect((await fx.registry.alerts.get(pending.id))!.state).toBe('pending') // killed inside the period
     const restartedAt = Date.now()
     await stack.start()
 
-    const fired = await until(() => fx.registry.alerts.get(pending.id)?.state === 'firing' && fx.registry.alerts.get(pending.id)!, 'the alert firing after the restart', 90_000)
+    const fired = await until(async () => { const a = await fx.registry.alerts.get(pending.id); return a?.state === 'firing' && a }, 'the alert firing after the restart', 90_000)
     const since = Date.parse(pending.pendingSince)
     expect(fired.pendingSince).toBe(pending.pendingSince) // the same row, the same start
     expect(Date.parse(fired.firedAt!)).toBeGreaterThanOrEqual(since + PENDING_S * 1000) // the whole period was waited
@@ -48,10 +48,10 @@ test('SIGKILL during the pending period: after restart it fires at the original 
 
     await until(() => fx.rx.unique().length === 1, 'the fired notification', 90_000)
     await new Promise((r) => setTimeout(r, 2000)) // nothing more arrives
-    expect(alertsOf()).toHaveLength(1)
-    expect(fx.registry.alerts.history(pending.id).map((t) => t.kind)).toEqual(['pending', 'fired'])
+    expect(await alertsOf()).toHaveLength(1)
+    expect((await fx.registry.alerts.history(pending.id)).map((t) => t.kind)).toEqual(['pending', 'fired'])
     expect(fx.rx.unique()).toHaveLength(1)
-    expect((fx.rx.unique()[0]!.body.alerts as Array<{ transitionId: number }>).map((a) => a.transitionId)).toEqual([fx.registry.alerts.history(pending.id)[1]!.id])
+    expect((fx.rx.unique()[0]!.body.alerts as Array<{ transitionId: number }>).map((a) => a.transitionId)).toEqual([(await fx.registry.alerts.history(pending.id))[1]!.id])
   } finally {
     await stack.stop('SIGTERM')
   }

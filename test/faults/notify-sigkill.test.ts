@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, expect, inject, test } from 'vitest'
+import type { AlertTransition } from '../../alerts/schemas.ts'
 import { connectDevice } from '../support/device.ts'
 import { offlineAlertFixture, until, type OfflineAlertFixture } from '../support/offline-alert-fixture.ts'
 import { createStackProcess } from '../support/stack-process.ts'
@@ -19,11 +20,12 @@ beforeAll(async () => {
 
 afterAll(async () => { await fx?.close() })
 
-const openAlert = () => fx.registry.alerts.list({ state: 'open', station: fx.station, rule: 'station_offline', limit: 10 })[0]
+const openAlert = async () => (await fx.registry.alerts.list({ state: 'open', station: fx.station, rule: 'station_offline', limit: 10 }))[0]
 
 /** Every notifiable transition is in exactly one notification the receiver accepted; duplicates share a key and a body. */
-function checkExactlyOnce (): number {
-  const transitions = fx.registry.alerts.list({ station: fx.station, limit: 100 }).flatMap((a) => fx.registry.alerts.history(a.id)).filter((t) => t.notify)
+async function checkExactlyOnce (): Promise<number> {
+  const transitions: AlertTransition[] = []
+  for (const a of await fx.registry.alerts.list({ station: fx.station, limit: 100 })) transitions.push(...(await fx.registry.alerts.history(a.id)).filter((t) => t.notify))
   const unique = fx.rx.unique()
   for (const t of transitions) {
     const carrying = unique.filter((r) => (r.body.alerts as Array<{ transitionId: number }>).some((a) => a.transitionId === t.id))
@@ -55,10 +57,10 @@ test('SIGKILL while pending, while firing and mid-request: one notification per 
   try {
     // 1. Killed while the alert is pending: after the restart it fires once and is notified once.
     await fx.goOffline(stack.mqttUrl)
-    await until(() => openAlert()?.state === 'pending', 'a pending alert')
+    await until(async () => (await openAlert())?.state === 'pending', 'a pending alert')
     await stack.stop('SIGKILL')
     await stack.start()
-    const fired = await until(() => openAlert()?.state === 'firing' && openAlert(), 'the alert firing after the restart')
+    const fired = await until(async () => { const a = await openAlert(); return a?.state === 'firing' && a }, 'the alert firing after the restart')
     await until(() => fx.rx.unique().length === 1, 'the fired notification')
 
     // 2. Killed while it is firing (its notification sent): nothing is sent again; back online, resolved once.
@@ -66,7 +68,7 @@ test('SIGKILL while pending, while firing and mid-request: one notification per 
     await stack.start()
     const back = await connectDevice(stack.mqttUrl, fx.device, fx.secret)
     await back.publishAsync(`stations/${fx.station}/status`, JSON.stringify({ device: fx.device, ts: Date.now(), seq: Date.now(), state: 'online' }), { qos: 1 })
-    await until(() => fx.registry.alerts.get(fired.id)?.state === 'resolved', 'the alert resolved')
+    await until(async () => (await fx.registry.alerts.get(fired.id))?.state === 'resolved', 'the alert resolved')
     await until(() => fx.rx.unique().length === 2, 'the resolved notification')
     await back.endAsync()
 
@@ -81,7 +83,7 @@ test('SIGKILL while pending, while firing and mid-request: one notification per 
     expect(fx.rx.all.length).toBeGreaterThan(fx.rx.unique().length) // the hung request was sent again
     // Let the stack settle (no further sends), then check the whole history.
     await new Promise((r) => setTimeout(r, 2000))
-    expect(checkExactlyOnce()).toBe(3)
+    expect(await checkExactlyOnce()).toBe(3)
   } finally {
     await stack.stop('SIGTERM')
   }

@@ -34,8 +34,8 @@ export async function offlineAlertFixture (station: { id: string, name: string, 
   const device = `${station.id}-door`
   const { secret } = await registry.addDevice(station.id, device, 'door')
   const now = new Date().toISOString()
-  registry.alertSettings.setOverride('station', station.id, 'station_offline', { ...rule, escalation: [] }, 'test', now)
-  registry.notify.webhooks.add({ name: 'rx', url: rx.url, scope: 'all', scopeId: '', allAlerts: true, targets: [], enabled: true }, 'k', now)
+  await registry.alertSettings.setOverride('station', station.id, 'station_offline', { ...rule, escalation: [] }, 'test', now)
+  await registry.notify.webhooks.add({ name: 'rx', url: rx.url, scope: 'all', scopeId: '', allAlerts: true, targets: [], enabled: true }, 'k', now)
   return {
     dir,
     registryPath,
@@ -58,11 +58,11 @@ export async function offlineAlertFixture (station: { id: string, name: string, 
   }
 }
 
-/** Polls `fn` every 100 ms until it yields a value (not undefined/false), or throws after `timeoutMs`. */
-export async function until<T> (fn: () => T | undefined | false, what: string, timeoutMs = 60_000): Promise<T> {
+/** Polls `fn` (sync or async) every 100 ms until it yields a value (not undefined/false), or throws after `timeoutMs`. */
+export async function until<T> (fn: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 60_000): Promise<T> {
   const end = Date.now() + timeoutMs
   for (;;) {
-    const v = fn()
+    const v = await fn()
     if (v !== undefined && v !== false) return v
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
     await new Promise((resolve) => setTimeout(resolve, 100))
