@@ -156,7 +156,7 @@ describe('service ACL', () => {
     aedes.emit('clientReady', device)
     aedes.emit('publish', {}, service)
     tracker.flush()
-    expect(registry.presence.ofStation('p-1')).toEqual([expect.objectContaining({ deviceId: 'p-1-door', connected: true })])
+    expect(await registry.presence.ofStation('p-1')).toEqual([expect.objectContaining({ deviceId: 'p-1-door', connected: true })])
     expect(tracker.connectedDevices()).toBe(1)
     tracker.close()
     registry.close()

@@ -16,7 +16,7 @@ import { startDay } from './today.ts'
 
 export type LiveRegistry = {
   listStations: () => Station[]
-  presence: { allDevices: () => DeviceLiveness[] }
+  presence: { allDevices: () => Promise<DeviceLiveness[]> }
   /** Open alerts (registry/alert-store.ts); omitted: the live state carries no alerts. */
   alerts?: { listOpen: () => Alert[] }
   /** Changes whenever the registry may have (registry/open-registry.ts); omitted: read every poll. */
@@ -87,7 +87,7 @@ export function createLiveStore (opts: LiveStoreOptions) {
     unknown = []
     if (closed) return
     try {
-      sync()
+      sync().catch(() => {}) // the events need the stations, read before sync() returns
     } catch {
       return
     }
@@ -118,9 +118,9 @@ export function createLiveStore (opts: LiveStoreOptions) {
     }
   }
 
-  function syncDevices (): void {
+  function syncDevices (devices: readonly DeviceLiveness[]): void {
     const seen = new Map<StationRec, Set<string>>()
-    for (const d of opts.registry.presence.allDevices()) {
+    for (const d of devices) {
       const s = stations.get(d.stationId)
       if (s === undefined) continue
       let ids = seen.get(s)
@@ -170,27 +170,34 @@ export function createLiveStore (opts: LiveStoreOptions) {
   // CPU (bench/RESULTS.md). Taken before reading, so a change during the read is read next time.
   let readAt: string | null = null
 
-  /** Registry, presence, open alerts, local midnight. Also run once before the first request. */
-  function sync (): void {
+  /**
+   * Registry, presence, open alerts, local midnight. Also run once before the first request.
+   * Stations, alerts and time are applied before it returns; devices and presence (an async
+   * store, registry/presence-store.ts) when the promise settles.
+   */
+  function sync (): Promise<void> {
     const t = now()
     const token = opts.registry.changeToken?.() ?? null
+    let devices: Promise<void> = Promise.resolve()
     if (token === null || token !== readAt) {
       syncStations(t)
-      syncDevices()
+      devices = opts.registry.presence.allDevices().then((d) => { if (!closed) syncDevices(d) })
       syncAlerts()
       readAt = token
     }
     syncTime(t)
+    return devices
   }
 
-  sync()
-  const pollTimer = setInterval(() => {
+  // The registry is a local SQLite file or a PostgreSQL server: a failure here is a busy lock
+  // or a lost connection, retried next poll.
+  const polled = () => {
     try {
-      sync()
-    } catch {
-      // The registry is a local SQLite file: a failure here is a busy lock, retried next poll.
-    }
-  }, opts.pollMs ?? 2000)
+      sync().catch(() => {})
+    } catch {}
+  }
+  polled()
+  const pollTimer = setInterval(polled, opts.pollMs ?? 2000)
   pollTimer.unref()
 
   return {
