@@ -54,7 +54,7 @@ test('reads the registry again only after a change, by this connection or anothe
   }
 })
 
-test('local midnight still starts a new day when the registry has not changed', () => {
+test('local midnight still starts a new day when the registry has not changed', async () => {
   const registry = openRegistry(':memory:')
   registry.addStation({ id: 'm-1', name: 'Midnight', timezone: 'Asia/Shanghai' })
   const { live, reads } = counted(registry)
