@@ -10,16 +10,24 @@ import { createEvaluator } from './evaluator.ts'
 // presence is flushed by the broker every PRESENCE_FLUSH_MS anyway).
 const REFRESH_EVERY_TICKS = 5
 
-/** Active stations with their devices and presence, as the evaluator's refresh takes them. */
-export function readFleet (registry: Registry) {
-  const byStation = new Map<string, Array<{ id: string, kind: string, connected: boolean | null, lastSeenAt: number }>>()
-  for (const d of registry.presence.devices()) {
+type FleetDevice = { id: string, kind: string, connected: boolean | null, lastSeenAt: number }
+
+/** Every unrevoked device with its presence, by station (an async read: registry/presence-store.ts). */
+export async function readPresence (registry: Registry): Promise<Map<string, FleetDevice[]>> {
+  const byStation = new Map<string, FleetDevice[]>()
+  for (const d of await registry.presence.devices()) {
     let list = byStation.get(d.station_id)
     if (list === undefined) byStation.set(d.station_id, list = [])
     list.push({ id: d.id, kind: d.kind, connected: d.connected === null ? null : d.connected === 1, lastSeenAt: d.last_seen_at === null ? 0 : Date.parse(d.last_seen_at) })
   }
+  return byStation
+}
+
+/** Active stations with their devices and presence, as the evaluator's refresh takes them. */
+export async function readFleet (registry: Registry) {
+  const presence = await readPresence(registry)
   return registry.listStations().filter((s) => s.status === 'active')
-    .map((s) => ({ id: s.id, district: s.district, timezone: s.timezone, capacity: s.capacity, devices: byStation.get(s.id) ?? [] }))
+    .map((s) => ({ id: s.id, district: s.district, timezone: s.timezone, capacity: s.capacity, devices: presence.get(s.id) ?? [] }))
 }
 
 export async function startAlerts (opts: { registry: Registry, ingest: { onStored: (l: StoredListener) => void }, logger: Logger, tickMs: number, clock?: () => number }) {

@@ -133,7 +133,7 @@ export async function startBroker (opts: BrokerOptions) {
   })
     .catch(async (err: Error) => {
       watch.close()
-      presence.close()
+      await presence.close()
       await new Promise<void>((resolve) => aedes.close(() => resolve()))
       await opts.persistence?.close()
       throw err
@@ -154,7 +154,7 @@ export async function startBroker (opts: BrokerOptions) {
     await opts.ingest.close(opts.drainMs)
     await new Promise<void>((resolve) => aedes.close(() => resolve()))
     await closed
-    presence.close()
+    await presence.close()
     // Aedes does not close its persistence.
     await opts.persistence?.close()
     logger.info('MQTT listeners closed')

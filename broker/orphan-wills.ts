@@ -37,8 +37,9 @@ export type OrphanWillDeps = {
 export function createOrphanWills (deps: OrphanWillDeps) {
   const { registry, ingestDevicePublish, logger, metrics } = deps
 
-  // A device's client id is its id, or its id, ':' and a suffix (authenticate.ts).
-  function deviceOf (clientId: string): Device | null {
+  // A device's client id is its id, or its id, ':' and a suffix (authenticate.ts). Read per
+  // will of a dead broker's client (a sweep every 4 heartbeats), not per publish.
+  function deviceOf (clientId: string): Promise<Device | null> {
     const colon = clientId.indexOf(':')
     return registry.devices.get(colon === -1 ? clientId : clientId.slice(0, colon))
   }
@@ -67,7 +68,16 @@ export function createOrphanWills (deps: OrphanWillDeps) {
   const inFlight = new Map<string, Array<(err: Error | null) => void>>()
 
   return function authorizeOrphanWill (will: StoredWill, done: (err: Error | null) => void): void {
-    const device = typeof will.clientId === 'string' ? deviceOf(will.clientId) : null
+    if (typeof will.clientId !== 'string') return drop(will, 'no such device', done)
+    // Aedes does not catch a rejected promise inside a hook: always call back. A registry that
+    // cannot be read keeps the will for the next sweep, as an unstored one is.
+    deviceOf(will.clientId).then((device) => authorize(will, device, done), (err: Error) => {
+      logger.error({ err: err.message, clientId: will.clientId?.slice(0, 64) }, 'will of a client of a dead broker not checked: registry unavailable')
+      done(err)
+    })
+  }
+
+  function authorize (will: StoredWill, device: Device | null, done: (err: Error | null) => void): void {
     if (!device) return drop(will, 'no such device', done)
     // Whatever becomes of the will, that connection is gone (as a disconnect records it).
     if (will.brokerId !== undefined) deps.lost(device.id, will.brokerId)

@@ -23,7 +23,15 @@ export function createPresenceTracker (deps: { aedes: Aedes, sessions: Sessions,
   const seen = new Map<string, number>()
   const now = () => new Date().toISOString()
 
-  store.resetBroker(brokerId, now(), 'broker restarted')
+  // The store is async (registry/db/sql-db.ts): writes go one after another, in the order they
+  // were made, so a connect is never overtaken by the reset before it or the disconnect after it.
+  let queue: Promise<void> = Promise.resolve()
+  function enqueue (what: string, fn: () => Promise<void>): Promise<void> {
+    queue = queue.then(fn).catch((err: Error) => { logger.error({ err: err.message }, what) })
+    return queue
+  }
+
+  enqueue('cannot record presence', () => store.resetBroker(brokerId, now(), 'broker restarted'))
 
   // Connects and disconnects are written together, at most WRITE_DELAY_MS after they happen:
   // after a broker restart thousands of devices reconnect at once, and one SQLite transaction
@@ -32,32 +40,34 @@ export function createPresenceTracker (deps: { aedes: Aedes, sessions: Sessions,
   function write (u: PresenceUpdate): void {
     if (changes.push(u) === 1) setTimeout(writeChanges, WRITE_DELAY_MS).unref()
   }
-  function writeChanges (): void {
-    if (changes.length === 0) return
+  function writeChanges (): Promise<void> {
+    if (changes.length === 0) return queue
     const batch = changes
     changes = []
-    const applied: PresenceUpdate[] = []
-    try {
-      // In order: a connect, then a disconnect of that connection, in one batch.
-      for (let i = 0; i < batch.length;) {
-        let j = i
-        while (j < batch.length && batch[j]!.connected) j++
-        if (j > i) {
-          store.record(batch.slice(i, j))
-          applied.push(...batch.slice(i, j))
+    return enqueue('cannot record presence', async () => {
+      const applied: PresenceUpdate[] = []
+      try {
+        // In order: a connect, then a disconnect of that connection, in one batch.
+        for (let i = 0; i < batch.length;) {
+          let j = i
+          while (j < batch.length && batch[j]!.connected) j++
+          if (j > i) {
+            await store.record(batch.slice(i, j))
+            applied.push(...batch.slice(i, j))
+          }
+          if (j === batch.length) break
+          const u = batch[j]!
+          // Only the connection through this broker ends: if the device has connected through
+          // another node since (a takeover across nodes, whose notice closed this connection),
+          // that node's "connected" stands, whichever of the two writes comes first.
+          if (await store.connectionLost(u.deviceId, brokerId, u.disconnectedAt!, u.disconnectReason!)) applied.push(u)
+          i = j + 1
         }
-        if (j === batch.length) break
-        const u = batch[j]!
-        // Only the connection through this broker ends: if the device has connected through
-        // another node since (a takeover across nodes, whose notice closed this connection),
-        // that node's "connected" stands, whichever of the two writes comes first.
-        if (store.connectionLost(u.deviceId, brokerId, u.disconnectedAt!, u.disconnectReason!)) applied.push(u)
-        i = j + 1
+      } catch (err) {
+        logger.error({ err: (err as Error).message, updates: batch.length }, 'cannot record presence')
       }
-    } catch (err) {
-      logger.error({ err: (err as Error).message, updates: batch.length }, 'cannot record presence')
-    }
-    for (const u of applied) deps.onChange?.(u)
+      for (const u of applied) deps.onChange?.(u)
+    })
   }
 
   aedes.on('clientReady', (client) => {
@@ -90,21 +100,18 @@ export function createPresenceTracker (deps: { aedes: Aedes, sessions: Sessions,
   aedes.on('publish', (_packet, client) => touch(client))
   aedes.on('ping', (_packet, client) => touch(client))
 
-  function flush (): void {
-    writeChanges()
-    if (seen.size === 0) return
+  /** Writes what is pending; settles when it is written (or the failure logged). */
+  function flush (): Promise<void> {
+    const written = writeChanges()
+    if (seen.size === 0) return written
     const updates: PresenceUpdate[] = []
     for (const [deviceId, lastSeenMs] of seen) {
       if (current.has(deviceId)) updates.push({ deviceId, brokerId, connected: true, lastSeenAt: new Date(lastSeenMs).toISOString() })
     }
     seen.clear()
-    try {
-      store.record(updates)
-    } catch (err) {
-      logger.error({ err: (err as Error).message }, 'cannot flush presence')
-    }
+    return enqueue('cannot flush presence', () => store.record(updates))
   }
-  const timer = setInterval(flush, deps.flushMs)
+  const timer = setInterval(() => { void flush() }, deps.flushMs)
   timer.unref()
 
   return {
@@ -118,17 +125,13 @@ export function createPresenceTracker (deps: { aedes: Aedes, sessions: Sessions,
      */
     lostWithBroker (deviceId: string, deadBrokerId: string): void {
       if (current.has(deviceId)) return
-      writeChanges()
-      try {
-        store.connectionLost(deviceId, deadBrokerId, now(), 'broker lost')
-      } catch (err) {
-        logger.error({ err: (err as Error).message, device: deviceId }, 'cannot record presence')
-      }
+      void writeChanges()
+      void enqueue('cannot record presence', async () => { await store.connectionLost(deviceId, deadBrokerId, now(), 'broker lost') })
     },
-    close (): void {
+    async close (): Promise<void> {
       clearInterval(timer)
-      flush()
-      store.resetBroker(brokerId, now(), 'broker stopped')
+      await flush()
+      await enqueue('cannot record presence', () => store.resetBroker(brokerId, now(), 'broker stopped'))
     }
   }
 }

@@ -14,7 +14,7 @@ export function createAdmin (registry: Registry) {
     async addStation (actor: string, input: NewStation): Promise<Station> {
       const station = registry.stations.add(input)
       // A service scoped to this district must reconnect to see the new station.
-      registry.services.districtsChanged([station.district])
+      await registry.services.districtsChanged([station.district])
       await audit({ actor, action: 'station.create', target: `station:${station.id}`, after: station })
       return station
     },
@@ -23,10 +23,10 @@ export function createAdmin (registry: Registry) {
       const [before, after] = registry.stations.update(id, patch)
       if (before.status !== after.status && after.status !== 'active') {
         // The broker drops the station's connections and refuses new ones.
-        registry.devices.stationChanged(id, after.status)
+        await registry.devices.stationChanged(id, after.status)
       }
       // Services scoped to either district must reconnect: one of them must stop seeing it.
-      if (before.district !== after.district) registry.services.districtsChanged([before.district, after.district])
+      if (before.district !== after.district) await registry.services.districtsChanged([before.district, after.district])
       await audit({ actor, action: after.status !== before.status ? `station.${after.status === 'active' ? 'activate' : after.status === 'suspended' ? 'suspend' : 'retire'}` : 'station.update', target: `station:${id}`, before, after })
       return after
     },
@@ -44,7 +44,7 @@ export function createAdmin (registry: Registry) {
     },
 
     async revokeDevice (actor: string, deviceId: string) {
-      const { before, device } = registry.devices.revoke(deviceId)
+      const { before, device } = await registry.devices.revoke(deviceId)
       await audit({ actor, action: 'device.revoke', target: `device:${deviceId}`, before, after: device })
       return device
     },
@@ -57,7 +57,7 @@ export function createAdmin (registry: Registry) {
 
     /** A change of scope or permission drops the service's live connections (change feed). */
     async updateService (actor: string, id: string, patch: ServicePatch) {
-      const { before, service } = registry.services.update(id, patch)
+      const { before, service } = await registry.services.update(id, patch)
       await audit({ actor, action: 'service.update', target: `service:${id}`, before, after: service })
       return service
     },
@@ -69,7 +69,7 @@ export function createAdmin (registry: Registry) {
     },
 
     async revokeService (actor: string, id: string) {
-      const { before, service } = registry.services.revoke(id)
+      const { before, service } = await registry.services.revoke(id)
       await audit({ actor, action: 'service.revoke', target: `service:${id}`, before, after: service })
       return service
     },
@@ -94,7 +94,7 @@ export function createAdmin (registry: Registry) {
       const rows = parseStationCsv(csv, (id) => registry.stations.get(id) !== null)
       return registry.transaction(async () => {
         const created = rows.map((row) => registry.stations.add(row))
-        registry.services.districtsChanged(created.map((s) => s.district))
+        await registry.services.districtsChanged(created.map((s) => s.district))
         await audit({ actor, action: 'station.import', target: `stations:${created.length}`, after: created.map((s) => s.id) })
         return created
       })

@@ -59,8 +59,8 @@ export function openRegistry (path: string, opts: RegistryOptions = {}) {
   const ownChanges = db.prepare('SELECT total_changes() AS n')
 
   const stations = createStationStore(db)
-  const devices = createDeviceStore(db, hasher)
-  const services = createServiceStore(db, hasher)
+  const devices = createDeviceStore(sql, hasher)
+  const services = createServiceStore(sql, hasher)
 
   return {
     /** The credential key's id and where it came from (never the key): for the start-up log. */
@@ -73,7 +73,7 @@ export function openRegistry (path: string, opts: RegistryOptions = {}) {
     tokens: createTokenStore(sql),
     sessions: createSessionStore(sql),
     audit: createAuditStore(sql),
-    presence: createPresenceStore(db),
+    presence: createPresenceStore(sql),
     alerts: createAlertStore(sql),
     alertSettings: createAlertSettingsStore(sql),
     notify: createNotifyStore(sql),
@@ -108,18 +108,19 @@ export function openRegistry (path: string, opts: RegistryOptions = {}) {
      * the two has a row. Exactly one hash check runs, against the credential's hash or, for an
      * unknown, revoked or suspended id, a dummy hash of the same kind: the time taken does not
      * tell which ids exist. A hash in the old format (scrypt) that matches is replaced by a
-     * current one. `verify` is injectable so tests can count the checks.
+     * current one. `verify` is injectable so tests can count the checks. One query for a
+     * device (the hot path of a reconnect storm), the device's then the service's for a service.
      */
     authenticatePrincipal: async (id: string, secret: string, verify: VerifySecret = hasher.verify): Promise<Principal | null> => {
-      const device = devices.usableCredential(id)
+      const device = await devices.usableCredential(id)
       if (device) return devices.checked(device, secret, verify)
-      const service = services.usableCredential(id)
+      const service = await services.usableCredential(id)
       if (service) return services.checked(service, secret, verify)
       await verify(secret, hasher.dummy)
       return null
     },
-    principalIfHashMatches: (id: string, secretHash: string): Principal | null =>
-      devices.ifHashMatches(id, secretHash) ?? services.ifHashMatches(id, secretHash),
+    principalIfHashMatches: async (id: string, secretHash: string): Promise<Principal | null> =>
+      (await devices.ifHashMatches(id, secretHash)) ?? services.ifHashMatches(id, secretHash),
     /**
      * Differs from an earlier answer whenever anything may have changed in the registry since:
      * SQLite's data_version moves when another connection (a worker, the CLI) commits, and

@@ -1,5 +1,6 @@
-import type { DatabaseSync } from 'node:sqlite'
 import { ServiceId } from '../contract/index.ts'
+import type { SqlDb } from './db/sql-db.ts'
+import { isUniqueViolation } from './db/sql-errors.ts'
 import { invalid, RegistryError } from './registry-error.ts'
 import { NewService, ServicePatch, type Service, type ServicePermission, type ServiceScope } from './schemas.ts'
 import { generateSecret, type SecretHasher, type VerifySecret } from './secrets.ts'
@@ -24,32 +25,22 @@ export type AuthenticatedService = {
  * device's (upgraded from the old format the same way), but a scope of stations instead of one. Rotation, revocation and any change of what
  * the service may see go into credential_changes, which the broker polls to drop its connections.
  */
-export function createServiceStore (db: DatabaseSync, hasher: SecretHasher) {
+export function createServiceStore (db: SqlDb, hasher: SecretHasher) {
   const q = {
-    insert: db.prepare('INSERT INTO services (id, name, secret_hash, scope, permission, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
-    get: db.prepare('SELECT * FROM services WHERE id = ?'),
-    all: db.prepare('SELECT * FROM services ORDER BY id'),
-    active: db.prepare('SELECT * FROM services WHERE status = \'active\''),
-    update: db.prepare('UPDATE services SET name = ?, scope = ?, permission = ?, updated_at = ? WHERE id = ?'),
-    rotate: db.prepare('UPDATE services SET secret_hash = ?, rotated_at = ? WHERE id = ?'),
-    upgrade: db.prepare('UPDATE services SET secret_hash = ? WHERE id = ? AND secret_hash = ?'),
-    revoke: db.prepare('UPDATE services SET status = \'revoked\', revoked_at = ? WHERE id = ? AND status = \'active\''),
-    change: db.prepare('INSERT INTO credential_changes (at, station_id, service_id, change) VALUES (?, \'\', ?, ?)'),
-    device: db.prepare('SELECT 1 FROM devices WHERE id = ?'),
-    station: db.prepare('SELECT 1 FROM stations WHERE id = ?'),
-    inDistrict: db.prepare('SELECT id FROM stations WHERE district = ?'),
-    districts: db.prepare('SELECT DISTINCT district FROM stations WHERE district <> \'\' ORDER BY district LIMIT 20')
+    get: 'SELECT * FROM services WHERE id = ?',
+    change: 'INSERT INTO credential_changes (at, station_id, service_id, change) VALUES (?, \'\', ?, ?)',
+    inDistrict: 'SELECT id FROM stations WHERE district = ?'
   }
   const now = () => new Date().toISOString()
 
-  function get (id: string): Service | null {
+  async function get (id: string): Promise<Service | null> {
     if (!ServiceId.safeParse(id).success) return null
-    const row = q.get.get(id) as Row | undefined
+    const row = await db.get<Row>(q.get, [id])
     return row ? toService(row) : null
   }
 
-  function existing (id: string): Service {
-    const service = get(id)
+  async function existing (id: string): Promise<Service> {
+    const service = await get(id)
     if (!service) throw new RegistryError('not_found', `service ${id} not found`)
     if (service.status === 'revoked') throw new RegistryError('conflict', `service ${id} is revoked`)
     return service
@@ -57,15 +48,16 @@ export function createServiceStore (db: DatabaseSync, hasher: SecretHasher) {
 
   // A scope naming nothing that exists is a typo, not an intention: refuse it while the admin
   // is still at the keyboard. Station lists are stored sorted and without duplicates.
-  function checkedScope (scope: ServiceScope): ServiceScope {
+  async function checkedScope (scope: ServiceScope): Promise<ServiceScope> {
     if (scope.kind === 'stations') {
       const stations = [...new Set(scope.stations)].sort()
-      const unknown = stations.filter((id) => !q.station.get(id))
+      const unknown: string[] = []
+      for (const id of stations) if (!await db.get('SELECT 1 FROM stations WHERE id = ?', [id])) unknown.push(id)
       if (unknown.length) throw new RegistryError('invalid', `scope: unknown station(s) ${unknown.slice(0, 20).join(', ')}`)
       return { kind: 'stations', stations }
     }
-    if (scope.kind === 'district' && q.inDistrict.all(scope.district).length === 0) {
-      const known = (q.districts.all() as Array<{ district: string }>).map((d) => d.district)
+    if (scope.kind === 'district' && !await db.get('SELECT 1 FROM stations WHERE district = ? LIMIT 1', [scope.district])) {
+      const known = (await db.all<{ district: string }>('SELECT DISTINCT district FROM stations WHERE district <> \'\' ORDER BY district LIMIT 20')).map((d) => d.district)
       throw new RegistryError('invalid', `scope: no station is in district ${JSON.stringify(scope.district)}; districts: ${known.join(', ') || '(none)'}`)
     }
     return scope
@@ -76,70 +68,77 @@ export function createServiceStore (db: DatabaseSync, hasher: SecretHasher) {
     if (!parsed.success) throw invalid(parsed.error)
     const s = parsed.data
     // The broker looks a username up among devices and services: one id, one principal.
-    if (q.device.get(s.id)) throw new RegistryError('conflict', `id ${s.id} is already used by a device; service and device ids must differ (both are MQTT usernames)`)
-    if (q.get.get(s.id)) throw new RegistryError('conflict', `service ${s.id} already exists`)
-    const scope = checkedScope(s.scope)
+    if (await db.get('SELECT 1 FROM devices WHERE id = ?', [s.id])) throw new RegistryError('conflict', `id ${s.id} is already used by a device; service and device ids must differ (both are MQTT usernames)`)
+    if (await db.get(q.get, [s.id])) throw new RegistryError('conflict', `service ${s.id} already exists`)
+    const scope = await checkedScope(s.scope)
     const secret = generateSecret()
     const hash = hasher.hash(secret)
     try {
-      q.insert.run(s.id, s.name, hash, JSON.stringify(scope), s.permission, now())
+      await db.run('INSERT INTO services (id, name, secret_hash, scope, permission, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+        [s.id, s.name, hash, JSON.stringify(scope), s.permission, now()])
     } catch (err) {
-      // Another process inserted the id while the secret was being hashed (the triggers of
-      // migration 4 and the primary key make that atomic).
-      const message = (err as Error).message
-      if (message.includes('in use by a device')) throw new RegistryError('conflict', `id ${s.id} is already used by a device`)
-      if (message.includes('UNIQUE constraint')) throw new RegistryError('conflict', `service ${s.id} already exists`)
+      // Another caller inserted the id since the checks above (the triggers of migration 4, in
+      // both dialects the same message, and the primary key make that atomic).
+      if ((err as Error).message.includes('in use by a device')) throw new RegistryError('conflict', `id ${s.id} is already used by a device`)
+      if (isUniqueViolation(err)) throw new RegistryError('conflict', `service ${s.id} already exists`)
       throw err
     }
-    return { service: get(s.id)!, secret }
+    return { service: (await get(s.id))!, secret }
   }
 
   /** Name, scope or permission; a change of what the service may do drops its connections. */
-  function update (id: string, patch: ServicePatch): { before: Service, service: Service } {
-    const before = existing(id)
+  async function update (id: string, patch: ServicePatch): Promise<{ before: Service, service: Service }> {
+    const before = await existing(id)
     const parsed = ServicePatch.safeParse(patch)
     if (!parsed.success) throw invalid(parsed.error)
     const p = parsed.data
-    const scope = p.scope ? checkedScope(p.scope) : before.scope
+    const scope = p.scope ? await checkedScope(p.scope) : before.scope
     const permission = p.permission ?? before.permission
     const at = now()
-    q.update.run(p.name ?? before.name, JSON.stringify(scope), permission, at, id)
-    if (JSON.stringify(scope) !== JSON.stringify(before.scope) || permission !== before.permission) q.change.run(at, id, 'scope')
-    return { before, service: get(id)! }
+    await db.transaction(async (tx) => {
+      await tx.run('UPDATE services SET name = ?, scope = ?, permission = ?, updated_at = ? WHERE id = ?', [p.name ?? before.name, JSON.stringify(scope), permission, at, id])
+      if (JSON.stringify(scope) !== JSON.stringify(before.scope) || permission !== before.permission) await tx.run(q.change, [at, id, 'scope'])
+    })
+    return { before, service: (await get(id))! }
   }
 
   async function rotate (id: string): Promise<{ before: Service, service: Service, secret: string }> {
-    const before = existing(id)
+    const before = await existing(id)
     const secret = generateSecret()
     const hash = hasher.hash(secret)
     const at = now()
-    q.rotate.run(hash, at, id)
-    q.change.run(at, id, 'rotated')
-    return { before, service: get(id)!, secret }
+    await db.transaction(async (tx) => {
+      await tx.run('UPDATE services SET secret_hash = ?, rotated_at = ? WHERE id = ?', [hash, at, id])
+      await tx.run(q.change, [at, id, 'rotated'])
+    })
+    return { before, service: (await get(id))!, secret }
   }
 
-  function revoke (id: string): { before: Service, service: Service } {
-    const before = get(id)
+  async function revoke (id: string): Promise<{ before: Service, service: Service }> {
+    const before = await get(id)
     if (!before) throw new RegistryError('not_found', `service ${id} not found`)
     if (before.status === 'revoked') throw new RegistryError('conflict', `service ${id} is already revoked`)
     const at = now()
-    q.revoke.run(at, id)
-    q.change.run(at, id, 'revoked')
-    return { before, service: get(id)! }
+    await db.transaction(async (tx) => {
+      await tx.run('UPDATE services SET status = \'revoked\', revoked_at = ? WHERE id = ? AND status = \'active\'', [at, id])
+      await tx.run(q.change, [at, id, 'revoked'])
+    })
+    return { before, service: (await get(id))! }
   }
 
   const usable = (r: Row | undefined): r is Row => r !== undefined && r.status === 'active'
-  function toAuth (r: Row): AuthenticatedService {
+  // A district scope is resolved with one more query; 'all' and station lists need none.
+  async function toAuth (r: Row): Promise<AuthenticatedService> {
     const scope = JSON.parse(r.scope) as ServiceScope
     const stations = scope.kind === 'all'
       ? null
-      : new Set(scope.kind === 'stations' ? scope.stations : (q.inDistrict.all(scope.district) as Array<{ id: string }>).map((s) => s.id))
+      : new Set(scope.kind === 'stations' ? scope.stations : (await db.all<{ id: string }>(q.inDistrict, [scope.district])).map((s) => s.id))
     return { principal: 'service', serviceId: r.id, permission: r.permission as ServicePermission, stations, secretHash: r.secret_hash }
   }
 
-  function usableCredential (id: string): AuthenticatedService | null {
+  async function usableCredential (id: string): Promise<AuthenticatedService | null> {
     if (!ServiceId.safeParse(id).success) return null
-    const row = q.get.get(id) as Row | undefined
+    const row = await db.get<Row>(q.get, [id])
     return usable(row) ? toAuth(row) : null
   }
 
@@ -148,7 +147,9 @@ export function createServiceStore (db: DatabaseSync, hasher: SecretHasher) {
     if (!await verify(secret, service.secretHash)) return null
     if (hasher.isCurrent(service.secretHash)) return service
     const hash = hasher.hash(secret)
-    return q.upgrade.run(hash, service.serviceId, service.secretHash).changes === 1 ? { ...service, secretHash: hash } : service
+    // Compare-and-set: a rotation since the read keeps its hash.
+    const { changes } = await db.run('UPDATE services SET secret_hash = ? WHERE id = ? AND secret_hash = ?', [hash, service.serviceId, service.secretHash])
+    return changes === 1 ? { ...service, secretHash: hash } : service
   }
 
   return {
@@ -157,13 +158,13 @@ export function createServiceStore (db: DatabaseSync, hasher: SecretHasher) {
     update,
     rotate,
     revoke,
-    list: (): Service[] => (q.all.all() as Row[]).map(toService),
+    list: async (): Promise<Service[]> => (await db.all<Row>('SELECT * FROM services ORDER BY id')).map(toService),
     /**
      * The service when the secret matches an active credential. One hash check whatever the
      * id (a dummy hash without a usable credential): see secrets.ts.
      */
     async authenticate (id: string, secret: string, verify: VerifySecret = hasher.verify): Promise<AuthenticatedService | null> {
-      const service = usableCredential(id)
+      const service = await usableCredential(id)
       if (service) return checked(service, secret, verify)
       await verify(secret, hasher.dummy)
       return null
@@ -172,21 +173,22 @@ export function createServiceStore (db: DatabaseSync, hasher: SecretHasher) {
     usableCredential,
     checked,
     /** Cheap re-check of a credential verified before: still active, same hash (scope read afresh). */
-    ifHashMatches (id: string, secretHash: string): AuthenticatedService | null {
-      const row = q.get.get(id) as Row | undefined
+    async ifHashMatches (id: string, secretHash: string): Promise<AuthenticatedService | null> {
+      if (!ServiceId.safeParse(id).success) return null
+      const row = await db.get<Row>(q.get, [id])
       return usable(row) && row.secret_hash === secretHash ? toAuth(row) : null
     },
     /**
      * Stations joined or left these districts: the services scoped to them must reconnect to
      * have their station set resolved again (one that left must stop flowing at once).
      */
-    districtsChanged (districts: Iterable<string>): void {
+    async districtsChanged (districts: Iterable<string>): Promise<void> {
       const changed = new Set([...districts].filter((d) => d !== ''))
       if (changed.size === 0) return
       const at = now()
-      for (const row of q.active.all() as Row[]) {
+      for (const row of await db.all<Row>('SELECT * FROM services WHERE status = \'active\'')) {
         const scope = JSON.parse(row.scope) as ServiceScope
-        if (scope.kind === 'district' && changed.has(scope.district)) q.change.run(at, row.id, 'scope')
+        if (scope.kind === 'district' && changed.has(scope.district)) await db.run(q.change, [at, row.id, 'scope'])
       }
     }
   }

@@ -65,7 +65,7 @@ export async function provisionDemoFleet (registry: Registry, dataDir: string) {
       const deviceId = `${station.id}-${role}`
       let secret = file.devices[deviceId]
       if (!secret) {
-        if (registry.listDevices(station.id).some((d) => d.id === deviceId)) {
+        if ((await registry.listDevices(station.id)).some((d) => d.id === deviceId)) {
           throw new Error(`device ${deviceId} is registered but its demo secret is not in ${path}; remove the demo data directory to start over`)
         }
         secret = (await registry.addDevice(station.id, deviceId, kind)).secret

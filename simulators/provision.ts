@@ -46,7 +46,7 @@ export async function provisionFleet (opts: {
       const station = stations[i]!
       if (!registry.getStation(station.id)) registry.addStation(toNewStation(station))
       const have = credentials.get(station.id) ?? []
-      const registered = new Set(registry.listDevices(station.id).map((d) => d.id))
+      const registered = new Set((await registry.listDevices(station.id)).map((d) => d.id))
       const devices: DeviceCredential[] = []
       for (const role of ROLES[layout]) {
         const deviceId = `${station.id}-${role}`

@@ -38,7 +38,7 @@ describe('broker login timing', () => {
     registry.addStation({ id: 'tm-2', name: 'two' })
     const door = await registry.addDevice('tm-1', 'tm-1-door', 'door')
     const revoked = await registry.addDevice('tm-1', 'tm-1-hub', 'hub')
-    registry.devices.revoke('tm-1-hub')
+    await registry.devices.revoke('tm-1-hub')
     const suspended = await registry.addDevice('tm-2', 'tm-2-door', 'door')
     registry.stations.update('tm-2', { status: 'suspended' })
     const service = await registry.services.add({ id: 'tm-board', name: 'Board', scope: { kind: 'all' } })

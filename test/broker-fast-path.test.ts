@@ -67,8 +67,8 @@ describe('device publishes on the fast path', () => {
     // Presence: a publish a second after connecting moves "last seen" past the connect.
     await new Promise((r) => setTimeout(r, 1100))
     await publishEvent(dev, S, 'door', door(104))
-    stack.broker.flushPresence()
-    const presence = stack.registry.presence.ofStation(S).find((p) => p.deviceId === `${S}-door`)
+    await stack.broker.flushPresence()
+    const presence = (await stack.registry.presence.ofStation(S)).find((p) => p.deviceId === `${S}-door`)
     expect(presence?.connected).toBe(true)
     expect(Date.parse(presence!.lastSeenAt) - Date.parse(presence!.connectedAt!)).toBeGreaterThanOrEqual(1000)
     await Promise.all([dev.endAsync(), hub.endAsync()])

@@ -30,21 +30,21 @@ test('reads the registry again only after a change, by this connection or anothe
   const store = createLiveStore({ registry: live, offlineAfterMs: 60_000, pollMs: 3_600_000, onChange: () => {} })
   try {
     expect(reads).toEqual({ stations: 1, devices: 1 })
-    for (let i = 0; i < 5; i++) store.sync()
+    for (let i = 0; i < 5; i++) await store.sync()
     expect(reads).toEqual({ stations: 1, devices: 1 }) // nothing changed: nothing read
 
     registry.addStation({ id: 'p-2', name: 'Two' }) // this connection
-    store.sync()
+    await store.sync()
     expect(reads.stations).toBe(2)
     expect(store.get('p-2')?.meta.name).toBe('Two')
-    store.sync()
+    await store.sync()
     expect(reads.stations).toBe(2)
 
     const cli = openRegistry(path) // another connection, as `waystation stations add` has
     cli.addStation({ id: 'p-3', name: 'Three' })
     await cli.devices.add('p-3', 'p-3-door', 'door')
     cli.close()
-    store.sync()
+    await store.sync()
     expect(reads.stations).toBe(3)
     expect(store.get('p-3')?.meta.name).toBe('Three')
     expect([...store.get('p-3')!.devices.keys()]).toEqual(['p-3-door'])
@@ -54,7 +54,7 @@ test('reads the registry again only after a change, by this connection or anothe
   }
 })
 
-test('local midnight still starts a new day when the registry has not changed', () => {
+test('local midnight still starts a new day when the registry has not changed', async () => {
   const registry = openRegistry(':memory:')
   registry.addStation({ id: 'm-1', name: 'Midnight', timezone: 'Asia/Shanghai' })
   const { live, reads } = counted(registry)
@@ -63,7 +63,7 @@ test('local midnight still starts a new day when the registry has not changed', 
   try {
     const today = store.get('m-1')!.today.date
     t += 86_400_000
-    store.sync()
+    await store.sync()
     expect(reads.stations).toBe(1)
     expect(store.get('m-1')!.today.date).not.toBe(today)
   } finally {

@@ -17,7 +17,7 @@ test('a connected device silent for longer than the threshold makes the station 
   const { viewer } = await apiTokens(registry)
   const ago = (s: number) => new Date(Date.now() - s * 1000).toISOString()
 
-  registry.presence.record([
+  await registry.presence.record([
     { deviceId: 'st-1-door', brokerId: 'b1', connected: true, lastSeenAt: ago(120), connectedAt: ago(3600) },
     { deviceId: 'st-1-hub', brokerId: 'b1', connected: false, lastSeenAt: ago(30), disconnectedAt: ago(30), disconnectReason: 'connection lost' }
   ])
@@ -25,13 +25,13 @@ test('a connected device silent for longer than the threshold makes the station 
   expect(body).toMatchObject({ state: 'offline', offlineAfterSeconds: 60 })
   expect(body.lastSeenAt).toBe(body.devices[1].lastSeenAt)
 
-  registry.presence.record([{ deviceId: 'st-1-door', brokerId: 'b1', connected: true, lastSeenAt: ago(5) }])
+  await registry.presence.record([{ deviceId: 'st-1-door', brokerId: 'b1', connected: true, lastSeenAt: ago(5) }])
   body = (await app.inject({ url: '/stations/st-1/presence', headers: viewer })).json()
   expect(body.state).toBe('online')
   expect(body.devices[0]).toMatchObject({ deviceId: 'st-1-door', connected: true, disconnectReason: null })
 
   // Broker restart: its connections are gone.
-  registry.presence.resetBroker('b1', ago(0), 'broker restarted')
+  await registry.presence.resetBroker('b1', ago(0), 'broker restarted')
   body = (await app.inject({ url: '/stations/st-1/presence', headers: viewer })).json()
   expect(body.state).toBe('offline')
   expect(body.devices[0]).toMatchObject({ connected: false, disconnectReason: 'broker restarted' })

@@ -35,8 +35,8 @@ describe('registry', () => {
     expect(await r.authenticateDevice('nope', secret)).toBeNull()
     await expect(r.addDevice('sz-1', 'sz-1-door')).rejects.toThrow(/already exists/)
     await expect(r.addDevice('sz-404', 'd-1')).rejects.toThrow(/does not exist/)
-    expect(r.deviceIfHashMatches('sz-1-door', ok!.secretHash)).toMatchObject({ stationId: 'sz-1' })
-    expect(r.deviceIfHashMatches('sz-1-door', 'scrypt$other')).toBeNull()
+    expect(await r.deviceIfHashMatches('sz-1-door', ok!.secretHash)).toMatchObject({ stationId: 'sz-1' })
+    expect(await r.deviceIfHashMatches('sz-1-door', 'scrypt$other')).toBeNull()
     r.close()
   })
 
@@ -49,14 +49,14 @@ describe('registry', () => {
     const { secret } = await r.services.add({ id: 'board', name: 'North board', scope: { kind: 'district', district: 'north' } })
     const login = await r.authenticatePrincipal('board', secret)
     expect(login).toMatchObject({ principal: 'service', serviceId: 'board', permission: 'subscribe', stations: new Set(['n-1']) })
-    expect(r.principalIfHashMatches('board', login!.secretHash)).toMatchObject({ stations: new Set(['n-1']) })
+    expect(await r.principalIfHashMatches('board', login!.secretHash)).toMatchObject({ stations: new Set(['n-1']) })
     expect(await r.authenticatePrincipal('board', `${secret}x`)).toBeNull()
     expect(await r.authenticatePrincipal('n-1-door', secret)).toBeNull()
 
     // A station joining the district is in scope at the next login; the feed tells the broker.
     r.stations.update('s-1', { district: 'north' })
-    r.services.districtsChanged(['south', 'north'])
-    expect(r.principalIfHashMatches('board', login!.secretHash)).toMatchObject({ stations: new Set(['n-1', 's-1']) })
+    await r.services.districtsChanged(['south', 'north'])
+    expect(await r.principalIfHashMatches('board', login!.secretHash)).toMatchObject({ stations: new Set(['n-1', 's-1']) })
     expect(await r.changesSince(0)).toEqual([expect.objectContaining({ station_id: '', device_id: null, service_id: 'board', change: 'scope' })])
 
     // The triggers keep the ids disjoint when another process inserts past the store's checks.

@@ -16,7 +16,7 @@ import { startDay } from './today.ts'
 
 export type LiveRegistry = {
   listStations: () => Station[]
-  presence: { allDevices: () => DeviceLiveness[] }
+  presence: { allDevices: () => Promise<DeviceLiveness[]> }
   /** Open alerts (registry/alert-store.ts); omitted: the live state carries no alerts. */
   alerts?: { listOpen: () => Promise<Alert[]> }
   /** Changes whenever the registry may have (registry/open-registry.ts); omitted: read every poll. */
@@ -87,7 +87,7 @@ export function createLiveStore (opts: LiveStoreOptions) {
     unknown = []
     if (closed) return
     try {
-      sync()
+      sync().catch(() => {}) // the events need the stations, read before sync() returns
     } catch {
       return
     }
@@ -118,9 +118,9 @@ export function createLiveStore (opts: LiveStoreOptions) {
     }
   }
 
-  function syncDevices (): void {
+  function syncDevices (devices: readonly DeviceLiveness[]): void {
     const seen = new Map<StationRec, Set<string>>()
-    for (const d of opts.registry.presence.allDevices()) {
+    for (const d of devices) {
       const s = stations.get(d.stationId)
       if (s === undefined) continue
       let ids = seen.get(s)
@@ -173,24 +173,25 @@ export function createLiveStore (opts: LiveStoreOptions) {
 
   /**
    * Registry, presence, open alerts, local midnight. Also run once before the first request.
-   * Stations, devices and time are taken at once; the promise settles when the open alerts
-   * (an async store) are read too. A failed alert read is read again at the next poll.
+   * Stations and time are taken at once; the promise settles when devices with their presence
+   * and the open alerts (async stores) are read too. A failed read is read again at the next poll.
    */
   function sync (): Promise<void> {
     const t = now()
     const token = opts.registry.changeToken?.() ?? null
-    let alerts = DONE
+    let reads: Promise<unknown> = DONE
     if (token === null || token !== readAt) {
       syncStations(t)
-      syncDevices()
       readAt = token
-      alerts = syncAlerts().catch((err: unknown) => { readAt = null; throw err })
+      const devices = opts.registry.presence.allDevices().then((d) => { if (!closed) syncDevices(d) })
+      reads = Promise.all([devices, syncAlerts()]).catch((err: unknown) => { readAt = null; throw err })
     }
     syncTime(t)
-    return alerts
+    return reads.then(() => {})
   }
 
-  // The registry is a local SQLite file: a failure here is a busy lock, retried next poll.
+  // The registry is a local SQLite file or a PostgreSQL server: a failure here is a busy lock
+  // or a lost connection, retried next poll.
   const poll = () => {
     try {
       sync().catch(() => {})

@@ -44,7 +44,7 @@ export const adminDevicesRoute: FastifyPluginAsyncZod<AdminDevicesRouteOptions> 
   }, async (request) => {
     const { id } = request.params
     if (!registry.getStation(id)) throw httpError(404, `station ${id} not found`)
-    return { devices: registry.listDevices(id) }
+    return { devices: await registry.listDevices(id) }
   })
 
   app.post('/stations/:id/devices', {

@@ -41,7 +41,7 @@ export const adminServicesRoute: FastifyPluginAsyncZod<AdminServicesRouteOptions
       tags: ['admin'],
       response: { 200: z.object({ services: z.array(Service) }).meta({ example: { services: [serviceExample] } }), 500: errorResponses[500] }
     }
-  }, async () => ({ services: registry.services.list() }))
+  }, async () => ({ services: await registry.services.list() }))
 
   app.post('/services', {
     config: { auth: 'admin' },

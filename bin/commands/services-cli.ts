@@ -41,7 +41,7 @@ export function servicesCommand (config: Config, argv: string[]): Promise<number
       }
       case 'list': {
         const { values } = parse(args, { json: { type: 'boolean' } })
-        printRows(registry.services.list(), values.json, row)
+        printRows(await registry.services.list(), values.json, row)
         return 0
       }
       case 'update': {

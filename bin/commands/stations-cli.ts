@@ -75,7 +75,7 @@ export function stationsCommand (config: Config, argv: string[]): Promise<number
         const id = required(positionals[0], 'station ID')
         const station = registry.getStation(id)
         if (!station) throw new RegistryError('not_found', `station ${id} not found`)
-        printJson({ ...station, devices: registry.listDevices(station.id) })
+        printJson({ ...station, devices: await registry.listDevices(station.id) })
         return 0
       }
       case 'update': {

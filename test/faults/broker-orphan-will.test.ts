@@ -88,12 +88,12 @@ test('a killed broker\'s wills: another broker stays up, stores a device\'s will
       client.stream.on('error', () => {}) // the broker will vanish under it
       client.on('error', () => {})
     }
-    const connected = () => registry.presence.ofStation(S).filter((p) => p.connected).map((p) => p.deviceId).sort()
-    await waitFor(() => connected().length === 3, 'presence of the three devices on node-a')
+    const connected = async () => (await registry.presence.ofStation(S)).filter((p) => p.connected).map((p) => p.deviceId).sort()
+    await waitFor(async () => (await connected()).length === 3, 'presence of the three devices on node-a')
     await waitFor(async () => await storedWills(redis.port) === 3, 'three wills in Redis')
 
     await a.stop('SIGKILL')
-    registry.devices.revoke(gone)
+    await registry.devices.revoke(gone)
 
     await b.start()
     // node-b never heard node-a's heartbeats: every will of node-a is orphaned at its first sweep.
@@ -112,7 +112,7 @@ test('a killed broker\'s wills: another broker stays up, stores a device\'s will
     expect(other.length).toBe(0)
 
     // Presence: node-a's connections are gone, whatever became of the wills.
-    for (const p of registry.presence.ofStation(S)) expect(p).toMatchObject({ connected: false, disconnectReason: 'broker lost' })
+    for (const p of await registry.presence.ofStation(S)) expect(p).toMatchObject({ connected: false, disconnectReason: 'broker lost' })
 
     // The broker counted what it did. On a loaded machine the first sweep may come before
     // ingest has its database: that will is kept, counted as not stored and an error (logged,
