@@ -76,6 +76,8 @@ export function createLiveService (opts: LiveServiceOptions) {
    * down still starts (its live view fills from new events), and retries in the background.
    */
   async function start (): Promise<boolean> {
+    // The stations the rebuild fills in; a failed first read is retried by the poll.
+    await store.ready.catch((err: Error) => logger.warn({ err: err.message }, 'cannot read the registry for the live view yet'))
     const attempt = async (n: number): Promise<boolean> => {
       try {
         await rebuild()

@@ -38,7 +38,7 @@ export function createLiveSupplies (opts: LiveSuppliesOptions) {
     await opts.model.refresh(stationIds, t)
     // A station registered since the store's last registry poll (a count right after it was
     // added): read the registry now, or its forecast would have no record to go to.
-    if (stationIds.some((id) => opts.store.get(id) === undefined)) opts.store.sync()
+    if (stationIds.some((id) => opts.store.get(id) === undefined)) await opts.store.sync()
     const byStation = new Map<string, Map<string, SupplyForecastRec>>(stationIds.map((id) => [id, new Map()]))
     // Levels with restocks logged after the shelf sensor's last reading, per station and item.
     const pending = new Map<string, Map<string, { readingAt: number, level: number }>>()
