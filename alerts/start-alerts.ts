@@ -11,28 +11,30 @@ import { createEvaluator } from './evaluator.ts'
 const REFRESH_EVERY_TICKS = 5
 
 /** Active stations with their devices and presence, as the evaluator's refresh takes them. */
-export function readFleet (registry: Registry) {
+export async function readFleet (registry: Registry) {
   const byStation = new Map<string, Array<{ id: string, kind: string, connected: boolean | null, lastSeenAt: number }>>()
   for (const d of registry.presence.devices()) {
     let list = byStation.get(d.station_id)
     if (list === undefined) byStation.set(d.station_id, list = [])
     list.push({ id: d.id, kind: d.kind, connected: d.connected === null ? null : d.connected === 1, lastSeenAt: d.last_seen_at === null ? 0 : Date.parse(d.last_seen_at) })
   }
-  return registry.listStations().filter((s) => s.status === 'active')
+  return (await registry.stations.list({ status: 'active' }))
     .map((s) => ({ id: s.id, district: s.district, timezone: s.timezone, capacity: s.capacity, devices: byStation.get(s.id) ?? [] }))
 }
 
-export function startAlerts (opts: { registry: Registry, ingest: { onStored: (l: StoredListener) => void }, logger: Logger, tickMs: number, clock?: () => number }) {
+export async function startAlerts (opts: { registry: Registry, ingest: { onStored: (l: StoredListener) => void }, logger: Logger, tickMs: number, clock?: () => number }) {
   const { registry } = opts
   const logger = opts.logger.child({ component: 'alerts' })
   const clock = opts.clock ?? Date.now
+  let fleet = await readFleet(registry)
   const evaluator = createEvaluator({
     alerts: registry.alerts,
     settings: registry.alertSettings,
     transaction: registry.syncTransaction,
     clock,
     logger,
-    fleet: () => readFleet(registry)
+    // The evaluator is synchronous: it takes the fleet as last read, re-read before each refresh.
+    fleet: () => fleet
   })
   // Open alerts first (pending periods and hold-offs continue from their recorded times), then
   // the fleet, then events.
@@ -40,13 +42,22 @@ export function startAlerts (opts: { registry: Registry, ingest: { onStored: (l:
   evaluator.refresh()
   opts.ingest.onStored(evaluator.onStored)
   let ticks = 0
-  const timer = setInterval(() => {
+  let busy = false
+  async function step (refresh: boolean): Promise<void> {
     try {
-      if (++ticks % REFRESH_EVERY_TICKS === 0) evaluator.refresh()
+      if (refresh) {
+        fleet = await readFleet(registry)
+        evaluator.refresh()
+      }
       evaluator.tick()
     } catch (err) {
       logger.error({ err: (err as Error).message }, 'alert evaluation failed')
     }
+  }
+  const timer = setInterval(() => {
+    if (busy) return // a slow registry read: the next tick goes on from it
+    busy = true
+    void step(++ticks % REFRESH_EVERY_TICKS === 0).finally(() => { busy = false })
   }, opts.tickMs)
   timer.unref()
   return {

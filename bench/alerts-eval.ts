@@ -28,13 +28,13 @@ const pct = (s: number[], p: number) => s[Math.min(s.length - 1, Math.ceil(p * s
 let seq = 0
 const ev = (channel: string, device: string, fields: object): AnyEvent => ({ channel, payload: { device, ts: Date.now(), seq: seq++, ...fields } }) as unknown as AnyEvent
 
-function run (n: number) {
+async function run (n: number) {
   const dir = mkdtempSync(join(tmpdir(), 'ws-alerts-eval-'))
   const registry = openRegistry(join(dir, 'registry.sqlite'))
   const now0 = Math.floor(Date.now() / HOUR_MS) * HOUR_MS + 10 * 60_000
   const clock = { now: now0 }
   const ids = Array.from({ length: n }, (_, i) => `b-${String(i).padStart(5, '0')}`)
-  registry.syncTransaction(() => { for (const id of ids) registry.addStation({ id, name: id, district: `d${Number(id.slice(2)) % 20}`, capacity: 12 }) })
+  await registry.transaction(async () => { for (const id of ids) await registry.addStation({ id, name: id, district: `d${Number(id.slice(2)) % 20}`, capacity: 12 }) })
   // 4 weeks of learnt entries, 12 busy hours a day.
   const h0 = Math.floor(now0 / HOUR_MS)
   const t0 = performance.now()
@@ -91,7 +91,7 @@ function run (n: number) {
 
 const rows: string[] = []
 for (const n of fleets) {
-  const r = run(n)
+  const r = await run(n)
   rows.push(`| ${n.toLocaleString('en')} | ${pct(r.steady, 0.5).toFixed(2)} | ${pct(r.steady, 0.99).toFixed(2)} | ${(pct(r.steady, 0.5) * 1000 / n).toFixed(2)} | ${r.changes} | ${r.opened} in ${r.burstMs.toFixed(1)} ms | ${r.loadMs.toFixed(0)} |`)
   process.stderr.write(`${rows.at(-1)}\n`)
 }

@@ -10,6 +10,8 @@ import { createNotifyMetrics } from './notify-metrics.ts'
 import { createOutboxReader } from './outbox.ts'
 import { createSender } from './sender.ts'
 
+const NAME_TTL_MS = 60_000
+
 export type NotifierOptions = {
   registry: Registry
   logger: Logger
@@ -31,12 +33,13 @@ export function startNotifier (o: NotifierOptions) {
   const clock = o.clock ?? Date.now
   const metrics = createNotifyMetrics(o.metrics, registry.notify)
   const outbox = createOutboxReader({ alerts: registry.alerts, notify: registry.notify, transaction: registry.syncTransaction })
+  const names = new Map<string, { name: string, at: number }>()
   const dispatcher = createDispatcher({
     alerts: registry.alerts,
     notify: registry.notify,
     transaction: registry.syncTransaction,
     silencesAt: registry.alertSettings.activeSilences,
-    stationName: (id) => registry.getStation(id)?.name ?? id,
+    stationName: (id) => names.get(id)?.name ?? id,
     groupWaitMs: o.groupWaitMs,
     flapMaxPerHour: o.flapMaxPerHour,
     publicUrl: o.publicUrl
@@ -47,15 +50,32 @@ export function startNotifier (o: NotifierOptions) {
   const sending = new Set<Promise<unknown>>()
   let closed = false
 
-  /** One round; the promise settles when this round's send attempts are done (the timer ignores it). */
-  function tick (): Promise<unknown> {
+  /**
+   * The names of the stations with queued transitions, for the bodies the (synchronous)
+   * dispatch writes: read before it, each at most once a minute.
+   */
+  async function readNames (): Promise<void> {
+    const t = Date.now()
+    for (const id of new Set((await registry.notify.queued()).map((q) => q.stationId))) {
+      const hit = names.get(id)
+      if (hit && t - hit.at < NAME_TTL_MS) continue
+      names.set(id, { name: (await registry.getStation(id))?.name ?? id, at: t })
+    }
+  }
+
+  async function dispatch (): Promise<void> {
     try {
       outbox.pull()
+      await readNames()
       dispatcher.run(clock())
     } catch (err) {
       logger.error({ err: (err as Error).message }, 'notification dispatch failed')
     }
-    const p = sender.run(clock).catch((err: unknown) => logger.error({ err: (err as Error).message }, 'notification sending failed'))
+  }
+
+  /** One round; the promise settles when this round's send attempts are done (the timer ignores it). */
+  function tick (): Promise<unknown> {
+    const p = dispatch().then(() => sender.run(clock)).catch((err: unknown) => logger.error({ err: (err as Error).message }, 'notification sending failed'))
     sending.add(p)
     void p.finally(() => sending.delete(p))
     return p

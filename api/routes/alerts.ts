@@ -25,10 +25,10 @@ const example = {
 
 export const alertsRoute: FastifyPluginAsyncZod<AlertsRouteOptions> = async (app, { registry, alertAdmin }) => {
   /** The alert if the caller may see it; otherwise the same 404 as for no alert. */
-  function visible (request: FastifyRequest, id: number) {
+  async function visible (request: FastifyRequest, id: number) {
     const a = registry.alerts.get(id)
     const scope = callerScope(request)
-    if (!a || (scope.kind !== 'all' && !stationInScope(scope, { id: a.stationId, district: registry.getStation(a.stationId)?.district ?? '' }))) {
+    if (!a || (scope.kind !== 'all' && !stationInScope(scope, { id: a.stationId, district: (await registry.getStation(a.stationId))?.district ?? '' }))) {
       throw httpError(404, `alert ${id} not found`)
     }
     return a
@@ -45,7 +45,7 @@ export const alertsRoute: FastifyPluginAsyncZod<AlertsRouteOptions> = async (app
     }
   }, async (request) => {
     const scope = callerScope(request)
-    const stations = scope.kind === 'all' ? undefined : visibleStations(request, registry.listStations()).map((s) => s.id)
+    const stations = scope.kind === 'all' ? undefined : visibleStations(request, await registry.listStations()).map((s) => s.id)
     return { alerts: registry.alerts.list(request.query, stations) }
   })
 
@@ -58,7 +58,7 @@ export const alertsRoute: FastifyPluginAsyncZod<AlertsRouteOptions> = async (app
       response: { 200: AlertWithHistory, ...errorResponses }
     }
   }, async (request) => {
-    const a = visible(request, request.params.id)
+    const a = await visible(request, request.params.id)
     return { ...a, history: registry.alerts.history(a.id) }
   })
 
@@ -73,7 +73,7 @@ export const alertsRoute: FastifyPluginAsyncZod<AlertsRouteOptions> = async (app
       response: { 200: Alert, ...errorResponses }
     }
   }, async (request) => {
-    visible(request, request.params.id)
+    await visible(request, request.params.id)
     return alertAdmin.acknowledge(actorOf(request), request.params.id, request.body.note)
   })
 
@@ -88,7 +88,7 @@ export const alertsRoute: FastifyPluginAsyncZod<AlertsRouteOptions> = async (app
       response: { 200: Alert, ...errorResponses }
     }
   }, async (request) => {
-    visible(request, request.params.id)
+    await visible(request, request.params.id)
     return alertAdmin.resolve(actorOf(request), request.params.id, request.body.note)
   })
 }

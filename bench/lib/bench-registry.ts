@@ -16,7 +16,7 @@ import type { DeviceCredential } from '../../simulators/fleet-station.ts'
 /** Creates the registry file with the fleet's stations and one hub device each; returns the credentials. */
 export async function buildBenchRegistry (path: string, stations: FleetStation[], opts: { legacy?: boolean } = {}): Promise<Map<string, DeviceCredential[]>> {
   const registry = openRegistry(path) // runs the migrations, creates the credential key
-  registry.syncTransaction(() => { for (const s of stations) registry.addStation(toNewStation(s)) })
+  await registry.transaction(async () => { for (const s of stations) await registry.addStation(toNewStation(s)) })
   const secrets = stations.map(() => randomBytes(32).toString('base64url'))
   // scrypt on libuv's thread pool, 64 at a time.
   const hashes: string[] = []

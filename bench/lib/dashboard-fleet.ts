@@ -55,7 +55,7 @@ export async function buildDashboardFleet (registryPath: string, opts: { station
   }
   const registry = openRegistry(registryPath)
   try {
-    registry.syncTransaction(() => { for (const s of list) registry.addStation(s) })
+    await registry.transaction(async () => { for (const s of list) await registry.addStation(s) })
     const doors: DashboardFleet['doors'] = []
     // Spread over the fleet, with the registry's real credential hashing (a handful only).
     for (let k = 0; k < opts.doorStations; k++) {

@@ -157,7 +157,7 @@ export function alertsCommand (config: Config, argv: string[]): Promise<number> 
         const [action, ruleName] = positionals
         if (action === undefined) {
           const s = settingsScope(v, true)
-          const { rules, overrides } = admin.effective(s.scope, s.id)
+          const { rules, overrides } = await admin.effective(s.scope, s.id)
           if (v.json) printJson({ rules, overrides })
           else printRows(Object.entries(rules).map(([r, x]) => ({ rule: r, ...x, escalation: x.escalation.map((e) => `${e.afterS}s:${e.target}`).join(',') })), false)
           return 0

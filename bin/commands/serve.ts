@@ -52,7 +52,7 @@ export async function serve (config: Config, logger: Logger, roles: ServeRoles, 
       live = await startLive({ config, registry, logger, metrics: metrics.registry, source: roles.broker ? 'hook' : 'broker' })
       lifecycle.add('live', live.close)
     }
-    let alerts: ReturnType<typeof startAlerts> | undefined
+    let alerts: Awaited<ReturnType<typeof startAlerts>> | undefined
     let bus: ClusterEmitter | undefined
     let cluster: Awaited<ReturnType<typeof startCluster>> | undefined
     let liveInterest: LiveInterest | undefined
@@ -108,7 +108,7 @@ export async function serve (config: Config, logger: Logger, roles: ServeRoles, 
         lifecycle.add('rollups', rollups.close)
         rollupStatus = rollups.status
         if (config.ALERTS_EVALUATION === 'on') {
-          alerts = startAlerts({ registry, ingest: ingest.ingest, logger, tickMs: config.ALERTS_TICK_MS })
+          alerts = await startAlerts({ registry, ingest: ingest.ingest, logger, tickMs: config.ALERTS_TICK_MS })
           lifecycle.add('alerts', alerts.close)
         }
         // Added after the evaluator, so it closes before it (lifecycle closes in reverse order).
