@@ -13,19 +13,20 @@ import { openRegistry, type Registry } from '../registry/open-registry.ts'
 
 const START = Date.now() - 86_400_000 // any instant; everything below is relative to it
 
-function setup (path = join(mkdtempSync(join(tmpdir(), 'ws-alerts-')), 'registry.sqlite')) {
+async function setup (path = join(mkdtempSync(join(tmpdir(), 'ws-alerts-')), 'registry.sqlite')) {
   const registry = openRegistry(path)
-  if (!registry.getStation('s1')) {
-    registry.addStation({ id: 's1', name: 'S1', district: 'futian', capacity: 10 })
+  if (!await registry.getStation('s1')) {
+    await registry.addStation({ id: 's1', name: 'S1', district: 'futian', capacity: 10 })
     registry.alertSettings.setOverride('station', 's1', 'temperature_high', { pendingS: 60, holdOffS: 120, escalation: [{ afterS: 300, target: 'district-oncall' }] }, 'test', new Date(START).toISOString())
   }
   return { registry, path }
 }
 
-function evaluator (registry: Registry, clock: { now: number }) {
+async function evaluator (registry: Registry, clock: { now: number }) {
+  const stations = await registry.listStations()
   const e = createEvaluator({
     alerts: registry.alerts, settings: registry.alertSettings, transaction: registry.syncTransaction, clock: () => clock.now, logger: createLogger('silent'),
-    fleet: () => registry.listStations().map((s) => ({ id: s.id, district: s.district, timezone: s.timezone, capacity: s.capacity, devices: [] }))
+    fleet: () => stations.map((s) => ({ id: s.id, district: s.district, timezone: s.timezone, capacity: s.capacity, devices: [] }))
   })
   e.load()
   e.refresh()
@@ -37,7 +38,7 @@ const env = (temperature: number): AnyEvent => ({ channel: 'environment', payloa
 const occupancy = (count: number): AnyEvent => ({ channel: 'occupancy', payload: { device: 's1-hub', ts: START, seq: seq++, count } })
 
 /** Advances the clock in 1 s ticks, feeding `temp` every 10 s. */
-function run (e: ReturnType<typeof evaluator>, clock: { now: number }, seconds: number, temp: number | ((s: number) => number)): void {
+function run (e: Awaited<ReturnType<typeof evaluator>>, clock: { now: number }, seconds: number, temp: number | ((s: number) => number)): void {
   for (let s = 0; s < seconds; s++) {
     clock.now += 1000
     if (s % 10 === 0) e.onStored('s1', env(typeof temp === 'number' ? temp : temp(s)))
@@ -49,10 +50,10 @@ const kinds = (registry: Registry, rule = 'temperature_high') => registry.alerts
   .flatMap((a) => registry.alerts.history(a.id).map((t) => t.kind))
 
 describe('alert lifecycle', () => {
-  test('one sample over the threshold does not fire; a value oscillating around it never fires', () => {
-    const { registry } = setup()
+  test('one sample over the threshold does not fire; a value oscillating around it never fires', async () => {
+    const { registry } = await setup()
     const clock = { now: START }
-    const e = evaluator(registry, clock)
+    const e = await evaluator(registry, clock)
     e.onStored('s1', occupancy(3))
     run(e, clock, 10, 35) // one sample at 35 °C
     run(e, clock, 120, 25)
@@ -64,10 +65,10 @@ describe('alert lifecycle', () => {
     registry.close()
   })
 
-  test('fires after the pending period, holds through values between the thresholds, resolves after the hold-off; escalates when unacknowledged', () => {
-    const { registry } = setup()
+  test('fires after the pending period, holds through values between the thresholds, resolves after the hold-off; escalates when unacknowledged', async () => {
+    const { registry } = await setup()
     const clock = { now: START }
-    const e = evaluator(registry, clock)
+    const e = await evaluator(registry, clock)
     e.onStored('s1', occupancy(3))
     run(e, clock, 90, 33)
     let [a] = registry.alerts.list({ rule: 'temperature_high', limit: 10 })
@@ -89,16 +90,16 @@ describe('alert lifecycle', () => {
     registry.close()
   })
 
-  test('a restart continues the pending period from the registry and duplicates nothing', () => {
-    const { registry, path } = setup()
+  test('a restart continues the pending period from the registry and duplicates nothing', async () => {
+    const { registry, path } = await setup()
     const clock = { now: START }
-    const e = evaluator(registry, clock)
+    const e = await evaluator(registry, clock)
     e.onStored('s1', occupancy(3))
     run(e, clock, 40, 33) // pending for 40 s of 60
     expect(registry.alerts.list({ state: 'open', limit: 10 }).map((a) => a.state)).toEqual(['pending'])
     registry.close() // the process dies; a new one opens the same file
     const again = openRegistry(path)
-    const e2 = evaluator(again, clock)
+    const e2 = await evaluator(again, clock)
     e2.onStored('s1', occupancy(3))
     run(e2, clock, 25, 33) // 65 s since the condition began: fires, on the same alert
     const all = again.alerts.list({ limit: 10 })
@@ -108,8 +109,8 @@ describe('alert lifecycle', () => {
     again.close()
   })
 
-  test('acknowledged alerts do not escalate; acknowledging twice is refused; one open alert per key even when opened twice', () => {
-    const { registry } = setup()
+  test('acknowledged alerts do not escalate; acknowledging twice is refused; one open alert per key even when opened twice', async () => {
+    const { registry } = await setup()
     const at = new Date(START).toISOString()
     const base = { stationId: 's1', district: 'futian', rule: 'co2_high' as const, subject: '', severity: 'warning' as const, summary: 'x', value: 2000, threshold: 1500, at }
     const first = registry.alerts.open(base)

@@ -34,16 +34,16 @@ function rng (seed: number): () => number {
 const localHour = (ms: number, timeZone: string) => Number(new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', hourCycle: 'h23' }).format(ms))
 const ids = Array.from({ length: STATIONS }, (_, i) => `sched-${i}`)
 
-function setup (): Registry {
+async function setup (): Promise<Registry> {
   const registry = openRegistry(join(mkdtempSync(join(tmpdir(), 'ws-alerts-schedule-')), 'registry.sqlite'))
   const at = new Date(T0).toISOString()
-  ids.forEach((id, i) => {
+  for (const [i, id] of ids.entries()) {
     const timezone = TIMEZONES[i % TIMEZONES.length]!
-    registry.addStation({ id, name: id, district: `d${i % 3}`, timezone, capacity: 4 })
+    await registry.addStation({ id, name: id, district: `d${i % 3}`, timezone, capacity: 4 })
     // Night starts three hours into the run, in the station's local time.
     const from = localHour(T0 + 3 * HOUR_MS, timezone)
     registry.alertSettings.setOverride('station', id, 'night_alone', { threshold: 1800, nightFrom: from, nightTo: (from + 4) % 24 }, 'test', at)
-  })
+  }
   // Shorter periods than the defaults, so that 8 hours see every rule fire and resolve.
   registry.alertSettings.setOverride('fleet', '', 'energy_waste', { threshold: 1200 }, 'test', at)
   registry.alertSettings.setOverride('fleet', '', 'temperature_high', { pendingS: 300, holdOffS: 120, escalation: [{ afterS: 600, target: 'district-oncall' }, { afterS: 1500, target: 'union-office' }] }, 'test', at)
@@ -61,12 +61,14 @@ type Sim = {
 }
 type Presence = { connected: boolean, lastSeenAt: number }
 
-test('the schedule writes exactly what evaluating every station at every tick writes', () => {
-  const [ref, inc] = [setup(), setup()]
+test('the schedule writes exactly what evaluating every station at every tick writes', async () => {
+  const [ref, inc] = [await setup(), await setup()]
+  // The stations do not change during the run: read once (the devices' presence does, below).
+  const lists = new Map([[ref, await ref.listStations()], [inc, await inc.listStations()]])
   const clock = { now: T0 }
   const presence = new Map<string, Presence>()
   for (const id of ids) for (const d of ['door', 'hub']) presence.set(`${id}-${d}`, { connected: true, lastSeenAt: T0 })
-  const fleet = (r: Registry) => () => r.listStations().map((s) => ({
+  const fleet = (r: Registry) => () => lists.get(r)!.map((s) => ({
     id: s.id, district: s.district, timezone: s.timezone, capacity: s.capacity,
     devices: (['door', 'hub'] as const).map((kind) => ({ id: `${s.id}-${kind}`, kind, ...presence.get(`${s.id}-${kind}`)! }))
   }))
@@ -174,9 +176,9 @@ test('the schedule writes exactly what evaluating every station at every tick wr
   inc.close()
 }, 120_000)
 
-test('with no new telemetry, a time-driven rule fires and escalates at the tick it is due, and nothing is evaluated in between', () => {
+test('with no new telemetry, a time-driven rule fires and escalates at the tick it is due, and nothing is evaluated in between', async () => {
   const registry = openRegistry(join(mkdtempSync(join(tmpdir(), 'ws-alerts-schedule-')), 'registry.sqlite'))
-  registry.addStation({ id: 'quiet', name: 'Quiet', district: 'futian', capacity: 4 })
+  await registry.addStation({ id: 'quiet', name: 'Quiet', district: 'futian', capacity: 4 })
   const clock = { now: T0 }
   const e = createEvaluator({
     alerts: registry.alerts, settings: registry.alertSettings, transaction: registry.syncTransaction, clock: () => clock.now, logger: createLogger('silent'),

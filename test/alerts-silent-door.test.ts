@@ -15,17 +15,18 @@ import { openRegistry, type Registry } from '../registry/open-registry.ts'
 const H0 = Math.floor(Date.now() / HOUR_MS) - WEEK_H
 const BUSY = [-2, -1, 0, 1, 2]
 
-function setup (withHistory: boolean, startHour = H0) {
+async function setup (withHistory: boolean, startHour = H0) {
   const registry = openRegistry(join(mkdtempSync(join(tmpdir(), 'ws-silent-')), 'registry.sqlite'))
-  registry.addStation({ id: 's1', name: 'S1', district: 'futian', capacity: 10 })
+  await registry.addStation({ id: 's1', name: 'S1', district: 'futian', capacity: 10 })
   if (withHistory) {
     registry.alertSettings.addHourlyEntries([1, 2, 3, 4].flatMap((k) => BUSY.map((j) => ({ stationId: 's1', hour: H0 - k * WEEK_H + j, entries: 12 }))))
   }
   const clock = { now: startHour * HOUR_MS }
+  const stations = await registry.listStations()
   const e = createEvaluator({
     alerts: registry.alerts, settings: registry.alertSettings, transaction: registry.syncTransaction, clock: () => clock.now, logger: createLogger('silent'),
     // The door device is connected and its keep-alives arrive: only its entries stop.
-    fleet: () => registry.listStations().map((s) => ({ id: s.id, district: s.district, timezone: s.timezone, capacity: s.capacity, devices: [{ id: 's1-door', kind: 'door', connected: true, lastSeenAt: clock.now }] }))
+    fleet: () => stations.map((s) => ({ id: s.id, district: s.district, timezone: s.timezone, capacity: s.capacity, devices: [{ id: 's1-door', kind: 'door', connected: true, lastSeenAt: clock.now }] }))
   })
   e.load()
   e.refresh()
@@ -36,7 +37,7 @@ let seq = 0
 const entry = (): AnyEvent => ({ channel: 'door', payload: { device: 's1-door', ts: Date.now(), seq: seq++, direction: 'in', method: 'face', result: 'granted' } })
 
 /** `seconds` of 1 s ticks, refreshing every 5 (as start-alerts does); `entries` spread evenly. */
-function run (s: ReturnType<typeof setup>, seconds: number, entries = 0): void {
+function run (s: Awaited<ReturnType<typeof setup>>, seconds: number, entries = 0): void {
   const every = entries > 0 ? Math.floor(seconds / entries) : 0
   for (let i = 1; i <= seconds; i++) {
     s.clock.now += 1000
@@ -48,8 +49,8 @@ function run (s: ReturnType<typeof setup>, seconds: number, entries = 0): void {
 
 const silent = (r: Registry) => r.alerts.list({ rule: 'silent_door', limit: 10 })
 
-test('no entries at a normally busy hour fires once the silence was unlikely; an entry resolves it', () => {
-  const s = setup(true)
+test('no entries at a normally busy hour fires once the silence was unlikely; an entry resolves it', async () => {
+  const s = await setup(true)
   run(s, 600, 3) // entries as usual (12/h expected): the stretch keeps restarting
   expect(silent(s.registry)).toEqual([])
   // 12 an hour expected: 4.6 expected after 23 min of silence. At 20 min (4.0) nothing yet.
@@ -70,20 +71,20 @@ test('no entries at a normally busy hour fires once the silence was unlikely; an
   s.registry.close()
 })
 
-test('hours that are normally empty never fire, however long the silence; no history says nothing', () => {
-  const quiet = setup(true, H0 + 4) // two hours after the busy block: 0 expected
+test('hours that are normally empty never fire, however long the silence; no history says nothing', async () => {
+  const quiet = await setup(true, H0 + 4) // two hours after the busy block: 0 expected
   run(quiet, 3 * 3600)
   expect(silent(quiet.registry)).toEqual([])
   quiet.registry.close()
 
-  const fresh = setup(false) // a new station: no weeks learnt
+  const fresh = await setup(false) // a new station: no weeks learnt
   run(fresh, 3 * 3600)
   expect(silent(fresh.registry)).toEqual([])
   fresh.registry.close()
 })
 
-test('after a restart the stretch restarts, and the learnt history is read back', () => {
-  const s = setup(true)
+test('after a restart the stretch restarts, and the learnt history is read back', async () => {
+  const s = await setup(true)
   run(s, 30 * 60) // fires
   const [a] = silent(s.registry)
   expect(a!.state).toBe('firing')

@@ -11,7 +11,7 @@ import { influxQueryFn } from '../rollups/influx-query.ts'
 test('rebuilds 6,000 stations, finding a value older than the first pass for one of them', async () => {
   const registry = openRegistry(':memory:')
   const ids = Array.from({ length: 6000 }, (_, i) => `province-station-${String(i).padStart(5, '0')}`)
-  registry.syncTransaction(() => { for (const id of ids) registry.addStation({ id, name: id, capacity: 10 }) })
+  await registry.transaction(async () => { for (const id of ids) await registry.addStation({ id, name: id, capacity: 10 }) })
   const db = 'live_rebuild_scale'
   const influx = createInfluxClient({ INFLUX_URL: inject('influxUrl'), INFLUX_DB: db })
   await influx.createDatabase(db)

@@ -30,7 +30,7 @@ const door = (local: string, direction: 'in' | 'out', w?: number): AnyEvent =>
 const db = `rollup_job_${randomBytes(4).toString('hex')}`
 let dir: string
 const registry = openRegistry(':memory:')
-registry.addStation({ id: S, name: 'Rollup test', timezone: 'Asia/Shanghai', capacity: 4 })
+await registry.addStation({ id: S, name: 'Rollup test', timezone: 'Asia/Shanghai', capacity: 4 })
 const influx = createInfluxClient({ INFLUX_URL: inject('influxUrl'), INFLUX_DB: db })
 const write = createInfluxWrite({ url: inject('influxUrl'), database: db, timeoutMs: 10_000 })
 const rollupWrite = createInfluxWrite({ url: inject('influxUrl'), database: db, timeoutMs: 10_000, retentionPolicy: ROLLUP_RETENTION_POLICY })
