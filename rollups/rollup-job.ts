@@ -64,6 +64,8 @@ export function createRollupJob (opts: RollupJobOptions) {
   const retryAt = new Map<string, number>()
   // Stations whose settings change is being applied: no recompute may start meanwhile.
   const held = new Set<string>()
+  // Registry reads of stations whose events came before they were cached (markSpan).
+  const lookups = new Set<Promise<void>>()
   const counts = { recomputedDays: 0, failures: 0 }
   let timer: NodeJS.Timeout | undefined
   let sweeper: NodeJS.Timeout | undefined
@@ -101,10 +103,17 @@ export function createRollupJob (opts: RollupJobOptions) {
   function markSpan (station: string, from: number, to: number): void {
     const s = info.peek(station)
     if (s) { markSpanOf(s, station, from, to); return }
-    // Not cached yet (registered since the last listing): one registry read for the station,
-    // however many of its events arrive meanwhile; they are marked when it answers.
-    info.get(station).then((f) => { if (f) markSpanOf(f, station, from, to) },
+    // Not cached yet (registered since the last listing, or no start() yet): one registry read
+    // for the station, however many of its events arrive meanwhile; they are marked when it
+    // answers. flushed() and drain() wait for these reads.
+    const p: Promise<void> = info.get(station).then((f) => { if (f) markSpanOf(f, station, from, to) },
       (err: Error) => logger.error({ station, err: err.message }, 'rollup: cannot read the station from the registry: dirty mark not recorded (the next sweep marks recent days)'))
+      .finally(() => lookups.delete(p))
+    lookups.add(p)
+  }
+
+  async function settleLookups (): Promise<void> {
+    while (lookups.size > 0) await Promise.all(lookups)
   }
 
   function markSpanOf (s: { dateOf: (t: number) => string }, station: string, from: number, to: number): void {
@@ -253,10 +262,12 @@ export function createRollupJob (opts: RollupJobOptions) {
   /** Recompute everything dirty now, settled or not; rejects on the first failure. */
   async function drain (): Promise<void> {
     let failure: Error | undefined
-    while (!failure && (dirty.size > 0 || inFlight.size > 0)) {
+    await settleLookups()
+    while (!failure && (dirty.size > 0 || inFlight.size > 0 || lookups.size > 0)) {
       let task = inFlight.size < concurrency ? nextTask(true) : null
       for (; task; task = inFlight.size < concurrency ? nextTask(true) : null) launch(task, (err) => { failure ??= err })
       if (inFlight.size > 0) await Promise.race(inFlight.values())
+      else if (lookups.size > 0) await settleLookups()
       else if (dirty.size > 0) await new Promise((r) => setTimeout(r, 50)) // waiting for a retry
     }
     if (failure) throw failure
@@ -303,7 +314,7 @@ export function createRollupJob (opts: RollupJobOptions) {
       sweeper.unref()
     },
     /** Settles once every mark and clear made so far is in the state (or its failure logged). */
-    flushed: (): Promise<void> => persisted,
+    flushed: async (): Promise<void> => { await settleLookups(); await persisted },
     /** Settles once rollup points of older layouts have been rewritten in the current one (after start()). */
     transcoded: (): Promise<void> => transcode?.done ?? Promise.resolve(),
     pending: () => [...dirty.values()].reduce((n, d) => n + d.size, 0),
@@ -316,6 +327,7 @@ export function createRollupJob (opts: RollupJobOptions) {
       await changes.close()
       // In-flight recomputes finish (and may still mark days); nothing new starts.
       await Promise.allSettled([...inFlight.values()])
+      await settleLookups()
       closed = true
       await persisted
     }
