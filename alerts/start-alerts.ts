@@ -40,13 +40,22 @@ export async function startAlerts (opts: { registry: Registry, ingest: { onStore
   // the fleet, then events.
   evaluator.load()
   evaluator.refresh()
-  opts.ingest.onStored(evaluator.onStored)
+  // An event of a station not in the fleet as last read (added since): the evaluator refreshes
+  // at its next tick, so the fleet is read again before it, or the refresh would drop it.
+  let known = new Set(fleet.map((f) => f.id))
+  let unknownSeen = false
+  opts.ingest.onStored((stationId, event) => {
+    if (!known.has(stationId)) unknownSeen = true
+    evaluator.onStored(stationId, event)
+  })
   let ticks = 0
   let busy = false
   async function step (refresh: boolean): Promise<void> {
     try {
-      if (refresh) {
+      if (refresh || unknownSeen) {
+        unknownSeen = false
         fleet = await readFleet(registry)
+        known = new Set(fleet.map((f) => f.id))
         evaluator.refresh()
       }
       evaluator.tick()
