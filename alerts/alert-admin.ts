@@ -12,11 +12,11 @@ export function createAlertAdmin (registry: Registry, clock: () => number = Date
   const now = () => new Date(clock()).toISOString()
   const audit = registry.audit.append
 
-  function checkScope (scope: SettingsScope, scopeId: string): void {
+  async function checkScope (scope: SettingsScope, scopeId: string): Promise<void> {
     if (scope === 'fleet' && scopeId !== '') throw new RegistryError('invalid', 'fleet settings take no id')
     if (scope !== 'fleet' && scopeId === '') throw new RegistryError('invalid', `${scope} settings need an id`)
-    if (scope === 'station' && !registry.getStation(scopeId)) throw new RegistryError('not_found', `station ${scopeId} not found`)
-    if (scope === 'district' && !registry.listStations().some((s) => s.district === scopeId)) throw new RegistryError('not_found', `district ${scopeId} not found`)
+    if (scope === 'station' && !await registry.getStation(scopeId)) throw new RegistryError('not_found', `station ${scopeId} not found`)
+    if (scope === 'district' && (await registry.stations.list({ district: scopeId })).length === 0) throw new RegistryError('not_found', `district ${scopeId} not found`)
   }
 
   /** A patch merged into the override already at that level. */
@@ -47,20 +47,21 @@ export function createAlertAdmin (registry: Registry, clock: () => number = Date
 
     /** The settings in force for a station (or a district, or the fleet) and the overrides behind them. */
     async effective (scope: SettingsScope, scopeId: string) {
-      checkScope(scope, scopeId)
+      await checkScope(scope, scopeId)
       const overrides = await registry.alertSettings.overrides()
       const facts = scope === 'station'
-        ? { stationId: scopeId, district: registry.getStation(scopeId)?.district ?? '' }
+        ? { stationId: scopeId, district: (await registry.getStation(scopeId))?.district ?? '' }
         : { stationId: '', district: scope === 'district' ? scopeId : '' }
       const rules = Object.fromEntries((Object.keys(DEFAULT_SETTINGS) as Rule[]).map((r) => [r, effectiveSettings(r, facts, overrides)])) as Record<Rule, RuleSettings>
       return { rules, overrides }
     },
 
     async setRule (actor: string, scope: SettingsScope, scopeId: string, rule: Rule, patch: RuleSettingsPatch) {
-      checkScope(scope, scopeId)
+      await checkScope(scope, scopeId)
+      const district = scope === 'station' ? (await registry.getStation(scopeId))?.district ?? '' : scope === 'district' ? scopeId : ''
       // The merged result must still be a whole, valid rule (e.g. a clear threshold on the right side).
       patch = await mergedPatch(scope, scopeId, rule, patch)
-      const parsed = RuleSettings.safeParse({ ...effectiveSettings(rule, scope === 'station' ? { stationId: scopeId, district: registry.getStation(scopeId)?.district ?? '' } : { stationId: '', district: scope === 'district' ? scopeId : '' }, await registry.alertSettings.overrides()), ...patch })
+      const parsed = RuleSettings.safeParse({ ...effectiveSettings(rule, { stationId: scope === 'station' ? scopeId : '', district }, await registry.alertSettings.overrides()), ...patch })
       if (!parsed.success) throw invalid(parsed.error)
       const merged = parsed.data
       if (merged.nightFrom === undefined !== (merged.nightTo === undefined)) throw new RegistryError('invalid', 'nightFrom and nightTo go together')
@@ -71,7 +72,7 @@ export function createAlertAdmin (registry: Registry, clock: () => number = Date
 
     /** Removes one level's override of a rule (the level below applies again). */
     async resetRule (actor: string, scope: SettingsScope, scopeId: string, rule: Rule) {
-      checkScope(scope, scopeId)
+      await checkScope(scope, scopeId)
       const r = await registry.alertSettings.setOverride(scope, scopeId, rule, {}, actor, now())
       if (r.before === null) throw new RegistryError('not_found', `no ${scope} override of ${rule}${scopeId ? ` for ${scopeId}` : ''}`)
       await audit({ actor, action: 'alert_rule.update', target: `alert_rule:${rule}`, before: r.before, after: null })
@@ -79,7 +80,7 @@ export function createAlertAdmin (registry: Registry, clock: () => number = Date
     },
 
     async addSilence (actor: string, input: NewSilence) {
-      if (input.scope === 'station' && !registry.getStation(input.scopeId)) throw new RegistryError('not_found', `station ${input.scopeId} not found`)
+      if (input.scope === 'station' && !await registry.getStation(input.scopeId)) throw new RegistryError('not_found', `station ${input.scopeId} not found`)
       const at = now()
       if (Date.parse(input.endsAt) <= clock()) throw new RegistryError('invalid', 'endsAt must be in the future')
       const silence = await registry.alertSettings.addSilence(input, actor, at)

@@ -26,7 +26,7 @@ export async function readPresence (registry: Registry): Promise<Map<string, Fle
 /** Active stations with their devices and presence, as the evaluator's refresh takes them. */
 export async function readFleet (registry: Registry) {
   const presence = await readPresence(registry)
-  return registry.listStations().filter((s) => s.status === 'active')
+  return (await registry.stations.list({ status: 'active' }))
     .map((s) => ({ id: s.id, district: s.district, timezone: s.timezone, capacity: s.capacity, devices: presence.get(s.id) ?? [] }))
 }
 
@@ -40,6 +40,8 @@ export async function startAlerts (opts: { registry: Registry, ingest: { onStore
     transaction: registry.transaction,
     clock,
     logger,
+    // Read at each refresh (every REFRESH_EVERY_TICKS ticks, and before the next tick when an
+    // event of a station it does not know arrived: evaluator.ts).
     fleet: () => readFleet(registry)
   })
   // Open alerts first (pending periods and hold-offs continue from their recorded times), then

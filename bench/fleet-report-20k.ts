@@ -100,10 +100,12 @@ export async function main (argv: string[] = process.argv.slice(2)): Promise<str
     if (!loadInfo) {
       const districts = { sz: '福田区', gz: '天河区', sh: '徐汇区', hz: '西湖区' } as Record<string, string>
       const r0 = performance.now()
-      for (const [i, s] of fleet.entries()) {
-        // Districts as a province has them: a few dozen (the city and a number).
-        registry.addStation({ ...toNewStation(s), district: `${districts[s.city] ?? s.city}-${i % 12}`, ...(i % 5 === 4 ? { openingHours: [{ days: [1, 2, 3, 4, 5, 6, 7], open: '07:00', close: '22:00' }] } : {}) })
-      }
+      await registry.transaction(async () => {
+        for (const [i, s] of fleet.entries()) {
+          // Districts as a province has them: a few dozen (the city and a number).
+          await registry.addStation({ ...toNewStation(s), district: `${districts[s.city] ?? s.city}-${i % 12}`, ...(i % 5 === 4 ? { openingHours: [{ days: [1, 2, 3, 4, 5, 6, 7], open: '07:00', close: '22:00' }] } : {}) })
+        }
+      })
       log(`== ${n(stations)} stations in the registry (${((performance.now() - r0) / 1000).toFixed(0)} s)`)
       const tpl = fleet.slice(0, templates)
       const days = datesBetween(month.first, addDays(today, -1)).length

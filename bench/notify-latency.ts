@@ -43,7 +43,7 @@ const registry = openRegistry(join(dir, 'registry.sqlite'))
 const secrets: string[] = []
 for (let i = 0; i < SAMPLES; i++) {
   const id = `nb-${String(i).padStart(4, '0')}`
-  registry.addStation({ id, name: id, district: `d${i % 5}` })
+  await registry.addStation({ id, name: id, district: `d${i % 5}` })
   secrets.push((await registry.addDevice(id, `${id}-door`, 'door')).secret)
 }
 await registry.alertSettings.setOverride('fleet', '', 'door_held_open', { pendingS: 0, escalation: [] }, 'bench', new Date().toISOString())

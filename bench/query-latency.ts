@@ -64,7 +64,7 @@ export async function main (argv: string[] = process.argv.slice(2)): Promise<str
     const districts = { sz: '福田区', gz: '天河区', sh: '徐汇区', hz: '西湖区' } as Record<string, string>
     for (const [i, s] of reuse ? [] : fleet.entries()) {
       // Every fifth station is not open round the clock.
-      registry.addStation({ ...toNewStation(s), district: districts[s.city] ?? s.city, ...(i % 5 === 4 ? { openingHours: [{ days: [1, 2, 3, 4, 5, 6, 7], open: '07:00', close: '22:00' }] } : {}) })
+      await registry.addStation({ ...toNewStation(s), district: districts[s.city] ?? s.city, ...(i % 5 === 4 ? { openingHours: [{ days: [1, 2, 3, 4, 5, 6, 7], open: '07:00', close: '22:00' }] } : {}) })
     }
     // Reused data keeps the dates it was loaded for.
     const today = reuse ? readFileSync(join(dir, 'until'), 'utf8') : localDate(Date.now(), 'Asia/Shanghai')

@@ -44,9 +44,9 @@ export function createOrphanWills (deps: OrphanWillDeps) {
     return registry.devices.get(colon === -1 ? clientId : clientId.slice(0, colon))
   }
 
-  function whyNot (device: Device): string | null {
+  async function whyNot (device: Device): Promise<string | null> {
     if (device.revokedAt) return 'device revoked'
-    if (registry.getStation(device.stationId)?.status !== 'active') return 'station not active'
+    if ((await registry.getStation(device.stationId))?.status !== 'active') return 'station not active'
     return null
   }
 
@@ -81,8 +81,11 @@ export function createOrphanWills (deps: OrphanWillDeps) {
     if (!device) return drop(will, 'no such device', done)
     // Whatever becomes of the will, that connection is gone (as a disconnect records it).
     if (will.brokerId !== undefined) deps.lost(device.id, will.brokerId)
-    const why = whyNot(device)
-    if (why) return drop(will, why, done)
+    // A registry that cannot answer: refused with the error, kept for the next sweep.
+    whyNot(device).then((why) => why ? drop(will, why, done) : admit(will, device, done), (err: Error) => done(err))
+  }
+
+  function admit (will: StoredWill, device: Device, done: (err: Error | null) => void): void {
     const session: DeviceSession = { principal: 'device', deviceId: device.id, stationId: device.stationId, kind: device.kind, ip: 'will', pending: 0 }
     const target = admitDevicePublish(session, will.topic, Infinity)
     if (isRefusal(target)) return drop(will, target.message, done)

@@ -12,7 +12,7 @@ export function createAdmin (registry: Registry) {
 
   return {
     async addStation (actor: string, input: NewStation): Promise<Station> {
-      const station = registry.stations.add(input)
+      const station = await registry.stations.add(input)
       // A service scoped to this district must reconnect to see the new station.
       await registry.services.districtsChanged([station.district])
       await audit({ actor, action: 'station.create', target: `station:${station.id}`, after: station })
@@ -20,7 +20,7 @@ export function createAdmin (registry: Registry) {
     },
 
     async updateStation (actor: string, id: string, patch: StationPatch): Promise<Station> {
-      const [before, after] = registry.stations.update(id, patch)
+      const [before, after] = await registry.stations.update(id, patch)
       if (before.status !== after.status && after.status !== 'active') {
         // The broker drops the station's connections and refuses new ones.
         await registry.devices.stationChanged(id, after.status)
@@ -91,9 +91,12 @@ export function createAdmin (registry: Registry) {
 
     /** All rows or none: a bad row aborts the import with every row's error listed. */
     async importStations (actor: string, csv: string): Promise<Station[]> {
-      const rows = parseStationCsv(csv, (id) => registry.stations.get(id) !== null)
+      const rows = await parseStationCsv(csv, registry.stations.existing)
+      // One transaction: a station added meanwhile with one of the ids fails its add here
+      // (conflict), and everything before it in the file is rolled back with it.
       return registry.transaction(async () => {
-        const created = rows.map((row) => registry.stations.add(row))
+        const created: Station[] = []
+        for (const row of rows) created.push(await registry.stations.add(row))
         await registry.services.districtsChanged(created.map((s) => s.district))
         await audit({ actor, action: 'station.import', target: `stations:${created.length}`, after: created.map((s) => s.id) })
         return created

@@ -58,7 +58,7 @@ export function openRegistry (path: string, opts: RegistryOptions = {}) {
   const dataVersion = db.prepare('PRAGMA data_version')
   const ownChanges = db.prepare('SELECT total_changes() AS n')
 
-  const stations = createStationStore(db)
+  const stations = createStationStore(sql)
   const devices = createDeviceStore(sql, hasher)
   const services = createServiceStore(sql, hasher)
 
@@ -94,10 +94,10 @@ export function openRegistry (path: string, opts: RegistryOptions = {}) {
 
     // Shorthands used across the code base.
     getStation: stations.get,
-    listStations: stations.list,
+    listStations: () => stations.list(),
     addStation: (s: NewStation) => stations.add(s),
-    addDevice: (stationId: string, deviceId: string, kind = 'hub') => {
-      if (!stations.get(stationId)) return Promise.reject(new RegistryError('not_found', `station ${stationId} does not exist`))
+    addDevice: async (stationId: string, deviceId: string, kind = 'hub') => {
+      if (!await stations.get(stationId)) throw new RegistryError('not_found', `station ${stationId} does not exist`)
       return devices.add(stationId, deviceId, kind)
     },
     listDevices: devices.ofStation,

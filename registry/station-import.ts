@@ -26,9 +26,10 @@ const num = (s: string | undefined) => (s === undefined || s.trim() === '' ? nul
 /**
  * Parses a station CSV (header row required, columns in any order, unknown columns refused)
  * into validated stations, or throws one RegistryError listing every bad row: an import is
- * all or nothing.
+ * all or nothing. `existing` answers which of the file's ids are registered already (one
+ * query for the whole file, not one per row).
  */
-export function parseStationCsv (text: string, exists: (id: string) => boolean): NewStation[] {
+export async function parseStationCsv (text: string, existing: (ids: readonly string[]) => Promise<ReadonlySet<string>>): Promise<NewStation[]> {
   let rows: string[][]
   try {
     rows = parseCsv(text)
@@ -42,15 +43,14 @@ export function parseStationCsv (text: string, exists: (id: string) => boolean):
   if (rows.length === 0) throw new RegistryError('invalid', 'CSV has no station rows')
   if (rows.length > MAX_IMPORT_ROWS) throw new RegistryError('invalid', `at most ${MAX_IMPORT_ROWS} rows per import`)
 
-  const errors: string[] = []
-  const seen = new Set<string>()
-  const stations: NewStation[] = []
+  const errors: Array<[number, string]> = []
+  const valid: Array<{ line: number, station: NewStation }> = []
   rows.forEach((cells, index) => {
     const line = index + 2 // 1-based, after the header
-    if (cells.length !== header.length) { errors.push(`line ${line}: ${cells.length} fields, header has ${header.length}`); return }
+    if (cells.length !== header.length) { errors.push([line, `line ${line}: ${cells.length} fields, header has ${header.length}`]); return }
     const v = Object.fromEntries(header.map((h, k) => [h, cells[k]!.trim()])) as Record<string, string>
     const hours = openingHours(v.opening_hours ?? '')
-    if (typeof hours === 'string' && hours !== '24h') { errors.push(`line ${line} (${v.id}): ${hours}`); return }
+    if (typeof hours === 'string' && hours !== '24h') { errors.push([line, `line ${line} (${v.id}): ${hours}`]); return }
     const candidate = {
       id: v.id, name: v.name,
       ...(v.address !== undefined ? { address: v.address } : {}),
@@ -65,14 +65,23 @@ export function parseStationCsv (text: string, exists: (id: string) => boolean):
     }
     const parsed = NewStation.safeParse(candidate)
     if (!parsed.success) {
-      errors.push(`line ${line} (${v.id}): ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`)
+      errors.push([line, `line ${line} (${v.id}): ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`])
       return
     }
-    if (seen.has(parsed.data.id)) errors.push(`line ${line}: station ${parsed.data.id} appears twice in the file`)
-    else if (exists(parsed.data.id)) errors.push(`line ${line}: station ${parsed.data.id} already exists`)
-    seen.add(parsed.data.id)
-    stations.push(candidate as NewStation)
+    valid.push({ line, station: candidate as NewStation })
   })
-  if (errors.length) throw new RegistryError('invalid', `nothing imported; ${errors.length} bad row(s):\n${errors.slice(0, 100).join('\n')}`)
+  const taken = valid.length > 0 ? await existing(valid.map((r) => r.station.id)) : new Set<string>()
+  const seen = new Set<string>()
+  const stations: NewStation[] = []
+  for (const { line, station } of valid) {
+    if (seen.has(station.id)) errors.push([line, `line ${line}: station ${station.id} appears twice in the file`])
+    else if (taken.has(station.id)) errors.push([line, `line ${line}: station ${station.id} already exists`])
+    seen.add(station.id)
+    stations.push(station)
+  }
+  if (errors.length) {
+    const listed = errors.sort((a, b) => a[0] - b[0]).slice(0, 100).map(([, e]) => e)
+    throw new RegistryError('invalid', `nothing imported; ${errors.length} bad row(s):\n${listed.join('\n')}`)
+  }
   return stations
 }

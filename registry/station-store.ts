@@ -1,7 +1,7 @@
-import type { DatabaseSync } from 'node:sqlite'
 import { StationId } from '../contract/index.ts'
+import type { SqlDb, SqlValue } from './db/sql-db.ts'
 import { invalid, RegistryError } from './registry-error.ts'
-import { NewStation, StationPatch, type OpeningHours, type Station } from './schemas.ts'
+import { NewStation, StationPatch, type OpeningHours, type Station, type StationStatus } from './schemas.ts'
 
 type Row = {
   id: string, name: string, address: string, district: string, lat: number | null, lon: number | null, datum: string, timezone: string,
@@ -26,46 +26,71 @@ const toStation = (r: Row): Station => ({
   updatedAt: r.updated_at
 })
 
-export function createStationStore (db: DatabaseSync) {
-  const q = {
-    insert: db.prepare(`INSERT INTO stations (id, name, address, district, lat, lon, datum, timezone, capacity, area_m2, opening_hours, amenities, status, created_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?)`),
-    update: db.prepare(`UPDATE stations SET name = ?, address = ?, district = ?, lat = ?, lon = ?, datum = ?, timezone = ?, capacity = ?, area_m2 = ?,
-      opening_hours = ?, amenities = ?, status = ?, updated_at = ? WHERE id = ?`),
-    get: db.prepare('SELECT * FROM stations WHERE id = ?'),
-    all: db.prepare('SELECT * FROM stations ORDER BY id')
-  }
+/** `list` narrowed to one status and/or one district (compared exactly, as stored). */
+export type StationFilter = { status?: StationStatus, district?: string }
 
-  function get (id: string): Station | null {
+export function createStationStore (db: SqlDb) {
+  // Ids are [a-z0-9-] and the list is in their byte order on both dialects: a PostgreSQL
+  // database created with a language locale would otherwise sort 'a-2' after 'a1'.
+  const byId = db.dialect === 'postgres' ? 'ORDER BY id COLLATE "C"' : 'ORDER BY id'
+
+  async function get (id: string): Promise<Station | null> {
     if (!StationId.safeParse(id).success) return null
-    const row = q.get.get(id) as Row | undefined
+    const row = await db.get<Row>('SELECT * FROM stations WHERE id = ?', [id])
     return row ? toStation(row) : null
   }
 
-  function add (input: NewStation): Station {
+  async function add (input: NewStation): Promise<Station> {
     const parsed = NewStation.safeParse(input)
     if (!parsed.success) throw invalid(parsed.error)
     const s = parsed.data
-    if (get(s.id)) throw new RegistryError('conflict', `station ${s.id} already exists`)
-    q.insert.run(s.id, s.name, s.address, s.district, s.lat, s.lon, s.datum, s.timezone, s.capacity, s.areaM2,
-      JSON.stringify(s.openingHours), JSON.stringify(s.amenities), new Date().toISOString())
-    return get(s.id)!
+    // ON CONFLICT: two callers adding the same id at once get one station and one conflict.
+    const { changes } = await db.run(`INSERT INTO stations (id, name, address, district, lat, lon, datum, timezone, capacity, area_m2, opening_hours, amenities, status, created_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?) ON CONFLICT (id) DO NOTHING`,
+    [s.id, s.name, s.address, s.district, s.lat, s.lon, s.datum, s.timezone, s.capacity, s.areaM2,
+      JSON.stringify(s.openingHours), JSON.stringify(s.amenities), new Date().toISOString()])
+    if (changes === 0) throw new RegistryError('conflict', `station ${s.id} already exists`)
+    return (await get(s.id))!
   }
 
   /** Applies a validated patch; returns [before, after]. */
-  function update (id: string, patch: StationPatch): [Station, Station] {
-    const before = get(id)
+  async function update (id: string, patch: StationPatch): Promise<[Station, Station]> {
+    const before = await get(id)
     if (!before) throw new RegistryError('not_found', `station ${id} not found`)
     const parsed = StationPatch.safeParse(patch)
     if (!parsed.success) throw invalid(parsed.error)
     const p = parsed.data
     const s = { ...before, ...Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)) } as Station
-    q.update.run(s.name, s.address, s.district, s.lat, s.lon, s.datum, s.timezone, s.capacity, s.areaM2,
-      JSON.stringify(s.openingHours), JSON.stringify(s.amenities), s.status, new Date().toISOString(), id)
-    return [before, get(id)!]
+    await db.run(`UPDATE stations SET name = ?, address = ?, district = ?, lat = ?, lon = ?, datum = ?, timezone = ?, capacity = ?, area_m2 = ?,
+      opening_hours = ?, amenities = ?, status = ?, updated_at = ? WHERE id = ?`,
+    [s.name, s.address, s.district, s.lat, s.lon, s.datum, s.timezone, s.capacity, s.areaM2,
+      JSON.stringify(s.openingHours), JSON.stringify(s.amenities), s.status, new Date().toISOString(), id])
+    return [before, (await get(id))!]
   }
 
-  return { get, add, update, list: (): Station[] => (q.all.all() as Row[]).map(toStation) }
+  /** Every station (or those matching `filter`), by id. */
+  async function list (filter: StationFilter = {}): Promise<Station[]> {
+    const where: string[] = []
+    const params: SqlValue[] = []
+    if (filter.status !== undefined) { where.push('status = ?'); params.push(filter.status) }
+    if (filter.district !== undefined) { where.push('district = ?'); params.push(filter.district) }
+    const rows = await db.all<Row>(`SELECT * FROM stations${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ${byId}`, params)
+    return rows.map(toStation)
+  }
+
+  /** Which of `ids` are registered (one statement, for an import's check of thousands). */
+  async function existing (ids: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>()
+    const valid = ids.filter((id) => StationId.safeParse(id).success)
+    // 500 per statement: under SQLite's and postgres' limits on bound parameters.
+    for (let i = 0; i < valid.length; i += 500) {
+      const chunk = valid.slice(i, i + 500)
+      for (const r of await db.all<{ id: string }>(`SELECT id FROM stations WHERE id IN (${chunk.map(() => '?').join(', ')})`, chunk)) found.add(r.id)
+    }
+    return found
+  }
+
+  return { get, add, update, list, existing }
 }
 
 export type StationStore = ReturnType<typeof createStationStore>

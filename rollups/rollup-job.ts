@@ -64,6 +64,8 @@ export function createRollupJob (opts: RollupJobOptions) {
   const retryAt = new Map<string, number>()
   // Stations whose settings change is being applied: no recompute may start meanwhile.
   const held = new Set<string>()
+  // Registry reads of stations whose events came before they were cached (markSpan).
+  const lookups = new Set<Promise<void>>()
   const counts = { recomputedDays: 0, failures: 0 }
   let timer: NodeJS.Timeout | undefined
   let sweeper: NodeJS.Timeout | undefined
@@ -99,8 +101,22 @@ export function createRollupJob (opts: RollupJobOptions) {
   }
 
   function markSpan (station: string, from: number, to: number): void {
-    const s = info.get(station)
-    if (!s) return
+    const s = info.peek(station)
+    if (s) { markSpanOf(s, station, from, to); return }
+    // Not cached yet (registered since the last listing, or no start() yet): one registry read
+    // for the station, however many of its events arrive meanwhile; they are marked when it
+    // answers. flushed() and drain() wait for these reads.
+    const p: Promise<void> = info.get(station).then((f) => { if (f) markSpanOf(f, station, from, to) },
+      (err: Error) => logger.error({ station, err: err.message }, 'rollup: cannot read the station from the registry: dirty mark not recorded (the next sweep marks recent days)'))
+      .finally(() => lookups.delete(p))
+    lookups.add(p)
+  }
+
+  async function settleLookups (): Promise<void> {
+    while (lookups.size > 0) await Promise.all(lookups)
+  }
+
+  function markSpanOf (s: { dateOf: (t: number) => string }, station: string, from: number, to: number): void {
     const a = s.dateOf(from)
     const b = s.dateOf(to)
     if (a === b) {
@@ -149,7 +165,7 @@ export function createRollupJob (opts: RollupJobOptions) {
   }
 
   async function recompute (task: Task): Promise<void> {
-    const s = info.get(task.station, true)
+    const s = await info.get(task.station, true)
     if (!s) { finish(task); return }
     const all = task.dates.map((d) => localDayOf(d, s.timezone))
     const days = all.filter((d) => rebuildable(d.start))
@@ -162,7 +178,7 @@ export function createRollupJob (opts: RollupJobOptions) {
     for (let i = 0; i < lines.length; i += WRITE_CHUNK_LINES) await write(lines.slice(i, i + WRITE_CHUNK_LINES).join('\n'))
     // Records that an earlier entry replaced: those days had one first-time visitor too many.
     for (const old of await state.recordFirstSeen(task.station, computed.firstEntries)) {
-      const o = info.get(old.station)
+      const o = await info.get(old.station)
       if (o) markDates(old.station, [o.dateOf(old.at)])
     }
     // A batch of another station running at the same time may have recorded an earlier entry
@@ -211,7 +227,7 @@ export function createRollupJob (opts: RollupJobOptions) {
       return await fn()
     } finally {
       held.delete(station)
-      info.get(station, true) // events from now on are dated in the station's current zone
+      await info.get(station, true).catch(() => null) // events from now on are dated in the station's current zone
     }
   }
 
@@ -246,10 +262,12 @@ export function createRollupJob (opts: RollupJobOptions) {
   /** Recompute everything dirty now, settled or not; rejects on the first failure. */
   async function drain (): Promise<void> {
     let failure: Error | undefined
-    while (!failure && (dirty.size > 0 || inFlight.size > 0)) {
+    await settleLookups()
+    while (!failure && (dirty.size > 0 || inFlight.size > 0 || lookups.size > 0)) {
       let task = inFlight.size < concurrency ? nextTask(true) : null
       for (; task; task = inFlight.size < concurrency ? nextTask(true) : null) launch(task, (err) => { failure ??= err })
       if (inFlight.size > 0) await Promise.race(inFlight.values())
+      else if (lookups.size > 0) await settleLookups()
       else if (dirty.size > 0) await new Promise((r) => setTimeout(r, 50)) // waiting for a retry
     }
     if (failure) throw failure
@@ -277,13 +295,13 @@ export function createRollupJob (opts: RollupJobOptions) {
       const reconcile = startOpts.reconcileDays ?? 2
       // Recent days of every station, with or without events: catches anything stored while
       // the job was not running, and gives quiet days their (zero) rollup.
-      const sweep = (days: number) => {
-        for (const s of info.all()) {
+      const sweep = async (days: number) => {
+        for (const s of await info.all()) {
           const today = localDate(now(), s.timezone)
           markRange([s.id], addDays(today, 1 - days), today)
         }
       }
-      sweep(reconcile)
+      await sweep(reconcile)
       // Points of an older rollup layout: rewritten, never recomputed (raw events may be gone).
       transcode = transcodeRollups({ state, query, write, logger, exclusive, now })
       const checkStations = () => { changes.check().catch((err: Error) => logger.error({ err: err.message }, 'cannot compare station settings with their rollups')) }
@@ -292,11 +310,11 @@ export function createRollupJob (opts: RollupJobOptions) {
       settingsTimer.unref()
       timer = setInterval(tick, opts.tickMs ?? 1000)
       timer.unref()
-      sweeper = setInterval(() => sweep(2), SWEEP_MS)
+      sweeper = setInterval(() => { sweep(2).catch((err: Error) => logger.error({ err: err.message }, 'rollup sweep: cannot list the stations')) }, SWEEP_MS)
       sweeper.unref()
     },
     /** Settles once every mark and clear made so far is in the state (or its failure logged). */
-    flushed: (): Promise<void> => persisted,
+    flushed: async (): Promise<void> => { await settleLookups(); await persisted },
     /** Settles once rollup points of older layouts have been rewritten in the current one (after start()). */
     transcoded: (): Promise<void> => transcode?.done ?? Promise.resolve(),
     pending: () => [...dirty.values()].reduce((n, d) => n + d.size, 0),
@@ -309,6 +327,7 @@ export function createRollupJob (opts: RollupJobOptions) {
       await changes.close()
       // In-flight recomputes finish (and may still mark days); nothing new starts.
       await Promise.allSettled([...inFlight.values()])
+      await settleLookups()
       closed = true
       await persisted
     }

@@ -18,7 +18,7 @@ import { registryLookup, type StationFacts } from './station-info.ts'
 
 type StateConfig = Pick<Config, 'REGISTRY_PATH' | 'REGISTRY_URL'>
 type InfluxConfig = Pick<Config, 'INFLUX_URL' | 'INFLUX_DB' | 'INFLUX_USERNAME' | 'INFLUX_PASSWORD' | 'RAW_RETENTION'> & StateConfig
-type RegistryLike = { getStation: (id: string) => StationFacts | null, listStations: () => StationFacts[] }
+type RegistryLike = { getStation: (id: string) => Promise<StationFacts | null>, listStations: () => Promise<StationFacts[]> }
 
 /** What the API needs from the job (api/figures/day-source.ts RollupStatus). */
 export type RollupStatusView = { dirtyBetween: (from: string, to: string, station?: string) => Promise<DirtyDay[]>, readonly firstSeen: ((workers: readonly string[]) => Promise<Map<string, FirstSeen>>) | null }

@@ -74,7 +74,7 @@ export function createStationChanges (opts: StationChangeOptions) {
     const stored = await state.stationSettings()
     const baseline: Array<[string, string]> = []
     const changed: Array<{ station: StationFacts, before: Settings, fields: RollupSetting[] }> = []
-    for (const s of opts.stations.list()) {
+    for (const s of await opts.stations.list()) {
       const now = encode(s)
       const was = stored.get(s.id)
       if (was === now) continue

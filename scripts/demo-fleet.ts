@@ -59,7 +59,7 @@ export async function provisionDemoFleet (registry: Registry, dataDir: string) {
   const save = () => writeFileSync(path, JSON.stringify(file, null, 2), { mode: 0o600 })
   const stations = []
   for (const { busyness, ...station } of DEMO_STATIONS) {
-    if (!registry.getStation(station.id)) registry.addStation(station)
+    if (!await registry.getStation(station.id)) await registry.addStation(station)
     const devices: SimDevice[] = []
     for (const [role, kind] of Object.entries(ROLES) as Array<[keyof typeof ROLES, string]>) {
       const deviceId = `${station.id}-${role}`
@@ -75,7 +75,7 @@ export async function provisionDemoFleet (registry: Registry, dataDir: string) {
       devices.push({ deviceId, secret, role })
     }
     await provisionDemoSupplies(registry, station.id)
-    stations.push({ station: registry.getStation(station.id)!, busyness, devices })
+    stations.push({ station: (await registry.getStation(station.id))!, busyness, devices })
   }
   // API tokens to sign in to the dashboard and try the API with, an admin and a read-only one,
   // kept here for the same reason as the device secrets; a new one if one was revoked.

@@ -44,7 +44,7 @@ export async function provisionFleet (opts: {
   try {
     for (let i = 0; i < stations.length; i++) {
       const station = stations[i]!
-      if (!registry.getStation(station.id)) registry.addStation(toNewStation(station))
+      if (!await registry.getStation(station.id)) await registry.addStation(toNewStation(station))
       const have = credentials.get(station.id) ?? []
       const registered = new Set((await registry.listDevices(station.id)).map((d) => d.id))
       const devices: DeviceCredential[] = []

@@ -19,8 +19,8 @@ export function createSupplyAdmin (registry: Registry, opts: { now?: () => numbe
   const store = registry.supplies
   const audit = registry.audit.append
   const now = opts.now ?? Date.now
-  const station = (id: string) => {
-    const s = registry.getStation(id)
+  const station = async (id: string) => {
+    const s = await registry.getStation(id)
     if (!s) throw new RegistryError('not_found', `station ${id} not found`)
     return s
   }
@@ -35,7 +35,7 @@ export function createSupplyAdmin (registry: Registry, opts: { now?: () => numbe
 
   return {
     async setItem (actor: string, stationId: string, item: string, input: CatalogItemInput): Promise<CatalogItem> {
-      station(stationId)
+      await station(stationId)
       const [before, after] = await store.setItem(stationId, item, input)
       await audit({ actor, action: before ? 'supply.item.update' : 'supply.item.create', target: `station:${stationId}`, before, after })
       return after
@@ -43,7 +43,7 @@ export function createSupplyAdmin (registry: Registry, opts: { now?: () => numbe
 
     /** The same item for every station of a district, in one transaction and one audit record. */
     async setDistrictItem (actor: string, district: string, item: string, input: CatalogItemInput): Promise<CatalogItem[]> {
-      const stations = registry.listStations().filter((s) => s.district === district && s.status !== 'retired')
+      const stations = district === '' ? [] : (await registry.stations.list({ district })).filter((s) => s.status !== 'retired')
       if (district === '' || stations.length === 0) throw new RegistryError('not_found', `no station in district ${JSON.stringify(district)}`)
       return registry.transaction(async () => {
         const changes: Array<[CatalogItem | null, CatalogItem]> = []
@@ -60,7 +60,7 @@ export function createSupplyAdmin (registry: Registry, opts: { now?: () => numbe
     },
 
     async addDelivery (actor: string, stationId: string, input: NewDelivery) {
-      station(stationId)
+      await station(stationId)
       const delivery = await store.addDelivery(stationId, input)
       await audit({ actor, action: 'supply.delivery.create', target: `station:${stationId}`, after: delivery })
       return delivery
@@ -77,7 +77,7 @@ export function createSupplyAdmin (registry: Registry, opts: { now?: () => numbe
      * RESTOCK_MATCH_MS is superseded by it, so the restock counts once.
      */
     async logRestock (actor: string, stationId: string, input: NewRestock & { by: string }): Promise<Restock> {
-      station(stationId)
+      await station(stationId)
       const parsed = NewRestockSchema.safeParse(input)
       if (!parsed.success) throw invalid(parsed.error)
       const r = parsed.data
@@ -103,7 +103,7 @@ export function createSupplyAdmin (registry: Registry, opts: { now?: () => numbe
     },
 
     async addCount (actor: string, stationId: string, input: NewCount & { by: string }) {
-      station(stationId)
+      await station(stationId)
       const count = await store.addCount(stationId, { ...input, at: iso(input.at, now) })
       await audit({ actor, action: 'supply.count', target: `station:${stationId}`, after: count })
       return count

@@ -71,7 +71,7 @@ export function createSupplyModel ({ registry, admin, query, historyDays = HISTO
 
   async function learn (id: string, now: number): Promise<void> {
     const st = states.get(id)
-    const station = registry.getStation(id)
+    const station = st ? await registry.getStation(id) : null
     if (!st || !station) return
     const tz = station.timezone
     // Keep one reading before the window as the level the window starts from.
@@ -100,7 +100,7 @@ export function createSupplyModel ({ registry, admin, query, historyDays = HISTO
   return {
     /** Reads what is new since the last refresh for these stations (default: all) and relearns. */
     async refresh (stationIds?: readonly string[], now = Date.now()): Promise<void> {
-      const ids = [...(stationIds ?? registry.listStations().map((s) => s.id))]
+      const ids = [...(stationIds ?? (await registry.listStations()).map((s) => s.id))]
       for (let i = 0; i < ids.length; i += BATCH) {
         const batch = ids.slice(i, i + BATCH)
         await load(batch, now)
@@ -127,8 +127,13 @@ export function createSupplyModel ({ registry, admin, query, historyDays = HISTO
     async forecastStationItems (stationIds: readonly string[], horizonHours: number, now = Date.now()): Promise<ItemForecast[]> {
       const out: ItemForecast[] = []
       const weather = await registry.supplies.weather(new Date(now - historyMs).toISOString().slice(0, 10), new Date(now + (horizonHours + 48) * HOUR_MS).toISOString().slice(0, 10))
+      // One listing for the stations and their districts' pools (not one per item).
+      const all = await registry.listStations()
+      const byId = new Map(all.map((s) => [s.id, s]))
+      const districts = new Map<string, string[]>()
+      for (const s of all) districts.set(s.district, [...districts.get(s.district) ?? [], s.id])
       for (const id of stationIds) {
-        const station = registry.getStation(id)
+        const station = byId.get(id)
         if (!station) continue
         const st = states.get(id)
         const catalog = new Map((await registry.supplies.items(id)).map((c) => [c.item, c]))
@@ -157,9 +162,9 @@ export function createSupplyModel ({ registry, admin, query, historyDays = HISTO
           // A fresh sensor reading is the level now: what was logged since is added at once.
           const freshSensor = !useCount && levelAt !== null && levelAt >= now
           const startLevel = level === null ? null : freshSensor ? capped(level + pending, capacity) : level
-          const district = own !== undefined && own.visits > 0 ? null : districtRates(station.district, item)
+          const district = own !== undefined && own.visits > 0 ? null : districtRates(districts.get(station.district) ?? [], station.district, item)
           const rates = own !== undefined && own.visits > 0 ? own : district
-          const profile = st && st.profile.visits > 0 ? st.profile : districtProfile(station.district)
+          const profile = st && st.profile.visits > 0 ? st.profile : districtProfile(districts.get(station.district) ?? [], station.district)
           const base: ItemForecast = {
             stationId: id, item, level, capacity, threshold,
             percent: level !== null && capacity !== null ? Math.round(level / capacity * 1000) / 10 : null,
@@ -195,18 +200,19 @@ export function createSupplyModel ({ registry, admin, query, historyDays = HISTO
     }
   }
 
-  function districtRates (district: string, item: string): ItemRates | null {
+  /** `ids`: the district's stations. */
+  function districtRates (ids: readonly string[], district: string, item: string): ItemRates | null {
     if (district === '') return null
-    const pool = registry.listStations().filter((s) => s.district === district).flatMap((s) => {
-      const r = states.get(s.id)?.rates.get(item)
+    const pool = ids.flatMap((id) => {
+      const r = states.get(id)?.rates.get(item)
       return r ? [r] : []
     })
     return poolRates(pool)
   }
 
-  function districtProfile (district: string): VisitProfile | null {
-    const pool = registry.listStations().filter((s) => district !== '' && s.district === district).flatMap((s) => {
-      const p = states.get(s.id)?.profile
+  function districtProfile (ids: readonly string[], district: string): VisitProfile | null {
+    const pool = (district === '' ? [] : ids).flatMap((id) => {
+      const p = states.get(id)?.profile
       return p && p.visits > 0 ? [p] : []
     })
     if (pool.length === 0) return null

@@ -26,8 +26,8 @@ let other: number
 
 beforeAll(async () => {
   registry = openRegistry(env.REGISTRY_PATH)
-  registry.addStation({ id: 'ac-001', name: '驿站一', district: 'futian' })
-  registry.addStation({ id: 'ac-002', name: '驿站二', district: 'nanshan' })
+  await registry.addStation({ id: 'ac-001', name: '驿站一', district: 'futian' })
+  await registry.addStation({ id: 'ac-002', name: '驿站二', district: 'nanshan' })
   const at = new Date(Date.now() - 60_000).toISOString()
   await registry.transaction(async () => {
     const a = (await registry.alerts.open({ stationId: 'ac-001', district: 'futian', rule: 'temperature_high', subject: '', severity: 'warning', summary: '33 °C inside', value: 33, threshold: 30, at })).alert

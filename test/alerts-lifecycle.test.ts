@@ -15,17 +15,18 @@ const START = Date.now() - 86_400_000 // any instant; everything below is relati
 
 async function setup (path = join(mkdtempSync(join(tmpdir(), 'ws-alerts-')), 'registry.sqlite')) {
   const registry = openRegistry(path)
-  if (!registry.getStation('s1')) {
-    registry.addStation({ id: 's1', name: 'S1', district: 'futian', capacity: 10 })
+  if (!await registry.getStation('s1')) {
+    await registry.addStation({ id: 's1', name: 'S1', district: 'futian', capacity: 10 })
     await registry.alertSettings.setOverride('station', 's1', 'temperature_high', { pendingS: 60, holdOffS: 120, escalation: [{ afterS: 300, target: 'district-oncall' }] }, 'test', new Date(START).toISOString())
   }
   return { registry, path }
 }
 
 async function evaluator (registry: Registry, clock: { now: number }) {
+  const stations = await registry.listStations()
   const e = createEvaluator({
     alerts: registry.alerts, settings: registry.alertSettings, transaction: registry.transaction, clock: () => clock.now, logger: createLogger('silent'),
-    fleet: () => registry.listStations().map((s) => ({ id: s.id, district: s.district, timezone: s.timezone, capacity: s.capacity, devices: [] }))
+    fleet: () => stations.map((s) => ({ id: s.id, district: s.district, timezone: s.timezone, capacity: s.capacity, devices: [] }))
   })
   await e.load()
   await e.refresh()
@@ -140,7 +141,7 @@ describe('evaluator over an async registry', () => {
       alerts: registry.alerts, settings: registry.alertSettings, transaction: registry.transaction, clock: () => clock.now, logger: createLogger('silent'),
       // As on PostgreSQL: the fleet arrives after real I/O, while events keep coming.
       fleet: async () => {
-        const list = registry.listStations().map((s) => ({ id: s.id, district: s.district, timezone: s.timezone, capacity: s.capacity, devices: [] }))
+        const list = (await registry.listStations()).map((s) => ({ id: s.id, district: s.district, timezone: s.timezone, capacity: s.capacity, devices: [] }))
         if (slow) await new Promise<void>((resolve) => { readFleet = resolve })
         return list
       }

@@ -17,8 +17,8 @@ const value = (text: string, labels: string) => {
 
 test('waystation_alerts_open counts open alerts by rule, severity and state; notification counters are exported', async () => {
   const r = stack.registry
-  r.addStation({ id: 'pm-1', name: 'P1', district: 'futian' })
-  r.addStation({ id: 'pm-2', name: 'P2', district: 'futian' })
+  await r.addStation({ id: 'pm-1', name: 'P1', district: 'futian' })
+  await r.addStation({ id: 'pm-2', name: 'P2', district: 'futian' })
   const at = new Date().toISOString()
   const open = async (station: string, rule: 'co2_high' | 'station_offline', severity: 'warning' | 'critical', subject = '') =>
     (await r.alerts.open({ stationId: station, district: 'futian', rule, subject, severity, summary: 's', value: 1, threshold: 1, at })).alert.id

@@ -39,7 +39,7 @@ async function setup (): Promise<Registry> {
   const at = new Date(T0).toISOString()
   for (const [i, id] of ids.entries()) {
     const timezone = TIMEZONES[i % TIMEZONES.length]!
-    registry.addStation({ id, name: id, district: `d${i % 3}`, timezone, capacity: 4 })
+    await registry.addStation({ id, name: id, district: `d${i % 3}`, timezone, capacity: 4 })
     // Night starts three hours into the run, in the station's local time.
     const from = localHour(T0 + 3 * HOUR_MS, timezone)
     await registry.alertSettings.setOverride('station', id, 'night_alone', { threshold: 1800, nightFrom: from, nightTo: (from + 4) % 24 }, 'test', at)
@@ -63,10 +63,12 @@ type Presence = { connected: boolean, lastSeenAt: number }
 
 test('the schedule writes exactly what evaluating every station at every tick writes', async () => {
   const [ref, inc] = [await setup(), await setup()]
+  // The stations do not change during the run: read once (the devices' presence does, below).
+  const lists = new Map([[ref, await ref.listStations()], [inc, await inc.listStations()]])
   const clock = { now: T0 }
   const presence = new Map<string, Presence>()
   for (const id of ids) for (const d of ['door', 'hub']) presence.set(`${id}-${d}`, { connected: true, lastSeenAt: T0 })
-  const fleet = (r: Registry) => () => r.listStations().map((s) => ({
+  const fleet = (r: Registry) => () => lists.get(r)!.map((s) => ({
     id: s.id, district: s.district, timezone: s.timezone, capacity: s.capacity,
     devices: (['door', 'hub'] as const).map((kind) => ({ id: `${s.id}-${kind}`, kind, ...presence.get(`${s.id}-${kind}`)! }))
   }))
@@ -176,7 +178,7 @@ test('the schedule writes exactly what evaluating every station at every tick wr
 
 test('with no new telemetry, a time-driven rule fires and escalates at the tick it is due, and nothing is evaluated in between', async () => {
   const registry = openRegistry(join(mkdtempSync(join(tmpdir(), 'ws-alerts-schedule-')), 'registry.sqlite'))
-  registry.addStation({ id: 'quiet', name: 'Quiet', district: 'futian', capacity: 4 })
+  await registry.addStation({ id: 'quiet', name: 'Quiet', district: 'futian', capacity: 4 })
   const clock = { now: T0 }
   const e = createEvaluator({
     alerts: registry.alerts, settings: registry.alertSettings, transaction: registry.transaction, clock: () => clock.now, logger: createLogger('silent'),

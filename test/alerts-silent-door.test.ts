@@ -17,15 +17,16 @@ const BUSY = [-2, -1, 0, 1, 2]
 
 async function setup (withHistory: boolean, startHour = H0) {
   const registry = openRegistry(join(mkdtempSync(join(tmpdir(), 'ws-silent-')), 'registry.sqlite'))
-  registry.addStation({ id: 's1', name: 'S1', district: 'futian', capacity: 10 })
+  await registry.addStation({ id: 's1', name: 'S1', district: 'futian', capacity: 10 })
   if (withHistory) {
     await registry.alertSettings.addHourlyEntries([1, 2, 3, 4].flatMap((k) => BUSY.map((j) => ({ stationId: 's1', hour: H0 - k * WEEK_H + j, entries: 12 }))))
   }
   const clock = { now: startHour * HOUR_MS }
+  const stations = await registry.listStations()
   const e = createEvaluator({
     alerts: registry.alerts, settings: registry.alertSettings, transaction: registry.transaction, clock: () => clock.now, logger: createLogger('silent'),
     // The door device is connected and its keep-alives arrive: only its entries stop.
-    fleet: () => registry.listStations().map((s) => ({ id: s.id, district: s.district, timezone: s.timezone, capacity: s.capacity, devices: [{ id: 's1-door', kind: 'door', connected: true, lastSeenAt: clock.now }] }))
+    fleet: () => stations.map((s) => ({ id: s.id, district: s.district, timezone: s.timezone, capacity: s.capacity, devices: [{ id: 's1-door', kind: 'door', connected: true, lastSeenAt: clock.now }] }))
   })
   await e.load()
   await e.refresh()

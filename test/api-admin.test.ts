@@ -42,7 +42,7 @@ describe('stations', () => {
     // Prototype poisoning is refused by the JSON parser itself.
     const poisoned = await app.inject({ method: 'POST', url: '/stations', headers: { ...as.admin, 'content-type': 'application/json' }, payload: '{"id":"adm-2","name":"x","__proto__":{"admin":true}}' })
     expect(poisoned.statusCode).toBe(400)
-    expect(registry.getStation('adm-2')).toBeNull()
+    expect(await registry.getStation('adm-2')).toBeNull()
 
     const updated = await send('PATCH', '/stations/adm-1', { capacity: 14, district: '福田区' })
     expect(updated.json()).toMatchObject({ capacity: 14, district: '福田区', status: 'active', updatedAt: expect.any(String) })
@@ -62,7 +62,7 @@ describe('CSV import', () => {
     const good = await csv('id,name,district,capacity,opening_hours,amenities\nadm-csv-1,一,福田区,8,24h,ac;wifi\n"adm-csv-2","二, with a comma",南山区,,1-5 06:00-22:00; 6-7 08:00-20:00,\n')
     expect(good.statusCode).toBe(201)
     expect(good.json()).toEqual({ imported: 2, stations: ['adm-csv-1', 'adm-csv-2'] })
-    expect(registry.getStation('adm-csv-2')).toMatchObject({ name: '二, with a comma', capacity: 10, openingHours: [{ days: [1, 2, 3, 4, 5] }, { days: [6, 7] }] })
+    expect(await registry.getStation('adm-csv-2')).toMatchObject({ name: '二, with a comma', capacity: 10, openingHours: [{ days: [1, 2, 3, 4, 5] }, { days: [6, 7] }] })
 
     const bad = await csv('id,name,capacity\nadm-csv-3,三,5\nadm-csv-4,四,-1\nadm-csv-1,dup,1\nadm-csv-3,again,2\n')
     expect(bad.statusCode).toBe(422)
@@ -72,7 +72,7 @@ describe('CSV import', () => {
       'line 4: station adm-csv-1 already exists',
       'line 5: station adm-csv-3 appears twice in the file'
     ])
-    expect(registry.getStation('adm-csv-3')).toBeNull()
+    expect(await registry.getStation('adm-csv-3')).toBeNull()
 
     expect((await csv('id,name,colour\nx,y,red\n')).json()).toMatchObject({ statusCode: 400, message: expect.stringMatching(/unknown CSV columns: colour/) })
     expect((await csv('')).statusCode).toBe(400)

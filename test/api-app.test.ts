@@ -58,9 +58,9 @@ beforeAll(async () => {
   await ensureDatabase(influx, db)
 
   registry = openRegistry(':memory:')
-  registry.addStation({ id: 'shanghai-hub', name: 'Jing’an rider station', timezone: 'Asia/Shanghai' })
-  registry.addStation({ id: 'berlin-mitte', name: 'Mitte', timezone: 'Europe/Berlin' })
-  registry.addStation({ id: 'a-first', name: 'Sorts first', timezone: 'Asia/Shanghai' })
+  await registry.addStation({ id: 'shanghai-hub', name: 'Jing’an rider station', timezone: 'Asia/Shanghai' })
+  await registry.addStation({ id: 'berlin-mitte', name: 'Mitte', timezone: 'Europe/Berlin' })
+  await registry.addStation({ id: 'a-first', name: 'Sorts first', timezone: 'Asia/Shanghai' })
   as = await apiTokens(registry)
 
   await writeLines([

@@ -26,16 +26,17 @@ afterEach(async () => {
   for (const s of servers.splice(0)) await new Promise((resolve) => { s.closeAllConnections(); s.close(resolve) })
 })
 
-async function setup (influx: InfluxDB, registry: Registry = stationRegistry()) {
+async function setup (influx: InfluxDB, given?: Registry) {
+  const registry = given ?? await stationRegistry()
   const lines: string[] = []
   const logger = pino({ level: 'debug' }, { write: (line: string) => { lines.push(line) } })
   const app = buildApp({ registry, influx, logger, probes: { influx: ok, broker: ok } })
   return { app, logs: () => lines.join(''), as: await apiTokens(registry) }
 }
 
-function stationRegistry (): Registry {
+async function stationRegistry (): Promise<Registry> {
   const registry = openRegistry(':memory:')
-  registry.addStation({ id: 'shanghai-hub', name: 'Hub', timezone: 'Asia/Shanghai' })
+  await registry.addStation({ id: 'shanghai-hub', name: 'Hub', timezone: 'Asia/Shanghai' })
   return registry
 }
 
@@ -106,7 +107,7 @@ describe('time-series store failures', () => {
 
 describe('unexpected errors', () => {
   it('500 with a generic message, details only in the log', async () => {
-    const registry = stationRegistry()
+    const registry = await stationRegistry()
     const broken = { ...registry, listStations: () => { throw new Error('SQLITE_CORRUPT at /var/lib/waystation/registry.sqlite') } }
     const { app, logs, as } = await setup(createInfluxClient({ INFLUX_URL: 'http://127.0.0.1:9', INFLUX_DB: 'waystation' }), broken)
     const res = await app.inject({ url: '/stations', headers: as.viewer })

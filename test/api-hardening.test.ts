@@ -11,7 +11,7 @@ import { openRegistry } from '../registry/open-registry.ts'
 import { apiTokens } from './support/api-tokens.ts'
 
 const registry = openRegistry(':memory:')
-registry.addStation({ id: 'hard-1', name: 'One' })
+await registry.addStation({ id: 'hard-1', name: 'One' })
 const as = await apiTokens(registry)
 const ok = async () => ({ ok: true })
 const apps: Array<ReturnType<typeof buildApp>> = []

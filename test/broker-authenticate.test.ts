@@ -34,13 +34,13 @@ const cost = hashScheme
 
 describe('broker login timing', () => {
   it('runs exactly one hash check of the same kind for known and unknown ids alike', async () => {
-    registry.addStation({ id: 'tm-1', name: 'one' })
-    registry.addStation({ id: 'tm-2', name: 'two' })
+    await registry.addStation({ id: 'tm-1', name: 'one' })
+    await registry.addStation({ id: 'tm-2', name: 'two' })
     const door = await registry.addDevice('tm-1', 'tm-1-door', 'door')
     const revoked = await registry.addDevice('tm-1', 'tm-1-hub', 'hub')
     await registry.devices.revoke('tm-1-hub')
     const suspended = await registry.addDevice('tm-2', 'tm-2-door', 'door')
-    registry.stations.update('tm-2', { status: 'suspended' })
+    await registry.stations.update('tm-2', { status: 'suspended' })
     const service = await registry.services.add({ id: 'tm-board', name: 'Board', scope: { kind: 'all' } })
 
     const cases: Array<[string, string, boolean]> = [

@@ -54,7 +54,7 @@ beforeAll(async () => {
   }
   const registry = openRegistry(env.REGISTRY_PATH)
   for (let i = 0; i < STATIONS; i++) {
-    registry.addStation({ id: stationId(i), name: `Failover ${i}` })
+    await registry.addStation({ id: stationId(i), name: `Failover ${i}` })
     secrets.set(`${stationId(i)}-door`, (await registry.addDevice(stationId(i), `${stationId(i)}-door`, 'door')).secret)
   }
   secrets.set(`${stationId(0)}-hub`, (await registry.addDevice(stationId(0), `${stationId(0)}-hub`, 'hub')).secret)

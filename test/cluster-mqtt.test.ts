@@ -58,10 +58,10 @@ describe.each(['memory', 'redis'] as const)('BROKER_PERSISTENCE=%s', (persistenc
       PRESENCE_FLUSH_MS: '500'
     }
     const registry = openRegistry(env.REGISTRY_PATH)
-    registry.addStation({ id: S, name: 'Cross-node' })
+    await registry.addStation({ id: S, name: 'Cross-node' })
     secrets[HUB] = (await registry.addDevice(S, HUB, 'hub')).secret
     secrets[DOOR] = (await registry.addDevice(S, DOOR, 'door')).secret
-    registry.addStation({ id: S2, name: 'Unwatched' })
+    await registry.addStation({ id: S2, name: 'Unwatched' })
     secrets[HUB2] = (await registry.addDevice(S2, HUB2, 'hub')).secret
     secrets.ops = (await registry.services.add({ id: 'ops', name: 'Operations', scope: { kind: 'all' }, permission: 'subscribe+commands' })).secret
     auth = bearer(await mintToken(registry, 'viewer'))

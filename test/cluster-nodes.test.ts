@@ -52,7 +52,7 @@ test('leased jobs run on one node, see events stored on the other, and move when
   }
   const registry = openRegistry(env.REGISTRY_PATH)
   const S = 'cluster-1'
-  registry.addStation({ id: S, name: 'Cluster one' })
+  await registry.addStation({ id: S, name: 'Cluster one' })
   const hub = `${S}-hub`
   const secret = (await registry.addDevice(S, hub, 'hub')).secret
   registry.close()

@@ -14,7 +14,7 @@ import { startRedis, type RedisServer } from '../scripts/redis-server.ts'
 import { apiTokens } from './support/api-tokens.ts'
 
 const registry = openRegistry(':memory:')
-registry.addStation({ id: 'rl-1', name: 'One' })
+await registry.addStation({ id: 'rl-1', name: 'One' })
 const as = await apiTokens(registry)
 const ok = async () => ({ ok: true })
 const apps: Array<ReturnType<typeof buildApp>> = []

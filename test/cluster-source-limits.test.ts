@@ -59,7 +59,7 @@ describe('per-address MQTT limits shared by two nodes (CLUSTER=redis)', () => {
       MQTT_CONNECT_WINDOW_MS: '600000'
     }
     const registry = openRegistry(env.REGISTRY_PATH)
-    registry.addStation({ id: S, name: 'Lockout' })
+    await registry.addStation({ id: S, name: 'Lockout' })
     secret = (await registry.addDevice(S, HUB, 'hub')).secret
     registry.close()
     nodes = [await createStackProcess({ ...env, BROKER_ID: 'node-a' }), await createStackProcess({ ...env, BROKER_ID: 'node-b' })]

@@ -30,7 +30,7 @@ describe('credential hashes', () => {
   test('an old scrypt hash still logs in and is replaced by a v2 hash on success only; devices and services', async () => {
     const path = join(tmp(), 'registry.sqlite')
     const r = openRegistry(path)
-    r.addStation({ id: 'lg-1', name: 'Legacy' })
+    await r.addStation({ id: 'lg-1', name: 'Legacy' })
     const { secret } = await r.addDevice('lg-1', 'lg-1-door', 'door')
     const service = await r.services.add({ id: 'lg-board', name: 'Board', scope: { kind: 'all' } })
     setLegacy(path, 'devices', 'lg-1-door', await legacyScryptHash(secret))
@@ -60,7 +60,7 @@ describe('credential hashes', () => {
   test('an upgrade never undoes a rotation that happened while the old hash was being checked', async () => {
     const path = join(tmp(), 'registry.sqlite')
     const r = openRegistry(path)
-    r.addStation({ id: 'rc-1', name: 'Race' })
+    await r.addStation({ id: 'rc-1', name: 'Race' })
     const { secret } = await r.addDevice('rc-1', 'rc-1-door', 'door')
     setLegacy(path, 'devices', 'rc-1-door', await legacyScryptHash(secret))
     let rotated = ''
@@ -80,7 +80,7 @@ describe('credential hashes', () => {
     const dir = tmp()
     const path = join(dir, 'registry.sqlite')
     const r = openRegistry(path)
-    r.addStation({ id: 'k-1', name: 'Key' })
+    await r.addStation({ id: 'k-1', name: 'Key' })
     const { secret } = await r.addDevice('k-1', 'k-1-door', 'door')
     expect(r.credentialKeyInfo).toMatchObject({ source: join(dir, 'credential.key'), created: true })
     expect(statSync(join(dir, 'credential.key')).mode & 0o777).toBe(0o600)

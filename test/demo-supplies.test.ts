@@ -66,7 +66,7 @@ describe('demo fleet supplies', () => {
   })
 
   it('a simulated day gives each item a sensor level, a rate, a forecast and unlogged restock rounds', async () => {
-    const station = registry.getStation(first.id)!
+    const station = (await registry.getStation(first.id))!
     const date = addDays(localDate(Date.now(), station.timezone), -3)
     const now = localMidnightUtc(addDays(date, 1), station.timezone).getTime()
     app = buildApp({ registry, influx, logger: createLogger('silent'), probes: { influx: async () => ({ ok: true }), broker: async () => ({ ok: true }) }, supplies: { now: () => now, maxAgeMs: 0 } })

@@ -170,7 +170,7 @@ describe('monthly reports', () => {
   it('fleet distinct workers read a few stations per query: the union across queries counts a shared worker once', async () => {
     // One station per query here (20,000 stations' sets in one answer ended the process).
     const src = createFigureSource(fx.influx, { dirtyBetween: fx.state.dirtyBetween, firstSeen: fx.state.firstSeen })
-    const { periods } = await loadFleet(src, [stationOr404(fx.registry, A), stationOr404(fx.registry, B)], '2026-05-01', '2026-05-31', true)
+    const { periods } = await loadFleet(src, [await stationOr404(fx.registry, A), await stationOr404(fx.registry, B)], '2026-05-01', '2026-05-31', true)
     expect(periods.every((p) => p.days === null)).toBe(true) // both from their monthly rollups
     expect(await fleetDistinct(src, periods, '2026-05-01', '2026-05-31', 1)).toBe(5)
     expect(await fleetDistinct(src, periods, '2026-05-01', '2026-05-31')).toBe(5)

@@ -25,15 +25,16 @@ function counted (registry: ReturnType<typeof openRegistry>) {
 test('reads the registry again only after a change, by this connection or another (the CLI, a worker)', async () => {
   const path = join(dir, 'registry.sqlite')
   const registry = openRegistry(path)
-  registry.addStation({ id: 'p-1', name: 'One' })
+  await registry.addStation({ id: 'p-1', name: 'One' })
   const { live, reads } = counted(registry)
   const store = createLiveStore({ registry: live, offlineAfterMs: 60_000, pollMs: 3_600_000, onChange: () => {} })
   try {
+    await store.ready
     expect(reads).toEqual({ stations: 1, devices: 1 })
     for (let i = 0; i < 5; i++) await store.sync()
     expect(reads).toEqual({ stations: 1, devices: 1 }) // nothing changed: nothing read
 
-    registry.addStation({ id: 'p-2', name: 'Two' }) // this connection
+    await registry.addStation({ id: 'p-2', name: 'Two' }) // this connection
     await store.sync()
     expect(reads.stations).toBe(2)
     expect(store.get('p-2')?.meta.name).toBe('Two')
@@ -41,7 +42,7 @@ test('reads the registry again only after a change, by this connection or anothe
     expect(reads.stations).toBe(2)
 
     const cli = openRegistry(path) // another connection, as `waystation stations add` has
-    cli.addStation({ id: 'p-3', name: 'Three' })
+    await cli.addStation({ id: 'p-3', name: 'Three' })
     await cli.devices.add('p-3', 'p-3-door', 'door')
     cli.close()
     await store.sync()
@@ -56,11 +57,12 @@ test('reads the registry again only after a change, by this connection or anothe
 
 test('local midnight still starts a new day when the registry has not changed', async () => {
   const registry = openRegistry(':memory:')
-  registry.addStation({ id: 'm-1', name: 'Midnight', timezone: 'Asia/Shanghai' })
+  await registry.addStation({ id: 'm-1', name: 'Midnight', timezone: 'Asia/Shanghai' })
   const { live, reads } = counted(registry)
   let t = Date.now()
   const store = createLiveStore({ registry: live, offlineAfterMs: 60_000, pollMs: 3_600_000, now: () => t, onChange: () => {} })
   try {
+    await store.ready
     const today = store.get('m-1')!.today.date
     t += 86_400_000
     await store.sync()

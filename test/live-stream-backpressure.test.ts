@@ -14,7 +14,7 @@ import { apiTokens } from './support/api-tokens.ts'
 
 test('a client that stops reading is skipped past the bound, then re-sent a snapshot', async () => {
   const registry = openRegistry(':memory:')
-  registry.addStation({ id: 'st-1', name: 'one', capacity: 10 })
+  await registry.addStation({ id: 'st-1', name: 'one', capacity: 10 })
   const influx = createInfluxClient({ INFLUX_URL: inject('influxUrl'), INFLUX_DB: 'live_backpressure' })
   const live = createLiveService({ registry, query: influxQueryFn(influx), logger: createLogger('silent'), offlineAfterSeconds: 300, stream: { maxBufferedBytes: 256 * 1024, heartbeatMs: 60_000 } })
   const ok = async () => ({ ok: true })
@@ -63,7 +63,7 @@ test('a snapshot larger than the bound is sent once and events follow it', async
   const registry = openRegistry(':memory:')
   // 4,000 stations with long names: a ~4 MB snapshot, far past the 1 KiB bound and what a
   // socket takes at once.
-  for (let i = 0; i < 4000; i++) registry.addStation({ id: `st-${i}`, name: `${i} ${'站'.repeat(190)}`, capacity: 10 })
+  for (let i = 0; i < 4000; i++) await registry.addStation({ id: `st-${i}`, name: `${i} ${'站'.repeat(190)}`, capacity: 10 })
   const influx = createInfluxClient({ INFLUX_URL: inject('influxUrl'), INFLUX_DB: 'live_backpressure' })
   const live = createLiveService({ registry, query: influxQueryFn(influx), logger: createLogger('silent'), offlineAfterSeconds: 300, stream: { maxBufferedBytes: 1024, heartbeatMs: 60_000 } })
   const ok = async () => ({ ok: true })

@@ -18,9 +18,15 @@ const iso = (ms: number) => new Date(ms).toISOString()
 const cleanups: Array<() => Promise<void> | void> = []
 afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c() })
 
-function setup (stations: Array<{ id: string, district: string }> = [{ id: 's1', district: 'futian' }]) {
+// Each test's stations' districts, for fire() (as the evaluator knows them).
+const districts = new Map<string, string>()
+
+async function setup (stations: Array<{ id: string, district: string }> = [{ id: 's1', district: 'futian' }]) {
   const registry = openRegistry(join(mkdtempSync(join(tmpdir(), 'ws-notify-')), 'registry.sqlite'))
-  for (const s of stations) registry.addStation({ id: s.id, name: `驿站 ${s.id}`, district: s.district, capacity: 10 })
+  for (const s of stations) {
+    await registry.addStation({ id: s.id, name: `驿站 ${s.id}`, district: s.district, capacity: 10 })
+    districts.set(s.id, s.district)
+  }
   cleanups.push(() => registry.close())
   return registry
 }
@@ -47,7 +53,7 @@ function notifier (registry: Registry, clock: { now: number }, o: Partial<Parame
 
 /** Opens and fires an alert at `at`, as the evaluator does. */
 async function fire (registry: Registry, stationId: string, at: number, rule: Rule = 'temperature_high', subject = '') {
-  const district = registry.getStation(stationId)!.district
+  const district = districts.get(stationId)!
   return registry.transaction(async () => {
     const { alert } = await registry.alerts.open({ stationId, district, rule, subject, severity: 'warning', summary: '31.5 °C inside while occupied (limit 30 °C)', value: 31.5, threshold: 30, at: iso(at) })
     return (await registry.alerts.fire(alert.id, iso(at), 31.5, '31.5 °C inside while occupied (limit 30 °C)'))!
@@ -69,7 +75,7 @@ const metric = async (m: PromRegistry, name: string) => (await m.getSingleMetric
 
 describe('webhook notifications', () => {
   test('a fired alert is one signed notification under the transition\'s Idempotency-Key, with zh-CN and en text and a dashboard link', async () => {
-    const registry = setup()
+    const registry = await setup()
     const rx = await receiver({ secret: () => 'hook-secret' })
     await addWebhook(registry, rx.url)
     const clock = { now: T0 }
@@ -96,7 +102,7 @@ describe('webhook notifications', () => {
   })
 
   test('a receiver answering 500 three times, then 200, gets the notification on the fourth attempt', async () => {
-    const registry = setup()
+    const registry = await setup()
     const rx = await receiver({ plan: [500, 502, 503] })
     await addWebhook(registry, rx.url)
     await fire(registry, 's1', Date.now())
@@ -111,7 +117,7 @@ describe('webhook notifications', () => {
   })
 
   test('a receiver that stays down: given up after the configured age, with the last error, in the store and the metrics', async () => {
-    const registry = setup()
+    const registry = await setup()
     const rx = await receiver({ plan: Array(1000).fill(503) as number[] })
     await addWebhook(registry, rx.url)
     await fire(registry, 's1', Date.now())
@@ -127,7 +133,7 @@ describe('webhook notifications', () => {
   })
 
   test('a receiver that refuses (4xx) is given up at once; one that never answers is retried after the timeout', async () => {
-    const registry = setup()
+    const registry = await setup()
     const refusing = await receiver({ plan: [401] })
     const hanging = await receiver({ plan: ['hang'] })
     await addWebhook(registry, refusing.url)
@@ -145,7 +151,7 @@ describe('webhook notifications', () => {
 
 describe('silences, escalation, grouping, flapping', () => {
   test('a silence holds notifications; when it ends what is still firing is sent, what resolved meanwhile is not', async () => {
-    const registry = setup([{ id: 's1', district: 'futian' }, { id: 's2', district: 'futian' }])
+    const registry = await setup([{ id: 's1', district: 'futian' }, { id: 's2', district: 'futian' }])
     const rx = await receiver()
     await addWebhook(registry, rx.url)
     const clock = { now: T0 }
@@ -165,7 +171,7 @@ describe('silences, escalation, grouping, flapping', () => {
   })
 
   test('an escalation notifies its target\'s webhook only', async () => {
-    const registry = setup()
+    const registry = await setup()
     const general = await receiver()
     const oncall = await receiver()
     await addWebhook(registry, general.url)
@@ -186,7 +192,7 @@ describe('silences, escalation, grouping, flapping', () => {
 
   test('30 stations going offline at once: one grouped notification per district, after the group wait', async () => {
     const stations = Array.from({ length: 30 }, (_, i) => ({ id: `g-${String(i).padStart(2, '0')}`, district: i < 20 ? 'futian' : 'nanshan' }))
-    const registry = setup(stations)
+    const registry = await setup(stations)
     const rx = await receiver()
     await addWebhook(registry, rx.url)
     const clock = { now: T0 }
@@ -210,7 +216,7 @@ describe('silences, escalation, grouping, flapping', () => {
   })
 
   test('a rule that fires and resolves more than N times in an hour notifies once as flapping, then its newest state once it settles', async () => {
-    const registry = setup()
+    const registry = await setup()
     const rx = await receiver()
     await addWebhook(registry, rx.url)
     const clock = { now: T0 }

@@ -9,7 +9,7 @@ import { apiTokens } from './support/api-tokens.ts'
 // rows; the silence threshold must still report the station offline.
 test('a connected device silent for longer than the threshold makes the station offline', async () => {
   const registry = openRegistry(':memory:')
-  registry.addStation({ id: 'st-1', name: 'one' })
+  await registry.addStation({ id: 'st-1', name: 'one' })
   await registry.addDevice('st-1', 'st-1-door')
   await registry.addDevice('st-1', 'st-1-hub')
   const ok = async () => ({ ok: true })

@@ -6,24 +6,24 @@ import { describe, expect, test } from 'vitest'
 import { openRegistry } from '../registry/open-registry.ts'
 
 describe('registry', () => {
-  test('stations: add, list, get, defaults, validation and conflicts', () => {
+  test('stations: add, list, get, defaults, validation and conflicts', async () => {
     const r = openRegistry(':memory:')
-    const s = r.addStation({ id: 'sz-futian-001', name: '福田区爱心驿站', capacity: 12 })
+    const s = await r.addStation({ id: 'sz-futian-001', name: '福田区爱心驿站', capacity: 12 })
     expect(s).toMatchObject({ id: 'sz-futian-001', timezone: 'Asia/Shanghai', capacity: 12, lat: null })
-    expect(r.getStation('sz-futian-001')).toEqual(s)
-    expect(r.getStation("'; DROP TABLE stations; --")).toBeNull()
-    expect(() => r.addStation({ id: 'sz-futian-001', name: 'again' })).toThrow(/already exists/)
-    expect(() => r.addStation({ id: 'Bad Id', name: 'x' })).toThrow(/station id/)
-    expect(() => r.addStation({ id: 'x-1', name: 'x', timezone: 'Mars/Olympus' })).toThrow(/timezone/)
-    expect(() => r.addStation({ id: 'x-2', name: 'x', timezone: "UTC') --" })).toThrow(/timezone/)
-    r.addStation({ id: 'ber-1', name: 'Berlin', timezone: 'Europe/Berlin' })
-    expect(r.listStations().map((x) => x.id)).toEqual(['ber-1', 'sz-futian-001'])
+    expect(await r.getStation('sz-futian-001')).toEqual(s)
+    expect(await r.getStation("'; DROP TABLE stations; --")).toBeNull()
+    await expect(r.addStation({ id: 'sz-futian-001', name: 'again' })).rejects.toThrow(/already exists/)
+    await expect(r.addStation({ id: 'Bad Id', name: 'x' })).rejects.toThrow(/station id/)
+    await expect(r.addStation({ id: 'x-1', name: 'x', timezone: 'Mars/Olympus' })).rejects.toThrow(/timezone/)
+    await expect(r.addStation({ id: 'x-2', name: 'x', timezone: "UTC') --" })).rejects.toThrow(/timezone/)
+    await r.addStation({ id: 'ber-1', name: 'Berlin', timezone: 'Europe/Berlin' })
+    expect((await r.listStations()).map((x) => x.id)).toEqual(['ber-1', 'sz-futian-001'])
     r.close()
   })
 
   test('device secrets are hashed, verified and bound to their station', async () => {
     const r = openRegistry(':memory:')
-    r.addStation({ id: 'sz-1', name: 'one' })
+    await r.addStation({ id: 'sz-1', name: 'one' })
     const { device, secret } = await r.addDevice('sz-1', 'sz-1-door')
     expect(device).toMatchObject({ id: 'sz-1-door', stationId: 'sz-1', revokedAt: null })
     expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/)
@@ -43,8 +43,8 @@ describe('registry', () => {
   test('services: scope resolved at login, one MQTT username space with devices, even past the checks', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'waystation-registry-')), 'registry.sqlite')
     const r = openRegistry(path)
-    r.addStation({ id: 'n-1', name: 'one', district: 'north' })
-    r.addStation({ id: 's-1', name: 'two', district: 'south' })
+    await r.addStation({ id: 'n-1', name: 'one', district: 'north' })
+    await r.addStation({ id: 's-1', name: 'two', district: 'south' })
     await r.addDevice('n-1', 'n-1-door', 'door')
     const { secret } = await r.services.add({ id: 'board', name: 'North board', scope: { kind: 'district', district: 'north' } })
     const login = await r.authenticatePrincipal('board', secret)
@@ -54,7 +54,7 @@ describe('registry', () => {
     expect(await r.authenticatePrincipal('n-1-door', secret)).toBeNull()
 
     // A station joining the district is in scope at the next login; the feed tells the broker.
-    r.stations.update('s-1', { district: 'north' })
+    await r.stations.update('s-1', { district: 'north' })
     await r.services.districtsChanged(['south', 'north'])
     expect(await r.principalIfHashMatches('board', login!.secretHash)).toMatchObject({ stations: new Set(['n-1', 's-1']) })
     expect(await r.changesSince(0)).toEqual([expect.objectContaining({ station_id: '', device_id: null, service_id: 'board', change: 'scope' })])

@@ -21,8 +21,8 @@ const at = (day: number, hh: number, mm = 0) => new Date(Date.UTC(last.getUTCFul
 
 test('monthly reports count the month\'s alerts per rule and severity with the time to acknowledge', async () => {
   const r = stack.registry
-  r.addStation({ id: 'ra-1', name: '驿站一', district: 'futian' })
-  r.addStation({ id: 'ra-2', name: '驿站二', district: 'futian' })
+  await r.addStation({ id: 'ra-1', name: '驿站一', district: 'futian' })
+  await r.addStation({ id: 'ra-2', name: '驿站二', district: 'futian' })
   const fire = (station: string, rule: 'co2_high' | 'station_offline', severity: 'warning' | 'critical', firedAt: string, ackAfterMin?: number, subject = '') => r.transaction(async () => {
     const a = (await r.alerts.open({ stationId: station, district: 'futian', rule, subject, severity, summary: 's', value: 1, threshold: 1, at: firedAt })).alert
     await r.alerts.fire(a.id, firedAt, 1, 's')

@@ -38,7 +38,7 @@ beforeAll(async () => {
   for (let i = 0; i < 30; i++) {
     const id = `rp-${String(i).padStart(2, '0')}`
     const geo = i === 29 ? {} : { lat: 22.5 + rng.uniform(0, 0.1), lon: 114 + rng.uniform(0, 0.1) }
-    registry.addStation({ id, name: `测试驿站 ${i}`, district: i < 20 ? '福田区' : '南山区', timezone: 'Asia/Shanghai', ...geo })
+    await registry.addStation({ id, name: `测试驿站 ${i}`, district: i < 20 ? '福田区' : '南山区', timezone: 'Asia/Shanghai', ...geo })
     for (const it of ITEMS) {
       const { item, ...body } = it
       expect((await app.inject({ method: 'POST', url: `/stations/${id}/supplies/items/${item}`, headers: as.admin, payload: body })).statusCode).toBe(200)

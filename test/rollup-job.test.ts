@@ -30,7 +30,7 @@ const door = (local: string, direction: 'in' | 'out', w?: number): AnyEvent =>
 const db = `rollup_job_${randomBytes(4).toString('hex')}`
 let dir: string
 const registry = openRegistry(':memory:')
-registry.addStation({ id: S, name: 'Rollup test', timezone: 'Asia/Shanghai', capacity: 4 })
+await registry.addStation({ id: S, name: 'Rollup test', timezone: 'Asia/Shanghai', capacity: 4 })
 const influx = createInfluxClient({ INFLUX_URL: inject('influxUrl'), INFLUX_DB: db })
 const write = createInfluxWrite({ url: inject('influxUrl'), database: db, timeoutMs: 10_000 })
 const rollupWrite = createInfluxWrite({ url: inject('influxUrl'), database: db, timeoutMs: 10_000, retentionPolicy: ROLLUP_RETENTION_POLICY })
@@ -66,6 +66,7 @@ describe('dirty marks', () => {
     job.onStored(S, { channel: 'environment', payload: { device: `${S}-hub`, ts: cst('2026-06-20T12:00:00'), seq: 2, temperature: 21 } })
     // A refused attempt cannot be paired: its own day only.
     job.onStored(S, { channel: 'door', payload: { device: `${S}-door`, ts: cst('2026-06-25T01:00:00'), seq: 3, direction: 'in', method: 'face', result: 'denied' } })
+    await job.flushed() // the station's facts are read from the registry first (no start(): nothing cached)
     expect((await state.dirty()).map((d) => d.date)).toEqual(['2026-06-01', '2026-06-02', '2026-06-10', '2026-06-11', '2026-06-20', '2026-06-25'])
     await state.close()
   })

@@ -34,7 +34,7 @@ const TZ = 'Asia/Shanghai'
 const influxUrl = inject('influxUrl')
 const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent')
 const registry = openRegistry(':memory:')
-registry.addStation({ id: S, name: 'Retention test', timezone: TZ, capacity: 4 })
+await registry.addStation({ id: S, name: 'Retention test', timezone: TZ, capacity: 4 })
 let dir: string
 const databases: string[] = []
 

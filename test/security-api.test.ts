@@ -241,12 +241,12 @@ describe('station scopes on every route', () => {
   it('the scope is resolved per request: a station moved into the district is seen at once', async () => {
     const north = bearer(scopedTokens.north)
     expect((await call('GET', '/stations/sec-gamma-moved', north)).statusCode).toBe(404)
-    registry.addStation({ id: 'sec-gamma-moved', name: 'Moved', district: 'South' })
+    await registry.addStation({ id: 'sec-gamma-moved', name: 'Moved', district: 'South' })
     expect((await call('GET', '/stations/sec-gamma-moved', north)).statusCode).toBe(404)
-    registry.stations.update('sec-gamma-moved', { district: 'North' })
+    await registry.stations.update('sec-gamma-moved', { district: 'North' })
     expect((await call('GET', '/stations/sec-gamma-moved', north)).statusCode).toBe(200)
     expect(((await call('GET', '/stations', north)).json().stations as Array<{ id: string }>).map((s) => s.id)).toEqual(['sec-alpha', 'sec-gamma-moved'])
-    registry.stations.update('sec-gamma-moved', { status: 'retired', district: 'South' })
+    await registry.stations.update('sec-gamma-moved', { status: 'retired', district: 'South' })
   })
 })
 

@@ -144,7 +144,7 @@ describe('service ACL', () => {
     // The tracker writes the connects of one I/O phase in one transaction, and device_presence
     // references devices: a service's row would fail the whole batch.
     const registry = openRegistry(':memory:')
-    registry.addStation({ id: 'p-1', name: 'P' })
+    await registry.addStation({ id: 'p-1', name: 'P' })
     await registry.addDevice('p-1', 'p-1-door', 'door')
     const aedes = new EventEmitter() as unknown as Aedes
     const sessions = createSessions()

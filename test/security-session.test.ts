@@ -14,8 +14,8 @@ import { apiTokens, bearer, mintToken } from './support/api-tokens.ts'
 
 const influx = createInfluxClient({ INFLUX_URL: inject('influxUrl'), INFLUX_DB: `security_session_${randomBytes(4).toString('hex')}` })
 const registry = openRegistry(':memory:')
-registry.addStation({ id: 'ses-north', name: 'North 驿站', district: 'North' })
-registry.addStation({ id: 'ses-south', name: 'South 驿站', district: 'South' })
+await registry.addStation({ id: 'ses-north', name: 'North 驿站', district: 'North' })
+await registry.addStation({ id: 'ses-south', name: 'South 驿站', district: 'South' })
 const as = await apiTokens(registry)
 const ok = async () => ({ ok: true })
 const apps: Array<ReturnType<typeof buildApp>> = []

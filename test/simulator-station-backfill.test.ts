@@ -15,7 +15,7 @@ afterAll(async () => {
 
 test('backfill reports its total first, then every acknowledgement, ending with all stored', async () => {
   const stationId = 'sz-test-progress'
-  stack.registry.addStation({ id: stationId, name: '测试驿站', address: '深圳市', district: '福田区', lat: 22.54, lon: 114.08, capacity: 8, areaM2: 12, amenities: ['ac'] })
+  await stack.registry.addStation({ id: stationId, name: '测试驿站', address: '深圳市', district: '福田区', lat: 22.54, lon: 114.08, capacity: 8, areaM2: 12, amenities: ['ac'] })
   const devices: SimDevice[] = []
   for (const [role, kind] of [['door', 'door'], ['sensors', 'sensors']] as const) {
     const deviceId = `${stationId}-${role}`

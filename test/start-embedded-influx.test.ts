@@ -33,7 +33,7 @@ async function until<T> (what: string, probe: () => Promise<T | undefined> | T |
 describe('waystation start without INFLUX_URL', () => {
   it('runs a private influxd, stores and acknowledges an event, and stops it on SIGTERM', async () => {
     const registry = openRegistry(join(dir, 'registry.sqlite'))
-    registry.addStation({ id: 'emb-1', name: 'Embedded' })
+    await registry.addStation({ id: 'emb-1', name: 'Embedded' })
     const { secret } = await registry.addDevice('emb-1', 'emb-1-door', 'door')
     registry.close()
 

@@ -29,7 +29,7 @@ const send = (method: 'GET' | 'POST' | 'PATCH', url: string, payload?: object) =
 const csv = (body: string) => app.inject({ method: 'POST', url: '/stations/import', headers: { ...as.admin, 'content-type': 'text/csv' }, payload: body })
 
 describe('registry migration', () => {
-  test('stations of a registry made before the datum column read as wgs84', () => {
+  test('stations of a registry made before the datum column read as wgs84', async () => {
     const path = join(dir, 'old.sqlite')
     const db = new DatabaseSync(path)
     // The schema as the previous release left it: every migration but the datum's.
@@ -43,7 +43,7 @@ describe('registry migration', () => {
 
     const reg = openRegistry(path)
     try {
-      expect(reg.getStation('old-1')).toMatchObject({ id: 'old-1', lat: 22.5, lon: 114, datum: 'wgs84' })
+      expect(await reg.getStation('old-1')).toMatchObject({ id: 'old-1', lat: 22.5, lon: 114, datum: 'wgs84' })
     } finally {
       reg.close()
     }
@@ -62,7 +62,7 @@ describe('admin API and GET /stations', () => {
     const bad = await send('POST', '/stations', { id: 'dt-3', name: 'bad', datum: 'bd09' })
     expect(bad.statusCode).toBe(400)
     expect(bad.json().message).toContain('datum must be one of wgs84, gcj02')
-    expect(registry.getStation('dt-3')).toBeNull()
+    expect(await registry.getStation('dt-3')).toBeNull()
 
     const patched = await send('PATCH', '/stations/dt-1', { datum: 'gcj02' })
     expect(patched.statusCode).toBe(200)
@@ -70,7 +70,7 @@ describe('admin API and GET /stations', () => {
     const badPatch = await send('PATCH', '/stations/dt-1', { datum: 'WGS-84' })
     expect(badPatch.statusCode).toBe(400)
     expect(badPatch.json().message).toContain('datum must be one of wgs84, gcj02')
-    expect(registry.getStation('dt-1')!.datum).toBe('gcj02')
+    expect((await registry.getStation('dt-1'))!.datum).toBe('gcj02')
 
     const list = await app.inject({ method: 'GET', url: '/stations', headers: as.viewer })
     expect(Object.fromEntries(list.json().stations.map((s: { id: string, datum: string }) => [s.id, s.datum]))).toMatchObject({ 'dt-1': 'gcj02', 'dt-2': 'gcj02' })
@@ -81,12 +81,12 @@ describe('admin API and GET /stations', () => {
   test('CSV import takes a datum column (empty: wgs84) and lists a bad one with its line', async () => {
     const good = await csv('id,name,lat,lon,datum\nim-1,一,22.5,114.0,gcj02\nim-2,二,22.6,114.1,\nim-3,三,22.7,114.2,WGS84\n')
     expect(good.statusCode, good.body).toBe(201)
-    expect(['im-1', 'im-2', 'im-3'].map((id) => registry.getStation(id)!.datum)).toEqual(['gcj02', 'wgs84', 'wgs84'])
+    expect(await Promise.all(['im-1', 'im-2', 'im-3'].map(async (id) => (await registry.getStation(id))!.datum))).toEqual(['gcj02', 'wgs84', 'wgs84'])
 
     const bad = await csv('id,name,datum\nim-4,四,gcj02\nim-5,五,bd09\n')
     expect(bad.statusCode).toBe(422)
     expect(bad.json().errors).toEqual(['line 3 (im-5): datum: datum must be one of wgs84, gcj02'])
-    expect(registry.getStation('im-4')).toBeNull() // all or nothing
+    expect(await registry.getStation('im-4')).toBeNull() // all or nothing
   })
 
   test('the OpenAPI document describes the datum on create, update and the station', async () => {

@@ -79,7 +79,7 @@ beforeAll(async () => {
   for (let i = 1; i <= N; i++) {
     const sid = id(i)
     const busyness = 240 + ((i * 37) % 160)
-    registry.addStation({ id: sid, name: `驿站 ${i}`, district: district(i), timezone: TZ, capacity: 40 })
+    await registry.addStation({ id: sid, name: `驿站 ${i}`, district: district(i), timezone: TZ, capacity: 40 })
     const plans: DayPlan[] = DAYS.map((date) => planDay({ stationId: sid, seed: 14, date, timeZone: TZ, busyness, capacity: 40, workerPool: [], weather: ORDINARY }))
     plans.forEach((plan, d) => {
       const devices = { door: { deviceId: `${sid}-door`, seq: d * 100_000 }, sensors: { deviceId: `${sid}-hub`, seq: d * 100_000 } }
@@ -168,7 +168,7 @@ describe('supplies forecast against the simulator (50 stations, 2 days of histor
   })
 
   it('a station without a sensor: hand count, then a logged restock resets its forecast (district rates)', async () => {
-    registry.addStation({ id: 'sp-manual', name: '手工盘点驿站', district: '东区', timezone: TZ })
+    await registry.addStation({ id: 'sp-manual', name: '手工盘点驿站', district: '东区', timezone: TZ })
     expect((await inject_('POST', '/stations/sp-manual/supplies/items/bottled-water', as.admin, { nameZh: '瓶装水', nameEn: 'Bottled water', capacity: 300, threshold: 80 })).statusCode).toBe(200)
     expect((await inject_('POST', '/stations/sp-manual/supplies/counts', as.operator, { item: 'bottled-water', quantity: 40, at: new Date(clock).toISOString() })).statusCode).toBe(201)
     const get = async () => ((await inject_('GET', '/stations/sp-manual/supplies', as.viewer)).json() as { items: ItemForecast[] }).items[0]!
@@ -200,7 +200,7 @@ describe('supplies forecast: the level after a restock', () => {
 
   it('a hand count then a logged restock: count + restock − expected use since the count (the restock once)', async () => {
     clock = NOW + 4 * HOUR
-    registry.addStation({ id: 'sp-manual-2', name: '手工盘点驿站 2', district: '东区', timezone: TZ })
+    await registry.addStation({ id: 'sp-manual-2', name: '手工盘点驿站 2', district: '东区', timezone: TZ })
     expect((await inject_('POST', '/stations/sp-manual-2/supplies/items/bottled-water', as.admin, { nameZh: '瓶装水', nameEn: 'Bottled water', capacity: 300, threshold: 80 })).statusCode).toBe(200)
     expect((await inject_('POST', '/stations/sp-manual-2/supplies/counts', as.operator, { item: 'bottled-water', quantity: 120, at: new Date(clock).toISOString() })).statusCode).toBe(201)
     clock += 6 * HOUR
@@ -214,7 +214,7 @@ describe('supplies forecast: the level after a restock', () => {
   })
 
   it('an item without any consumption rate: the last hand count plus the restocks logged since', async () => {
-    registry.addStation({ id: 'sp-lone', name: '无区驿站', district: '', timezone: TZ })
+    await registry.addStation({ id: 'sp-lone', name: '无区驿站', district: '', timezone: TZ })
     expect((await inject_('POST', '/stations/sp-lone/supplies/items/raincoats', as.admin, { nameZh: '雨衣', nameEn: 'Raincoats', capacity: 60, threshold: 10 })).statusCode).toBe(200)
     expect((await inject_('POST', '/stations/sp-lone/supplies/counts', as.operator, { item: 'raincoats', quantity: 5, at: new Date(clock - 2 * HOUR).toISOString() })).statusCode).toBe(201)
     await restock('sp-lone', 'raincoats', 40, clock - 3 * HOUR) // before the count: already in it

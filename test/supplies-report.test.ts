@@ -58,9 +58,9 @@ beforeAll(async () => {
   app = buildApp({ registry, influx, logger: createLogger('silent'), probes: { influx: async () => ({ ok: true }), broker: async () => ({ ok: true }) }, supplies: { now: () => at(40, 0), maxAgeMs: 0 } })
   await app.ready()
   as = await apiTokens(registry)
-  registry.addStation({ id: 'rp-a', name: '东区驿站', district: '东区', timezone: TZ })
-  registry.addStation({ id: 'rp-b', name: '西区手工驿站', district: '西区', timezone: TZ })
-  registry.addStation({ id: 'rp-c', name: '西区驿站', district: '西区', timezone: TZ })
+  await registry.addStation({ id: 'rp-a', name: '东区驿站', district: '东区', timezone: TZ })
+  await registry.addStation({ id: 'rp-b', name: '西区手工驿站', district: '西区', timezone: TZ })
+  await registry.addStation({ id: 'rp-c', name: '西区驿站', district: '西区', timezone: TZ })
   const item = (station: string, slug: string, nameZh: string, nameEn: string, priceCents: number | null) =>
     post(`/stations/${station}/supplies/items/${slug}`, as.admin, { nameZh, nameEn, capacity: 300, threshold: 50, priceCents }, 200)
   await item('rp-a', 'bottled-water', '瓶装水', 'Bottled water', 150)

@@ -60,7 +60,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'waystation-workers-metrics-'))
   const registry = openRegistry(join(dir, 'registry.sqlite'))
   for (let i = 0; i < DEVICES; i++) {
-    registry.addStation({ id: `wm-${i}`, name: `Metrics ${i}` })
+    await registry.addStation({ id: `wm-${i}`, name: `Metrics ${i}` })
     secrets.set(`wm-${i}-hub`, (await registry.addDevice(`wm-${i}`, `wm-${i}-hub`, 'hub')).secret)
   }
   registry.close()

@@ -35,7 +35,7 @@ beforeAll(async () => {
   secrets = []
   for (let i = 0; i < DEVICES; i++) {
     const stationId = `workers-${String(i).padStart(2, '0')}`
-    registry.addStation({ id: stationId, name: `Workers station ${i}` })
+    await registry.addStation({ id: stationId, name: `Workers station ${i}` })
     const { secret } = await registry.addDevice(stationId, `${stationId}-door`)
     secrets.push({ stationId, deviceId: `${stationId}-door`, secret })
   }

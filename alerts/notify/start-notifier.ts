@@ -10,6 +10,7 @@ import { createNotifyMetrics } from './notify-metrics.ts'
 import { createOutboxReader } from './outbox.ts'
 import { createSender } from './sender.ts'
 
+
 export type NotifierOptions = {
   registry: Registry
   logger: Logger
@@ -36,7 +37,7 @@ export function startNotifier (o: NotifierOptions) {
     notify: registry.notify,
     transaction: registry.transaction,
     silencesAt: registry.alertSettings.activeSilences,
-    stationName: (id) => registry.getStation(id)?.name ?? id,
+    stationName: async (id) => (await registry.getStation(id))?.name ?? id,
     groupWaitMs: o.groupWaitMs,
     flapMaxPerHour: o.flapMaxPerHour,
     publicUrl: o.publicUrl

@@ -13,10 +13,10 @@ export function createWebhookAdmin (registry: Registry, clock: () => number = Da
   const store = registry.notify.webhooks
   const newSecret = () => `whsec_${randomBytes(32).toString('base64url')}`
 
-  function checkScope (w: { scope: Webhook['scope'], scopeId: string }): void {
+  async function checkScope (w: { scope: Webhook['scope'], scopeId: string }): Promise<void> {
     if (w.scope === 'all' && w.scopeId !== '') throw new RegistryError('invalid', 'scope all takes no scopeId')
     if (w.scope !== 'all' && w.scopeId === '') throw new RegistryError('invalid', `scope ${w.scope} needs a scopeId`)
-    if (w.scope === 'station' && !registry.getStation(w.scopeId)) throw new RegistryError('not_found', `station ${w.scopeId} not found`)
+    if (w.scope === 'station' && !await registry.getStation(w.scopeId)) throw new RegistryError('not_found', `station ${w.scopeId} not found`)
   }
   async function existing (id: number): Promise<Webhook> {
     const w = await store.get(id)
@@ -26,7 +26,7 @@ export function createWebhookAdmin (registry: Registry, clock: () => number = Da
 
   return {
     async create (actor: string, input: NewWebhook): Promise<{ webhook: Webhook, secret: string }> {
-      checkScope(input)
+      await checkScope(input)
       const secret = newSecret()
       const webhook = await store.add(input, secret, now())
       await registry.audit.append({ actor, action: 'webhook.create', target: `webhook:${webhook.id}`, after: webhook })
@@ -34,7 +34,7 @@ export function createWebhookAdmin (registry: Registry, clock: () => number = Da
     },
     async update (actor: string, id: number, patch: WebhookPatch): Promise<Webhook> {
       const before = await existing(id)
-      checkScope({ scope: patch.scope ?? before.scope, scopeId: patch.scopeId ?? (patch.scope === 'all' ? '' : before.scopeId) })
+      await checkScope({ scope: patch.scope ?? before.scope, scopeId: patch.scopeId ?? (patch.scope === 'all' ? '' : before.scopeId) })
       const after = (await store.update(id, patch.scope === 'all' && patch.scopeId === undefined ? { ...patch, scopeId: '' } : patch, now()))!
       await registry.audit.append({ actor, action: 'webhook.update', target: `webhook:${id}`, before, after })
       return after

@@ -16,7 +16,7 @@ import type {} from './roles.ts'
 import { stationInScope, stationsInScope, type ScopedStation } from './station-scope.ts'
 
 export type StationAccessOptions = {
-  stations: { get (id: string): ScopedStation | null }
+  stations: { get (id: string): Promise<ScopedStation | null> }
 }
 
 // `/stations/:id` and everything below it.
@@ -48,7 +48,7 @@ const stationAccessPlugin: FastifyPluginAsync<StationAccessOptions> = async (app
     if (scope.kind === 'all') return
     const id = (request.params as { id?: unknown }).id
     if (typeof id !== 'string') return
-    const station = stations.get(id)
+    const station = await stations.get(id)
     // An unknown station is left to the route, which answers the same 404.
     if (station && !stationInScope(scope, { id: station.id, district: station.district ?? '' })) throw stationNotFound(id)
   })

@@ -6,8 +6,8 @@ import type { StationFacts } from './day-source.ts'
 
 export type StationInfo = StationFacts & { name: string, district: string }
 
-export function stationOr404 (registry: Registry, id: string): StationInfo {
-  const s = registry.getStation(id)
+export async function stationOr404 (registry: Registry, id: string): Promise<StationInfo> {
+  const s = await registry.getStation(id)
   // The id passed StationParams, so it is a plain slug and safe to echo.
   if (!s) throw httpError(404, `station ${id} not found`)
   return stationInfo(s)

@@ -61,6 +61,7 @@ export function createLiveService (opts: LiveServiceOptions) {
   /** Merges InfluxDB's state in; `routine` (a periodic re-read) logs at debug. */
   async function rebuild (routine = false): Promise<RebuildResult> {
     try {
+      await store.ready.catch(() => {}) // the stations to fill in (a failed first read: retried by the poll)
       const result = await rebuildLive({ store, query: opts.query, ...(opts.lookbackMs === undefined ? {} : { lookbackMs: opts.lookbackMs }) })
       rebuilt = true
       logger[routine ? 'debug' : 'info'](result, 'live state rebuilt from InfluxDB')
@@ -76,6 +77,7 @@ export function createLiveService (opts: LiveServiceOptions) {
    * down still starts (its live view fills from new events), and retries in the background.
    */
   async function start (): Promise<boolean> {
+    store.ready.catch((err: Error) => logger.warn({ err: err.message }, 'cannot read the registry for the live view yet; retried every poll'))
     const attempt = async (n: number): Promise<boolean> => {
       try {
         await rebuild()

@@ -14,13 +14,16 @@ import { alertsKey, NO_ALERTS, summarizeAlerts } from './alert-summary.ts'
 import { applyEvent, newStationRec, onlineKey, viewOf, type StationMeta, type StationRec } from './station-state.ts'
 import { startDay } from './today.ts'
 
+// Promise or not: the registry's stores become async one by one (issue 15 item 3).
+type MaybeAsync<T> = T | Promise<T>
+
 export type LiveRegistry = {
-  listStations: () => Station[]
-  presence: { allDevices: () => Promise<DeviceLiveness[]> }
+  listStations: () => Promise<Station[]>
+  presence: { allDevices: () => MaybeAsync<DeviceLiveness[]> }
   /** Open alerts (registry/alert-store.ts); omitted: the live state carries no alerts. */
-  alerts?: { listOpen: () => Promise<Alert[]> }
+  alerts?: { listOpen: () => MaybeAsync<Alert[]> }
   /** Changes whenever the registry may have (registry/open-registry.ts); omitted: read every poll. */
-  changeToken?: () => string
+  changeToken?: () => MaybeAsync<string>
 }
 
 export type LiveStoreOptions = {
@@ -79,15 +82,15 @@ export function createLiveStore (opts: LiveStoreOptions) {
     // event, read the registry now, then apply it. Only registered stations' devices can log
     // in, so this queue holds a few events at most; the cap is a guard, not a working limit.
     if (unknown.length < MAX_UNKNOWN) unknown.push([stationId, event])
-    if (unknown.length === 1) setImmediate(syncUnknown)
+    if (unknown.length === 1) setImmediate(() => { void syncUnknown() })
   }
 
-  function syncUnknown (): void {
+  async function syncUnknown (): Promise<void> {
     const events = unknown
     unknown = []
     if (closed) return
     try {
-      sync().catch(() => {}) // the events need the stations, read before sync() returns
+      await sync().catch(() => {}) // the events need the stations, read before sync() returns
     } catch {
       return
     }
@@ -97,8 +100,8 @@ export function createLiveStore (opts: LiveStoreOptions) {
     }
   }
 
-  function syncStations (t: number): void {
-    for (const st of opts.registry.listStations()) {
+  function syncStations (list: readonly Station[], t: number): void {
+    for (const st of list) {
       const meta: StationMeta = { id: st.id, name: st.name, district: st.district, timezone: st.timezone, capacity: st.capacity, lat: st.lat, lon: st.lon, status: st.status }
       const s = stations.get(st.id)
       if (s === undefined) {
@@ -154,9 +157,9 @@ export function createLiveStore (opts: LiveStoreOptions) {
   }
 
   // Every alert transition (evaluator, operator, CLI; any process) is in the registry's table.
-  async function syncAlerts (): Promise<void> {
-    if (opts.registry.alerts === undefined) return
-    const by = summarizeAlerts(await opts.registry.alerts.listOpen())
+  function syncAlerts (open: readonly Alert[] | null): void {
+    if (open === null) return
+    const by = summarizeAlerts(open)
     for (const s of stations.values()) {
       const next = by.get(s.meta.id) ?? NO_ALERTS
       if (alertsKey(next) === alertsKey(s.alerts)) continue
@@ -169,41 +172,50 @@ export function createLiveStore (opts: LiveStoreOptions) {
   // not change, and reading 10,000 stations and their devices every poll was most of the idle
   // CPU (bench/RESULTS.md). Taken before reading, so a change during the read is read next time.
   let readAt: string | null = null
-  const DONE: Promise<void> = Promise.resolve()
 
-  /**
-   * Registry, presence, open alerts, local midnight. Also run once before the first request.
-   * Stations and time are taken at once; the promise settles when devices with their presence
-   * and the open alerts (async stores) are read too. A failed read is read again at the next poll.
-   */
-  function sync (): Promise<void> {
-    const t = now()
-    const token = opts.registry.changeToken?.() ?? null
-    let reads: Promise<unknown> = DONE
+  async function read (): Promise<void> {
+    const token = await opts.registry.changeToken?.() ?? null
     if (token === null || token !== readAt) {
-      syncStations(t)
+      // All read before any is applied: the state changes in one step, not across awaits.
+      const [list, devices, open] = await Promise.all([
+        opts.registry.listStations(), opts.registry.presence.allDevices(), opts.registry.alerts?.listOpen() ?? null
+      ])
+      if (closed) return
+      const t = now()
+      syncStations(list, t)
+      syncDevices(devices)
+      syncAlerts(open)
       readAt = token
-      const devices = opts.registry.presence.allDevices().then((d) => { if (!closed) syncDevices(d) })
-      reads = Promise.all([devices, syncAlerts()]).catch((err: unknown) => { readAt = null; throw err })
     }
-    syncTime(t)
-    return reads.then(() => {})
+    syncTime(now())
   }
 
-  // The registry is a local SQLite file or a PostgreSQL server: a failure here is a busy lock
-  // or a lost connection, retried next poll.
-  const poll = () => {
-    try {
-      sync().catch(() => {})
-    } catch {}
+  // One read at a time, in the order asked: a read asked for during another (a station's first
+  // event, the supplies refresh) starts after it, so it sees what was committed before it was asked.
+  let reading: Promise<void> = Promise.resolve()
+  /** Registry, presence, open alerts, local midnight. `ready` is the first, before any request. */
+  function sync (): Promise<void> {
+    const next = reading.then(read)
+    reading = next.catch(() => {})
+    return next
   }
-  sync().catch(() => {})
-  const pollTimer = setInterval(poll, opts.pollMs ?? 2000)
+
+  const ready = sync()
+  ready.catch(() => {}) // the caller awaits `ready`; the poll retries
+  let polling = false
+  const pollTimer = setInterval(() => {
+    if (polling) return // a slow registry: no queue of polls behind it
+    polling = true
+    // A failure (a busy lock, a database restarting) is retried next poll.
+    sync().catch(() => {}).finally(() => { polling = false })
+  }, opts.pollMs ?? 2000)
   pollTimer.unref()
 
   return {
     onStored,
     sync,
+    /** Settles once the first read of the registry has (rejects if it failed). */
+    ready,
     /** Changes a station's record (rebuild); fn returns true when it changed something. */
     update (stationId: string, fn: (s: StationRec) => boolean): void {
       const s = stations.get(stationId)

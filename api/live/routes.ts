@@ -61,6 +61,8 @@ function scopeOf (request: FastifyRequest): { scope: StationScope, token: ApiTok
 
 export const liveRoutes: FastifyPluginAsyncZod<LiveRoutesOptions> = async (app, { live, tokens, sessions }) => {
   const { store, hub, stream: options, metrics } = live
+  // The first read of the registry, before the first request (a failure: the poll retries).
+  await store.ready.catch(() => {})
   const open = new Set<SseStream>()
   // Graceful shutdown must not wait for clients that never hang up: end every stream first.
   app.addHook('preClose', async () => { for (const s of [...open]) s.end() })

@@ -43,7 +43,7 @@ export const adminDevicesRoute: FastifyPluginAsyncZod<AdminDevicesRouteOptions> 
     }
   }, async (request) => {
     const { id } = request.params
-    if (!registry.getStation(id)) throw httpError(404, `station ${id} not found`)
+    if (!await registry.getStation(id)) throw httpError(404, `station ${id} not found`)
     return { devices: await registry.listDevices(id) }
   })
 

@@ -20,6 +20,7 @@ const ScopeQuery = z.object({
 const Effective = z.object({ rules: z.record(Rule, RuleSettings), overrides: z.array(RuleOverride) })
 
 export const alertSettingsRoute: FastifyPluginAsyncZod<AlertSettingsRouteOptions> = async (app, { registry, alertAdmin }) => {
+  const districtOf = async (id: string): Promise<string> => (await registry.getStation(id))?.district ?? ''
   app.get('/alerts/rules', {
     config: { auth: 'admin' },
     schema: {
@@ -54,7 +55,10 @@ export const alertSettingsRoute: FastifyPluginAsyncZod<AlertSettingsRouteOptions
   }, async (request) => {
     const scope = callerScope(request)
     const all = await registry.alertSettings.currentSilences(new Date().toISOString())
-    return { silences: scope.kind === 'all' ? all : all.filter((s) => s.scope === 'district' ? scope.kind === 'district' && scope.district === s.scopeId : stationInScope(scope, { id: s.scopeId, district: registry.getStation(s.scopeId)?.district ?? '' })) }
+    if (scope.kind === 'all') return { silences: all }
+    const districts = new Map<string, string>()
+    for (const s of all) if (s.scope === 'station' && !districts.has(s.scopeId)) districts.set(s.scopeId, await districtOf(s.scopeId))
+    return { silences: all.filter((s) => s.scope === 'district' ? scope.kind === 'district' && scope.district === s.scopeId : stationInScope(scope, { id: s.scopeId, district: districts.get(s.scopeId) ?? '' })) }
   })
 
   app.post('/alerts/silences', {
@@ -71,7 +75,7 @@ export const alertSettingsRoute: FastifyPluginAsyncZod<AlertSettingsRouteOptions
     const b = request.body
     const allowed = scope.kind === 'all' || (b.scope === 'district'
       ? scope.kind === 'district' && scope.district === b.scopeId
-      : stationInScope(scope, { id: b.scopeId, district: registry.getStation(b.scopeId)?.district ?? '' }))
+      : stationInScope(scope, { id: b.scopeId, district: await districtOf(b.scopeId) }))
     if (!allowed) throw httpError(404, `${b.scope} ${b.scopeId} not found`)
     return reply.code(201).send(await alertAdmin.addSilence(actorOf(request), b))
   })
@@ -89,7 +93,7 @@ export const alertSettingsRoute: FastifyPluginAsyncZod<AlertSettingsRouteOptions
     const scope = callerScope(request)
     const allowed = s !== null && (scope.kind === 'all' || (s.scope === 'district'
       ? scope.kind === 'district' && scope.district === s.scopeId
-      : stationInScope(scope, { id: s.scopeId, district: registry.getStation(s.scopeId)?.district ?? '' })))
+      : stationInScope(scope, { id: s.scopeId, district: await districtOf(s.scopeId) })))
     if (!allowed) throw httpError(404, `silence ${request.params.id} not found`)
     return await alertAdmin.endSilence(actorOf(request), request.params.id)
   })

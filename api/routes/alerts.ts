@@ -28,7 +28,7 @@ export const alertsRoute: FastifyPluginAsyncZod<AlertsRouteOptions> = async (app
   async function visible (request: FastifyRequest, id: number) {
     const a = await registry.alerts.get(id)
     const scope = callerScope(request)
-    if (!a || (scope.kind !== 'all' && !stationInScope(scope, { id: a.stationId, district: registry.getStation(a.stationId)?.district ?? '' }))) {
+    if (!a || (scope.kind !== 'all' && !stationInScope(scope, { id: a.stationId, district: (await registry.getStation(a.stationId))?.district ?? '' }))) {
       throw httpError(404, `alert ${id} not found`)
     }
     return a
@@ -45,7 +45,7 @@ export const alertsRoute: FastifyPluginAsyncZod<AlertsRouteOptions> = async (app
     }
   }, async (request) => {
     const scope = callerScope(request)
-    const stations = scope.kind === 'all' ? undefined : visibleStations(request, registry.listStations()).map((s) => s.id)
+    const stations = scope.kind === 'all' ? undefined : visibleStations(request, await registry.listStations()).map((s) => s.id)
     return { alerts: await registry.alerts.list(request.query, stations) }
   })
 

@@ -60,7 +60,7 @@ export const comfortRoute: FastifyPluginAsyncZod<FigureRouteOptions> = async (ap
       response: { 200: ComfortBody, ...stationFigureErrors }
     }
   }, async (request) => {
-    const station = stationOr404(registry, request.params.id)
+    const station = await stationOr404(registry, request.params.id)
     const { from, to, source, scope, interval } = request.query
     const band = bandOf(request.query)
     const loaded = await loadStationDays(figures, station, from, to, { source, streams: ['environment'], hours: true, band })

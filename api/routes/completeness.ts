@@ -62,7 +62,7 @@ export const completenessRoute: FastifyPluginAsyncZod<FigureRouteOptions> = asyn
       response: { 200: CompletenessBody, ...stationFigureErrors }
     }
   }, async (request) => {
-    const station = stationOr404(registry, request.params.id)
+    const station = await stationOr404(registry, request.params.id)
     const { from, to, source, scope } = request.query
     const loaded = await loadStationDays(figures, station, from, to, { source })
     const days = loaded.days.map((d) => ({ date: d.date, visits: d.agg.entries, ...completenessFigures(aggOf(d, scope)) }))

@@ -53,7 +53,7 @@ export const dwellRoute: FastifyPluginAsyncZod<FigureRouteOptions> = async (app,
       response: { 200: DwellBody, ...stationFigureErrors }
     }
   }, async (request) => {
-    const station = stationOr404(registry, request.params.id)
+    const station = await stationOr404(registry, request.params.id)
     const { from, to, source, cap, bin } = request.query
     const loaded = await loadStationDays(figures, station, from, to, { source, streams: ['door'], dwell: true })
     const dwell = emptyDwell()

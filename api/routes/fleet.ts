@@ -64,11 +64,11 @@ export const FleetBody = z.object({
  * the caller's `scope` lets it see. A listed station outside the scope is a 404 like an unknown
  * one, and rankings, district counts and totals are computed over the visible stations only.
  */
-export function selectStations (registry: Registry, q: { stations?: string[] | undefined, district?: string | undefined }, scope: StationScope): { stations: StationInfo[], everyStation: boolean } {
+export async function selectStations (registry: Registry, q: { stations?: string[] | undefined, district?: string | undefined }, scope: StationScope): Promise<{ stations: StationInfo[], everyStation: boolean }> {
   const visible = (s: StationInfo) => stationInScope(scope, s)
   let stations = q.stations
-    ? q.stations.map((id) => { const s = stationOr404(registry, id); if (!visible(s)) throw stationNotFound(id); return s })
-    : registry.listStations().map(stationInfo).filter(visible)
+    ? await Promise.all(q.stations.map(async (id) => { const s = await stationOr404(registry, id); if (!visible(s)) throw stationNotFound(id); return s }))
+    : (await registry.listStations()).map(stationInfo).filter(visible)
   if (q.district !== undefined) stations = stations.filter((s) => s.district === q.district)
   if (stations.length === 0) throw httpError(404, 'no station matches')
   // "Every station" lets the figures read fleet-wide rollups: only for a caller who sees them all.
@@ -86,7 +86,7 @@ export const fleetRoute: FastifyPluginAsyncZod<FigureRouteOptions> = async (app,
     }
   }, async (request) => {
     const { from, to, sort } = request.query
-    const { stations, everyStation } = selectStations(registry, request.query, callerScope(request))
+    const { stations, everyStation } = await selectStations(registry, request.query, callerScope(request))
     const { periods, provenance } = await loadFleet(figures, stations, from, to, everyStation)
     const rows = periods.map((p) => stationSummary(p, from, to))
     const sum = (f: (r: typeof rows[number]) => number | null) => rows.some((r) => f(r) === null) ? null : rows.reduce((n, r) => n + (f(r) ?? 0), 0)

@@ -17,11 +17,11 @@ export const HealthBody = z.object({
 
 export type HealthRouteOptions = { probes: GuardedProbes, registry: Registry }
 
-// Any query proves the SQLite handle is open and readable; a lookup by primary key is
+// Any query proves the registry's database is open and readable; a lookup by primary key is
 // the cheapest one the registry offers, whatever the number of stations.
-function registryOk (registry: Registry): boolean {
+async function registryOk (registry: Registry): Promise<boolean> {
   try {
-    registry.getStation('health-check')
+    await registry.getStation('health-check')
     return true
   } catch {
     return false
@@ -42,8 +42,8 @@ export const healthRoute: FastifyPluginAsyncZod<HealthRouteOptions> = async (app
       }
     }
   }, async (request, reply) => {
-    const [influx, broker] = await Promise.all([probes.influx(), probes.broker()])
-    const checks = { influx, broker, registry: { ok: registryOk(registry) } }
+    const [influx, broker, registryUp] = await Promise.all([probes.influx(), probes.broker(), registryOk(registry)])
+    const checks = { influx, broker, registry: { ok: registryUp } }
     const ok = influx.ok && broker.ok && checks.registry.ok
     if (!ok) request.log.warn({ checks }, 'health check failed')
     // Never cached: a stale "ok" from a proxy would hide an outage.

@@ -64,7 +64,7 @@ export const occupancyRoute: FastifyPluginAsyncZod<FigureRouteOptions> = async (
       response: { 200: OccupancyBody, ...stationFigureErrors }
     }
   }, async (request) => {
-    const station = stationOr404(registry, request.params.id)
+    const station = await stationOr404(registry, request.params.id)
     const { from, to, source, scope, interval } = request.query
     const [loaded, live] = await Promise.all([
       loadStationDays(figures, station, from, to, { source, streams: ['occupancy'], hours: interval === 'hour' }),

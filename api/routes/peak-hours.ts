@@ -52,7 +52,7 @@ export const peakHoursRoute: FastifyPluginAsyncZod<FigureRouteOptions> = async (
       response: { 200: PeakHoursBody, ...stationFigureErrors }
     }
   }, async (request) => {
-    const station = stationOr404(registry, request.params.id)
+    const station = await stationOr404(registry, request.params.id)
     const { from, to, source } = request.query
     const loaded = await loadStationDays(figures, station, from, to, { source, streams: ['door'] })
     return { stationId: station.id, timezone: station.timezone, from, to, weekdays: [...WEEKDAYS], ...heatmapOf(loaded.days), provenance: loaded.provenance }

@@ -42,7 +42,7 @@ export const presenceRoute: FastifyPluginAsyncZod<PresenceRouteOptions> = async 
     }
   }, async (request) => {
     const id = request.params.id
-    if (!registry.getStation(id)) throw httpError(404, `station ${id} not found`)
+    if (!await registry.getStation(id)) throw httpError(404, `station ${id} not found`)
     const devices = await registry.presence.ofStation(id)
     const lastSeenAt = devices.reduce<string | null>((max, d) => (max === null || d.lastSeenAt > max ? d.lastSeenAt : max), null)
     // A broker that died without writing disconnects leaves "connected" rows behind; the

@@ -42,7 +42,7 @@ export const reportsRoute: FastifyPluginAsyncZod<FigureRouteOptions> = async (ap
     }
   }, async (request, reply) => {
     const chosen = negotiateReport(request.query, request.headers, reply)
-    const station = stationOr404(registry, request.params.id)
+    const station = await stationOr404(registry, request.params.id)
     const report = await stationReport(figures, station, request.params.month, await alertSummary(registry.alerts, [station], request.params.month))
     const now = new Date()
     return sendReport(reply, chosen, `waystation-${station.id}-${request.params.month}`, report, (lang) => stationTables(report, lang, now)) as never
@@ -59,7 +59,7 @@ export const reportsRoute: FastifyPluginAsyncZod<FigureRouteOptions> = async (ap
     }
   }, async (request, reply) => {
     const chosen = negotiateReport(request.query, request.headers, reply)
-    const { stations, everyStation } = selectStations(registry, request.query, callerScope(request))
+    const { stations, everyStation } = await selectStations(registry, request.query, callerScope(request))
     const report = await fleetReport(figures, stations, request.params.month, everyStation, await alertSummary(registry.alerts, stations, request.params.month))
     const now = new Date()
     return sendReport(reply, chosen, `waystation-fleet-${request.params.month}`, report, (lang) => fleetTables(report, everyStation, lang, now)) as never

@@ -16,7 +16,7 @@ export const stationRoute: FastifyPluginAsyncZod<StationRouteOptions> = async (a
       response: { 200: Station, ...errorResponses, 404: ErrorBody.describe('No such station') }
     }
   }, async (request) => {
-    const station = registry.getStation(request.params.id)
+    const station = await registry.getStation(request.params.id)
     // The id passed StationParams, so it is a plain slug and safe to echo.
     if (!station) throw httpError(404, `station ${request.params.id} not found`)
     return station

@@ -20,5 +20,5 @@ export const stationsRoute: FastifyPluginAsyncZod<StationsRouteOptions> = async 
       tags: ['stations'],
       response: { 200: StationList, 500: errorResponses[500] }
     }
-  }, async (request) => ({ stations: visibleStations(request, registry.listStations()) }))
+  }, async (request) => ({ stations: visibleStations(request, await registry.listStations()) }))
 }

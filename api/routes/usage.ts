@@ -43,7 +43,7 @@ export const usageRoute: FastifyPluginAsyncZod<FigureRouteOptions> = async (app,
       response: { 200: UsageBody, ...stationFigureErrors }
     }
   }, async (request) => {
-    const station = stationOr404(registry, request.params.id)
+    const station = await stationOr404(registry, request.params.id)
     const { from, to, granularity, source } = request.query
     const loaded = await loadStationDays(figures, station, from, to, { source, streams: ['door', 'occupancy'] })
     const periods = periodsOf(from, to, granularity)

@@ -53,7 +53,7 @@ export const visitsRoute: FastifyPluginAsyncZod<VisitsRouteOptions> = async (app
   }, async (request) => {
     const { id } = request.params
     const { from, to } = request.query
-    const station = stationOr404(registry, id)
+    const station = await stationOr404(registry, id)
     const figures = await visitsFromFigures(source, station, from, to)
     return { stationId: id, timezone: station.timezone, from, to, ...figures }
   })

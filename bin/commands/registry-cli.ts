@@ -45,7 +45,7 @@ export function devicesCommand (config: Config, argv: string[]): Promise<number>
       case 'list': {
         const { values } = parse(args, { station: { type: 'string' }, json: { type: 'boolean' } })
         const station = required(values.station, '--station')
-        if (!registry.getStation(station)) throw new RegistryError('not_found', `station ${station} not found`)
+        if (!await registry.getStation(station)) throw new RegistryError('not_found', `station ${station} not found`)
         printRows(await registry.listDevices(station), values.json)
         return 0
       }

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs'
 import type { Config } from '../../platform/config.ts'
 import { RegistryError } from '../../registry/open-registry.ts'
-import type { NewStation, StationPatch, StationStatus } from '../../registry/schemas.ts'
+import { StationStatus, type NewStation, type StationPatch } from '../../registry/schemas.ts'
 import { openingHours } from '../../registry/station-import.ts'
 import { num, parse, printJson, printRows, required, runRegistryCommand, UsageError } from './cli-support.ts'
 
@@ -66,14 +66,16 @@ export function stationsCommand (config: Config, argv: string[]): Promise<number
       }
       case 'list': {
         const { values } = parse(args, { status: { type: 'string' }, json: { type: 'boolean' } })
-        const stations = registry.listStations().filter((s) => values.status === undefined || s.status === values.status)
+        const status = values.status === undefined ? undefined : StationStatus.safeParse(values.status)
+        if (status && !status.success) throw new UsageError(`--status: one of ${StationStatus.options.join(', ')}`)
+        const stations = await registry.stations.list(status ? { status: status.data } : {})
         printRows(stations, values.json, (s) => ({ id: s.id, name: s.name, district: s.district, status: s.status, timezone: s.timezone, capacity: s.capacity }))
         return 0
       }
       case 'show': {
         const { positionals } = parse(args, {}, 1)
         const id = required(positionals[0], 'station ID')
-        const station = registry.getStation(id)
+        const station = await registry.getStation(id)
         if (!station) throw new RegistryError('not_found', `station ${id} not found`)
         printJson({ ...station, devices: await registry.listDevices(station.id) })
         return 0

@@ -28,7 +28,7 @@ export function suppliesCommand (config: Config, argv: string[]): Promise<number
       case 'list': {
         const { values } = parse(args, { station: { type: 'string' }, json: { type: 'boolean' } })
         const station = required(values.station, '--station')
-        if (!registry.getStation(station)) throw new RegistryError('not_found', `station ${station} not found`)
+        if (!await registry.getStation(station)) throw new RegistryError('not_found', `station ${station} not found`)
         printRows(await registry.supplies.items(station), values.json)
         printRows(await registry.supplies.deliveries(station), values.json)
         return 0

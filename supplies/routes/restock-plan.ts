@@ -53,7 +53,7 @@ export const restockPlanRoute: FastifyPluginAsyncZod<RestockPlanRouteOptions> = 
     }
   }, async (request, reply) => {
     const q = request.query
-    const all = visibleStations(request, registry.listStations()).filter((s) => s.status !== 'retired')
+    const all = visibleStations(request, await registry.listStations()).filter((s) => s.status !== 'retired')
     const stations = all.filter((s) => q.district === undefined || s.district === q.district)
     // A district outside the caller's scope is answered like one that does not exist.
     if (q.district !== undefined && stations.length === 0) throw httpError(404, 'no station matches')

@@ -12,7 +12,7 @@ export function stationFirst (registry: Registry) {
   return async (request: FastifyRequest): Promise<void> => {
     const id = (request.params as { id?: unknown }).id
     if (typeof id !== 'string' || !StationId.safeParse(id).success) return
-    const station = registry.getStation(id)
+    const station = await registry.getStation(id)
     if (!station || !stationInScope(callerScope(request), station)) throw stationNotFound(id)
   }
 }

@@ -52,7 +52,7 @@ export const supplyChangesRoute: FastifyPluginAsyncZod<SupplyChangesOptions> = a
     }
   }, async (request) => {
     const id = request.params.id
-    const station = registry.getStation(id)
+    const station = await registry.getStation(id)
     if (!station) throw httpError(404, `station ${id} not found`)
     // The station's local days.
     const from = localMidnightUtc(request.query.from, station.timezone).toISOString()
@@ -97,7 +97,7 @@ export const supplyChangesRoute: FastifyPluginAsyncZod<SupplyChangesOptions> = a
     }
   }, async (request) => {
     const id = request.params.id
-    if (!registry.getStation(id)) throw httpError(404, `station ${id} not found`)
+    if (!await registry.getStation(id)) throw httpError(404, `station ${id} not found`)
     return { stationId: id, items: await registry.supplies.items(id), deliveries: await registry.supplies.deliveries(id) }
   })
 

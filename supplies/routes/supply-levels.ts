@@ -41,7 +41,7 @@ export const supplyLevelsRoute: FastifyPluginAsyncZod<SupplyRouteOptions> = asyn
     }
   }, async (request) => {
     const id = request.params.id
-    if (!registry.getStation(id)) throw httpError(404, `station ${id} not found`)
+    if (!await registry.getStation(id)) throw httpError(404, `station ${id} not found`)
     const t = now()
     await model.refreshStale([id], maxAgeMs, t)
     return { stationId: id, at: new Date(t).toISOString(), horizonHours: request.query.horizon, items: await named(await model.forecastStationItems([id], request.query.horizon, t)), deliveries: await registry.supplies.deliveries(id) }
@@ -57,7 +57,7 @@ export const supplyLevelsRoute: FastifyPluginAsyncZod<SupplyRouteOptions> = asyn
     }
   }, async (request) => {
     const { district, horizon } = request.query
-    const ids = visibleStations(request, registry.listStations()).filter((s) => s.status !== 'retired' && (district === undefined || s.district === district)).map((s) => s.id)
+    const ids = visibleStations(request, await registry.listStations()).filter((s) => s.status !== 'retired' && (district === undefined || s.district === district)).map((s) => s.id)
     // A district the caller cannot see is answered like one that does not exist.
     if (district !== undefined && ids.length === 0) throw httpError(404, 'no station matches')
     const t = now()

@@ -53,7 +53,7 @@ export const supplyReportsRoute: FastifyPluginAsyncZod<SupplyReportOptions> = as
     }
   }, async (request, reply) => {
     const send = answer(request, reply)
-    const station = stationOr404(registry, request.params.id)
+    const station = await stationOr404(registry, request.params.id)
     const report = await stationSupplyJson(registry, query, station, request.params.month)
     return send(`waystation-${station.id}-${request.params.month}-supplies`, report, (lang) => stationSupplyTables(report, lang, new Date(now()))) as never
   })
@@ -69,7 +69,7 @@ export const supplyReportsRoute: FastifyPluginAsyncZod<SupplyReportOptions> = as
     }
   }, async (request, reply) => {
     const send = answer(request, reply)
-    const { stations, everyStation } = selectStations(registry, request.query, callerScope(request))
+    const { stations, everyStation } = await selectStations(registry, request.query, callerScope(request))
     const report = await fleetSupplyJson(registry, query, stations, request.params.month)
     const scope = everyStation ? null : request.query.district ?? stations.map((s) => s.id).sort().slice(0, 10).join(', ') + (stations.length > 10 ? ', …' : '')
     return send(`waystation-fleet-${request.params.month}-supplies`, report, (lang) => fleetSupplyTables(report, scope, lang, new Date(now()))) as never

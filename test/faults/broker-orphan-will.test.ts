@@ -61,8 +61,8 @@ test('a killed broker\'s wills: another broker stays up, stores a device\'s will
     METRICS_PUBLIC: 'true'
   }
   const registry: Registry = openRegistry(env.REGISTRY_PATH)
-  registry.addStation({ id: S, name: 'Orphan will' })
-  registry.addStation({ id: 'orphan-will-2', name: 'Other' })
+  await registry.addStation({ id: S, name: 'Orphan will' })
+  await registry.addStation({ id: 'orphan-will-2', name: 'Other' })
   const door = `${S}-door`
   const gone = `${S}-gone` // revoked while its broker is dead
   const liar = `${S}-liar` // its will names another station's topic

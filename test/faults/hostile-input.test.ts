@@ -20,12 +20,12 @@ test('10,000 hostile payloads mixed with valid traffic: valid stored exactly onc
   dir = await mkdtemp(join(tmpdir(), 'waystation-hostile-'))
   const registryPath = join(dir, 'registry.sqlite')
   const registry = openRegistry(registryPath)
-  registry.addStation({ id: 'hostile-1', name: 'Hostile' })
+  await registry.addStation({ id: 'hostile-1', name: 'Hostile' })
   const hostileSecret = (await registry.addDevice('hostile-1', 'hostile-1-dev')).secret
   const valid = []
   for (let i = 0; i < VALID_STATIONS; i++) {
     const stationId = `calm-${i}`
-    registry.addStation({ id: stationId, name: `Calm ${i}` })
+    await registry.addStation({ id: stationId, name: `Calm ${i}` })
     valid.push({ stationId, deviceId: `${stationId}-door`, secret: (await registry.addDevice(stationId, `${stationId}-door`)).secret })
   }
   registry.close()

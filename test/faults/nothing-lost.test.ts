@@ -29,7 +29,7 @@ beforeAll(async () => {
   secrets = []
   for (let i = 0; i < STATIONS; i++) {
     const stationId = `fault-${String(i).padStart(3, '0')}`
-    registry.addStation({ id: stationId, name: `Fault station ${i}` })
+    await registry.addStation({ id: stationId, name: `Fault station ${i}` })
     const { secret } = await registry.addDevice(stationId, `${stationId}-door`)
     secrets.push({ stationId, deviceId: `${stationId}-door`, secret })
   }

@@ -30,7 +30,7 @@ export async function offlineAlertFixture (station: { id: string, name: string, 
   const rx = await startReceiver()
   const registryPath = join(dir, 'registry.sqlite')
   const registry = openRegistry(registryPath)
-  registry.addStation(station)
+  await registry.addStation(station)
   const device = `${station.id}-door`
   const { secret } = await registry.addDevice(station.id, device, 'door')
   const now = new Date().toISOString()

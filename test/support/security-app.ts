@@ -25,8 +25,8 @@ await influx.writePoints([
 
 export const registry = openRegistry(':memory:')
 // Two districts of one station each: a token scoped to one must see nothing of the other.
-registry.addStation({ id: 'sec-alpha', name: 'Alpha 驿站', district: 'North', timezone: 'Asia/Shanghai' })
-registry.addStation({ id: 'sec-beta', name: 'Beta 驿站', district: 'South', timezone: 'Asia/Shanghai' })
+await registry.addStation({ id: 'sec-alpha', name: 'Alpha 驿站', district: 'North', timezone: 'Asia/Shanghai' })
+await registry.addStation({ id: 'sec-beta', name: 'Beta 驿站', district: 'South', timezone: 'Asia/Shanghai' })
 await registry.addDevice('sec-alpha', 'sec-alpha-door', 'door')
 export const as = await apiTokens(registry)
 

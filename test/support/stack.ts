@@ -44,7 +44,7 @@ export async function startTestStack (overrides: Record<string, string> = {}, op
   const tokens = await apiTokens(registry)
 
   async function addStation (station: NewStation, deviceIds: string[] = [`${station.id}-door`]) {
-    registry.addStation(station)
+    await registry.addStation(station)
     const devices: Record<string, string> = {}
     for (const id of deviceIds) devices[id] = (await registry.addDevice(station.id, id)).secret
     return devices
