@@ -3,7 +3,7 @@
 // Ctrl-C stops everything in reverse order.
 import { withInflux } from '../bin/commands/embedded-influx.ts'
 import { serve } from '../bin/commands/serve.ts'
-import { ConfigError, loadConfig, registryOptions, type Config } from '../platform/config.ts'
+import { ConfigError, loadConfig, type Config } from '../platform/config.ts'
 import { ensureDatabase, influxClient } from '../platform/influx.ts'
 import { createLifecycle } from '../platform/lifecycle.ts'
 import { createLogger } from '../platform/logger.ts'
@@ -47,10 +47,10 @@ async function main (): Promise<void> {
   const mqttUrl = `mqtt://127.0.0.1:${running.broker!.port}`
   log(`broker and ingest on ${mqttUrl}, API on ${api}`)
 
-  const { openRegistry } = await import('../registry/open-registry.ts')
-  const registry = openRegistry(config.REGISTRY_PATH, registryOptions(config))
+  const { openConfiguredRegistry } = await import('../registry/open-registry.ts')
+  const registry = await openConfiguredRegistry(config)
   const fleet = await provisionDemoFleet(registry, config.DATA_DIR)
-  registry.close()
+  await registry.close()
   log(`${fleet.stations.length} demo stations in Shenzhen, ${fleet.stations.reduce((n, s) => n + s.devices.length, 0)} simulated devices`)
 
   for (const { station, busyness, devices } of fleet.stations) {

@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { CHANNELS, type Channel } from '../contract/index.ts'
-import { loadConfig, registryOptions } from '../platform/config.ts'
+import { loadConfig } from '../platform/config.ts'
 import { parseDuration, parseFault } from './faults.ts'
 import { countStored } from './file-store.ts'
 import { fleetSpec } from './fleet-spec.ts'
@@ -82,13 +82,13 @@ async function main (): Promise<number> {
   if (a['no-provision']) {
     credentials = readCredentials(credentialsPath)
   } else {
-    const { openRegistry } = await import('../registry/open-registry.ts')
-    const registry = openRegistry(config.REGISTRY_PATH, registryOptions(config))
+    const { openConfiguredRegistry } = await import('../registry/open-registry.ts')
+    const registry = await openConfiguredRegistry(config)
     const bar = createProgress({ label: 'provision' })
     try {
       credentials = await provisionFleet({ registry, stations, layout, path: credentialsPath, onProgress: (d, t) => bar.update(d / t, `${d}/${t} stations`) })
     } finally {
-      registry.close()
+      await registry.close()
     }
     bar.done(`${stations.length} stations ready (secrets in ${credentialsPath})`)
   }

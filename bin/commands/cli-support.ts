@@ -3,9 +3,9 @@
 // Exit codes: 0 done, 1 the registry refused (not found, conflict, invalid value), 2 usage.
 import { userInfo } from 'node:os'
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util'
-import { registryOptions, type Config } from '../../platform/config.ts'
+import type { Config } from '../../platform/config.ts'
 import { createAdmin, type Admin } from '../../registry/admin.ts'
-import { openRegistry, RegistryError, type Registry } from '../../registry/open-registry.ts'
+import { openConfiguredRegistry, RegistryError, type Registry } from '../../registry/open-registry.ts'
 import type { StationScope } from '../../registry/schemas.ts'
 
 /** A command line that does not fit the usage: exit 2 with the usage text. */
@@ -56,7 +56,7 @@ export function cliActor (): string {
 export async function runRegistryCommand (config: Config, usage: string, fn: (ctx: { registry: Registry, admin: Admin, actor: string }) => Promise<number> | number): Promise<number> {
   let registry: Registry | undefined
   try {
-    registry = openRegistry(config.REGISTRY_PATH, registryOptions(config))
+    registry = await openConfiguredRegistry(config)
     return await fn({ registry, admin: createAdmin(registry), actor: cliActor() })
   } catch (err) {
     if (err instanceof UsageError) {

@@ -1,12 +1,12 @@
 import { startBroker } from '../../broker/create-broker.ts'
 import { createPersistence } from '../../broker/create-persistence.ts'
 import { startIngest } from '../../ingest/start-ingest.ts'
-import { registryOptions, type Config } from '../../platform/config.ts'
+import type { Config } from '../../platform/config.ts'
 import { createLifecycle } from '../../platform/lifecycle.ts'
 import type { Logger } from '../../platform/logger.ts'
 import { createMetrics } from '../../platform/metrics.ts'
 import { startMetricsServer } from '../../platform/metrics-server.ts'
-import { openRegistry } from '../../registry/open-registry.ts'
+import { openConfiguredRegistry } from '../../registry/open-registry.ts'
 import { startApi } from '../../api/main.ts'
 import type { MetricsSource } from '../../api/routes/metrics.ts'
 import type { Registry as PromRegistry } from 'prom-client'
@@ -36,7 +36,7 @@ export type ServeOptions = {
  */
 export async function serve (config: Config, logger: Logger, roles: ServeRoles, lifecycle = createLifecycle(logger, config.SHUTDOWN_GRACE_MS), opts: ServeOptions = {}) {
   try {
-    const registry = openRegistry(config.REGISTRY_PATH, registryOptions(config))
+    const registry = await openConfiguredRegistry(config)
     lifecycle.add('registry', async () => registry.close())
     const k = registry.credentialKeyInfo
     logger.info({ credentialKeyId: k.id, source: k.source }, k.created ? 'credential key generated (keep it with the registry\'s backups)' : 'credential key loaded')

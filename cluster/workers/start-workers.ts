@@ -5,10 +5,10 @@
 // cluster module and hands each accepted connection to the next worker in turn.
 import cluster from 'node:cluster'
 import { join } from 'node:path'
-import { ConfigError, loadConfig, registryOptions, type Config } from '../../platform/config.ts'
+import { ConfigError, loadConfig, type Config } from '../../platform/config.ts'
 import { createLifecycle } from '../../platform/lifecycle.ts'
 import type { Logger } from '../../platform/logger.ts'
-import { openRegistry } from '../../registry/open-registry.ts'
+import { openConfiguredRegistry } from '../../registry/open-registry.ts'
 import { withInflux } from '../../bin/commands/embedded-influx.ts'
 import { withRedis } from './embedded-redis.ts'
 import { workerEnv, type SharedServices } from './worker-env.ts'
@@ -45,7 +45,7 @@ export async function startWorkers (o: StartWorkersOptions) {
     for (let i = 1; i <= o.count; i++) loadConfig({ ...o.env, ...workerEnv(i, shared) })
     // Opened once here, before the workers: migrations and a new credential key are made by
     // one process (N workers creating the key file at once would each write a different key).
-    openRegistry(config.REGISTRY_PATH, registryOptions(config)).close()
+    await (await openConfiguredRegistry(config)).close()
     // Round-robin in the primary (the default except on Windows, said here because the
     // distribution matters): see docs/cluster.md for why not SO_REUSEPORT.
     cluster.schedulingPolicy = cluster.SCHED_RR
