@@ -133,7 +133,7 @@ export async function figureFixture () {
   const rollupWrite = createInfluxWrite({ url: influxUrl, database: db, timeoutMs: 10_000, retentionPolicy: ROLLUP_RETENTION_POLICY })
   const job = createRollupJob({ state, stations: registryLookup(registry), query: influxQueryFn(influx), write: rollupWrite, logger })
   const ok = async () => ({ ok: true })
-  const app: App = buildApp({ registry, influx, logger, probes: { influx: ok, broker: ok }, rollups: { dirtyBetween: state.dirtyBetween, firstSeen: state.firstSeen } })
+  const app: App = buildApp({ registry, influx, logger, probes: { influx: ok, broker: ok }, rollups: { dirtyBetween: state.dirtyBetween, firstSeen: state.firstSeen, monthGeneration: state.monthGeneration } })
   await app.ready()
   const tokens = await apiTokens(registry)
 
