@@ -137,11 +137,16 @@ export async function figureFixture () {
   await app.ready()
   const tokens = await apiTokens(registry)
 
-  /** Stores events as ingest does, then tells the job (ingest's onStored). */
-  async function store (events: Ev[]): Promise<void> {
+  /** Writes events to InfluxDB as ingest does, without telling the job. */
+  async function writeRaw (events: Ev[]): Promise<void> {
     for (let i = 0; i < events.length; i += 5000) {
       await write(events.slice(i, i + 5000).map((e) => eventToLine(e.station, e.event)).join('\n'))
     }
+  }
+
+  /** Stores events as ingest does, then tells the job (ingest's onStored). */
+  async function store (events: Ev[]): Promise<void> {
+    await writeRaw(events)
     for (const e of events) job.onStored(e.station, e.event)
   }
 
@@ -157,6 +162,7 @@ export async function figureFixture () {
     state,
     job,
     store,
+    writeRaw,
     get,
     /** The same URL from rollups and from raw events (provenance aside). */
     async both (url: string) {
