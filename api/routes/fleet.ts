@@ -66,12 +66,13 @@ export type FleetBody = z.infer<typeof FleetBody>
  * The stations a fleet figure covers: those asked for (a list, a district, or all) among those
  * the caller's `scope` lets it see. A listed station outside the scope is a 404 like an unknown
  * one, and rankings, district counts and totals are computed over the visible stations only.
+ * `all`: every station, when the caller has just listed them (the fleet cache does).
  */
-export function selectStations (registry: Registry, q: { stations?: string[] | undefined, district?: string | undefined }, scope: StationScope): { stations: StationInfo[], everyStation: boolean } {
+export function selectStations (registry: Registry, q: { stations?: string[] | undefined, district?: string | undefined }, scope: StationScope, all?: readonly StationInfo[]): { stations: StationInfo[], everyStation: boolean } {
   const visible = (s: StationInfo) => stationInScope(scope, s)
   let stations = q.stations
     ? q.stations.map((id) => { const s = stationOr404(registry, id); if (!visible(s)) throw stationNotFound(id); return s })
-    : registry.listStations().map(stationInfo).filter(visible)
+    : (all ?? registry.listStations().map(stationInfo)).filter(visible)
   if (q.district !== undefined) stations = stations.filter((s) => s.district === q.district)
   if (stations.length === 0) throw httpError(404, 'no station matches')
   // "Every station" lets the figures read fleet-wide rollups: only for a caller who sees them all.
@@ -81,9 +82,9 @@ export function selectStations (registry: Registry, q: { stations?: string[] | u
 export type FleetSummaryQuery = { from: string, to: string, sort: FleetMetric, stations?: string[] | undefined, district?: string | undefined }
 
 /** The answer of /fleet/summary, computed (the route and the cache share it). */
-export async function fleetSummary (registry: Registry, figures: FigureSource, query: FleetSummaryQuery, scope: StationScope): Promise<FleetBody> {
+export async function fleetSummary (registry: Registry, figures: FigureSource, query: FleetSummaryQuery, scope: StationScope, all?: readonly StationInfo[]): Promise<FleetBody> {
   const { from, to, sort } = query
-  const { stations, everyStation } = selectStations(registry, query, scope)
+  const { stations, everyStation } = selectStations(registry, query, scope, all)
   const { periods, provenance } = await loadFleet(figures, stations, from, to, everyStation)
   const rows = periods.map((p) => stationSummary(p, from, to))
   const sum = (f: (r: typeof rows[number]) => number | null) => rows.some((r) => f(r) === null) ? null : rows.reduce((n, r) => n + (f(r) ?? 0), 0)
