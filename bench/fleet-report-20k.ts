@@ -1,4 +1,4 @@
-// `node bench/fleet-report-20k.ts [--quick] [--stations N] [--templates N] [--requests N] [--report-requests N] [--cold-requests N] [--report-cold-requests N] [--keep] [--reuse DIR] [--only summary,json,csv,xlsx]`
+// `node bench/fleet-report-20k.ts [--quick] [--stations N] [--templates N] [--requests N] [--report-requests N] [--cold-requests N] [--report-cold-requests N] [--encoding gzip|br|identity] [--keep] [--reuse DIR] [--only summary,json,csv,xlsx]`
 // Issue 15's acceptance: the fleet monthly summary and the fleet monthly report (JSON, CSV, XLSX)
 // with 20,000 stations, p95 < 200 ms, over real HTTP.
 //
@@ -77,7 +77,7 @@ const renumber = (workers: readonly string[], i: number) => workers.map((w) => `
 export async function main (argv: string[] = process.argv.slice(2)): Promise<string> {
   const { values: a } = parseArgs({
     args: argv,
-    options: { quick: { type: 'boolean', default: false }, stations: { type: 'string' }, templates: { type: 'string' }, requests: { type: 'string' }, 'report-requests': { type: 'string' }, 'cold-requests': { type: 'string' }, 'report-cold-requests': { type: 'string' }, keep: { type: 'boolean', default: false }, reuse: { type: 'string' }, only: { type: 'string' } }
+    options: { quick: { type: 'boolean', default: false }, stations: { type: 'string' }, templates: { type: 'string' }, requests: { type: 'string' }, 'report-requests': { type: 'string' }, 'cold-requests': { type: 'string' }, 'report-cold-requests': { type: 'string' }, encoding: { type: 'string' }, keep: { type: 'boolean', default: false }, reuse: { type: 'string' }, only: { type: 'string' } }
   })
   // --only summary,json,csv,xlsx: measure some of the requests (e.g. under --cpu-prof).
   const only = new Set((a.only ?? 'summary,json,csv,xlsx').split(','))
@@ -89,6 +89,8 @@ export async function main (argv: string[] = process.argv.slice(2)): Promise<str
   // Cold requests compute the answer: seconds (summary) to minutes (reports) each at 20,000 stations.
   const coldRequests = Number(a['cold-requests'] ?? (quick ? 2 : 5))
   const reportColdRequests = Number(a['report-cold-requests'] ?? 1)
+  // What the client accepts: gzip (default), br, or identity (no compression: what a client on the same host needs).
+  const encoding = a.encoding ?? 'gzip'
   const log = (s: string) => process.stderr.write(`${s}\n`)
   const load1 = () => loadavg()[0]!.toFixed(2)
   const loadAtStart = load1()
@@ -184,7 +186,7 @@ export async function main (argv: string[] = process.argv.slice(2)): Promise<str
     // 9 MB in 65-120 ms here against gzip's 10-15 ms (the API serves either, compressed once).
     const agent = new Agent({ keepAlive: true, maxSockets: 1 })
     const get = (url: string) => new Promise<{ status: number, headers: IncomingHttpHeaders, body: Buffer }>((resolve, reject) => {
-      const req = httpGet(base + url, { agent, headers: { ...headers, 'accept-encoding': 'gzip' } }, (res) => {
+      const req = httpGet(base + url, { agent, headers: { ...headers, 'accept-encoding': encoding } }, (res) => {
         const chunks: Buffer[] = []
         res.on('data', (c: Buffer) => chunks.push(c))
         res.on('error', reject)
@@ -269,7 +271,7 @@ export async function main (argv: string[] = process.argv.slice(2)): Promise<str
       '',
       `${reuse ? 'Load figures are from the run that loaded this data (`--keep`); this run only measured the requests. ' : ''}Load average (1 min; the machine is shared): ${loadAtStart} at start, ${loadBeforeQueries} before the requests, ${load1()} after them.`,
       '',
-      'Latency over real HTTP (node:http, keep-alive, `Accept-Encoding: gzip` decoded by node:zlib, the API in the benchmark\'s process as `buildApp` with its fleet cache, no background warming), sequential requests after warm-up requests (n and warm-ups per row); **warm**: the answer is in the cache (steady state); **cold**: the month\'s generation was changed before each request, as when the rollup job rewrites a month, so the answer is computed (what the first request after a change costs without the warmer, api/fleet-cache/warm-fleet.ts). p50-max: over HTTP, from the request to the body decoded by the client; API alone: Fastify\'s time from the request to the answer written to the socket. CPU per request from `process.cpuUsage` (the API and the HTTP client, one process) and `/proc/<influxd>/stat`; the cache\'s outcome per request from its `x-cache` header:',
+      'Latency over real HTTP (node:http, keep-alive, `Accept-Encoding: ' + encoding + '` decoded by node:zlib, the API in the benchmark\'s process as `buildApp` with its fleet cache, no background warming), sequential requests after warm-up requests (n and warm-ups per row); **warm**: the answer is in the cache (steady state); **cold**: the month\'s generation was changed before each request, as when the rollup job rewrites a month, so the answer is computed (what the first request after a change costs without the warmer, api/fleet-cache/warm-fleet.ts). p50-max: over HTTP, from the request to the body decoded by the client; API alone: Fastify\'s time from the request to the answer written to the socket. CPU per request from `process.cpuUsage` (the API and the HTTP client, one process) and `/proc/<influxd>/stat`; the cache\'s outcome per request from its `x-cache` header:',
       '',
       '| request | n (warm-ups) | p50 ms | p95 ms | p99 ms | max ms | API alone p50 / p95 ms | CPU ms per request: API (+ client) / influxd | body (decoded) | x-cache (encoding) | p95 < 200 ms |',
       '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|',
