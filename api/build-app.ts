@@ -183,7 +183,7 @@ export function buildApp (deps: AppDeps) {
   if (fleetCache && deps.fleetCache?.warm) {
     const cache = fleetCache
     let warmer: ReturnType<typeof startFleetWarmer> | undefined
-    app.addHook('onReady', async () => { warmer = startFleetWarmer({ cache, registry: deps.registry, logger: deps.logger.child({ component: 'fleet-cache' }), ...(deps.fleetCache?.now ? { now: deps.fleetCache.now } : {}) }) })
+    app.addHook('onReady', async () => { warmer = startFleetWarmer({ cache, logger: deps.logger.child({ component: 'fleet-cache' }), ...(deps.fleetCache?.now ? { now: deps.fleetCache.now } : {}) }) })
     app.addHook('onClose', async () => { await warmer?.stop() })
   }
   app.register(presenceRoute, { registry: deps.registry, offlineAfterSeconds: deps.offlineAfterSeconds ?? 300 })

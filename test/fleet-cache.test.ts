@@ -187,10 +187,13 @@ describe('fleet cache', () => {
 
   it('the warmer computes the last complete month of every station in the background', async () => {
     const now = () => Date.parse('2026-06-15T12:00:00Z')
-    expect(lastCompleteMonth(fx.registry, now())).toBe('2026-05')
+    expect(lastCompleteMonth(['Asia/Shanghai', 'Europe/Berlin'], now())).toBe('2026-05')
+    // On 1 June in Shanghai it is still 31 May in Berlin: April is the last month over everywhere.
+    expect(lastCompleteMonth(['Asia/Shanghai', 'Europe/Berlin'], Date.parse('2026-05-31T20:00:00Z'))).toBe('2026-04')
+    expect(lastCompleteMonth([], now())).toBeNull()
     const figures = createFigureSource(fx.influx, { dirtyBetween: fx.state.dirtyBetween, firstSeen: fx.state.firstSeen, monthGeneration: fx.state.monthGeneration })
     const cache = createFleetCache({ registry: fx.registry, figures, maxBytes: 64 * 1024 * 1024, now })
-    const warmer = startFleetWarmer({ cache, registry: fx.registry, logger, now, intervalMs: 3_600_000 })
+    const warmer = startFleetWarmer({ cache, logger, now, intervalMs: 3_600_000 })
     try {
       await warmer.runOnce()
       expect(cache.stats().entries).toBeGreaterThanOrEqual(8)

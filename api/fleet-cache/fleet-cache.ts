@@ -142,6 +142,8 @@ export function createFleetCache (opts: FleetCacheOptions) {
       const validity = await validityOf(month)
       return validity !== null && keys.every((k) => cache.has(k, validity))
     },
+    /** The stations' time zones (from the station list the cache keeps). */
+    zones: (): readonly string[] => registryView().zones,
     stats: cache.stats
   }
 }

@@ -7,7 +7,6 @@
 import type { Logger } from '../../platform/logger.ts'
 import { addDays, localDate } from '../../platform/local-day.ts'
 import { monthBounds, monthOf } from '../../rollups/day-bounds.ts'
-import type { Registry } from '../../registry/open-registry.ts'
 import type { StationScope } from '../../registry/schemas.ts'
 import { DEFAULT_LANG } from '../reports/labels/index.ts'
 import type { ReportFormat } from '../reports/negotiate.ts'
@@ -16,13 +15,12 @@ import type { Encoding } from './send-cached.ts'
 
 const ALL: StationScope = { kind: 'all' }
 
-export type FleetWarmerOptions = { cache: FleetCache, registry: Registry, logger: Logger, intervalMs?: number, now?: () => number }
+export type FleetWarmerOptions = { cache: FleetCache, logger: Logger, intervalMs?: number, now?: () => number }
 
-/** The latest month that is over in every station's zone (null without stations). */
-export function lastCompleteMonth (registry: Pick<Registry, 'listStations'>, now: number): string | null {
-  const zones = new Set(registry.listStations().map((s) => s.timezone))
-  if (zones.size === 0) return null
-  const earliest = [...zones].map((tz) => localDate(now, tz)).sort()[0]!
+/** The latest month that is over in every one of the stations' zones (null without stations). */
+export function lastCompleteMonth (zones: readonly string[], now: number): string | null {
+  if (zones.length === 0) return null
+  const earliest = zones.map((tz) => localDate(now, tz)).sort()[0]!
   return monthOf(addDays(monthBounds(monthOf(earliest)).first, -1))
 }
 
@@ -54,7 +52,8 @@ export function startFleetWarmer (opts: FleetWarmerOptions) {
 
   function round (): void {
     if (running || stopped) return
-    const month = lastCompleteMonth(opts.registry, now())
+    // The cache's station list: listed again only when the registry changed.
+    const month = lastCompleteMonth(cache.zones(), now())
     if (month === null) return
     const t0 = performance.now()
     running = warm(month).then((misses) => {
