@@ -37,6 +37,8 @@ import { stationRoute } from './routes/station.ts'
 import { stationsRoute } from './routes/stations.ts'
 import { visitsRoute } from './routes/visits.ts'
 import { createFigureSource } from './figures/figure-source.ts'
+import { createFleetCache } from './fleet-cache/fleet-cache.ts'
+import { startFleetWarmer } from './fleet-cache/warm-fleet.ts'
 import type { RollupStatus } from './figures/day-source.ts'
 import { figureRoutes } from './routes/figures.ts'
 import { DEFAULT_WEB_ROOT, webApp } from './web-app.ts'
@@ -82,6 +84,12 @@ export type AppDeps = {
   live?: LiveService
   /** Rate-limit counters in Redis, shared by every API node (CLUSTER=redis); omitted: per process. */
   rateLimitRedis?: Redis
+  /**
+   * Cached fleet answers of complete months (api/fleet-cache/): the bound in bytes, and whether
+   * the last complete month is computed in the background. Default: 128 MB, no warming; null:
+   * every answer computed per request. Needs `rollups` with monthGeneration.
+   */
+  fleetCache?: { maxBytes: number, warm?: boolean, now?: () => number } | null
   /** Supplies: the clock of forecasts (tests) and how old the in-memory model may be (default 60 s). */
   supplies?: { now?: () => number, maxAgeMs?: number }
 }
@@ -89,6 +97,7 @@ export type AppDeps = {
 // Station ids are at most 64 characters, but a longer one must reach validation and get a
 // 400 that says why, rather than the router's bare 404 for "no route matched".
 const MAX_PARAM_LENGTH = 16 * 1024
+const DEFAULT_FLEET_CACHE_BYTES = 128 * 1024 * 1024
 
 export function buildApp (deps: AppDeps) {
   const security: SecurityOptions = { ...DEFAULT_SECURITY, ...deps.security }
@@ -167,7 +176,16 @@ export function buildApp (deps: AppDeps) {
   app.register(stationRoute, { registry: deps.registry })
   const figures = createFigureSource(deps.influx, deps.rollups ?? null)
   app.register(visitsRoute, { registry: deps.registry, figures })
-  app.register(figureRoutes, { registry: deps.registry, figures })
+  const fleetCache = deps.fleetCache === null || !deps.rollups?.monthGeneration
+    ? null
+    : createFleetCache({ registry: deps.registry, figures, maxBytes: deps.fleetCache?.maxBytes ?? DEFAULT_FLEET_CACHE_BYTES, ...(deps.fleetCache?.now ? { now: deps.fleetCache.now } : {}) })
+  app.register(figureRoutes, { registry: deps.registry, figures, fleetCache })
+  if (fleetCache && deps.fleetCache?.warm) {
+    const cache = fleetCache
+    let warmer: ReturnType<typeof startFleetWarmer> | undefined
+    app.addHook('onReady', async () => { warmer = startFleetWarmer({ cache, logger: deps.logger.child({ component: 'fleet-cache' }), ...(deps.fleetCache?.now ? { now: deps.fleetCache.now } : {}) }) })
+    app.addHook('onClose', async () => { await warmer?.stop() })
+  }
   app.register(presenceRoute, { registry: deps.registry, offlineAfterSeconds: deps.offlineAfterSeconds ?? 300 })
   if (deps.live) app.register(liveRoutes, { live: deps.live, tokens: deps.registry.tokens, sessions: deps.registry.sessions })
   if (deps.metrics) {

@@ -17,7 +17,7 @@ import { createInfluxProbe, DEFAULT_PROBE_TIMEOUT_MS, type Probes } from './prob
 import type { LiveService } from './live/live-service.ts'
 import type { MetricsSource } from './routes/metrics.ts'
 
-export type ApiConfig = Pick<Config, 'API_HOST' | 'API_PORT' | 'STATION_OFFLINE_AFTER_S' | 'INFLUX_URL' | 'INFLUX_DB' | 'INFLUX_USERNAME' | 'INFLUX_PASSWORD' | 'BROKER_URL'> & Partial<Pick<Config, 'CLUSTER' | 'REDIS_URL' | 'MQTT_PROXY_PROTOCOL'>> &
+export type ApiConfig = Pick<Config, 'API_HOST' | 'API_PORT' | 'STATION_OFFLINE_AFTER_S' | 'INFLUX_URL' | 'INFLUX_DB' | 'INFLUX_USERNAME' | 'INFLUX_PASSWORD' | 'BROKER_URL'> & Partial<Pick<Config, 'CLUSTER' | 'REDIS_URL' | 'MQTT_PROXY_PROTOCOL' | 'FLEET_CACHE_MB' | 'FLEET_CACHE_WARM'>> &
   Partial<SecurityConfig> & Partial<MapTilesConfig>
 
 export type StartApiOptions = {
@@ -61,6 +61,7 @@ export async function startApi ({ config, logger, registry, probes, metrics, rol
     mapTiles: mapTilesFromConfig(config),
     ...(metrics ? { metrics } : {}),
     rollups: rollups ?? null,
+    fleetCache: config.FLEET_CACHE_MB === 0 ? null : { maxBytes: (config.FLEET_CACHE_MB ?? 128) * 1024 * 1024, warm: config.FLEET_CACHE_WARM === 'on' },
     ...(live ? { live } : {}),
     ...(redis ? { rateLimitRedis: redis } : {}),
     probes: {

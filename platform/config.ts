@@ -136,6 +136,11 @@ export const ConfigSchema = z.object({
   PRESENCE_FLUSH_MS: positive.default(5_000),
   // A station with no message or keep-alive from any device for this long counts as offline.
   STATION_OFFLINE_AFTER_S: positive.default(300),
+  // The API's cache of fleet answers of complete months (api/fleet-cache/; ~35 MB per month
+  // with 20,000 stations): its bound in MB, 0 = no cache. FLEET_CACHE_WARM=off: no background
+  // computation of the last complete month's answers after start and after a change.
+  FLEET_CACHE_MB: z.coerce.number().int().min(0).max(65_536).default(128),
+  FLEET_CACHE_WARM: z.enum(['on', 'off']).default('on'),
   // Alert rule evaluation (docs/alerts.md) in the process that runs ingest; how often the
   // time-based conditions (offline, pending periods, hold-offs, escalation) are evaluated.
   ALERTS_TICK_MS: positive.default(1_000),

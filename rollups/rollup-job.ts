@@ -214,6 +214,9 @@ export function createRollupJob (opts: RollupJobOptions) {
     period.workers = [...workers].sort()
     period.uniqueWorkers = period.workers.length
     await write(monthLine(station, localMidnightUtc(first, timeZone).getTime(), Math.floor(ymdOf(first) / 100), period))
+    // After the write, so that whoever reads the new token reads the new point; a failure
+    // fails the task (retried): the API's cached fleet answers must not outlive the month.
+    await state.bumpMonthGeneration(month)
   }
 
   /**

@@ -7,6 +7,7 @@
 // so one index); with a PostgreSQL registry, in that database, so that whichever node holds
 // the rollup lease sees the same marks and the same index (issue 15: a per-host file split the
 // index across nodes and counted workers as first-time visitors twice).
+import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
@@ -28,6 +29,8 @@ export type OpenStateOptions = {
 // A statement binds at most a few hundred workers at a time (SQLite allows 32,766 variables,
 // postgres 65,535; smaller keeps each statement cheap to plan).
 const LOOKUP_CHUNK = 500
+// rollup_meta key prefix of the per-month generation tokens.
+const MONTH_GENERATION = 'month_generation:'
 
 /** The state in a SQLite file of its own (the embedded registry's case). */
 export async function openRollupState (path: string, opts: OpenStateOptions = {}): Promise<RollupState> {
@@ -121,6 +124,15 @@ export async function openRollupStateOn (db: SqlDb, opts: OpenStateOptions = {})
       }
       return replaced
     }),
+    /**
+     * A token that changes whenever the job writes a monthly rollup of `month` (YYYY-MM, the
+     * stations' local month): the API's cache of fleet answers (api/fleet-cache/) is valid while
+     * it stays the same. null: never written (or the state was reset), also a value to compare.
+     */
+    monthGeneration: async (month: string): Promise<string | null> =>
+      (await db.get<{ value: string }>('SELECT value FROM rollup_meta WHERE key = ?', [`${MONTH_GENERATION}${month}`]))?.value ?? null,
+    /** After a monthly point of `month` is written: a fresh token, unique across nodes (no read-modify-write). */
+    bumpMonthGeneration: (month: string) => setMetaOn(writable(), `${MONTH_GENERATION}${month}`, `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`),
     /** Small facts about the state (e.g. which rollup layout it has been upgraded to). */
     meta: async (key: string): Promise<string | null> => (await db.get<{ value: string }>('SELECT value FROM rollup_meta WHERE key = ?', [key]))?.value ?? null,
     setMeta: (key: string, value: string) => setMetaOn(writable(), key, value),

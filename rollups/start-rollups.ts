@@ -21,7 +21,11 @@ type InfluxConfig = Pick<Config, 'INFLUX_URL' | 'INFLUX_DB' | 'INFLUX_USERNAME' 
 type RegistryLike = { getStation: (id: string) => Promise<StationFacts | null>, listStations: () => Promise<StationFacts[]> }
 
 /** What the API needs from the job (api/figures/day-source.ts RollupStatus). */
-export type RollupStatusView = { dirtyBetween: (from: string, to: string, station?: string) => Promise<DirtyDay[]>, readonly firstSeen: ((workers: readonly string[]) => Promise<Map<string, FirstSeen>>) | null }
+export type RollupStatusView = {
+  dirtyBetween: (from: string, to: string, station?: string) => Promise<DirtyDay[]>
+  readonly firstSeen: ((workers: readonly string[]) => Promise<Map<string, FirstSeen>>) | null
+  monthGeneration: (month: string) => Promise<string | null>
+}
 
 const ROLLUP_TIMEOUT_MS = 60_000
 
@@ -61,7 +65,7 @@ export async function startRollups (opts: { config: InfluxConfig, registry: Regi
   }
 }
 
-const statusOf = (state: RollupState): RollupStatusView => ({ dirtyBetween: state.dirtyBetween, firstSeen: state.firstSeen })
+const statusOf = (state: RollupState): RollupStatusView => ({ dirtyBetween: state.dirtyBetween, firstSeen: state.firstSeen, monthGeneration: state.monthGeneration })
 
 /**
  * For an API without the job in its process: reads the job's state file once it exists
@@ -82,6 +86,8 @@ export async function readRollupStatus (config: StateConfig) {
   await open()
   const status: RollupStatusView = {
     dirtyBetween: async (from, to, station) => await (await open())?.dirtyBetween(from, to, station) ?? [],
+    // No file yet: no job has written a month; 'none' differs from any token it will write.
+    monthGeneration: async (month) => (await open())?.monthGeneration(month) ?? 'none',
     // Until the job has created the file, first-time visitors cannot be told (null).
     get firstSeen () {
       if (!state) void open().catch(() => null)

@@ -18,6 +18,8 @@ export type RollupStatus = {
   dirtyBetween: (from: string, to: string, station?: string) => Promise<DirtyDay[]>
   /** null while no first-seen index is available (first-time visitors are then unknown). */
   readonly firstSeen: FirstSeenLookup | null
+  /** Changes whenever the job writes a monthly rollup of the month (YYYY-MM); absent: fleet answers are not cached. */
+  monthGeneration?: (month: string) => Promise<string | null>
 }
 
 export type FigureSource = { query: QueryFn, status: RollupStatus | null }

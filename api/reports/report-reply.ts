@@ -19,11 +19,17 @@ export function negotiateReport (query: { format?: ReportFormat | undefined, lan
   return { format, lang: reportLang(query.lang, headers['accept-language']) }
 }
 
+/** A CSV or XLSX is a download, in a language (nothing for JSON). */
+export function reportHeaders (reply: FastifyReply, { format, lang }: NegotiatedReport, basename: string): void {
+  if (format === 'json') return
+  reply.header('content-disposition', `attachment; filename="${basename}.${format}"`)
+  reply.header('content-language', lang)
+}
+
 /** The JSON as it is, or the tables (built only then, in the negotiated language) as a download. */
 export function sendReport (reply: FastifyReply, { format, lang }: NegotiatedReport, basename: string, json: object, tables: (lang: Lang) => Table[]): object | string | Buffer {
   if (format === 'json') return json
-  reply.header('content-disposition', `attachment; filename="${basename}.${format}"`)
-  reply.header('content-language', lang)
+  reportHeaders(reply, { format, lang }, basename)
   if (format === 'csv') { reply.type('text/csv; charset=utf-8'); return toCsv(tables(lang)[0]!) }
   reply.type(XLSX_TYPE)
   return toXlsx(tables(lang))

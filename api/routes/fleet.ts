@@ -7,7 +7,9 @@ import { callerScope, stationNotFound } from '../auth/station-access.ts'
 import { stationInScope } from '../auth/station-scope.ts'
 import { errorResponses, ErrorBody, httpError } from '../errors.ts'
 import { FleetQuery } from '../figure-params.ts'
-import { districtsOf, loadFleet, rank, stationSummary } from '../figures/fleet.ts'
+import type { FigureSource } from '../figures/day-source.ts'
+import { districtsOf, loadFleet, rank, stationSummary, type FleetMetric } from '../figures/fleet.ts'
+import { acceptedEncoding, sendCached } from '../fleet-cache/send-cached.ts'
 import { UsageFiguresSchema } from '../figures/schemas.ts'
 import { stationInfo, stationOr404, type StationInfo } from '../figures/station.ts'
 import type { FigureRouteOptions } from './usage.ts'
@@ -58,24 +60,52 @@ export const FleetBody = z.object({
     provenance: { rollupDays: 30, rawDays: 1, pendingDays: 0 }
   }
 })
+export type FleetBody = z.infer<typeof FleetBody>
 
 /**
  * The stations a fleet figure covers: those asked for (a list, a district, or all) among those
  * the caller's `scope` lets it see. A listed station outside the scope is a 404 like an unknown
  * one, and rankings, district counts and totals are computed over the visible stations only.
+ * `all`: every station, when the caller has just listed them (the fleet cache does).
  */
-export async function selectStations (registry: Registry, q: { stations?: string[] | undefined, district?: string | undefined }, scope: StationScope): Promise<{ stations: StationInfo[], everyStation: boolean }> {
+export async function selectStations (registry: Registry, q: { stations?: string[] | undefined, district?: string | undefined }, scope: StationScope, all?: readonly StationInfo[]): Promise<{ stations: StationInfo[], everyStation: boolean }> {
   const visible = (s: StationInfo) => stationInScope(scope, s)
   let stations = q.stations
     ? await Promise.all(q.stations.map(async (id) => { const s = await stationOr404(registry, id); if (!visible(s)) throw stationNotFound(id); return s }))
-    : (await registry.listStations()).map(stationInfo).filter(visible)
+    : (all ?? (await registry.listStations()).map(stationInfo)).filter(visible)
   if (q.district !== undefined) stations = stations.filter((s) => s.district === q.district)
   if (stations.length === 0) throw httpError(404, 'no station matches')
   // "Every station" lets the figures read fleet-wide rollups: only for a caller who sees them all.
   return { stations, everyStation: scope.kind === 'all' && !q.stations && q.district === undefined }
 }
 
-export const fleetRoute: FastifyPluginAsyncZod<FigureRouteOptions> = async (app, { registry, figures }) => {
+export type FleetSummaryQuery = { from: string, to: string, sort: FleetMetric, stations?: string[] | undefined, district?: string | undefined }
+
+/** The answer of /fleet/summary, computed (the route and the cache share it). */
+export async function fleetSummary (registry: Registry, figures: FigureSource, query: FleetSummaryQuery, scope: StationScope, all?: readonly StationInfo[]): Promise<FleetBody> {
+  const { from, to, sort } = query
+  const { stations, everyStation } = await selectStations(registry, query, scope, all)
+  const { periods, provenance } = await loadFleet(figures, stations, from, to, everyStation)
+  const rows = periods.map((p) => stationSummary(p, from, to))
+  const sum = (f: (r: typeof rows[number]) => number | null) => rows.some((r) => f(r) === null) ? null : rows.reduce((n, r) => n + (f(r) ?? 0), 0)
+  return {
+    from,
+    to,
+    sort,
+    stations: rank(rows, sort),
+    districts: districtsOf(rows),
+    totals: {
+      stations: rows.length,
+      visits: rows.reduce((n, r) => n + r.visits, 0),
+      denied: rows.reduce((n, r) => n + r.denied, 0),
+      firstTimeVisitors: sum((r) => r.firstTimeVisitors),
+      counterEntries: rows.some((r) => r.counterEntries !== null) ? rows.reduce((n, r) => n + (r.counterEntries ?? 0), 0) : null
+    },
+    provenance
+  }
+}
+
+export const fleetRoute: FastifyPluginAsyncZod<FigureRouteOptions> = async (app, { registry, figures, fleetCache }) => {
   app.get('/fleet/summary', {
     schema: {
       summary: 'Figures of every station, ranked',
@@ -84,26 +114,11 @@ export const fleetRoute: FastifyPluginAsyncZod<FigureRouteOptions> = async (app,
       querystring: FleetQuery,
       response: { 200: FleetBody, ...errorResponses, 404: ErrorBody.describe('An unknown station id, or no station matches'), 503: ErrorBody.describe('Time-series store unavailable') }
     }
-  }, async (request) => {
-    const { from, to, sort } = request.query
-    const { stations, everyStation } = await selectStations(registry, request.query, callerScope(request))
-    const { periods, provenance } = await loadFleet(figures, stations, from, to, everyStation)
-    const rows = periods.map((p) => stationSummary(p, from, to))
-    const sum = (f: (r: typeof rows[number]) => number | null) => rows.some((r) => f(r) === null) ? null : rows.reduce((n, r) => n + (f(r) ?? 0), 0)
-    return {
-      from,
-      to,
-      sort,
-      stations: rank(rows, sort),
-      districts: districtsOf(rows),
-      totals: {
-        stations: rows.length,
-        visits: rows.reduce((n, r) => n + r.visits, 0),
-        denied: rows.reduce((n, r) => n + r.denied, 0),
-        firstTimeVisitors: sum((r) => r.firstTimeVisitors),
-        counterEntries: rows.some((r) => r.counterEntries !== null) ? rows.reduce((n, r) => n + (r.counterEntries ?? 0), 0) : null
-      },
-      provenance
-    }
+  }, async (request, reply) => {
+    const scope = callerScope(request)
+    // A whole complete month: from the cache (api/fleet-cache/), encoded and compressed once.
+    const cached = await fleetCache?.summary(request.query, scope, acceptedEncoding(request.headers))
+    if (cached) return sendCached(reply, cached, 'application/json; charset=utf-8') as never
+    return await fleetSummary(registry, figures, request.query, scope)
   })
 }

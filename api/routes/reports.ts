@@ -8,10 +8,11 @@ import { callerScope } from '../auth/station-access.ts'
 import { ErrorBody, errorResponses } from '../errors.ts'
 import { District, Month, ReportFormat, ReportLang, StationList } from '../figure-params.ts'
 import { stationOr404 } from '../figures/station.ts'
+import { acceptedEncoding, sendCached } from '../fleet-cache/send-cached.ts'
 import { alertSummary } from '../reports/alert-summary.ts'
 import { fleetReport, stationReport } from '../reports/monthly-report.ts'
-import { REPORT_TYPES } from '../reports/negotiate.ts'
-import { negotiateReport, sendReport } from '../reports/report-reply.ts'
+import { REPORT_TYPES, XLSX_TYPE } from '../reports/negotiate.ts'
+import { negotiateReport, reportHeaders, sendReport } from '../reports/report-reply.ts'
 import { fleetTables, stationTables } from '../reports/report-tables.ts'
 import { selectStations } from './fleet.ts'
 import type { FigureRouteOptions } from './usage.ts'
@@ -30,7 +31,7 @@ const responses = {
   503: ErrorBody.describe('Time-series store unavailable')
 }
 
-export const reportsRoute: FastifyPluginAsyncZod<FigureRouteOptions> = async (app, { registry, figures }) => {
+export const reportsRoute: FastifyPluginAsyncZod<FigureRouteOptions> = async (app, { registry, figures, fleetCache }) => {
   app.get('/stations/:id/reports/:month', {
     schema: {
       summary: 'Monthly report of a station',
@@ -59,7 +60,14 @@ export const reportsRoute: FastifyPluginAsyncZod<FigureRouteOptions> = async (ap
     }
   }, async (request, reply) => {
     const chosen = negotiateReport(request.query, request.headers, reply)
-    const { stations, everyStation } = await selectStations(registry, request.query, callerScope(request))
+    const scope = callerScope(request)
+    // A complete month: from the cache (api/fleet-cache/), computed once per change of its rollups.
+    const cached = await fleetCache?.report(request.params.month, request.query, scope, chosen.format, chosen.lang, acceptedEncoding(request.headers))
+    if (cached) {
+      reportHeaders(reply, chosen, `waystation-fleet-${request.params.month}`)
+      return sendCached(reply, cached, chosen.format === 'json' ? 'application/json; charset=utf-8' : chosen.format === 'csv' ? 'text/csv; charset=utf-8' : XLSX_TYPE) as never
+    }
+    const { stations, everyStation } = await selectStations(registry, request.query, scope)
     const report = await fleetReport(figures, stations, request.params.month, everyStation, await alertSummary(registry.alerts, stations, request.params.month))
     const now = new Date()
     return sendReport(reply, chosen, `waystation-fleet-${request.params.month}`, report, (lang) => fleetTables(report, everyStation, lang, now)) as never

@@ -2,6 +2,7 @@
 // door scans and first-time visitors per local day, ISO week or month.
 import { z } from 'zod'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import type { FleetCache } from '../fleet-cache/fleet-cache.ts'
 import type { Registry } from '../../registry/open-registry.ts'
 import { stationFigureErrors } from '../errors.ts'
 import { UsageQuery } from '../figure-params.ts'
@@ -30,7 +31,12 @@ export const UsageBody = z.object({
   }
 })
 
-export type FigureRouteOptions = { registry: Registry, figures: FigureSource }
+export type FigureRouteOptions = {
+  registry: Registry
+  figures: FigureSource
+  /** Fleet answers of complete months (api/fleet-cache/); absent: always computed. */
+  fleetCache?: FleetCache | null
+}
 
 export const usageRoute: FastifyPluginAsyncZod<FigureRouteOptions> = async (app, { registry, figures }) => {
   app.get('/stations/:id/usage', {

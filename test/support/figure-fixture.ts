@@ -133,15 +133,20 @@ export async function figureFixture () {
   const rollupWrite = createInfluxWrite({ url: influxUrl, database: db, timeoutMs: 10_000, retentionPolicy: ROLLUP_RETENTION_POLICY })
   const job = createRollupJob({ state, stations: registryLookup(registry), query: influxQueryFn(influx), write: rollupWrite, logger })
   const ok = async () => ({ ok: true })
-  const app: App = buildApp({ registry, influx, logger, probes: { influx: ok, broker: ok }, rollups: { dirtyBetween: state.dirtyBetween, firstSeen: state.firstSeen } })
+  const app: App = buildApp({ registry, influx, logger, probes: { influx: ok, broker: ok }, rollups: { dirtyBetween: state.dirtyBetween, firstSeen: state.firstSeen, monthGeneration: state.monthGeneration } })
   await app.ready()
   const tokens = await apiTokens(registry)
 
-  /** Stores events as ingest does, then tells the job (ingest's onStored). */
-  async function store (events: Ev[]): Promise<void> {
+  /** Writes events to InfluxDB as ingest does, without telling the job. */
+  async function writeRaw (events: Ev[]): Promise<void> {
     for (let i = 0; i < events.length; i += 5000) {
       await write(events.slice(i, i + 5000).map((e) => eventToLine(e.station, e.event)).join('\n'))
     }
+  }
+
+  /** Stores events as ingest does, then tells the job (ingest's onStored). */
+  async function store (events: Ev[]): Promise<void> {
+    await writeRaw(events)
     for (const e of events) job.onStored(e.station, e.event)
   }
 
@@ -157,6 +162,7 @@ export async function figureFixture () {
     state,
     job,
     store,
+    writeRaw,
     get,
     /** The same URL from rollups and from raw events (provenance aside). */
     async both (url: string) {
