@@ -5,10 +5,10 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../api/build-app.ts'
 import { createInfluxClient } from '../api/main.ts'
 import { createLogger } from '../platform/logger.ts'
-import { openRegistry } from '../registry/open-registry.ts'
 import { apiTokens } from './support/api-tokens.ts'
+import { openTestRegistry } from './support/test-registry.ts'
 
-const registry = openRegistry(':memory:')
+const registry = await openTestRegistry()
 const as = await apiTokens(registry)
 const ok = async () => ({ ok: true })
 const app = buildApp({ registry, influx: createInfluxClient({ INFLUX_URL: 'http://127.0.0.1:9', INFLUX_DB: 'x' }), logger: createLogger('silent'), probes: { influx: ok, broker: ok } })

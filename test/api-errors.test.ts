@@ -8,8 +8,9 @@ import { InfluxDB } from 'influx'
 import { pino } from 'pino'
 import { buildApp } from '../api/build-app.ts'
 import { createInfluxClient } from '../api/main.ts'
-import { openRegistry, type Registry } from '../registry/open-registry.ts'
+import type { Registry } from '../registry/open-registry.ts'
 import { apiTokens } from './support/api-tokens.ts'
+import { openTestRegistry } from './support/test-registry.ts'
 
 const ok = async () => ({ ok: true })
 const VISITS = '/stations/shanghai-hub/visits?from=2026-05-01&to=2026-05-07'
@@ -35,7 +36,7 @@ async function setup (influx: InfluxDB, given?: Registry) {
 }
 
 async function stationRegistry (): Promise<Registry> {
-  const registry = openRegistry(':memory:')
+  const registry = await openTestRegistry()
   await registry.addStation({ id: 'shanghai-hub', name: 'Hub', timezone: 'Asia/Shanghai' })
   return registry
 }

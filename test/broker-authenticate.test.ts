@@ -8,10 +8,10 @@ import { createAuthenticate } from '../broker/authenticate.ts'
 import { createSessions } from '../broker/sessions.ts'
 import { createSourceLimits } from '../broker/source-limits.ts'
 import { createLogger } from '../platform/logger.ts'
-import { openRegistry } from '../registry/open-registry.ts'
 import { hashScheme } from '../registry/secrets.ts'
+import { openTestRegistry } from './support/test-registry.ts'
 
-const registry = openRegistry(':memory:')
+const registry = await openTestRegistry()
 afterAll(() => registry.close())
 
 const checks: string[] = [] // the stored hash each check ran against

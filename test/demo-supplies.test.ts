@@ -16,7 +16,7 @@ import { eventToLine } from '../ingest/to-line.ts'
 import { ensureDatabase } from '../platform/influx.ts'
 import { addDays, localDate, localMidnightUtc } from '../platform/local-day.ts'
 import { createLogger } from '../platform/logger.ts'
-import { openRegistry, type Registry } from '../registry/open-registry.ts'
+import type { Registry } from '../registry/open-registry.ts'
 import { DEMO_STATIONS, provisionDemoFleet } from '../scripts/demo-fleet.ts'
 import { SHELF_CAPACITY, SUPPLY_ITEMS } from '../simulators/amenities-model.ts'
 import { dayEvents } from '../simulators/day-events.ts'
@@ -24,6 +24,7 @@ import { planDay } from '../simulators/day-model.ts'
 import type { DayWeather } from '../simulators/weather.ts'
 import type { ItemForecast, Restock } from '../supplies/schemas.ts'
 import { apiTokens, type ApiTokens } from './support/api-tokens.ts'
+import { openTestRegistry } from './support/test-registry.ts'
 
 const HOT: DayWeather = { condition: 'clear', meanC: 31, maxC: 35, humidityDelta: 0, smog: 1, visitFactor: 1, dwellFactor: 1 }
 let registry: Registry
@@ -38,7 +39,7 @@ beforeAll(async () => {
   db = `demosup_${randomBytes(4).toString('hex')}`
   influx = createInfluxClient({ INFLUX_URL: inject('influxUrl'), INFLUX_DB: db })
   await ensureDatabase(influx, db)
-  registry = openRegistry(':memory:')
+  registry = await openTestRegistry()
   dataDir = mkdtempSync(join(tmpdir(), 'demo-supplies-'))
 })
 

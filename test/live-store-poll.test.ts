@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { afterAll, expect, test } from 'vitest'
 import { createLiveStore, type LiveRegistry } from '../api/live/live-store.ts'
 import { openRegistry } from '../registry/open-registry.ts'
+import { openTestRegistry } from './support/test-registry.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'waystation-live-poll-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -56,7 +57,7 @@ test('reads the registry again only after a change, by this connection or anothe
 })
 
 test('local midnight still starts a new day when the registry has not changed', async () => {
-  const registry = openRegistry(':memory:')
+  const registry = await openTestRegistry()
   await registry.addStation({ id: 'm-1', name: 'Midnight', timezone: 'Asia/Shanghai' })
   const { live, reads } = counted(registry)
   let t = Date.now()

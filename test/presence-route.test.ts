@@ -2,13 +2,13 @@ import { expect, test } from 'vitest'
 import { buildApp } from '../api/build-app.ts'
 import { createInfluxClient } from '../api/main.ts'
 import { createLogger } from '../platform/logger.ts'
-import { openRegistry } from '../registry/open-registry.ts'
 import { apiTokens } from './support/api-tokens.ts'
+import { openTestRegistry } from './support/test-registry.ts'
 
 // Offline by silence: a broker that died without recording disconnects leaves "connected"
 // rows; the silence threshold must still report the station offline.
 test('a connected device silent for longer than the threshold makes the station offline', async () => {
-  const registry = openRegistry(':memory:')
+  const registry = await openTestRegistry()
   await registry.addStation({ id: 'st-1', name: 'one' })
   await registry.addDevice('st-1', 'st-1-door')
   await registry.addDevice('st-1', 'st-1-hub')

@@ -4,10 +4,17 @@ import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import { describe, expect, test } from 'vitest'
 import { openRegistry } from '../registry/open-registry.ts'
+import { openTestRegistry, TEST_REGISTRY_DIALECT } from './support/test-registry.ts'
 
 describe('registry', () => {
+  test(`this pass's registry is on ${TEST_REGISTRY_DIALECT} (vitest.config.ts runs the registry suite on both)`, async () => {
+    const r = await openTestRegistry()
+    expect(r.dialect).toBe(TEST_REGISTRY_DIALECT)
+    await r.close()
+  })
+
   test('stations: add, list, get, defaults, validation and conflicts', async () => {
-    const r = openRegistry(':memory:')
+    const r = await openTestRegistry()
     const s = await r.addStation({ id: 'sz-futian-001', name: '福田区爱心驿站', capacity: 12 })
     expect(s).toMatchObject({ id: 'sz-futian-001', timezone: 'Asia/Shanghai', capacity: 12, lat: null })
     expect(await r.getStation('sz-futian-001')).toEqual(s)
@@ -22,7 +29,7 @@ describe('registry', () => {
   })
 
   test('device secrets are hashed, verified and bound to their station', async () => {
-    const r = openRegistry(':memory:')
+    const r = await openTestRegistry()
     await r.addStation({ id: 'sz-1', name: 'one' })
     const { device, secret } = await r.addDevice('sz-1', 'sz-1-door')
     expect(device).toMatchObject({ id: 'sz-1-door', stationId: 'sz-1', revokedAt: null })
@@ -70,7 +77,7 @@ describe('registry', () => {
   })
 
   test('sessions: only the id\'s hash is stored, expiry slides at most once a minute up to the token\'s, ends are remembered', async () => {
-    const r = openRegistry(':memory:')
+    const r = await openTestRegistry()
     const tokenExpiry = new Date(Date.now() + 3 * 3_600_000).toISOString()
     const { token } = await r.tokens.create({ name: 'wall', role: 'viewer', createdBy: 'test', expiresAt: tokenExpiry, scope: { kind: 'district', district: 'North' } })
     const t0 = Date.now()
@@ -108,7 +115,7 @@ describe('registry', () => {
   })
 
   test('tokens: a scope like a service\'s; an admin token is always scoped to all stations', async () => {
-    const r = openRegistry(':memory:')
+    const r = await openTestRegistry()
     const create = async (role: string, scope: unknown) => r.tokens.create({ name: 'x', role, createdBy: 'test', scope: scope as never })
     expect((await create('viewer', { kind: 'stations', stations: ['sz-1'] })).token.scope).toEqual({ kind: 'stations', stations: ['sz-1'] })
     expect((await create('operator', undefined)).token.scope).toEqual({ kind: 'all' })

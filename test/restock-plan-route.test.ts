@@ -8,13 +8,14 @@ import { buildApp, type App } from '../api/build-app.ts'
 import { createInfluxClient } from '../api/main.ts'
 import { ensureDatabase } from '../platform/influx.ts'
 import { createLogger } from '../platform/logger.ts'
-import { openRegistry, type Registry } from '../registry/open-registry.ts'
+import type { Registry } from '../registry/open-registry.ts'
 import { createRng } from '../simulators/random.ts'
 import type { ItemForecast } from '../supplies/schemas.ts'
 import type { RestockPlan } from '../supplies/plan/plan-schema.ts'
 import { selectItems } from '../supplies/plan/restock-plan.ts'
 import { RUN_SHEET_CSP } from '../supplies/plan/run-sheet.ts'
 import { apiTokens, bearer, mintToken, type ApiTokens } from './support/api-tokens.ts'
+import { openTestRegistry } from './support/test-registry.ts'
 
 let registry: Registry
 let app: App
@@ -31,7 +32,7 @@ beforeAll(async () => {
   const db = `restock_${randomBytes(4).toString('hex')}`
   const influx = createInfluxClient({ INFLUX_URL: inject('influxUrl'), INFLUX_DB: db })
   await ensureDatabase(influx, db)
-  registry = openRegistry(':memory:')
+  registry = await openTestRegistry()
   app = buildApp({ registry, influx, logger: createLogger('silent'), probes: { influx: async () => ({ ok: true }), broker: async () => ({ ok: true }) }, supplies: { now: () => clock, maxAgeMs: 0 } })
   await app.ready()
   as = await apiTokens(registry)

@@ -7,10 +7,10 @@ import { createSessions } from '../broker/sessions.ts'
 import type { PayloadOf } from '../contract/index.ts'
 import { createLogger } from '../platform/logger.ts'
 import { createAdmin } from '../registry/admin.ts'
-import { openRegistry } from '../registry/open-registry.ts'
 import type { NewService } from '../registry/schemas.ts'
 import { closed, connectDevice, publishEvent, worker } from './support/device.ts'
 import { startTestStack, type TestStack } from './support/stack.ts'
+import { openTestRegistry } from './support/test-registry.ts'
 
 // Service clients (dashboard live feeds, alerting, operator consoles) against the real broker
 // with real MQTT clients: they see the stations in their scope and nothing else, never pass for
@@ -143,7 +143,7 @@ describe('service ACL', () => {
   test('services have no presence row; one connecting beside a device does not cost the device its row', async () => {
     // The tracker writes the connects of one I/O phase in one transaction, and device_presence
     // references devices: a service's row would fail the whole batch.
-    const registry = openRegistry(':memory:')
+    const registry = await openTestRegistry()
     await registry.addStation({ id: 'p-1', name: 'P' })
     await registry.addDevice('p-1', 'p-1-door', 'door')
     const aedes = new EventEmitter() as unknown as Aedes

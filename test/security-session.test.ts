@@ -8,12 +8,12 @@ import { buildApp } from '../api/build-app.ts'
 import { createInfluxClient } from '../api/main.ts'
 import { createLogger, REDACT_PATHS } from '../platform/logger.ts'
 import { createAdmin } from '../registry/admin.ts'
-import { openRegistry } from '../registry/open-registry.ts'
 import type { SecurityOptions } from '../api/auth/security-options.ts'
 import { apiTokens, bearer, mintToken } from './support/api-tokens.ts'
+import { openTestRegistry } from './support/test-registry.ts'
 
 const influx = createInfluxClient({ INFLUX_URL: inject('influxUrl'), INFLUX_DB: `security_session_${randomBytes(4).toString('hex')}` })
-const registry = openRegistry(':memory:')
+const registry = await openTestRegistry()
 await registry.addStation({ id: 'ses-north', name: 'North 驿站', district: 'North' })
 await registry.addStation({ id: 'ses-south', name: 'South 驿站', district: 'South' })
 const as = await apiTokens(registry)

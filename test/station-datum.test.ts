@@ -14,9 +14,10 @@ import { createLogger } from '../platform/logger.ts'
 import { migrate } from '../registry/migrations.ts'
 import { openRegistry } from '../registry/open-registry.ts'
 import { apiTokens } from './support/api-tokens.ts'
+import { openTestRegistry } from './support/test-registry.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'waystation-datum-'))
-const registry = openRegistry(':memory:')
+const registry = await openTestRegistry()
 const as = await apiTokens(registry)
 const ok = async () => ({ ok: true })
 const app = buildApp({ registry, influx: createInfluxClient({ INFLUX_URL: 'http://127.0.0.1:9', INFLUX_DB: 'x' }), logger: createLogger('silent'), probes: { influx: ok, broker: ok }, webRoot: null })

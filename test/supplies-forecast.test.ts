@@ -8,7 +8,7 @@ import { eventToLine } from '../ingest/to-line.ts'
 import { ensureDatabase } from '../platform/influx.ts'
 import { addDays, localDate } from '../platform/local-day.ts'
 import { createLogger } from '../platform/logger.ts'
-import { openRegistry, type Registry } from '../registry/open-registry.ts'
+import type { Registry } from '../registry/open-registry.ts'
 import { dayEvents } from '../simulators/day-events.ts'
 import { planDay, type DayPlan } from '../simulators/day-model.ts'
 import { dayOfWeek, zonedTimeToUtc } from '../simulators/local-time.ts'
@@ -16,6 +16,7 @@ import { simulateShelf, trueTimeToEmpty, type DepletionItem } from '../simulator
 import type { DayWeather } from '../simulators/weather.ts'
 import type { ItemForecast, Restock } from '../supplies/schemas.ts'
 import { apiTokens, type ApiTokens } from './support/api-tokens.ts'
+import { openTestRegistry } from './support/test-registry.ts'
 
 // The forecast against the simulator's ground truth, through ingest's mapping into a real
 // influxd: 50 stations, two local days (Monday and Tuesday) of door traffic and a depleting
@@ -70,7 +71,7 @@ beforeAll(async () => {
   influx = createInfluxClient({ INFLUX_URL: url, INFLUX_DB: db })
   await ensureDatabase(influx, db)
   write = createInfluxWrite({ url, database: db, timeoutMs: 30_000 })
-  registry = openRegistry(':memory:')
+  registry = await openTestRegistry()
   app = buildApp({ registry, influx, logger: createLogger('silent'), probes: { influx: async () => ({ ok: true }), broker: async () => ({ ok: true }) }, supplies: { now: () => clock, maxAgeMs: 0 } })
   await app.ready()
   as = await apiTokens(registry)

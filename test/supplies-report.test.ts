@@ -17,10 +17,11 @@ import { eventToLine } from '../ingest/to-line.ts'
 import { ensureDatabase } from '../platform/influx.ts'
 import { addDays, localDate, localMidnightUtc } from '../platform/local-day.ts'
 import { createLogger } from '../platform/logger.ts'
-import { openRegistry, type Registry } from '../registry/open-registry.ts'
+import type { Registry } from '../registry/open-registry.ts'
 import { createSupplyAdmin } from '../supplies/supply-admin.ts'
 import type { FleetSupplyJson, StationSupplyJson } from '../supplies/report/supply-report-json.ts'
 import { apiTokens, bearer, mintToken, type ApiTokens } from './support/api-tokens.ts'
+import { openTestRegistry } from './support/test-registry.ts'
 
 const TZ = 'Asia/Shanghai'
 const MONTH = addDays(localDate(Date.now(), TZ), -62).slice(0, 7)
@@ -54,7 +55,7 @@ beforeAll(async () => {
   const url = inject('influxUrl')
   influx = createInfluxClient({ INFLUX_URL: url, INFLUX_DB: db })
   await ensureDatabase(influx, db)
-  registry = openRegistry(':memory:')
+  registry = await openTestRegistry()
   app = buildApp({ registry, influx, logger: createLogger('silent'), probes: { influx: async () => ({ ok: true }), broker: async () => ({ ok: true }) }, supplies: { now: () => at(40, 0), maxAgeMs: 0 } })
   await app.ready()
   as = await apiTokens(registry)

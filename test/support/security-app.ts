@@ -10,8 +10,8 @@ import { createInfluxClient } from '../../api/main.ts'
 import { ensureDatabase } from '../../platform/influx.ts'
 import { createLogger } from '../../platform/logger.ts'
 import { createAdmin } from '../../registry/admin.ts'
-import { openRegistry } from '../../registry/open-registry.ts'
 import { apiTokens, mintToken } from './api-tokens.ts'
+import { openTestRegistry } from './test-registry.ts'
 
 export const db = `security_api_${randomBytes(4).toString('hex')}`
 export const influx = createInfluxClient({ INFLUX_URL: inject('influxUrl'), INFLUX_DB: db })
@@ -23,7 +23,7 @@ await influx.writePoints([
   ...[1, 2, 3].map((seq) => ({ measurement: 'door', tags: { station: 'sec-beta', device: 'sec-beta-door', direction: 'in', result: 'granted', method: 'face' }, fields: { seq }, timestamp: new Date(`2026-05-01T0${4 + seq}:00:00Z`) }))
 ])
 
-export const registry = openRegistry(':memory:')
+export const registry = await openTestRegistry()
 // Two districts of one station each: a token scoped to one must see nothing of the other.
 await registry.addStation({ id: 'sec-alpha', name: 'Alpha 驿站', district: 'North', timezone: 'Asia/Shanghai' })
 await registry.addStation({ id: 'sec-beta', name: 'Beta 驿站', district: 'South', timezone: 'Asia/Shanghai' })
