@@ -207,6 +207,26 @@ describe('fleet cache', () => {
       await warmer.runOnce()
       expect(cache.stats().misses).toBeGreaterThan(misses)
       expect((await cache.summary({ from: '2026-05-01', to: '2026-05-31', sort: 'visits' }, all, 'br'))?.outcome).toBe('hit')
+      // Nothing changed since: a round looks, computes nothing and asks the cache nothing.
+      const before = cache.stats()
+      await warmer.runOnce()
+      expect(cache.stats()).toMatchObject({ misses: before.misses, hits: before.hits })
+    } finally {
+      await warmer.stop()
+    }
+  })
+
+  it('the warmer leaves a month without monthly rollups alone (nothing it computed would be kept)', async () => {
+    // March has no rollups in the fixture: its answers come from raw days and are not cached.
+    const now = () => Date.parse('2026-04-15T12:00:00Z')
+    const figures = createFigureSource(fx.influx, { dirtyBetween: fx.state.dirtyBetween, firstSeen: fx.state.firstSeen, monthGeneration: fx.state.monthGeneration })
+    const cache = createFleetCache({ registry: fx.registry, figures, maxBytes: 64 * 1024 * 1024, now })
+    const warmer = startFleetWarmer({ cache, logger, now, intervalMs: 3_600_000 })
+    try {
+      expect(await fx.state.monthGeneration('2026-03')).toBeNull()
+      await warmer.runOnce()
+      await warmer.runOnce()
+      expect(cache.stats()).toMatchObject({ misses: 0, entries: 0 })
     } finally {
       await warmer.stop()
     }

@@ -65,6 +65,9 @@ export function createFleetCache (opts: FleetCacheOptions) {
     const t = now()
     if (v.zones.some((tz) => localDate(t, tz) <= last)) return null // not over everywhere yet
     const [generation, dirty] = await Promise.all([status.monthGeneration(month), status.dirtyBetween(first, last)])
+    // No monthly rollup written for the month (a new deployment, or data older than the job):
+    // its answers come from raw days and are not kept, so there is nothing to cache or warm.
+    if (generation === null) return null
     // Days the job is about to recompute: the answers say so (pendingDays) and change soon.
     if (dirty.length > 0) return null
     return `${generation}|${v.fingerprint}`
@@ -142,6 +145,8 @@ export function createFleetCache (opts: FleetCacheOptions) {
       const validity = await validityOf(month)
       return validity !== null && keys.every((k) => cache.has(k, validity))
     },
+    /** What the month's cached answers are valid for, or null when they are not cached. */
+    validity: validityOf,
     /** The stations' time zones (from the station list the cache keeps). */
     zones: async (): Promise<readonly string[]> => (await registryView()).zones,
     stats: cache.stats

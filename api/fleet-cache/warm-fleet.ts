@@ -28,6 +28,7 @@ export function startFleetWarmer (opts: FleetWarmerOptions) {
   const { cache, logger } = opts
   const now = opts.now ?? Date.now
   let running: Promise<void> | null = null
+  let tried: string | null = null
   let stopped = false
 
   async function warm (month: string): Promise<number> {
@@ -55,12 +56,18 @@ export function startFleetWarmer (opts: FleetWarmerOptions) {
     const t0 = performance.now()
     let month: string | null = null
     // The cache's station list: listed again only when the registry changed.
-    running = cache.zones().then((zones) => {
+    running = cache.zones().then(async (zones) => {
       month = lastCompleteMonth(zones, now())
-      return month === null ? 0 : warm(month)
+      if (month === null) return 0
+      // Once per state of the month: answers that are not kept (some days still computed from
+      // raw events) would otherwise be computed again every round, for nothing.
+      const validity = await cache.validity(month)
+      if (validity === null || `${month}|${validity}` === tried) return 0
+      tried = `${month}|${validity}`
+      return await warm(month)
     }).then((misses) => {
       if (misses > 0) logger.info({ month, answers: misses, ms: Math.round(performance.now() - t0), cache: cache.stats() }, 'fleet cache warmed')
-    }, (err: Error) => logger.warn({ month, err: err.message }, 'fleet cache warm-up failed; next round retries')).finally(() => { running = null })
+    }, (err: Error) => { tried = null; logger.warn({ month, err: err.message }, 'fleet cache warm-up failed; next round retries') }).finally(() => { running = null })
   }
 
   // The first round soon after start, then a cheap check per interval (a few statements when warm).
