@@ -316,7 +316,15 @@ export const MIGRATIONS: readonly string[] = [
    ) STRICT;`,
   // 11: the datum of a station's lat/lon (registry/schemas.ts Datum): WGS-84 for every existing
   // station, as positions were taken to be until now.
-  `ALTER TABLE stations ADD COLUMN datum TEXT NOT NULL DEFAULT 'wgs84' CHECK (datum IN ('wgs84', 'gcj02'));`
+  `ALTER TABLE stations ADD COLUMN datum TEXT NOT NULL DEFAULT 'wgs84' CHECK (datum IN ('wgs84', 'gcj02'));`,
+  // 12: a counter per table that the stores bump in the same transaction as their writes
+  // ('stations': registry/station-store.ts), so pollers that need one table (the fleet cache,
+  // the rollup job's station check) re-read it only when it changed, not on every presence
+  // flush. A counter, not max(updated_at): the nodes' clocks may disagree. No row yet = 0.
+  `CREATE TABLE registry_versions (
+     name     TEXT PRIMARY KEY,
+     version  INTEGER NOT NULL
+   ) STRICT;`
 ]
 
 /** Refuses a registry migrated by a newer release (both dialects say it the same way). */

@@ -14,11 +14,10 @@ import { upgradeLegacyRollups } from './legacy-rollups.ts'
 import { createRollupJob } from './rollup-job.ts'
 import { createPostgresDb } from '../registry/db/pg-db.ts'
 import { openRollupState, openRollupStateIfExists, openRollupStateOn, type DirtyDay, type RollupState } from './rollup-state.ts'
-import { registryLookup, type StationFacts } from './station-info.ts'
+import { registryLookup, type StationRegistry } from './station-info.ts'
 
 type StateConfig = Pick<Config, 'REGISTRY_PATH' | 'REGISTRY_URL'>
 type InfluxConfig = Pick<Config, 'INFLUX_URL' | 'INFLUX_DB' | 'INFLUX_USERNAME' | 'INFLUX_PASSWORD' | 'RAW_RETENTION'> & StateConfig
-type RegistryLike = { getStation: (id: string) => Promise<StationFacts | null>, listStations: () => Promise<StationFacts[]> }
 
 /** What the API needs from the job (api/figures/day-source.ts RollupStatus). */
 export type RollupStatusView = {
@@ -33,7 +32,7 @@ export function rollupStatePath (config: Pick<Config, 'REGISTRY_PATH'>): string 
   return join(dirname(config.REGISTRY_PATH), 'rollups.sqlite')
 }
 
-export async function startRollups (opts: { config: InfluxConfig, registry: RegistryLike, ingest: { onStored: (l: StoredListener) => void }, logger: Logger, reconcileDays?: number }) {
+export async function startRollups (opts: { config: InfluxConfig, registry: StationRegistry, ingest: { onStored: (l: StoredListener) => void }, logger: Logger, reconcileDays?: number }) {
   const { config } = opts
   const logger = opts.logger.child({ component: 'rollups' })
   const state = config.REGISTRY_URL

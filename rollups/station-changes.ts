@@ -7,7 +7,9 @@
 // Detection compares each station's settings in the registry with the ones its rollups were
 // computed with, kept in rollups.sqlite. Unlike a change feed written by the registry, this
 // sees changes from any process (CLI, admin API) the same way, and also those made while the
-// job was not running. Cost: one listing of the stations per check (~40 ms at 10,000).
+// job was not running. Cost: one listing of the stations per check (~40 ms at 10,000), skipped
+// when the registry's stations version (registry.stations.version(), bumped with every station
+// write by any process) is the one the last complete check saw: one small read when idle.
 import type { Logger } from '../platform/logger.ts'
 import { datesBetween } from './day-bounds.ts'
 import type { QueryFn } from './influx-query.ts'
@@ -47,6 +49,8 @@ export function createStationChanges (opts: StationChangeOptions) {
   let running: Promise<ScheduledChange[]> | null = null
   let cancelled = false
   const counts = { stations: 0, days: 0 }
+  // The stations version the last check that left nothing to retry saw (null: none yet).
+  let checkedVersion: number | null = null
 
   /**
    * Order matters for a crash or a failed request: old points are deleted first, then the days
@@ -71,6 +75,9 @@ export function createStationChanges (opts: StationChangeOptions) {
   }
 
   async function run (): Promise<ScheduledChange[]> {
+    // Read before the list: a write in between is listed now and seen again next time.
+    const version = await opts.stations.version?.() ?? null
+    if (version !== null && version === checkedVersion) return []
     const stored = await state.stationSettings()
     const baseline: Array<[string, string]> = []
     const changed: Array<{ station: StationFacts, before: Settings, fields: RollupSetting[] }> = []
@@ -87,15 +94,18 @@ export function createStationChanges (opts: StationChangeOptions) {
     }
     if (baseline.length > 0) await state.saveStationSettings(baseline)
     const done: ScheduledChange[] = []
+    let unfinished = false
     // One station at a time: each may delete and mark a year of days.
     for (const c of changed) {
-      if (cancelled) break // shutting down: the next start finds the rest
+      if (cancelled) { unfinished = true; break } // shutting down: the next start finds the rest
       try {
         done.push(await apply(c.station.id, c.before, c.station, c.fields))
       } catch (err) {
+        unfinished = true // the next check lists again and retries, whatever the version
         logger.warn({ station: c.station.id, fields: c.fields, err: (err as Error).message }, 'station settings changed, but its rollups could not be scheduled for recompute yet; retrying')
       }
     }
+    if (!unfinished) checkedVersion = version
     return done
   }
 

@@ -7,7 +7,12 @@ import { localDayOf } from './day-bounds.ts'
 import type { OpeningHours } from './opening-hours.ts'
 
 export type StationFacts = { id: string, timezone: string, capacity: number, openingHours: OpeningHours }
-export type StationLookup = { get: (id: string) => Promise<StationFacts | null>, list: () => Promise<StationFacts[]> }
+export type StationLookup = {
+  get: (id: string) => Promise<StationFacts | null>
+  list: () => Promise<StationFacts[]>
+  /** Moves with every station write (registry.stations.version()); absent: every check lists. */
+  version?: () => Promise<number>
+}
 
 type Cached = StationFacts & { fetchedAt: number, day: { date: string, start: number, end: number } | null, dateOf: (t: number) => string }
 
@@ -91,7 +96,19 @@ export function createStationInfo (lookup: StationLookup) {
   }
 }
 
+/** What registryLookup needs of a registry (stations.version: a registry of this release has it). */
+export type StationRegistry = {
+  getStation: (id: string) => Promise<StationFacts | null>
+  listStations: () => Promise<StationFacts[]>
+  stations?: { version: () => Promise<number> }
+}
+
 /** A registry as a StationLookup. */
-export function registryLookup (registry: { getStation: (id: string) => Promise<StationFacts | null>, listStations: () => Promise<StationFacts[]> }): StationLookup {
-  return { get: (id) => registry.getStation(id), list: () => registry.listStations() }
+export function registryLookup (registry: StationRegistry): StationLookup {
+  const stations = registry.stations
+  return {
+    get: (id) => registry.getStation(id),
+    list: () => registry.listStations(),
+    ...(stations ? { version: () => stations.version() } : {})
+  }
 }

@@ -232,6 +232,27 @@ describe('fleet cache', () => {
     }
   })
 
+  it('lists the stations again after a station write, not after other registry writes (presence)', async () => {
+    const figures = createFigureSource(fx.influx, { dirtyBetween: fx.state.dirtyBetween, firstSeen: fx.state.firstSeen, monthGeneration: fx.state.monthGeneration })
+    let listings = 0
+    const registry = { ...fx.registry, listStations: async () => { listings++; return fx.registry.listStations() } }
+    const cache = createFleetCache({ registry, figures, maxBytes: 1024 * 1024 })
+    await cache.zones()
+    expect(listings).toBe(1)
+    // A new device and a presence flush move registry.changeToken(), not the stations' version.
+    await fx.registry.addDevice(A, 'sh-a-presence-hub')
+    await cache.zones()
+    expect(listings).toBe(1) // a device is not a station either
+    const t1 = await fx.registry.changeToken()
+    await fx.registry.presence.record([{ deviceId: 'sh-a-presence-hub', brokerId: 'b-1', connected: true, lastSeenAt: new Date().toISOString() }])
+    expect(await fx.registry.changeToken()).not.toBe(t1)
+    await cache.zones()
+    expect(listings).toBe(1)
+    await createAdmin(fx.registry).updateStation('test', A, { address: 'Neue Adresse 1' })
+    await cache.zones()
+    expect(listings).toBe(2)
+  })
+
   it('a month that is not over everywhere, or a range that is not a whole month, is not cached', async () => {
     const as = await viewer()
     const partial = await get(fx.app, '/fleet/summary?from=2026-05-01&to=2026-05-30', as)

@@ -170,6 +170,46 @@ describe('a change of what rollups are computed with', () => {
   })
 })
 
+describe('an idle registry', () => {
+  it('a check lists the stations only when their version moved (devices and presence leave it), and again after a failed change', async () => {
+    const S = 'sz-idle-01'
+    await admin.addStation('test', { id: S, name: 'Idle', timezone: SH, capacity: 4 })
+    const lookup = registryLookup(registry)
+    let listings = 0
+    const counted = { ...lookup, list: async () => { listings++; return lookup.list() } }
+    let influxDown = false
+    const flaky = (async (...args: Parameters<typeof query>) => {
+      if (influxDown) throw new Error('influx down')
+      return query(...args)
+    }) as typeof query
+    const own = await openRollupState(':memory:')
+    const idle = createRollupJob({ state: own, stations: counted, query: flaky, write: rollupWrite, logger })
+    try {
+      expect(await idle.checkStations()).toEqual([])
+      expect(listings).toBe(1)
+      await registry.addDevice(S, `${S}-hub`)
+      await registry.presence.record([{ deviceId: `${S}-hub`, brokerId: 'b-idle', connected: true, lastSeenAt: new Date().toISOString() }])
+      expect(await idle.checkStations()).toEqual([])
+      expect(listings).toBe(1)
+
+      // A change whose scheduling fails is retried by the next check, version moved or not.
+      await admin.updateStation('test', S, { capacity: 6 })
+      influxDown = true
+      expect(await idle.checkStations()).toEqual([])
+      expect(listings).toBe(2)
+      influxDown = false
+      const [change] = await idle.checkStations()
+      expect(change).toMatchObject({ station: S, fields: ['capacity'] })
+      expect(listings).toBe(3)
+      expect(await idle.checkStations()).toEqual([])
+      expect(listings).toBe(3)
+    } finally {
+      await idle.close()
+      await own.close()
+    }
+  })
+})
+
 describe('RAW_RETENTION', () => {
   it('days whose raw events may be gone are not recomputed: their rollups stay as they were', async () => {
     const S = 'sz-old-01'

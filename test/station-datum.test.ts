@@ -11,7 +11,7 @@ import { afterAll, describe, expect, test } from 'vitest'
 import { buildApp } from '../api/build-app.ts'
 import { createInfluxClient } from '../api/main.ts'
 import { createLogger } from '../platform/logger.ts'
-import { migrate } from '../registry/migrations.ts'
+import { MIGRATIONS } from '../registry/migrations.ts'
 import { openRegistry } from '../registry/open-registry.ts'
 import { apiTokens } from './support/api-tokens.ts'
 import { openTestRegistry } from './support/test-registry.ts'
@@ -33,12 +33,11 @@ describe('registry migration', () => {
   test('stations of a registry made before the datum column read as wgs84', async () => {
     const path = join(dir, 'old.sqlite')
     const db = new DatabaseSync(path)
-    // The schema as the previous release left it: every migration but the datum's.
-    const all = db.prepare('PRAGMA user_version')
-    migrate(db)
-    const latest = (all.get() as { user_version: number }).user_version
-    db.exec('ALTER TABLE stations DROP COLUMN datum')
-    db.exec(`PRAGMA user_version = ${latest - 1}`)
+    // The schema as the release before the datum left it: the migrations before the datum's.
+    const datum = MIGRATIONS.findIndex((m) => m.includes('ADD COLUMN datum'))
+    expect(datum).toBeGreaterThan(0)
+    for (const m of MIGRATIONS.slice(0, datum)) db.exec(m)
+    db.exec(`PRAGMA user_version = ${datum}`)
     db.prepare("INSERT INTO stations (id, name, lat, lon, created_at) VALUES ('old-1', 'old', 22.5, 114.0, '2026-01-01T00:00:00Z')").run()
     db.close()
 

@@ -114,6 +114,34 @@ describe.each(SQL_DIALECTS)('%s', (dialect) => {
     expect((await stations.get('imp-29'))).toMatchObject({ name: '福田区驿站 29', district: '福田区', lat: 22.54, lon: 114.05, capacity: 33 })
     expect(await stations.list({ district: '福田区' })).toHaveLength(29)
   }))
+
+  test('version: moves with every add, update and import (committed ones only), not with reads', () => withDb(dialect, async (db) => {
+    const sql = createScopedDb(db)
+    const stations = createStationStore(sql)
+    expect(await stations.version()).toBe(0)
+    await stations.add({ id: 'v-1', name: 'One' })
+    const v1 = await stations.version()
+    expect(v1).toBeGreaterThan(0)
+    await stations.get('v-1'); await stations.list(); await stations.existing(['v-1'])
+    expect(await stations.version()).toBe(v1) // reads leave it
+    await stations.update('v-1', { name: 'One (renamed)' })
+    const v2 = await stations.version()
+    expect(v2).toBeGreaterThan(v1)
+    // Refused writes leave it too: a conflict, an unknown id, bad input.
+    await expect(stations.add({ id: 'v-1', name: 'again' })).rejects.toThrow(/already exists/)
+    await expect(stations.update('nope', { name: 'x' })).rejects.toThrow(/not found/)
+    await expect(stations.update('v-1', { capacity: -1 })).rejects.toThrow(/capacity/)
+    expect(await stations.version()).toBe(v2)
+    // An import that fails is rolled back with its version; one that succeeds moves it.
+    const header = 'id,name'
+    await expect(importCsv(sql, [header, 'v-2,Two', 'v-3,Three', 'v-1,Dup'].join('\n'))).rejects.toThrow(/already exists/)
+    expect(await stations.version()).toBe(v2)
+    expect(await importCsv(sql, [header, 'v-2,Two', 'v-3,Three'].join('\n'))).toHaveLength(2)
+    const v3 = await stations.version()
+    expect(v3).toBeGreaterThan(v2)
+    // The version is the registry's, not this store object's: a second store sees the same.
+    expect(await createStationStore(sql).version()).toBe(v3)
+  }))
 })
 
 // A production PostgreSQL is not necessarily created with C collation as the tests' databases

@@ -6,7 +6,9 @@
 //
 // An entry is valid for (the month's generation in the rollup state, which the job changes
 // after every monthly point it writes, shared by all nodes on a PostgreSQL registry) + (a
-// fingerprint of the stations' facts, re-read only when registry.changeToken() moves). Only
+// fingerprint of the stations' facts, re-read only when registry.stations.version() moves:
+// not registry.changeToken(), which every presence flush moves, re-listing 20,000 stations
+// every few seconds while devices are connected). Only
 // months that are over in every station's zone, with no day marked dirty and no day computed
 // from raw events, are kept: anything else is computed per request as before. Entries are
 // keyed by the caller's scope and selection, so a scoped token never gets another's rows.
@@ -44,16 +46,18 @@ export function createFleetCache (opts: FleetCacheOptions) {
   const now = opts.now ?? Date.now
   const cache = createAnswerCache({ maxBytes: opts.maxBytes })
   // The stations as last listed, and a fingerprint of them: listing 20,000 stations costs
-  // 0.4-0.8 s on a loaded 2-core machine, so only when the registry changed.
-  let view: { token: string, stations: StationInfo[], fingerprint: string, zones: string[] } | undefined
+  // 0.4-0.8 s on a loaded 2-core machine, so only when a station was added or changed.
+  let view: { version: number, stations: StationInfo[], fingerprint: string, zones: string[] } | undefined
   const alertMemo = new Map<string, { token: string, alerts: AlertMonthSummary }>()
 
-  /** The stations' facts the answers show or depend on, re-read when the registry changed. */
+  /** The stations' facts the answers show or depend on, re-read when a station changed. */
   async function registryView () {
-    const token = await registry.changeToken()
-    if (view?.token === token) return view
+    // Read before the list: a write between the two is listed now and moves it again later
+    // (one extra listing), never the other way round (a change kept unseen).
+    const version = await registry.stations.version()
+    if (view?.version === version) return view
     const stations = (await registry.listStations()).map(stationInfo)
-    return (view = { token, stations, fingerprint: hash(JSON.stringify(stations)), zones: [...new Set(stations.map((s) => s.timezone))] })
+    return (view = { version, stations, fingerprint: hash(JSON.stringify(stations)), zones: [...new Set(stations.map((s) => s.timezone))] })
   }
 
   /** What the month's answers depend on, or null when they must be computed (not cached). */
