@@ -26,6 +26,7 @@ import { writeCredentials } from '../simulators/provision.ts'
 import { buildBenchRegistry } from './lib/bench-registry.ts'
 import { countPoints, startBenchInflux } from './lib/influx.ts'
 import { NODE, ROOT, sampler, start, waitForLine } from './lib/proc.ts'
+import { median, n, runInterleaved } from './lib/interleaved.ts'
 import { writeResultsSection } from './lib/results-section.ts'
 import { startWaystation, type LoadSummary } from './lib/systems.ts'
 
@@ -97,15 +98,8 @@ async function once (c: Config, run: number): Promise<Run> {
   }
 }
 
-const runs: Run[] = []
-try {
-  for (let run = 1; run <= RUNS; run++) for (const c of configs) runs.push(await once(c, run))
-} finally {
-  await influx.stop()
-}
+const runs = await runInterleaved(RUNS, configs, once, () => influx.stop())
 
-const n = (x: number) => Math.round(x).toLocaleString('en')
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2 }
 const us = (name: string) => median(runs.filter((r) => r.config === name).map((r) => r.usPerMsg))
 const base = us('no cluster')
 const md = [
