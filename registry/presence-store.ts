@@ -28,8 +28,9 @@ type DeviceRow = { id: string, station_id: string, kind: string, connected: numb
 // dialects. The later last_seen_at is a CASE, not max()/GREATEST (sqlite has only the one,
 // postgres only the other); the existing row is named by its table, which postgres requires
 // where a bare column would be ambiguous with excluded's.
-const UPSERT_HEAD = 'INSERT INTO device_presence (device_id, broker_id, connected, last_seen_at, connected_at, disconnected_at, disconnect_reason) VALUES '
-const UPSERT_TAIL = `
+const UPSERT = `
+  INSERT INTO device_presence (device_id, broker_id, connected, last_seen_at, connected_at, disconnected_at, disconnect_reason)
+  VALUES (?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (device_id) DO UPDATE SET
     broker_id = excluded.broker_id,
     connected = excluded.connected,
@@ -47,34 +48,6 @@ const ALL_DEVICES = `
   SELECT d.id, d.station_id, d.kind, p.connected, p.last_seen_at FROM devices d
   LEFT JOIN device_presence p ON p.device_id = d.id WHERE d.revoked_at IS NULL ORDER BY d.station_id, d.id`
 
-// Rows per statement: one round trip for a whole flush on PostgreSQL (a country's ~6,000 rows/s,
-// docs/scaling.md), 7 values a row well under either database's limit on bound values.
-const ROWS_PER_STATEMENT = 500
-const upserts = new Map<number, string>()
-const upsert = (rows: number): string => {
-  let sql = upserts.get(rows)
-  if (sql === undefined) upserts.set(rows, sql = UPSERT_HEAD + Array(rows).fill('(?, ?, ?, ?, ?, ?, ?)').join(', ') + UPSERT_TAIL)
-  return sql
-}
-
-/**
- * The updates in order, cut into statements in which each device appears once: an upsert may
- * not change a row twice (postgres refuses it), and a device's later update must see its
- * earlier one applied.
- */
-function statements (updates: readonly PresenceUpdate[]): PresenceUpdate[][] {
-  const out: PresenceUpdate[][] = []
-  let current: PresenceUpdate[] = []
-  let seen = new Set<string>()
-  for (const u of updates) {
-    if (seen.has(u.deviceId) || current.length === ROWS_PER_STATEMENT) { out.push(current); current = []; seen = new Set() }
-    current.push(u)
-    seen.add(u.deviceId)
-  }
-  out.push(current)
-  return out
-}
-
 /** Device presence as the broker last reported it; the API may read it from another process. */
 export function createPresenceStore (db: SqlDb) {
   return {
@@ -82,8 +55,8 @@ export function createPresenceStore (db: SqlDb) {
     async record (updates: readonly PresenceUpdate[]): Promise<void> {
       if (updates.length === 0) return
       await db.transaction(async (tx) => {
-        for (const rows of statements(updates)) {
-          await tx.run(upsert(rows.length), rows.flatMap((u) => [u.deviceId, u.brokerId, u.connected ? 1 : 0, u.lastSeenAt, u.connectedAt ?? null, u.disconnectedAt ?? null, u.disconnectReason ?? null]))
+        for (const u of updates) {
+          await tx.run(UPSERT, [u.deviceId, u.brokerId, u.connected ? 1 : 0, u.lastSeenAt, u.connectedAt ?? null, u.disconnectedAt ?? null, u.disconnectReason ?? null])
         }
       })
     },

@@ -36,33 +36,6 @@ describe.each(SQL_DIALECTS)('%s', (dialect) => {
   })
   afterEach(async () => { await t.dispose() })
 
-  test('presence: a flush of 1,500 updates (several per device, more than one statement holds) ends as if applied one by one', async () => {
-    const devices = createDeviceStore(db, hasher)
-    const presence = createPresenceStore(db)
-    const ids = Array.from({ length: 600 }, (_, i) => `st-1-d${i}`)
-    await db.transaction(async (tx) => {
-      for (const id of ids) await tx.run('INSERT INTO devices (id, station_id, kind, secret_hash, created_at) VALUES (?, ?, ?, ?, ?)', [id, 'st-1', 'door', 'x', at(0)])
-    })
-    // Per device: a connect, a later sighting, then (every third) a disconnect, and an older
-    // sighting that must not move last_seen_at back.
-    const updates = ids.flatMap((id, i) => [
-      { deviceId: id, brokerId: 'b1', connected: true, lastSeenAt: at(10), connectedAt: at(10) },
-      { deviceId: id, brokerId: 'b1', connected: true, lastSeenAt: at(40) },
-      ...(i % 3 === 0 ? [{ deviceId: id, brokerId: 'b1', connected: false, lastSeenAt: at(40), disconnectedAt: at(41), disconnectReason: 'closed' }] : [])
-    ])
-    updates.push({ deviceId: ids[7]!, brokerId: 'b1', connected: true, lastSeenAt: at(20) })
-    expect(updates.length).toBeGreaterThan(1000)
-    await presence.record(updates)
-    const rows = await presence.ofStation('st-1')
-    expect(rows).toHaveLength(600)
-    for (const [i, id] of ids.entries()) {
-      expect(rows.find((r) => r.deviceId === id)).toMatchObject({
-        connected: i % 3 !== 0, lastSeenAt: at(40), connectedAt: at(10),
-        disconnectedAt: i % 3 === 0 ? at(41) : null, disconnectReason: i % 3 === 0 ? 'closed' : null
-      })
-    }
-  })
-
   test('presence: brokers write in any order; a newer connect elsewhere wins, a late or older one does not', async () => {
     const devices = createDeviceStore(db, hasher)
     const presence = createPresenceStore(db)
