@@ -24,8 +24,6 @@ export type LiveRegistry = {
   alerts?: { listOpen: () => MaybeAsync<Alert[]> }
   /** Changes whenever the registry may have (registry/open-registry.ts); omitted: read every poll. */
   changeToken?: () => MaybeAsync<string>
-  /** Moves with every station add and update (registry/station-store.ts); omitted: stations are read with every read. */
-  stations?: { version: () => MaybeAsync<number> }
 }
 
 export type LiveStoreOptions = {
@@ -174,26 +172,20 @@ export function createLiveStore (opts: LiveStoreOptions) {
   // not change, and reading 10,000 stations and their devices every poll was most of the idle
   // CPU (bench/RESULTS.md). Taken before reading, so a change during the read is read next time.
   let readAt: string | null = null
-  // The stations version when the stations were last read: presence moves the change token at
-  // every broker flush while devices are connected, the station list rarely changes.
-  let stationsAt: number | null = null
 
   async function read (): Promise<void> {
     const token = await opts.registry.changeToken?.() ?? null
     if (token === null || token !== readAt) {
-      const version = await opts.registry.stations?.version() ?? null
-      const stationsToo = version === null || version !== stationsAt
       // All read before any is applied: the state changes in one step, not across awaits.
       const [list, devices, open] = await Promise.all([
-        stationsToo ? opts.registry.listStations() : null, opts.registry.presence.allDevices(), opts.registry.alerts?.listOpen() ?? null
+        opts.registry.listStations(), opts.registry.presence.allDevices(), opts.registry.alerts?.listOpen() ?? null
       ])
       if (closed) return
       const t = now()
-      if (list !== null) syncStations(list, t)
+      syncStations(list, t)
       syncDevices(devices)
       syncAlerts(open)
       readAt = token
-      stationsAt = version
     }
     syncTime(now())
   }
